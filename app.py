@@ -1,0 +1,23 @@
+"""The Chalice app: configuration and blueprint registration only."""
+
+import logging
+
+from chalice import Chalice
+
+from chalicelib.api.bank import bank
+from chalicelib.api.catalog import catalog
+from chalicelib.api.institution_staff import institution_staff
+from chalicelib.api.parents import parents
+from chalicelib.api.public import public
+from chalicelib.api.regulators import regulators
+from chalicelib.api.shared import shared
+from chalicelib.workers.schedules import scheduled_jobs
+from chalicelib.workers.settlement import settlement_worker
+
+app = Chalice(app_name="ots-platform")
+app.log.setLevel(logging.INFO)
+
+for blueprint in (public, catalog, parents, institution_staff, shared, regulators, bank):
+    app.register_blueprint(blueprint)
+app.register_blueprint(settlement_worker)
+app.register_blueprint(scheduled_jobs)

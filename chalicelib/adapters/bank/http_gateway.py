@@ -1,0 +1,63 @@
+"""HttpBankGateway: the BankGateway port over HTTP, talking to the sandbox bank server."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import urllib.error
+import urllib.request
+
+from chalicelib.adapters.bank.errors import (
+    BankRequestRejected,
+    BankUnavailable,
+    InstructionConflict,
+)
+from chalicelib.service.ports import TransferInstruction
+
+logger = logging.getLogger(__name__)
+
+
+class HttpBankGateway:
+    """POSTs instructions to `{base_url}/instructions`; 202 means accepted for execution.
+
+    Connection errors, timeouts and 5xx raise BankUnavailable (safe to resend: the bank keys
+    on instruction_id); 409 raises InstructionConflict; other 4xx raise BankRequestRejected.
+    """
+
+    def __init__(self, base_url: str, timeout: float = 5.0) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError("base_url must be http(s)")
+        self._url = base_url.rstrip("/") + "/instructions"
+        self._timeout = timeout
+
+    def instruct_transfer(self, instruction: TransferInstruction) -> None:
+        body = json.dumps(
+            {
+                "instruction_id": instruction.instruction_id,
+                "from_account": instruction.from_account,
+                "to_account": instruction.to_account,
+                "amount_fen": instruction.amount_fen,
+            }
+        ).encode("utf-8")
+        request = urllib.request.Request(
+            self._url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            with exc:
+                detail = exc.read().decode("utf-8", "replace")
+            self._raise_for(exc.code, instruction.instruction_id, detail)
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            raise BankUnavailable(f"bank unreachable: {exc}") from exc
+        logger.info("bank accepted instruction %s", instruction.instruction_id)
+
+    @staticmethod
+    def _raise_for(status: int, instruction_id: str, detail: str) -> None:
+        if status >= 500:
+            raise BankUnavailable(f"bank answered HTTP {status}: {detail}")
+        if status == 409:
+            raise InstructionConflict(instruction_id)
+        raise BankRequestRejected(f"bank rejected instruction {instruction_id}: {detail}", status)

@@ -1,0 +1,346 @@
+"""SandboxBank: an in-process custodian bank simulator implementing BankGateway.
+
+It keeps real balances, executes each instruction id at most once, and sends signed
+notifications through a `deliver` callback, with knobs to inject the faults a real bank shows
+(rejections, late, duplicated and undeliverable callbacks, outages).
+
+Notifications are signed at each delivery attempt, so held callbacks are not stale on release.
+The callback runs outside the lock: the platform may call back into the bank while handling it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from chalicelib.adapters.bank.errors import (
+    BankRequestRejected,
+    BankUnavailable,
+    InstructionConflict,
+)
+from chalicelib.domain.bank_signature import sign
+from chalicelib.service.ports import TransferInstruction
+
+logger = logging.getLogger(__name__)
+
+Deliver = Callable[[bytes, dict[str, str]], int]
+"""Send one notification (body, headers); return the HTTP status the platform answered."""
+
+INSUFFICIENT_FUNDS = "insufficient_funds"
+
+
+@dataclass(frozen=True)
+class TransferOutcome:
+    """What the bank did with an instruction id (fixed at its first execution)."""
+
+    instruction: TransferInstruction
+    succeeded: bool
+    reason: str | None
+    event_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class _Queued:
+    seq: int
+    event_id: str
+    body: bytes
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _check_amount(amount_fen: int) -> None:
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise BankRequestRejected(f"amount_fen must be a positive integer, got {amount_fen!r}")
+
+
+class SandboxBank:
+    """Thread-safe (one lock) custodian bank with fault injection and invariant inspection."""
+
+    def __init__(
+        self,
+        secret: str,
+        deliver: Deliver,
+        *,
+        now: Callable[[], datetime] = _utc_now,
+        auto_deliver: bool = False,
+    ) -> None:
+        if not secret:
+            raise ValueError("secret must not be empty")
+        self._secret = secret
+        self._deliver = deliver
+        self._now = now
+        self._auto_deliver = auto_deliver
+        self._lock = threading.Lock()
+        self._balances: defaultdict[str, int] = defaultdict(int)
+        self._outcomes: dict[str, TransferOutcome] = {}
+        self._outcome_bodies: dict[str, bytes] = {}
+        self._queue: list[_Queued] = []
+        self._seq = 0
+        # Money moved for events the platform has not acknowledged: event_id -> (account, delta).
+        self._unacked: dict[str, tuple[tuple[str, int], ...]] = {}
+        self._fail_next = 0
+        self._fail_reason = "bank_rejected"
+        self._held = False
+        self._copies = 1
+        self._unavailable = False
+        self._delivering = False
+
+    # ----------------------------------------------------------------- money movement
+
+    def pay(
+        self, payer_account: str, to_account: str, payment_reference: str, amount_fen: int
+    ) -> str:
+        """A parent pays into a supervised account; returns the bank_txn_id.
+
+        Payer accounts stand for money arriving from outside and may go negative.
+        """
+        _check_amount(amount_fen)
+        if not (payer_account and to_account and payment_reference):
+            raise BankRequestRejected("payer_account, to_account and payment_reference required")
+        if payer_account == to_account:
+            raise BankRequestRejected("payer and payee accounts must differ")
+        bank_txn_id = f"btx_{uuid.uuid4().hex}"
+        event_id = f"evt_{uuid.uuid4().hex}"
+        with self._lock:
+            occurred_at = self._timestamp()
+            self._balances[payer_account] -= amount_fen
+            self._balances[to_account] += amount_fen
+            body = self._body(
+                {
+                    "event_id": event_id,
+                    "type": "payment_received",
+                    "payment_reference": payment_reference,
+                    "amount_fen": amount_fen,
+                    "bank_txn_id": bank_txn_id,
+                    "occurred_at": occurred_at.isoformat(),
+                }
+            )
+            self._unacked[event_id] = ((payer_account, -amount_fen), (to_account, amount_fen))
+            self._enqueue(event_id, body)
+        logger.info("sandbox bank: payment %s of %d fen to %s", bank_txn_id, amount_fen, to_account)
+        self._maybe_deliver()
+        return bank_txn_id
+
+    def instruct_transfer(self, instruction: TransferInstruction) -> None:
+        """Execute `instruction` once; a resend re-queues the original outcome notification."""
+        self._validate(instruction)
+        with self._lock:
+            if self._unavailable:
+                raise BankUnavailable("sandbox bank is unavailable")
+            known = self._outcomes.get(instruction.instruction_id)
+            if known is not None:
+                if known.instruction != instruction:
+                    raise InstructionConflict(instruction.instruction_id)
+                self._enqueue(known.event_id, self._outcome_bodies[known.event_id])
+                logger.info(
+                    "sandbox bank: resend of %s, outcome re-queued", instruction.instruction_id
+                )
+            else:
+                self._execute(instruction)
+        self._maybe_deliver()
+
+    @staticmethod
+    def _validate(instruction: TransferInstruction) -> None:
+        _check_amount(instruction.amount_fen)
+        if not (instruction.instruction_id and instruction.from_account and instruction.to_account):
+            raise BankRequestRejected("instruction_id, from_account and to_account required")
+        if instruction.from_account == instruction.to_account:
+            raise BankRequestRejected("from_account and to_account must differ")
+
+    def _execute(self, instruction: TransferInstruction) -> None:
+        """Run a new instruction. Caller holds the lock."""
+        occurred_at = self._timestamp()
+        reason: str | None = None
+        if self._fail_next > 0:
+            self._fail_next -= 1
+            reason = self._fail_reason
+        elif self._balances[instruction.from_account] < instruction.amount_fen:
+            reason = INSUFFICIENT_FUNDS
+        succeeded = reason is None
+        event_id = f"evt_{instruction.instruction_id}_{'ok' if succeeded else 'fail'}"
+        outcome = TransferOutcome(instruction, succeeded, reason, event_id, occurred_at)
+        payload: dict[str, object] = {
+            "event_id": event_id,
+            "type": "transfer_succeeded" if succeeded else "transfer_failed",
+            "instruction_id": instruction.instruction_id,
+            "amount_fen": instruction.amount_fen,
+            "occurred_at": outcome.occurred_at.isoformat(),
+        }
+        if succeeded:
+            self._balances[instruction.from_account] -= instruction.amount_fen
+            self._balances[instruction.to_account] += instruction.amount_fen
+            self._unacked[event_id] = (
+                (instruction.from_account, -instruction.amount_fen),
+                (instruction.to_account, instruction.amount_fen),
+            )
+        else:
+            payload["reason"] = reason
+        body = self._body(payload)
+        self._outcomes[instruction.instruction_id] = outcome
+        self._outcome_bodies[event_id] = body
+        self._enqueue(event_id, body)
+        logger.info(
+            "sandbox bank: instruction %s %s",
+            instruction.instruction_id,
+            "succeeded" if succeeded else f"failed ({reason})",
+        )
+
+    # ----------------------------------------------------------------- notifications
+
+    def _timestamp(self) -> datetime:
+        moment = self._now()
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError("the bank clock must return timezone-aware datetimes")
+        return moment
+
+    @staticmethod
+    def _body(payload: dict[str, object]) -> bytes:
+        return json.dumps(payload, separators=(",", ":")).encode("utf-8")
+
+    def _enqueue(self, event_id: str, body: bytes) -> None:
+        """Caller holds the lock."""
+        self._seq += 1
+        self._queue.append(_Queued(self._seq, event_id, body))
+
+    def _maybe_deliver(self) -> None:
+        if self._auto_deliver:
+            self.deliver_pending()
+
+    def deliver_pending(self) -> int:
+        """Deliver queued notifications in order; return how many were acknowledged (2xx).
+
+        Each notification is sent `duplicate_callbacks` times and counts once if any copy is
+        acknowledged. Unacknowledged ones (non-2xx or the callback raised) stay queued for the
+        next call. Nothing is sent while callbacks are held. A call made while another delivery
+        is running returns 0 at once; the running one also sends what was queued meanwhile.
+        """
+        acknowledged = 0
+        attempted: set[int] = set()
+        with self._lock:
+            if self._delivering:
+                return 0
+            self._delivering = True
+        try:
+            while True:
+                with self._lock:
+                    batch = [q for q in self._queue if q.seq not in attempted]
+                    if self._held or not batch:
+                        self._delivering = False
+                        return acknowledged
+                    copies = self._copies
+                for item in batch:
+                    attempted.add(item.seq)
+                    if self._send(item, copies):
+                        self._acknowledge(item)
+                        acknowledged += 1
+                    with self._lock:
+                        if self._held:
+                            break
+        except BaseException:
+            with self._lock:
+                self._delivering = False
+            raise
+
+    def _send(self, item: _Queued, copies: int) -> bool:
+        ok = False
+        for _ in range(copies):
+            headers = {
+                "Content-Type": "application/json",
+                "X-Bank-Signature": sign(
+                    self._secret, int(self._timestamp().timestamp()), item.body
+                ),
+            }
+            try:
+                status = self._deliver(item.body, headers)
+            except Exception:
+                logger.warning(
+                    "sandbox bank: delivery of %s raised; kept for retry",
+                    item.event_id,
+                    exc_info=True,
+                )
+                continue
+            if 200 <= status < 300:
+                ok = True
+            else:
+                logger.warning("sandbox bank: delivery of %s got HTTP %d", item.event_id, status)
+        return ok
+
+    def _acknowledge(self, item: _Queued) -> None:
+        with self._lock:
+            self._queue = [q for q in self._queue if q.seq != item.seq]
+            self._unacked.pop(item.event_id, None)
+
+    # ----------------------------------------------------------------- fault injection
+
+    def fail_next_transfers(self, n: int, reason: str = "bank_rejected") -> None:
+        """The next `n` new instructions fail with `reason`; no money moves."""
+        if n < 0:
+            raise ValueError("n must not be negative")
+        with self._lock:
+            self._fail_next = n
+            self._fail_reason = reason
+
+    def hold_callbacks(self) -> None:
+        """Queue notifications without delivering them until release_callbacks()."""
+        with self._lock:
+            self._held = True
+
+    def release_callbacks(self) -> None:
+        """Resume delivery (at once in auto_deliver mode, else on the next deliver_pending)."""
+        with self._lock:
+            self._held = False
+        self._maybe_deliver()
+
+    def duplicate_callbacks(self, times: int) -> None:
+        """Deliver each notification `times` times (1 restores normal delivery)."""
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        with self._lock:
+            self._copies = times
+
+    def set_unavailable(self, unavailable: bool) -> None:
+        """While unavailable, instruct_transfer raises BankUnavailable and executes nothing."""
+        with self._lock:
+            self._unavailable = unavailable
+
+    # ----------------------------------------------------------------- inspection
+
+    def balance(self, account: str) -> int:
+        with self._lock:
+            return self._balances.get(account, 0)
+
+    def in_flight(self, account: str) -> int:
+        """Net money moved at the bank for `account` by notifications not yet acknowledged.
+
+        `balance(a) - in_flight(a)` is what the platform should have booked for account `a`.
+        """
+        with self._lock:
+            return sum(
+                delta
+                for effects in self._unacked.values()
+                for acct, delta in effects
+                if acct == account
+            )
+
+    def executed_instruction(self, instruction_id: str) -> TransferOutcome | None:
+        with self._lock:
+            return self._outcomes.get(instruction_id)
+
+    def instructions_executed(self) -> int:
+        """How many distinct instruction ids the bank has executed (succeeded or failed)."""
+        with self._lock:
+            return len(self._outcomes)
+
+    def pending_notifications(self) -> int:
+        """How many notifications are queued and not yet acknowledged."""
+        with self._lock:
+            return len(self._queue)

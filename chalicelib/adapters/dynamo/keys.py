@@ -1,0 +1,68 @@
+"""Key and index attribute values, one function per item kind (docs/data-model.md)."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime
+
+ENTITY_SK = {
+    "institution": "#institution",
+    "course": "#course",
+    "order": "#order",
+    "lesson": "#lesson",
+    "consumption": "#consumption",
+    "instruction": "#instruction",
+    "bank_event": "#event",
+    "unmatched_payment": "#unmatched_payment",
+    "idempotency": "#idempotency",
+}
+
+DUE_SHARDS = 8
+
+
+def key(kind: str, entity_id: str) -> dict[str, str]:
+    return {"pk": entity_id, "sk": ENTITY_SK[kind]}
+
+
+def student_key(parent_sub: str, student_id: str) -> dict[str, str]:
+    return {"pk": parent_partition(parent_sub), "sk": student_id}
+
+
+def parent_partition(parent_sub: str) -> str:
+    return f"par#{parent_sub}"
+
+
+def institution_partition(institution_id: str) -> str:
+    return f"ins#{institution_id}"
+
+
+def review_partition(kind: str, status: str) -> str:
+    return f"{kind}#{status}"
+
+
+def shard(entity_id: str) -> int:
+    return zlib.crc32(entity_id.encode()) % DUE_SHARDS
+
+
+def due_partition(job: str, shard_number: int) -> str:
+    return f"{job}#{shard_number}"
+
+
+def due_attributes(job: str, entity_id: str, due_at: datetime) -> dict[str, str]:
+    """The sparse `due` index attributes that schedule `job` for an item at `due_at`."""
+    return {
+        "due_pk": due_partition(job, shard(entity_id)),
+        "due_sk": f"{due_instant(due_at)}#{entity_id}",
+    }
+
+
+def due_instant(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def bank_event_key(event_id: str) -> dict[str, str]:
+    return {"pk": f"bev#{event_id}", "sk": ENTITY_SK["bank_event"]}
+
+
+def idempotency_key(caller_sub: str, idempotency_key: str) -> dict[str, str]:
+    return {"pk": f"idem#{caller_sub}#{idempotency_key}", "sk": ENTITY_SK["idempotency"]}

@@ -1,0 +1,104 @@
+"""The stored shape of each domain object: its attributes plus key and index attributes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.dynamo import keys
+from chalicelib.adapters.dynamo.codec import encode
+from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
+from chalicelib.domain.catalog import Course, Institution, Student
+from chalicelib.domain.consumption import Consumption, ConsumptionStatus
+from chalicelib.domain.ledger import JournalEntry
+from chalicelib.domain.lesson import Lesson
+from chalicelib.domain.order import Order, OrderStatus
+
+
+def institution(ins: Institution) -> dict[str, Any]:
+    return {
+        **keys.key("institution", ins.institution_id),
+        **encode(ins),
+        "gsi3pk": keys.review_partition("institution", ins.status),
+        "gsi3sk": f"{ins.region_code}#{ins.institution_id}",
+    }
+
+
+def course(crs: Course) -> dict[str, Any]:
+    return {
+        **keys.key("course", crs.course_id),
+        **encode(crs),
+        **course_index(crs),
+    }
+
+
+def course_index(crs: Course) -> dict[str, str]:
+    return {
+        "gsi2pk": keys.institution_partition(crs.institution_id),
+        "gsi2sk": f"course#{crs.status}#{crs.course_id}",
+        "gsi3pk": keys.review_partition("course", crs.status),
+        "gsi3sk": f"{crs.region_code}#{crs.course_id}",
+    }
+
+
+def student(stu: Student) -> dict[str, Any]:
+    return {**keys.student_key(stu.parent_sub, stu.student_id), **encode(stu)}
+
+
+def order(ord_: Order) -> dict[str, Any]:
+    item = {
+        **keys.key("order", ord_.order_id),
+        **encode(ord_),
+        "gsi1pk": keys.parent_partition(ord_.parent_sub),
+        "gsi1sk": f"order#{ord_.order_id}",
+        "gsi2pk": keys.institution_partition(ord_.institution_id),
+        "gsi2sk": f"order#{ord_.order_id}",
+    }
+    if ord_.status is OrderStatus.PENDING_PAYMENT:
+        item.update(keys.due_attributes("expire", ord_.order_id, ord_.expires_at))
+    return item
+
+
+def lesson(les: Lesson) -> dict[str, Any]:
+    return {
+        **keys.key("lesson", les.lesson_id),
+        **encode(les),
+        "gsi2pk": keys.institution_partition(les.institution_id),
+        "gsi2sk": f"lesson#{les.lesson_id}",
+    }
+
+
+def consumption(con: Consumption) -> dict[str, Any]:
+    return {**keys.key("consumption", con.consumption_id), **encode(con), **consumption_index(con)}
+
+
+def consumption_index(con: Consumption) -> dict[str, str]:
+    return {
+        "gsi1pk": keys.parent_partition(con.parent_sub),
+        "gsi1sk": f"consumption#{con.status}#{con.consumption_id}",
+        "gsi2pk": keys.institution_partition(con.institution_id),
+        "gsi2sk": f"consumption#{con.status}#{con.consumption_id}",
+    }
+
+
+CONSUMPTION_DUE_JOB = {
+    ConsumptionStatus.PENDING_CONFIRMATION: "autoconfirm",
+    ConsumptionStatus.CONFIRMED: "settle",
+    ConsumptionStatus.RELEASING: "settle",
+}
+
+
+def instruction(ins: BankInstruction) -> dict[str, Any]:
+    return {**keys.key("instruction", ins.instruction_id), **encode(ins)}
+
+
+def unmatched_payment(ump: UnmatchedPayment) -> dict[str, Any]:
+    return {
+        **keys.key("unmatched_payment", ump.unmatched_id),
+        **encode(ump),
+        "gsi3pk": keys.review_partition("unmatched_payment", ump.status),
+        "gsi3sk": f"{ump.region_code or '00'}#{ump.unmatched_id}",
+    }
+
+
+def journal_entry(entry: JournalEntry) -> dict[str, Any]:
+    return {"pk": entry.order_id, "sk": entry.transfer_id, **encode(entry)}

@@ -1,0 +1,185 @@
+"""Reads and listings of the platform's items (docs/data-model.md names each access pattern).
+
+Every listing is a Query on a key or index; nothing here scans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from chalicelib.adapters.dynamo import keys
+from chalicelib.adapters.dynamo.codec import decode, from_attribute_values, to_attribute_values
+from chalicelib.adapters.dynamo.cursor import decode_cursor, encode_cursor
+from chalicelib.adapters.dynamo.tables import Tables
+from chalicelib.adapters.dynamo.unit import AtomicWrite
+from chalicelib.domain.bank import BankInstruction
+from chalicelib.domain.catalog import Course, Institution, Student
+from chalicelib.domain.consumption import Consumption
+from chalicelib.domain.ledger import JournalEntry
+from chalicelib.domain.lesson import Lesson
+from chalicelib.domain.order import Order
+from chalicelib.service.ports import Page
+
+T = TypeVar("T")
+
+INDEX_KEYS = {"gsi1": "gsi1pk", "gsi2": "gsi2pk", "gsi3": "gsi3pk", "due": "due_pk"}
+
+
+class DynamoStore:
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    def write(self) -> AtomicWrite:
+        return AtomicWrite(self.tables)
+
+    # single items
+
+    def institution(self, institution_id: str) -> Institution | None:
+        return self._get(Institution, keys.key("institution", institution_id))
+
+    def course(self, course_id: str) -> Course | None:
+        return self._get(Course, keys.key("course", course_id))
+
+    def student(self, parent_sub: str, student_id: str) -> Student | None:
+        return self._get(Student, keys.student_key(parent_sub, student_id))
+
+    def order(self, order_id: str) -> Order | None:
+        return self._get(Order, keys.key("order", order_id))
+
+    def lesson(self, lesson_id: str) -> Lesson | None:
+        return self._get(Lesson, keys.key("lesson", lesson_id))
+
+    def consumption(self, consumption_id: str) -> Consumption | None:
+        return self._get(Consumption, keys.key("consumption", consumption_id))
+
+    def instruction(self, instruction_id: str) -> BankInstruction | None:
+        return self._get(BankInstruction, keys.key("instruction", instruction_id))
+
+    def bank_event_seen(self, event_id: str) -> bool:
+        return self._raw(self.tables.platform, keys.bank_event_key(event_id)) is not None
+
+    def journal(self, order_id: str) -> list[JournalEntry]:
+        entries: list[JournalEntry] = []
+        request: dict[str, Any] = {
+            "TableName": self.tables.journal,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": order_id}},
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self.tables.client.query(**request)
+            entries += [decode(JournalEntry, from_attribute_values(i)) for i in response["Items"]]
+            if "LastEvaluatedKey" not in response:
+                return sorted(entries, key=lambda e: e.seq)
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # listings
+
+    def institutions_by_status(
+        self, status: str, region_prefix: str, limit: int, cursor: str | None
+    ) -> Page[Institution]:
+        partition = keys.review_partition("institution", status)
+        return self._page(Institution, "gsi3", partition, region_prefix, limit, cursor)
+
+    def courses_by_status(
+        self, status: str, region_prefix: str, limit: int, cursor: str | None
+    ) -> Page[Course]:
+        partition = keys.review_partition("course", status)
+        return self._page(Course, "gsi3", partition, region_prefix, limit, cursor)
+
+    def courses_of(
+        self, institution_id: str, status: str, limit: int, cursor: str | None
+    ) -> Page[Course]:
+        partition = keys.institution_partition(institution_id)
+        return self._page(Course, "gsi2", partition, f"course#{status}#", limit, cursor)
+
+    def students_of(self, parent_sub: str, limit: int, cursor: str | None) -> Page[Student]:
+        partition = keys.parent_partition(parent_sub)
+        return self._page(Student, None, partition, "stu_", limit, cursor)
+
+    def orders_of_parent(self, parent_sub: str, limit: int, cursor: str | None) -> Page[Order]:
+        partition = keys.parent_partition(parent_sub)
+        return self._page(Order, "gsi1", partition, "order#", limit, cursor, newest_first=True)
+
+    def orders_of_institution(
+        self, institution_id: str, limit: int, cursor: str | None
+    ) -> Page[Order]:
+        partition = keys.institution_partition(institution_id)
+        return self._page(Order, "gsi2", partition, "order#", limit, cursor, newest_first=True)
+
+    def consumptions_of_parent(
+        self, parent_sub: str, status: str, limit: int, cursor: str | None
+    ) -> Page[Consumption]:
+        partition = keys.parent_partition(parent_sub)
+        prefix = f"consumption#{status}#" if status else "consumption#"
+        return self._page(Consumption, "gsi1", partition, prefix, limit, cursor)
+
+    def consumptions_of_institution(
+        self, institution_id: str, status: str, limit: int, cursor: str | None
+    ) -> Page[Consumption]:
+        partition = keys.institution_partition(institution_id)
+        prefix = f"consumption#{status}#" if status else "consumption#"
+        return self._page(Consumption, "gsi2", partition, prefix, limit, cursor)
+
+    def due(self, job: str, now: datetime, limit: int) -> list[str]:
+        """Ids of items whose `job` is due at or before `now`, across every shard."""
+        upper = f"{keys.due_instant(now)}#~"
+        ids: list[str] = []
+        for shard in range(keys.DUE_SHARDS):
+            response = self.tables.client.query(
+                TableName=self.tables.platform,
+                IndexName="due",
+                KeyConditionExpression="due_pk = :pk AND due_sk <= :upper",
+                ExpressionAttributeValues={
+                    ":pk": {"S": keys.due_partition(job, shard)},
+                    ":upper": {"S": upper},
+                },
+                Limit=limit,
+            )
+            ids += [item["pk"]["S"] for item in response["Items"]]
+        return ids
+
+    # helpers
+
+    def _get(self, cls: Callable[..., T], key: dict[str, str]) -> T | None:
+        item = self._raw(self.tables.platform, key)
+        return None if item is None else decode(cls, item)  # type: ignore[arg-type]
+
+    def _raw(self, table: str, key: dict[str, str]) -> dict[str, Any] | None:
+        response = self.tables.client.get_item(
+            TableName=table, Key=to_attribute_values(key), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return None if item is None else from_attribute_values(item)
+
+    def _page(
+        self,
+        cls: Callable[..., T],
+        index: str | None,
+        partition: str,
+        prefix: str,
+        limit: int,
+        cursor: str | None,
+        *,
+        newest_first: bool = False,
+    ) -> Page[T]:
+        pk_name = INDEX_KEYS[index] if index else "pk"
+        sk_name = pk_name[:-2] + "sk" if index and index != "due" else "sk"
+        request: dict[str, Any] = {
+            "TableName": self.tables.platform,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+            "ExpressionAttributeNames": {"#pk": pk_name, "#sk": sk_name},
+            "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": prefix}},
+            "Limit": limit,
+            "ScanIndexForward": not newest_first,
+        }
+        if index:
+            request["IndexName"] = index
+        start = decode_cursor(cursor, pk_name, partition)
+        if start:
+            request["ExclusiveStartKey"] = start
+        response = self.tables.client.query(**request)
+        items = [decode(cls, from_attribute_values(i)) for i in response["Items"]]  # type: ignore[arg-type]
+        return Page(items, encode_cursor(response.get("LastEvaluatedKey")))

@@ -1,0 +1,116 @@
+"""The atomic write of one use case: everything it changes, in one TransactWriteItems.
+
+Order counters change only through `move_order`, which increments and decrements in place
+with a condition that every decremented counter stays non-negative and the status is legal:
+balances are checked inside the write. Money additionally appends a journal entry whose
+deterministic transfer id must not exist yet, with the order's chain head as a condition.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.adapters.dynamo import keys, records
+from chalicelib.adapters.dynamo.codec import encode
+from chalicelib.adapters.dynamo.expressions import UpdateExpression
+from chalicelib.adapters.dynamo.tables import Tables
+from chalicelib.adapters.dynamo.transaction import Transaction
+from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
+from chalicelib.domain.catalog import Course, Institution, Student
+from chalicelib.domain.consumption import Consumption
+from chalicelib.domain.ledger import JournalEntry
+from chalicelib.domain.lesson import Lesson
+from chalicelib.domain.order import Movement, Order, OrderStatus
+
+_RECORD = {
+    Institution: records.institution,
+    Course: records.course,
+    Student: records.student,
+    Order: records.order,
+    Lesson: records.lesson,
+    Consumption: records.consumption,
+    BankInstruction: records.instruction,
+    UnmatchedPayment: records.unmatched_payment,
+}
+
+
+class AtomicWrite:
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+        self._tx = Transaction(tables)
+
+    def create(
+        self, entity: Any, label: str, *, due: tuple[str, datetime] | None = None
+    ) -> AtomicWrite:
+        """Create a new item; its id (or key) must not exist yet. `due` as in `replace`."""
+        item = _RECORD[type(entity)](entity)
+        if due is not None:
+            item.update(keys.due_attributes(due[0], item["pk"], due[1]))
+        self._tx.put_new(self.tables.platform, item, label)
+        return self
+
+    def replace(
+        self, before: Any, after: Any, label: str, *, due: tuple[str, datetime] | None = None
+    ) -> AtomicWrite:
+        """Overwrite an item, on condition it is still in `before`'s status (and attempt).
+
+        `due` = (job, instant) schedules the item on the sparse `due` index; otherwise the
+        item leaves it.
+        """
+        item = _RECORD[type(after)](after)
+        entity_id = item["pk"]
+        if due is not None:
+            item.update(keys.due_attributes(due[0], entity_id, due[1]))
+        expression = UpdateExpression().require_exists()
+        expression.require_equal("status", encode(before.status))
+        if isinstance(before, Consumption):
+            expression.require_equal("attempt", before.attempt)
+        for name, value in item.items():
+            if name not in ("pk", "sk"):
+                expression.set(name, value)
+        for name in ("due_pk", "due_sk"):
+            if name not in item:
+                expression.remove(name)
+        key = {"pk": item["pk"], "sk": item["sk"]}
+        self._tx.update(self.tables.platform, key, expression, label)
+        return self
+
+    def move_order(
+        self,
+        order: Order,
+        movement: Movement,
+        *,
+        entry: JournalEntry | None = None,
+        expect: dict[str, int] | None = None,
+        set_fields: dict[str, Any] | None = None,
+    ) -> AtomicWrite:
+        expression = UpdateExpression().require_exists()
+        expression.require_in("status", [s.value for s in movement.from_statuses])
+        for name, amount in movement.decrements().items():
+            expression.require_at_least(name, amount)
+        for name, value in (expect or {}).items():
+            expression.require_equal(name, value)
+        for name, delta in movement.deltas.items():
+            expression.increment(name, delta)
+        if movement.to_status is not None:
+            expression.set("status", movement.to_status.value)
+            if order.status is OrderStatus.PENDING_PAYMENT:
+                expression.remove("due_pk").remove("due_sk")
+        for name, value in (set_fields or {}).items():
+            expression.set(name, encode(value))
+        if entry is not None:
+            expression.require_equal("journal_seq", entry.seq - 1)
+            expression.set("journal_seq", entry.seq).set("journal_head", entry.hash)
+            self._tx.put_new(self.tables.journal, records.journal_entry(entry), "journal")
+        order_key = keys.key("order", order.order_id)
+        self._tx.update(self.tables.platform, order_key, expression, "order")
+        return self
+
+    def mark_bank_event(self, event_id: str, event_type: str, at: datetime) -> AtomicWrite:
+        item = {**keys.bank_event_key(event_id), "type": event_type, "applied_at": encode(at)}
+        self._tx.put_new(self.tables.platform, item, "bank_event")
+        return self
+
+    def commit(self) -> None:
+        self._tx.commit()

@@ -1,0 +1,55 @@
+"""The custodian bank's signed callbacks. Authenticated by signature, not by token."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+from chalice.app import Request
+
+from chalicelib import bootstrap
+from chalicelib.api import schemas
+from chalicelib.api.routing import Call, Result, route
+from chalicelib.domain.bank_signature import InvalidSignature, verify
+from chalicelib.domain.errors import InvalidRequest, Unauthenticated
+from chalicelib.service import bank_events
+from chalicelib.service.context import Context
+
+bank = Blueprint(__name__)
+
+SIGNATURE_HEADER = "x-bank-signature"
+
+
+@route(bank, "POST", "/v1/bank/notifications", summary="Custodian bank notification",
+       tag="bank", request=schemas.BankNotification, response=schemas.BankAck, public=True,
+       guard=lambda request, ctx: _verify_signature(request, ctx))
+def notification(call: Call) -> Result:
+    event: schemas.BankNotification = call.body
+    if event.type == "payment_received":
+        if not (event.payment_reference and event.bank_txn_id):
+            raise InvalidRequest("缺少付款参考号或银行流水号", code="validation_error")
+        outcome = bank_events.payment_received(
+            call.ctx, event_id=event.event_id, payment_reference=event.payment_reference,
+            amount_fen=event.amount_fen, bank_txn_id=event.bank_txn_id,
+            occurred_at=event.occurred_at,
+        )
+    else:
+        if not event.instruction_id:
+            raise InvalidRequest("缺少指令号", code="validation_error")
+        outcome = bank_events.transfer_outcome(
+            call.ctx, event_id=event.event_id, instruction_id=event.instruction_id,
+            amount_fen=event.amount_fen, succeeded=event.type == "transfer_succeeded",
+        )
+    return 200, schemas.BankAck(event_id=event.event_id, result=outcome)
+
+
+def _verify_signature(request: Request, ctx: Context) -> None:
+    try:
+        verify(
+            bootstrap.settings().bank_webhook_secret,
+            request.headers.get(SIGNATURE_HEADER),
+            request.raw_body or b"",
+            int(ctx.now().timestamp()),
+        )
+    except InvalidSignature as invalid:
+        raise Unauthenticated(
+            "银行通知签名无效", code="invalid_signature", reason=invalid.reason
+        ) from invalid

@@ -1,0 +1,46 @@
+"""What parents browse: whitelisted institutions and their approved courses."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api import schemas, views
+from chalicelib.api.routing import Call, Result, route
+from chalicelib.domain.catalog import CourseStatus, InstitutionStatus
+from chalicelib.service import courses, institutions
+
+catalog = Blueprint(__name__)
+
+
+@route(catalog, "GET", "/v1/institutions", summary="List institutions (whitelisted by default)",
+       tag="catalog", query=schemas.InstitutionQuery, response=schemas.InstitutionPage)
+def list_institutions(call: Call) -> Result:
+    q = call.query
+    page = institutions.listing(
+        call.ctx, call.who, status=InstitutionStatus(q.status), region=q.region, limit=q.limit,
+        cursor=q.cursor,
+    )
+    items = [views.institution(i) for i in page.items]
+    return 200, schemas.InstitutionPage(items=items, next_cursor=page.next_cursor)
+
+
+@route(catalog, "GET", "/v1/institutions/{institution_id}", summary="One institution",
+       tag="catalog", response=schemas.InstitutionView)
+def get_institution(call: Call) -> Result:
+    return 200, views.institution(
+        institutions.get(call.ctx, call.who, call.params["institution_id"])
+    )
+
+
+@route(catalog, "GET", "/v1/institutions/{institution_id}/courses",
+       summary="An institution's courses (approved by default)", tag="catalog",
+       query=schemas.CourseQuery, response=schemas.CoursePage)
+def list_courses(call: Call) -> Result:
+    q = call.query
+    page = courses.of_institution(
+        call.ctx, call.who, call.params["institution_id"], status=CourseStatus(q.status),
+        limit=q.limit, cursor=q.cursor,
+    )
+    return 200, schemas.CoursePage(
+        items=[views.course(c) for c in page.items], next_cursor=page.next_cursor
+    )

@@ -1,0 +1,48 @@
+"""Institution staff: apply to join, submit courses, record lessons taught."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api import schemas, views
+from chalicelib.api.routing import Call, Result, route
+from chalicelib.domain.catalog import Custodian
+from chalicelib.service import courses, institutions, lessons
+
+institution_staff = Blueprint(__name__)
+
+
+@route(institution_staff, "POST", "/v1/institutions", summary="Apply to join the platform",
+       tag="institutions", request=schemas.InstitutionApplication,
+       response=schemas.InstitutionView, status=201, creates="ins")
+def apply(call: Call) -> Result:
+    body: schemas.InstitutionApplication = call.body
+    institution = institutions.apply(
+        call.ctx, call.who, call.new_id,
+        **body.model_dump(exclude={"custodian"}),
+        custodian=Custodian(**body.custodian.model_dump()),
+    )
+    return 201, views.institution(institution)
+
+
+@route(institution_staff, "POST", "/v1/courses", summary="Submit a course for review",
+       tag="institutions", request=schemas.CourseSubmission, response=schemas.CourseView,
+       status=201, creates="crs")
+def submit_course(call: Call) -> Result:
+    course = courses.submit(call.ctx, call.who, call.new_id, **call.body.model_dump())
+    return 201, views.course(course)
+
+
+@route(institution_staff, "POST", "/v1/lessons", summary="Record a lesson taught (消课)",
+       tag="institutions", request=schemas.LessonRecord, response=schemas.RecordedLesson,
+       status=201, creates="les")
+def record_lesson(call: Call) -> Result:
+    body: schemas.LessonRecord = call.body
+    lesson, consumptions = lessons.record(
+        call.ctx, call.who, call.new_id, course_id=body.course_id, started_at=body.started_at,
+        ended_at=body.ended_at, teacher_id=body.teacher_id, order_ids=body.order_ids,
+    )
+    return 201, schemas.RecordedLesson(
+        lesson_id=lesson.lesson_id, course_id=lesson.course_id, started_at=lesson.started_at,
+        ended_at=lesson.ended_at, consumptions=[views.consumption(c) for c in consumptions],
+    )

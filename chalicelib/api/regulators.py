@@ -1,0 +1,65 @@
+"""Regulators: whitelist decisions on institutions and courses in their jurisdiction."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api import schemas, views
+from chalicelib.api.routing import Call, Result, route
+from chalicelib.service import courses, institutions
+
+regulators = Blueprint(__name__)
+
+
+def _decide_institution(call: Call, approve: bool) -> Result:
+    institution = institutions.decide(
+        call.ctx, call.who, call.params["institution_id"], approve=approve,
+        reason=call.body.reason,
+    )
+    return 200, views.institution(institution)
+
+
+def _decide_course(call: Call, approve: bool) -> Result:
+    course = courses.decide(
+        call.ctx, call.who, call.params["course_id"], approve=approve, reason=call.body.reason
+    )
+    return 200, views.course(course)
+
+
+@route(regulators, "POST", "/v1/regulator/institutions/{institution_id}/approve",
+       summary="Whitelist an institution", tag="regulators", request=schemas.Decision,
+       response=schemas.InstitutionView)
+def approve_institution(call: Call) -> Result:
+    return _decide_institution(call, approve=True)
+
+
+@route(regulators, "POST", "/v1/regulator/institutions/{institution_id}/reject",
+       summary="Reject an institution's application", tag="regulators",
+       request=schemas.Decision, response=schemas.InstitutionView)
+def reject_institution(call: Call) -> Result:
+    return _decide_institution(call, approve=False)
+
+
+@route(regulators, "GET", "/v1/regulator/courses", summary="Courses awaiting review",
+       tag="regulators", query=schemas.PageQuery, response=schemas.CoursePage)
+def pending_courses(call: Call) -> Result:
+    page = courses.pending_review(
+        call.ctx, call.who, limit=call.query.limit, cursor=call.query.cursor
+    )
+    return 200, schemas.CoursePage(
+        items=[views.course(c) for c in page.items], next_cursor=page.next_cursor
+    )
+
+
+@route(regulators, "POST", "/v1/regulator/courses/{course_id}/approve",
+       summary="Approve a course", tag="regulators", request=schemas.Decision,
+       response=schemas.CourseView)
+def approve_course(call: Call) -> Result:
+    return _decide_course(call, approve=True)
+
+
+@route(regulators, "POST", "/v1/regulator/courses/{course_id}/reject",
+       summary="Reject a course", tag="regulators", request=schemas.Decision,
+       response=schemas.CourseView)
+def reject_course(call: Call) -> Result:
+    return _decide_course(call, approve=False)

@@ -1,0 +1,142 @@
+"""Thin views: one decorator parses, authenticates, maps errors and records the route for
+the OpenAPI document. A view receives a `Call` and returns (status, pydantic model)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from chalice import Blueprint, Response
+from chalice.app import Request
+from pydantic import BaseModel
+
+from chalicelib import bootstrap
+from chalicelib.api import errors, idempotency
+from chalicelib.domain.errors import InvalidRequest
+from chalicelib.service.caller import Caller
+from chalicelib.service.context import Context
+
+Result = tuple[int, BaseModel | dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str
+    path: str
+    summary: str
+    tag: str
+    request: type[BaseModel] | None
+    response: type[BaseModel] | None
+    query: type[BaseModel] | None
+    status: int
+    public: bool
+    idempotent: bool
+
+
+ROUTES: list[RouteSpec] = []
+
+
+@dataclass
+class Call:
+    ctx: Context
+    caller: Caller | None
+    request: Request
+    params: dict[str, str]
+    body: Any = None
+    query: Any = None
+    new_id: str = ""
+
+    @property
+    def who(self) -> Caller:
+        """The authenticated caller (every route but the public ones has one)."""
+        assert self.caller is not None
+        return self.caller
+
+
+def route(
+    blueprint: Blueprint,
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    tag: str,
+    request: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    status: int = 200,
+    public: bool = False,
+    creates: str = "",
+    guard: Callable[[Request, Context], None] | None = None,
+) -> Callable[[Callable[[Call], Result]], Callable[..., Response]]:
+    """Register a view. `creates` = id prefix: the POST takes an Idempotency-Key."""
+    ROUTES.append(
+        RouteSpec(method, path, summary, tag, request, response, query, status, public,
+                  bool(creates))
+    )
+
+    def decorate(view: Callable[[Call], Result]) -> Callable[..., Response]:
+        @blueprint.route(path, methods=[method])
+        @functools.wraps(view)
+        def handler(**params: str) -> Response:
+            try:
+                return _respond(*_handle(blueprint.current_request, view, params))
+            except Exception as error:  # noqa: BLE001 - the one place errors become responses
+                return errors.from_exception(error)
+
+        def _handle(req: Request, view: Callable[[Call], Result], params: dict[str, str]) -> Any:
+            ctx = bootstrap.context()
+            if guard is not None:
+                guard(req, ctx)
+            caller = (
+                None if public else bootstrap.verifier().caller(req.headers.get("authorization"))
+            )
+            raw = _json_body(req) if request else None
+            call = Call(
+                ctx, caller, req, params,
+                body=request.model_validate(raw) if request else None,
+                query=query.model_validate(req.query_params or {}) if query else None,
+            )
+            if not creates:
+                return view(call)
+            assert caller is not None
+            fingerprint = idempotency.request_hash(method, req.path, raw)
+
+            def command(new_id: str) -> tuple[int, Any]:
+                call.new_id = new_id
+                code, model = view(call)
+                return code, _dump(model)
+
+            return idempotency.run_once(
+                ctx, bootstrap.idempotency_store(), caller,
+                req.headers.get("idempotency-key"), fingerprint, creates, command,
+            )
+
+        return handler
+
+    return decorate
+
+
+def _json_body(req: Request) -> Any:
+    raw = req.raw_body
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidRequest("请求体不是合法的 JSON", code="invalid_json") from error
+
+
+def _dump(model: BaseModel | dict[str, Any]) -> Any:
+    return model.model_dump(mode="json") if isinstance(model, BaseModel) else model
+
+
+def _respond(status: int, model: BaseModel | dict[str, Any]) -> Response:
+    return Response(
+        body=json.dumps(_dump(model), ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": "application/json"},
+    )
+

@@ -1,0 +1,47 @@
+"""Domain objects -> response bodies."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from chalicelib.api import schemas
+from chalicelib.domain.catalog import Course, Institution, Student
+from chalicelib.domain.consumption import Consumption
+from chalicelib.domain.order import Order, payment_reference
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+
+def institution(ins: Institution) -> schemas.InstitutionView:
+    return schemas.InstitutionView.model_validate(
+        {**_fields(ins), "custodian_bank": ins.custodian.bank}
+    )
+
+
+def course(crs: Course) -> schemas.CourseView:
+    return schemas.CourseView.model_validate(_fields(crs))
+
+
+def student(stu: Student) -> schemas.StudentView:
+    return schemas.StudentView.model_validate(_fields(stu))
+
+
+def order(ord_: Order) -> schemas.OrderView:
+    return schemas.OrderView.model_validate(_fields(ord_))
+
+
+def created_order(ord_: Order, ins: Institution) -> schemas.CreatedOrder:
+    payment = schemas.PaymentInstructions(
+        reference=payment_reference(ord_.order_id),
+        bank=ins.custodian.bank,
+        account=ins.custodian.supervised_account,
+        expires_at=ord_.expires_at,
+    )
+    return schemas.CreatedOrder.model_validate({**_fields(ord_), "payment": payment})
+
+
+def consumption(con: Consumption) -> schemas.ConsumptionView:
+    return schemas.ConsumptionView.model_validate(_fields(con))

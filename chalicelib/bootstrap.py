@@ -1,0 +1,114 @@
+"""The one composition root: settings -> adapters -> the context every use case receives.
+
+Lambda builds it once per container (on first use); tests and the local stack install their
+own with `use(...)`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from chalicelib.adapters import ids
+from chalicelib.adapters.bank.http_gateway import HttpBankGateway
+from chalicelib.adapters.clock import SystemClock
+from chalicelib.adapters.dynamo.idempotency import DynamoIdempotencyStore
+from chalicelib.adapters.dynamo.store import DynamoStore
+from chalicelib.adapters.dynamo.tables import Tables
+from chalicelib.adapters.sqs_publisher import SqsPublisher
+from chalicelib.api.auth import TokenVerifier
+from chalicelib.domain.calendar import WorkingDayCalendar
+from chalicelib.domain.policy import PolicyBook
+from chalicelib.service.context import Context
+from chalicelib.service.ports import BankGateway, Clock
+from chalicelib.settings import Settings
+
+POLICIES = Path(__file__).parent / "policies"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    context: Context
+    verifier: TokenVerifier
+    idempotency: DynamoIdempotencyStore
+
+
+_installed: Runtime | None = None
+
+
+def build(
+    settings: Settings,
+    *,
+    dynamodb: Any = None,
+    sqs: Any = None,
+    bank: BankGateway | None = None,
+    clock: Clock | None = None,
+) -> Runtime:
+    dynamodb = dynamodb or boto3.client("dynamodb")
+    sqs = sqs or boto3.client("sqs")
+    tables = Tables(dynamodb, settings.platform_table, settings.journal_table)
+    queue_url = settings.settlement_queue_url or sqs.get_queue_url(
+        QueueName=settings.settlement_queue_name
+    )["QueueUrl"]
+    context = Context(
+        store=DynamoStore(tables),
+        bank=bank or HttpBankGateway(settings.bank_url),
+        publisher=SqsPublisher(sqs, queue_url),
+        clock=clock or SystemClock(),
+        policies=_policies(settings),
+        calendar=WorkingDayCalendar(),
+        new_id=ids.new_id,
+        derived_id=ids.derived_id,
+        province_code=settings.province_code,
+    )
+    verifier = TokenVerifier(
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+        clock=context.clock,
+        hs256_secret=settings.auth_hs256_secret,
+        jwks_json=settings.auth_jwks_json,
+    )
+    return Runtime(settings, context, verifier, DynamoIdempotencyStore(tables))
+
+
+def _policies(settings: Settings) -> PolicyBook:
+    path = Path(settings.policy_file) if settings.policy_file else POLICIES / "default.json"
+    return PolicyBook.from_data(json.loads(path.read_text(encoding="utf-8")))
+
+
+def use(runtime: Runtime | None) -> None:
+    """Install a runtime (tests, local stack); None goes back to building from the environment."""
+    global _installed
+    _installed = runtime
+    _from_environment.cache_clear()
+
+
+@cache
+def _from_environment() -> Runtime:
+    return build(Settings.from_environment())
+
+
+def runtime() -> Runtime:
+    return _installed or _from_environment()
+
+
+def settings() -> Settings:
+    return runtime().settings
+
+
+def context() -> Context:
+    return runtime().context
+
+
+def verifier() -> TokenVerifier:
+    return runtime().verifier
+
+
+def idempotency_store() -> DynamoIdempotencyStore:
+    return runtime().idempotency

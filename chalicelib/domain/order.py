@@ -1,0 +1,205 @@
+"""The order: one prepaid contract for N lessons of one course for one student.
+
+It is the unit of escrow and of consistency. Invariant after every committed write:
+
+    paid = held + releasing + released + refunding + refunded          (all >= 0)
+    purchased = remaining + pending_confirmation + confirmed_unreleased + released + refunded
+
+Changes are expressed as a `Movement`: signed deltas of the counters plus the statuses it may
+start from. The storage adapter turns a movement into one conditional update whose condition
+keeps every decremented counter non-negative and the status legal, so the check happens inside
+the write, never in Python between a read and a write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from enum import StrEnum
+
+from chalicelib.domain.errors import StateConflict
+from chalicelib.domain.money import lesson_price_fen
+
+
+class OrderStatus(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+
+
+MONEY_BUCKETS = ("held_fen", "releasing_fen", "released_fen", "refunding_fen", "refunded_fen")
+LESSON_BUCKETS = (
+    "lessons_remaining",
+    "lessons_pending_confirmation",
+    "lessons_confirmed_unreleased",
+    "lessons_released",
+    "lessons_refunded",
+)
+COUNTERS = ("paid_fen", *MONEY_BUCKETS, *LESSON_BUCKETS, "open_disputes")
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    parent_sub: str
+    student_id: str
+    institution_id: str
+    course_id: str
+    region_code: str
+    status: OrderStatus
+    amount_fen: int
+    lessons: int
+    created_at: datetime
+    expires_at: datetime
+    paid_fen: int = 0
+    held_fen: int = 0
+    releasing_fen: int = 0
+    released_fen: int = 0
+    refunding_fen: int = 0
+    refunded_fen: int = 0
+    lessons_remaining: int = 0
+    lessons_pending_confirmation: int = 0
+    lessons_confirmed_unreleased: int = 0
+    lessons_released: int = 0
+    lessons_refunded: int = 0
+    open_disputes: int = 0
+    journal_seq: int = 0
+    journal_head: str = ""
+    paid_at: datetime | None = None
+
+    @property
+    def lessons_recorded(self) -> int:
+        return self.lessons - self.lessons_remaining - self.lessons_refunded
+
+    def lesson_price_fen(self, lesson_number: int) -> int:
+        return lesson_price_fen(self.amount_fen, self.lessons, lesson_number)
+
+
+@dataclass(frozen=True)
+class Movement:
+    """A change of an order's counters, legal only from `from_statuses`."""
+
+    name: str
+    from_statuses: frozenset[OrderStatus]
+    deltas: dict[str, int] = field(default_factory=dict)
+    to_status: OrderStatus | None = None
+
+    def decrements(self) -> dict[str, int]:
+        return {name: -delta for name, delta in self.deltas.items() if delta < 0}
+
+
+def new_order_lessons(order: Order) -> Order:
+    """A new order starts with every purchased lesson remaining and no money."""
+    return replace(order, lessons_remaining=order.lessons)
+
+
+def apply(order: Order, movement: Movement) -> Order:
+    """The order after `movement`, or StateConflict if the movement is not legal now."""
+    if order.status not in movement.from_statuses:
+        raise StateConflict(
+            f"订单当前状态（{order.status}）不允许此操作",
+            code="order_state_conflict",
+            order_id=order.order_id,
+            status=str(order.status),
+            action=movement.name,
+        )
+    changes: dict[str, object] = {}
+    for name, delta in movement.deltas.items():
+        value = getattr(order, name) + delta
+        if value < 0:
+            raise StateConflict(
+                "订单余额或课时不足", code="order_balance_conflict", order_id=order.order_id,
+                counter=name,
+            )
+        changes[name] = value
+    if movement.to_status is not None:
+        changes["status"] = movement.to_status
+    return replace(order, **changes)  # type: ignore[arg-type]
+
+
+_ACTIVE = frozenset({OrderStatus.PAID})
+
+
+def payment(order: Order) -> Movement:
+    """The bank confirmed the payment of the whole order amount into the supervised account."""
+    return Movement(
+        "payment",
+        frozenset({OrderStatus.PENDING_PAYMENT}),
+        {"paid_fen": order.amount_fen, "held_fen": order.amount_fen},
+        OrderStatus.PAID,
+    )
+
+
+def expiry() -> Movement:
+    return Movement("expire", frozenset({OrderStatus.PENDING_PAYMENT}), {}, OrderStatus.EXPIRED)
+
+
+def lesson_recorded() -> Movement:
+    return Movement(
+        "record_lesson", _ACTIVE,
+        {"lessons_remaining": -1, "lessons_pending_confirmation": 1},
+    )
+
+
+def lesson_confirmed(*, was_disputed: bool) -> Movement:
+    deltas = {"lessons_pending_confirmation": -1, "lessons_confirmed_unreleased": 1}
+    if was_disputed:
+        deltas["open_disputes"] = -1
+    return Movement("confirm_lesson", _ACTIVE, deltas)
+
+
+def lesson_disputed() -> Movement:
+    return Movement("dispute_lesson", _ACTIVE, {"open_disputes": 1})
+
+
+def release_reserved(amount_fen: int) -> Movement:
+    return Movement(
+        "reserve_release", _ACTIVE, {"held_fen": -amount_fen, "releasing_fen": amount_fen}
+    )
+
+
+def release_voided(amount_fen: int) -> Movement:
+    return Movement(
+        "void_release", _ACTIVE, {"releasing_fen": -amount_fen, "held_fen": amount_fen}
+    )
+
+
+def release_posted(order: Order, amount_fen: int) -> Movement:
+    """The bank moved one lesson's money to the general account. The last one completes it."""
+    finishes = (
+        order.lessons_released + order.lessons_refunded + 1 == order.lessons
+        and order.releasing_fen == amount_fen
+        and order.held_fen == 0
+    )
+    return Movement(
+        "post_release",
+        _ACTIVE,
+        {
+            "releasing_fen": -amount_fen,
+            "released_fen": amount_fen,
+            "lessons_confirmed_unreleased": -1,
+            "lessons_released": 1,
+        },
+        OrderStatus.COMPLETED if finishes else None,
+    )
+
+
+def counters(order: Order) -> dict[str, int]:
+    return {name: getattr(order, name) for name in COUNTERS}
+
+
+def field_names() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(Order))
+
+
+def payment_reference(order_id: str) -> str:
+    """The reference a payer quotes to the bank: the order's ULID behind a `P`."""
+    return "P" + order_id.removeprefix("ord_")
+
+
+def order_id_for_reference(reference: str) -> str | None:
+    body = reference[1:]
+    if not reference.startswith("P") or len(body) != 26 or not body.isalnum():
+        return None
+    return "ord_" + body.upper()

@@ -1,0 +1,167 @@
+"""Signed notifications from the custodian bank, each applied exactly once.
+
+The bank event id is written with `attribute_not_exists` in the same transaction as the money
+it moves, so a notification delivered three times moves money once. Money that cannot be
+applied to an order (unknown reference, wrong amount, order no longer payable) is recorded as
+an unmatched payment for follow-up, never applied silently and never dropped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from chalicelib.domain import ledger
+from chalicelib.domain import order as order_rules
+from chalicelib.domain.bank import InstructionStatus, UnmatchedPayment, UnmatchedReason
+from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
+from chalicelib.domain.order import Order, OrderStatus
+from chalicelib.service import retry, settlement
+from chalicelib.service.context import Context
+from chalicelib.service.ports import WriteRejected
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    RECORDED_FOR_REVIEW = "recorded_for_review"
+
+
+ALREADY_APPLIED = frozenset({"bank_event", "journal", "instruction"})
+
+
+def payment_received(
+    ctx: Context,
+    *,
+    event_id: str,
+    payment_reference: str,
+    amount_fen: int,
+    bank_txn_id: str,
+    occurred_at: datetime,
+) -> Outcome:
+    if ctx.store.bank_event_seen(event_id):
+        return Outcome.DUPLICATE
+
+    def attempt() -> Outcome:
+        order_id = order_rules.order_id_for_reference(payment_reference)
+        order = ctx.store.order(order_id) if order_id else None
+        reason = _unpayable(order, amount_fen)
+        if reason is not None:
+            return _record_unmatched(
+                ctx, order, reason, event_id=event_id, payment_reference=payment_reference,
+                amount_fen=amount_fen, bank_txn_id=bank_txn_id,
+            )
+        assert order is not None
+        _apply_payment(ctx, order, event_id, bank_txn_id)
+        return Outcome.APPLIED
+
+    try:
+        return retry.on_conflict(attempt, retry_when=retry.order_changed)
+    except WriteRejected as rejected:
+        if "bank_event" in rejected.failed:
+            return Outcome.DUPLICATE
+        if "journal" in rejected.failed:  # another event paid this order first
+            order = ctx.store.order(order_rules.order_id_for_reference(payment_reference) or "")
+            return _record_unmatched(
+                ctx, order, UnmatchedReason.ORDER_NOT_PAYABLE, event_id=event_id,
+                payment_reference=payment_reference, amount_fen=amount_fen,
+                bank_txn_id=bank_txn_id,
+            )
+        raise
+
+
+def _unpayable(order: Order | None, amount_fen: int) -> UnmatchedReason | None:
+    if order is None:
+        return UnmatchedReason.UNKNOWN_REFERENCE
+    if order.status is not OrderStatus.PENDING_PAYMENT:
+        return UnmatchedReason.ORDER_NOT_PAYABLE
+    if amount_fen != order.amount_fen:
+        return UnmatchedReason.AMOUNT_MISMATCH
+    return None
+
+
+def _apply_payment(ctx: Context, order: Order, event_id: str, bank_txn_id: str) -> None:
+    now = ctx.now()
+    entry = ledger.next_entry(
+        order_id=order.order_id,
+        after_seq=order.journal_seq,
+        after_hash=order.journal_head,
+        transfer_id=ledger.payment_transfer_id(order.order_id),
+        phase=ledger.Phase.SINGLE,
+        debit_account=ledger.PAYER,
+        credit_account=ledger.supervised_account(order.institution_id),
+        amount_fen=order.amount_fen,
+        occurred_at=now.isoformat(),
+        cause=bank_txn_id,
+    )
+    ctx.store.write().move_order(
+        order, order_rules.payment(order), entry=entry, set_fields={"paid_at": now}
+    ).mark_bank_event(event_id, "payment_received", now).commit()
+
+
+def _record_unmatched(
+    ctx: Context,
+    order: Order | None,
+    reason: UnmatchedReason,
+    *,
+    event_id: str,
+    payment_reference: str,
+    amount_fen: int,
+    bank_txn_id: str,
+) -> Outcome:
+    now = ctx.now()
+    unmatched = UnmatchedPayment(
+        unmatched_id=ctx.derived_id("ump", now, event_id),
+        event_id=event_id,
+        bank_txn_id=bank_txn_id,
+        payment_reference=payment_reference,
+        amount_fen=amount_fen,
+        reason=reason,
+        received_at=now,
+        order_id=order.order_id if order else "",
+        expected_fen=order.amount_fen if order else 0,
+        region_code=order.region_code if order else "",
+    )
+    try:
+        ctx.store.write().create(unmatched, "unmatched").mark_bank_event(
+            event_id, "payment_received", now
+        ).commit()
+    except WriteRejected as rejected:
+        if rejected.failed & {"bank_event", "unmatched"}:
+            return Outcome.DUPLICATE
+        raise
+    return Outcome.RECORDED_FOR_REVIEW
+
+
+def transfer_outcome(
+    ctx: Context, *, event_id: str, instruction_id: str, amount_fen: int, succeeded: bool
+) -> Outcome:
+    if ctx.store.bank_event_seen(event_id):
+        return Outcome.DUPLICATE
+    instruction = ctx.store.instruction(instruction_id)
+    if instruction is None:
+        raise NotFound("银行指令不存在", code="instruction_not_found",
+                       instruction_id=instruction_id)
+    if amount_fen != instruction.amount_fen:
+        raise RuleViolation(
+            "回执金额与指令金额不符", code="amount_mismatch",
+            expected_fen=instruction.amount_fen, amount_fen=amount_fen,
+        )
+    expected = InstructionStatus.SUCCEEDED if succeeded else InstructionStatus.FAILED
+    if instruction.status is expected:
+        return Outcome.DUPLICATE
+    if instruction.status is not InstructionStatus.SENT:
+        raise StateConflict(
+            "该指令已有相反的结果", code="instruction_already_resolved",
+            status=str(instruction.status),
+        )
+    try:
+        if succeeded:
+            settlement.transfer_succeeded(ctx, instruction, event_id)
+        else:
+            settlement.transfer_failed(ctx, instruction, event_id)
+    except WriteRejected as rejected:
+        if rejected.failed & ALREADY_APPLIED:
+            return Outcome.DUPLICATE
+        raise
+    return Outcome.APPLIED

@@ -1,0 +1,61 @@
+"""Who is calling, as the verified token says, and what each role may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from chalicelib.domain.catalog import Department, Institution
+from chalicelib.domain.errors import Forbidden
+
+
+class Role(StrEnum):
+    PARENT = "parent"
+    INSTITUTION = "institution"
+    REGULATOR = "regulator"
+
+
+@dataclass(frozen=True)
+class Caller:
+    sub: str
+    role: Role
+    institution_id: str = ""
+    region: str = ""
+    department: Department | None = None
+
+    def require(self, *roles: Role) -> Caller:
+        if self.role not in roles:
+            raise Forbidden("当前身份无权执行此操作", code="role_not_allowed", role=str(self.role))
+        return self
+
+    def require_staff_of(self, institution_id: str) -> Caller:
+        self.require(Role.INSTITUTION)
+        if not self.institution_id or self.institution_id != institution_id:
+            raise Forbidden("只能操作本机构的业务", code="not_your_institution")
+        return self
+
+    def supervises(self, institution: Institution) -> bool:
+        """A regulator sees an institution inside its region prefix and department.
+
+        The education department coordinates and sees every training type.
+        """
+        if self.role is not Role.REGULATOR or not self.region:
+            return False
+        in_region = institution.jurisdiction_code.startswith(region_prefix(self.region))
+        in_department = self.department in (Department.EDUCATION, institution.department)
+        return in_region and in_department
+
+    def require_supervisor_of(self, institution: Institution) -> Caller:
+        self.require(Role.REGULATOR)
+        if not self.supervises(institution):
+            raise Forbidden("不在本部门的监管辖区内", code="outside_jurisdiction")
+        return self
+
+
+def region_prefix(region: str) -> str:
+    """'110105' -> '110105' (county), '110100' -> '1101' (city), '110000' -> '11' (province)."""
+    if region.endswith("0000"):
+        return region[:2]
+    if region.endswith("00"):
+        return region[:4]
+    return region

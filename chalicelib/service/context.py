@@ -1,0 +1,31 @@
+"""Everything a use case needs, passed in once by the composition root (bootstrap.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.adapters.dynamo.store import DynamoStore
+from chalicelib.domain.calendar import WorkingDayCalendar
+from chalicelib.domain.policy import Policy, PolicyBook
+from chalicelib.service.ports import BankGateway, Clock, WorkPublisher
+
+
+@dataclass(frozen=True)
+class Context:
+    store: DynamoStore
+    bank: BankGateway
+    publisher: WorkPublisher
+    clock: Clock
+    policies: PolicyBook
+    calendar: WorkingDayCalendar
+    new_id: Callable[[str], str]
+    derived_id: Callable[..., str]
+    province_code: str
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def policy(self) -> Policy:
+        return self.policies.effective_on(self.now().date())

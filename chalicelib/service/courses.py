@@ -1,0 +1,141 @@
+"""Courses: an institution submits one, its regulator approves it, parents see approved ones."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from chalicelib.domain.catalog import (
+    Course,
+    CourseStatus,
+    Discipline,
+    InstitutionStatus,
+    Mode,
+    TrainingType,
+)
+from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
+from chalicelib.service import institutions
+from chalicelib.service.caller import Caller, Role, region_prefix
+from chalicelib.service.context import Context
+from chalicelib.service.ports import Page, WriteRejected
+
+
+def submit(
+    ctx: Context,
+    caller: Caller,
+    course_id: str,
+    *,
+    title: str,
+    subject: str,
+    discipline: Discipline | None,
+    mode: Mode,
+    lesson_minutes: int,
+    class_size: int,
+    price_per_lesson_fen: int,
+    lessons_total: int,
+    starts_on: date,
+    ends_on: date,
+    timetable: str,
+) -> Course:
+    caller.require(Role.INSTITUTION)
+    institution = ctx.store.institution(caller.institution_id)
+    if institution is None:
+        raise NotFound("机构不存在", code="institution_not_found")
+    caller.require_staff_of(institution.institution_id)
+    if institution.status is not InstitutionStatus.WHITELISTED:
+        raise RuleViolation("机构尚未列入白名单，不能提交课程", code="institution_not_whitelisted")
+    if mode is not institution.mode:
+        raise RuleViolation("课程的授课方式与机构许可不符", code="course_mode_not_licensed")
+    if institution.training_type is TrainingType.SUBJECT and not subject:
+        raise RuleViolation("学科类课程须注明学科", code="course_subject_required")
+    if institution.training_type is TrainingType.NON_SUBJECT and discipline is None:
+        raise RuleViolation("非学科类课程须注明类别", code="course_discipline_required")
+    if ends_on < starts_on:
+        raise RuleViolation("课程结束日期早于开始日期", code="course_dates_invalid")
+    course = Course(
+        course_id=course_id,
+        institution_id=institution.institution_id,
+        region_code=institution.region_code,
+        title=title,
+        subject=subject,
+        discipline=discipline,
+        mode=mode,
+        lesson_minutes=lesson_minutes,
+        class_size=class_size,
+        price_per_lesson_fen=price_per_lesson_fen,
+        lessons_total=lessons_total,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        timetable=timetable,
+        status=CourseStatus.PENDING_REVIEW,
+        created_at=ctx.now(),
+    )
+    try:
+        ctx.store.write().create(course, "course").commit()
+    except WriteRejected:
+        existing = ctx.store.course(course_id)
+        if existing is None or existing.institution_id != institution.institution_id:
+            raise
+        return existing
+    return course
+
+
+def decide(ctx: Context, caller: Caller, course_id: str, *, approve: bool, reason: str) -> Course:
+    course = ctx.store.course(course_id)
+    if course is None:
+        caller.require(Role.REGULATOR)
+        raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
+    institutions.visible_to_regulator(ctx, caller, course.institution_id)
+    target = CourseStatus.APPROVED if approve else CourseStatus.REJECTED
+    if course.status is target:
+        return course
+    if course.status is not CourseStatus.PENDING_REVIEW:
+        raise StateConflict("该课程不在待审核状态", code="course_not_pending")
+    decided = replace(
+        course, status=target, decided_at=ctx.now(), decided_by=caller.sub, decision_reason=reason
+    )
+    try:
+        ctx.store.write().replace(course, decided, "course").commit()
+    except WriteRejected as rejected:
+        raise StateConflict("该课程已被他人处理，请刷新", code="course_changed") from rejected
+    return decided
+
+
+def on_sale(ctx: Context, course_id: str) -> Course:
+    """An approved course of a whitelisted institution, or NotFound / RuleViolation."""
+    course = ctx.store.course(course_id)
+    if course is None:
+        raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
+    if course.status is not CourseStatus.APPROVED:
+        raise RuleViolation("课程尚未通过审核，不能购买", code="course_not_approved")
+    institutions.whitelisted(ctx, course.institution_id)
+    return course
+
+
+def of_institution(
+    ctx: Context, caller: Caller, institution_id: str, *, status: CourseStatus, limit: int,
+    cursor: str | None,
+) -> Page[Course]:
+    if status is not CourseStatus.APPROVED:
+        if caller.role is Role.REGULATOR:
+            institutions.visible_to_regulator(ctx, caller, institution_id)
+        else:
+            caller.require_staff_of(institution_id)
+    else:
+        institutions.get(ctx, caller, institution_id)
+    return ctx.store.courses_of(institution_id, status, limit, cursor)
+
+
+def pending_review(
+    ctx: Context, caller: Caller, *, limit: int, cursor: str | None
+) -> Page[Course]:
+    caller.require(Role.REGULATOR)
+    page = ctx.store.courses_by_status(
+        CourseStatus.PENDING_REVIEW, region_prefix(caller.region), limit, cursor
+    )
+    visible = []
+    for course in page.items:
+        institution = ctx.store.institution(course.institution_id)
+        if institution is not None and caller.supervises(institution):
+            visible.append(course)
+    return Page(visible, page.next_cursor)

@@ -1,0 +1,125 @@
+"""Institutions: apply to join, and the regulator's whitelist decision."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from chalicelib.domain.catalog import (
+    Custodian,
+    Discipline,
+    Institution,
+    InstitutionStatus,
+    Mode,
+    TrainingType,
+)
+from chalicelib.domain.errors import NotFound, StateConflict
+from chalicelib.service.caller import Caller, Role, region_prefix
+from chalicelib.service.context import Context
+from chalicelib.service.ports import Page, WriteRejected
+
+
+def apply(
+    ctx: Context,
+    caller: Caller,
+    institution_id: str,
+    *,
+    name: str,
+    uscc: str,
+    training_type: TrainingType,
+    discipline: Discipline,
+    mode: Mode,
+    region_code: str,
+    address: str,
+    custodian: Custodian,
+) -> Institution:
+    caller.require(Role.INSTITUTION)
+    institution = Institution(
+        institution_id=institution_id,
+        name=name,
+        uscc=uscc,
+        training_type=training_type,
+        discipline=discipline,
+        mode=mode,
+        region_code=region_code,
+        address=address,
+        custodian=custodian,
+        status=InstitutionStatus.PENDING_REVIEW,
+        applicant_sub=caller.sub,
+        created_at=ctx.now(),
+    )
+    try:
+        ctx.store.write().create(institution, "institution").commit()
+    except WriteRejected:
+        existing = ctx.store.institution(institution_id)
+        if existing is None or existing.applicant_sub != caller.sub:
+            raise
+        return existing
+    return institution
+
+
+def decide(
+    ctx: Context, caller: Caller, institution_id: str, *, approve: bool, reason: str
+) -> Institution:
+    institution = visible_to_regulator(ctx, caller, institution_id)
+    target = InstitutionStatus.WHITELISTED if approve else InstitutionStatus.REJECTED
+    if institution.status is target:
+        return institution
+    if institution.status is not InstitutionStatus.PENDING_REVIEW:
+        raise StateConflict(
+            "该机构不在待审核状态", code="institution_not_pending", status=str(institution.status)
+        )
+    decided = replace(
+        institution, status=target, decided_at=ctx.now(), decided_by=caller.sub,
+        decision_reason=reason,
+    )
+    try:
+        ctx.store.write().replace(institution, decided, "institution").commit()
+    except WriteRejected as rejected:
+        raise StateConflict("该机构已被他人处理，请刷新", code="institution_changed") from rejected
+    return decided
+
+
+def visible_to_regulator(ctx: Context, caller: Caller, institution_id: str) -> Institution:
+    institution = ctx.store.institution(institution_id)
+    if institution is None or not caller.supervises(institution):
+        caller.require(Role.REGULATOR)
+        raise NotFound("机构不存在", code="institution_not_found", institution_id=institution_id)
+    return institution
+
+
+def whitelisted(ctx: Context, institution_id: str) -> Institution:
+    """An institution parents may see and buy from."""
+    institution = ctx.store.institution(institution_id)
+    if institution is None or institution.status is not InstitutionStatus.WHITELISTED:
+        raise NotFound("机构不存在或未列入白名单", code="institution_not_found",
+                       institution_id=institution_id)
+    return institution
+
+
+def get(ctx: Context, caller: Caller, institution_id: str) -> Institution:
+    institution = ctx.store.institution(institution_id)
+    if institution is not None and (
+        institution.status is InstitutionStatus.WHITELISTED
+        or caller.supervises(institution)
+        or caller.institution_id == institution_id
+        or (caller.role is Role.INSTITUTION and institution.applicant_sub == caller.sub)
+    ):
+        return institution
+    raise NotFound("机构不存在", code="institution_not_found", institution_id=institution_id)
+
+
+def listing(
+    ctx: Context, caller: Caller, *, status: InstitutionStatus, region: str, limit: int,
+    cursor: str | None,
+) -> Page[Institution]:
+    """Parents see the whitelist; regulators see any status inside their jurisdiction."""
+    if status is not InstitutionStatus.WHITELISTED:
+        caller.require(Role.REGULATOR)
+    prefix = region_prefix(region) if region else ""
+    if caller.role is Role.REGULATOR:
+        own = region_prefix(caller.region)
+        prefix = prefix if prefix.startswith(own) else own
+    page = ctx.store.institutions_by_status(status, prefix, limit, cursor)
+    if caller.role is Role.REGULATOR and status is not InstitutionStatus.WHITELISTED:
+        page = Page([i for i in page.items if caller.supervises(i)], page.next_cursor)
+    return page

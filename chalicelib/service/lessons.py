@@ -1,0 +1,222 @@
+"""Lessons taught (消课): the institution records one, each attending order gets a consumption
+pending the parent's confirmation, and a confirmed consumption becomes settlement work."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+
+from chalicelib.domain import order as order_rules
+from chalicelib.domain.calendar import SHANGHAI, business_date
+from chalicelib.domain.catalog import Course, CourseStatus
+from chalicelib.domain.consumption import (
+    ALREADY_CONFIRMED,
+    CONFIRMABLE,
+    ConfirmedBy,
+    Consumption,
+    ConsumptionStatus,
+)
+from chalicelib.domain.errors import InvalidRequest, NotFound, RuleViolation, StateConflict
+from chalicelib.domain.lesson import MAX_ATTENDING_ORDERS, Lesson
+from chalicelib.domain.order import Order, OrderStatus
+from chalicelib.service import retry, settlement
+from chalicelib.service.caller import Caller, Role
+from chalicelib.service.context import Context
+from chalicelib.service.ports import Page, WriteRejected
+
+
+def record(
+    ctx: Context,
+    caller: Caller,
+    lesson_id: str,
+    *,
+    course_id: str,
+    started_at: datetime,
+    ended_at: datetime,
+    teacher_id: str,
+    order_ids: list[str],
+) -> tuple[Lesson, list[Consumption]]:
+    """Every check runs before anything is written, so bad input changes nothing. Each
+    attending order then commits on its own (its consumption id is derived from the lesson
+    and the order, so a retry of the same request finishes what a crash left undone)."""
+    caller.require(Role.INSTITUTION)
+    course = _own_course(ctx, caller, course_id)
+    _check_times(ctx, started_at, ended_at)
+    if len(set(order_ids)) != len(order_ids) or not 1 <= len(order_ids) <= MAX_ATTENDING_ORDERS:
+        raise InvalidRequest("上课订单须为 1 到 100 个不重复的订单", code="invalid_order_ids")
+    lesson = Lesson(
+        lesson_id, course.institution_id, course.course_id, teacher_id, started_at, ended_at,
+        tuple(order_ids), ctx.now(),
+    )
+    existing = ctx.store.lesson(lesson_id)
+    if existing is None:
+        for order_id in order_ids:
+            _attending_order(ctx, course, order_id)
+        try:
+            ctx.store.write().create(lesson, "lesson").commit()
+        except WriteRejected:
+            existing = ctx.store.lesson(lesson_id)
+    lesson = existing or lesson
+    consumptions = [_consume(ctx, lesson, order_id) for order_id in lesson.order_ids]
+    return lesson, consumptions
+
+
+def _own_course(ctx: Context, caller: Caller, course_id: str) -> Course:
+    course = ctx.store.course(course_id)
+    if course is None or course.institution_id != caller.institution_id:
+        raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
+    caller.require_staff_of(course.institution_id)
+    if course.status is not CourseStatus.APPROVED:
+        raise RuleViolation("课程尚未通过审核", code="course_not_approved")
+    return course
+
+
+def _check_times(ctx: Context, started_at: datetime, ended_at: datetime) -> None:
+    if ended_at <= started_at or ended_at - started_at > timedelta(hours=12):
+        raise InvalidRequest("上课时间不合理", code="invalid_lesson_time")
+    if ended_at > ctx.now() + timedelta(minutes=5):
+        raise RuleViolation("课程尚未结束，不能消课", code="lesson_not_finished")
+
+
+def _attending_order(ctx: Context, course: Course, order_id: str) -> Order:
+    order = ctx.store.order(order_id)
+    if order is None or order.institution_id != course.institution_id:
+        raise NotFound("订单不存在", code="order_not_found", order_id=order_id)
+    if order.course_id != course.course_id:
+        raise RuleViolation("订单不属于该课程", code="order_not_for_course", order_id=order_id)
+    if order.status is not OrderStatus.PAID or order.lessons_remaining < 1:
+        raise StateConflict("订单没有可消课时", code="order_has_no_lessons", order_id=order_id)
+    return order
+
+
+def _consume(ctx: Context, lesson: Lesson, order_id: str) -> Consumption:
+    consumption_id = ctx.derived_id("con", lesson.recorded_at, lesson.lesson_id, order_id)
+
+    def attempt() -> Consumption:
+        existing = ctx.store.consumption(consumption_id)
+        if existing is not None:
+            return existing
+        order = ctx.store.order(order_id)
+        if order is None or order.status is not OrderStatus.PAID or order.lessons_remaining < 1:
+            raise StateConflict("订单没有可消课时", code="order_has_no_lessons", order_id=order_id)
+        consumption = _new_consumption(ctx, lesson, order, consumption_id)
+        due = ("autoconfirm", confirm_deadline(consumption))
+        ctx.store.write().create(consumption, "consumption", due=due).move_order(
+            order,
+            order_rules.lesson_recorded(),
+            expect={"lessons_remaining": order.lessons_remaining},
+        ).commit()
+        return consumption
+
+    return retry.on_conflict(attempt, retry_when=lambda r: r.contended or bool(r.failed))
+
+
+def _new_consumption(
+    ctx: Context, lesson: Lesson, order: Order, consumption_id: str
+) -> Consumption:
+    number = order.lessons - order.lessons_remaining - order.lessons_refunded + 1
+    deadline = ctx.calendar.add_working_days(
+        business_date(lesson.ended_at), ctx.policy().auto_confirm_working_days
+    )
+    return Consumption(
+        consumption_id=consumption_id,
+        order_id=order.order_id,
+        lesson_id=lesson.lesson_id,
+        institution_id=order.institution_id,
+        parent_sub=order.parent_sub,
+        student_id=order.student_id,
+        course_id=order.course_id,
+        lesson_number=number,
+        amount_fen=order.lesson_price_fen(number),
+        status=ConsumptionStatus.PENDING_CONFIRMATION,
+        recorded_at=lesson.recorded_at,
+        confirm_by=deadline.due_on,
+        confirm_by_estimated=deadline.estimated,
+    )
+
+
+def confirm_deadline(consumption: Consumption) -> datetime:
+    """Silence until the end of the confirm-by day (Asia/Shanghai) confirms the lesson."""
+    return datetime.combine(consumption.confirm_by + timedelta(days=1), time(), SHANGHAI)
+
+
+def confirm(ctx: Context, caller: Caller, consumption_id: str) -> Consumption:
+    caller.require(Role.PARENT)
+    _own_consumption(ctx, caller, consumption_id)
+    return confirm_now(ctx, consumption_id, ConfirmedBy.PARENT)
+
+
+def confirm_now(ctx: Context, consumption_id: str, by: ConfirmedBy) -> Consumption:
+    """Confirm once, however many callers race: the loser sees it confirmed and returns it."""
+
+    def attempt() -> Consumption:
+        before = ctx.store.consumption(consumption_id)
+        if before is None:
+            raise NotFound("消课记录不存在", code="consumption_not_found")
+        if before.status in ALREADY_CONFIRMED:
+            return before
+        if by is ConfirmedBy.AUTO and before.status is not ConsumptionStatus.PENDING_CONFIRMATION:
+            return before
+        order = _order_of(ctx, before)
+        now = ctx.now()
+        after = replace(
+            before, status=ConsumptionStatus.CONFIRMED, confirmed_at=now, confirmed_by=by
+        )
+        grace = timedelta(minutes=ctx.policy().settlement_grace_minutes)
+        ctx.store.write().replace(before, after, "consumption", due=("settle", now + grace)) \
+            .move_order(
+                order,
+                order_rules.lesson_confirmed(
+                    was_disputed=before.status is ConsumptionStatus.DISPUTED
+                ),
+            ).commit()
+        settlement.publish(ctx, after)
+        return after
+
+    return retry.on_conflict(attempt, retry_when=lambda r: True)
+
+
+def dispute(ctx: Context, caller: Caller, consumption_id: str, reason: str) -> Consumption:
+    caller.require(Role.PARENT)
+
+    def attempt() -> Consumption:
+        before = _own_consumption(ctx, caller, consumption_id)
+        if before.status is ConsumptionStatus.DISPUTED:
+            return before
+        if before.status not in CONFIRMABLE:
+            raise StateConflict(
+                "该课时已确认，不能再提出异议", code="consumption_not_pending",
+                status=str(before.status),
+            )
+        after = replace(before, status=ConsumptionStatus.DISPUTED, dispute_reason=reason)
+        ctx.store.write().replace(before, after, "consumption").move_order(
+            _order_of(ctx, before), order_rules.lesson_disputed()
+        ).commit()
+        return after
+
+    return retry.on_conflict(attempt, retry_when=lambda r: True)
+
+
+def _own_consumption(ctx: Context, caller: Caller, consumption_id: str) -> Consumption:
+    consumption = ctx.store.consumption(consumption_id)
+    if consumption is None or consumption.parent_sub != caller.sub:
+        raise NotFound("消课记录不存在", code="consumption_not_found",
+                       consumption_id=consumption_id)
+    return consumption
+
+
+def _order_of(ctx: Context, consumption: Consumption) -> Order:
+    order = ctx.store.order(consumption.order_id)
+    if order is None:
+        raise NotFound("订单不存在", code="order_not_found")
+    return order
+
+
+def listing(
+    ctx: Context, caller: Caller, *, status: str, limit: int, cursor: str | None
+) -> Page[Consumption]:
+    if caller.role is Role.PARENT:
+        return ctx.store.consumptions_of_parent(caller.sub, status, limit, cursor)
+    caller.require(Role.INSTITUTION)
+    caller.require_staff_of(caller.institution_id)
+    return ctx.store.consumptions_of_institution(caller.institution_id, status, limit, cursor)

@@ -1,0 +1,82 @@
+"""Ports: what the service layer needs from the outside world.
+
+Adapters in chalicelib/adapters implement these; tests may pass fakes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TransferInstruction:
+    """An instruction to the custodian bank: move `amount_fen` between two accounts.
+
+    `instruction_id` is the idempotency key at the bank: the same id is executed at most once,
+    however often it is sent.
+    """
+
+    instruction_id: str
+    from_account: str
+    to_account: str
+    amount_fen: int
+
+
+class BankGateway(Protocol):
+    def instruct_transfer(self, instruction: TransferInstruction) -> None:
+        """Send (or resend) an instruction. Raises BankUnavailable if the bank cannot be reached.
+
+        The outcome arrives later as a signed `transfer_succeeded` / `transfer_failed`
+        notification to POST /v1/bank/notifications.
+        """
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware."""
+
+
+class WorkPublisher(Protocol):
+    def publish_settlement(
+        self, order_id: str, consumption_id: str, attempt: int, *, redrive: str = ""
+    ) -> None:
+        """Queue settlement work for one confirmed consumption.
+
+        FIFO: the group is the order, the deduplication id the consumption and attempt (plus
+        `redrive`, a token the sweeper passes so that its re-drives are not deduplicated
+        against a lost original).
+        """
+
+
+class WriteRejected(Exception):
+    """An atomic write was not applied because a condition failed.
+
+    `failed` names the parts of the write whose conditions failed (labels chosen by the
+    caller, e.g. "order", "journal", "bank_event"); `contended` is True when the engine
+    cancelled it only because another transaction touched the same items at the same time.
+    """
+
+    def __init__(self, failed: frozenset[str], *, contended: bool = False) -> None:
+        super().__init__(f"write rejected: {sorted(failed) or 'contention'}")
+        self.failed = failed
+        self.contended = contended
+
+
+class BankUnavailable(Exception):
+    """The custodian bank could not be reached; the instruction may be resent safely."""
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing; `next_cursor` is opaque to callers and None on the last page."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+class InvalidCursor(Exception):
+    """A pagination cursor that this listing did not issue."""

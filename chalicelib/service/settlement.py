@@ -1,0 +1,226 @@
+"""Settlement: a confirmed consumption's money moves supervised -> general through the bank.
+
+Two phases. `settle` reserves the amount on the order (held -> releasing) with a pending
+journal entry and a bank instruction record in one transaction, then instructs the bank
+(the instruction id makes resending safe). The bank's outcome posts the transfer
+(releasing -> released) or voids it (releasing -> held) and the work is retried under a new
+attempt. SQS is the fast path only: the sweeper re-drives every confirmed or releasing
+consumption whose work is overdue on the `due` index, so a lost message never loses money.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import timedelta
+
+from chalicelib.domain import ledger
+from chalicelib.domain import order as order_rules
+from chalicelib.domain.bank import BankInstruction, InstructionStatus
+from chalicelib.domain.consumption import Consumption, ConsumptionStatus
+from chalicelib.domain.errors import NotFound, StateConflict
+from chalicelib.domain.order import Order
+from chalicelib.service import retry
+from chalicelib.service.context import Context
+from chalicelib.service.ports import TransferInstruction
+
+log = logging.getLogger(__name__)
+
+IMMEDIATE_RETRIES = 3
+
+
+def publish(ctx: Context, consumption: Consumption, *, redrive: str = "") -> None:
+    """Queue the work; if the queue is unreachable the sweeper will find it anyway."""
+    try:
+        ctx.publisher.publish_settlement(
+            consumption.order_id, consumption.consumption_id, consumption.attempt,
+            redrive=redrive,
+        )
+    except Exception:
+        log.exception("settlement of %s not queued; the sweeper will re-drive it",
+                      consumption.consumption_id)
+
+
+def settle(ctx: Context, consumption_id: str) -> str:
+    """Drive one consumption's release one step further. Safe to run any number of times."""
+    consumption = ctx.store.consumption(consumption_id)
+    if consumption is None:
+        raise NotFound("消课记录不存在", code="consumption_not_found")
+    if consumption.status is ConsumptionStatus.CONFIRMED:
+        consumption = _reserve(ctx, consumption)
+    if consumption.status is not ConsumptionStatus.RELEASING:
+        return str(consumption.status)
+    _instruct(ctx, consumption)
+    return "instructed"
+
+
+def _reserve(ctx: Context, consumption: Consumption) -> Consumption:
+    def attempt() -> Consumption:
+        before = ctx.store.consumption(consumption.consumption_id)
+        if before is None or before.status is not ConsumptionStatus.CONFIRMED:
+            return before or consumption
+        order = _order(ctx, before.order_id)
+        if order.open_disputes:
+            log.info("order %s has open disputes: release of %s waits", order.order_id,
+                     before.consumption_id)
+            return before
+        return _commit_reserve(ctx, order, before)
+
+    return retry.on_conflict(attempt, retry_when=lambda r: True)
+
+
+def _commit_reserve(ctx: Context, order: Order, before: Consumption) -> Consumption:
+    now = ctx.now()
+    pending_id = ledger.release_transfer_id(before.consumption_id, before.attempt)
+    entry = ledger.next_entry(
+        order_id=order.order_id,
+        after_seq=order.journal_seq,
+        after_hash=order.journal_head,
+        transfer_id=pending_id,
+        phase=ledger.Phase.PENDING,
+        debit_account=ledger.supervised_account(order.institution_id),
+        credit_account=ledger.general_account(order.institution_id),
+        amount_fen=before.amount_fen,
+        occurred_at=now.isoformat(),
+        cause=before.consumption_id,
+    )
+    instruction = BankInstruction(
+        instruction_id=before.instruction_id,
+        order_id=order.order_id,
+        consumption_id=before.consumption_id,
+        institution_id=order.institution_id,
+        from_account=entry.debit_account,
+        to_account=entry.credit_account,
+        amount_fen=before.amount_fen,
+        pending_transfer_id=pending_id,
+        status=InstructionStatus.SENT,
+        created_at=now,
+    )
+    after = replace(before, status=ConsumptionStatus.RELEASING)
+    ctx.store.write().move_order(
+        order,
+        order_rules.release_reserved(before.amount_fen),
+        entry=entry,
+        expect={"open_disputes": 0},
+    ).replace(before, after, "consumption", due=("settle", now + _grace(ctx))).create(
+        instruction, "instruction"
+    ).commit()
+    return after
+
+
+def _instruct(ctx: Context, consumption: Consumption) -> None:
+    instruction = ctx.store.instruction(consumption.instruction_id)
+    if instruction is None:
+        raise NotFound("银行指令不存在", code="instruction_not_found")
+    institution = ctx.store.institution(instruction.institution_id)
+    if institution is None:
+        raise NotFound("机构不存在", code="institution_not_found")
+    ctx.bank.instruct_transfer(
+        TransferInstruction(
+            instruction_id=instruction.instruction_id,
+            from_account=institution.custodian.supervised_account,
+            to_account=institution.custodian.general_account,
+            amount_fen=instruction.amount_fen,
+        )
+    )
+
+
+def transfer_succeeded(ctx: Context, instruction: BankInstruction, event_id: str) -> None:
+    """Post the pending release: releasing -> released, and the lesson counts as released."""
+
+    def attempt() -> None:
+        order = _order(ctx, instruction.order_id)
+        before = _releasing(ctx, instruction)
+        now = ctx.now()
+        entry = _resolution(order, instruction, ledger.Phase.POST, now.isoformat())
+        after = replace(before, status=ConsumptionStatus.RELEASED, released_at=now)
+        done = replace(instruction, status=InstructionStatus.SUCCEEDED)
+        ctx.store.write().move_order(
+            order, order_rules.release_posted(order, instruction.amount_fen), entry=entry
+        ).replace(before, after, "consumption").replace(instruction, done, "instruction") \
+            .mark_bank_event(event_id, "transfer_succeeded", now).commit()
+
+    retry.on_conflict(attempt, retry_when=retry.order_changed)
+
+
+def transfer_failed(ctx: Context, instruction: BankInstruction, event_id: str) -> None:
+    """Void the pending release: releasing -> held; retry under the next attempt."""
+
+    def attempt() -> Consumption:
+        order = _order(ctx, instruction.order_id)
+        before = _releasing(ctx, instruction)
+        now = ctx.now()
+        entry = _resolution(order, instruction, ledger.Phase.VOID, now.isoformat())
+        after = replace(before, status=ConsumptionStatus.CONFIRMED, attempt=before.attempt + 1)
+        failed = replace(instruction, status=InstructionStatus.FAILED)
+        backoff = _grace(ctx) * min(after.attempt, 12)
+        ctx.store.write().move_order(
+            order, order_rules.release_voided(instruction.amount_fen), entry=entry
+        ).replace(before, after, "consumption", due=("settle", now + backoff)).replace(
+            instruction, failed, "instruction"
+        ).mark_bank_event(event_id, "transfer_failed", now).commit()
+        return after
+
+    retried = retry.on_conflict(attempt, retry_when=retry.order_changed)
+    if retried.attempt <= IMMEDIATE_RETRIES:
+        publish(ctx, retried)
+
+
+def _resolution(
+    order: Order, instruction: BankInstruction, phase: ledger.Phase, at: str
+) -> ledger.JournalEntry:
+    return ledger.next_entry(
+        order_id=order.order_id,
+        after_seq=order.journal_seq,
+        after_hash=order.journal_head,
+        transfer_id=ledger.resolution_transfer_id(instruction.pending_transfer_id, phase),
+        phase=phase,
+        debit_account=instruction.from_account,
+        credit_account=instruction.to_account,
+        amount_fen=instruction.amount_fen,
+        occurred_at=at,
+        pending_id=instruction.pending_transfer_id,
+        cause=instruction.instruction_id,
+    )
+
+
+def sweep(ctx: Context, *, limit: int = 100) -> int:
+    """Re-drive every confirmed or releasing consumption whose work is overdue."""
+    now = ctx.now()
+    redriven = 0
+    for consumption_id in ctx.store.due("settle", now, limit):
+        consumption = ctx.store.consumption(consumption_id)
+        if consumption is None or consumption.status not in (
+            ConsumptionStatus.CONFIRMED, ConsumptionStatus.RELEASING
+        ):
+            continue
+        publish(ctx, consumption, redrive=now.strftime("%Y%m%dT%H%M"))
+        redriven += 1
+    return redriven
+
+
+def _grace(ctx: Context) -> timedelta:
+    return timedelta(minutes=ctx.policy().settlement_grace_minutes)
+
+
+def _order(ctx: Context, order_id: str) -> Order:
+    order = ctx.store.order(order_id)
+    if order is None:
+        raise NotFound("订单不存在", code="order_not_found", order_id=order_id)
+    return order
+
+
+def _releasing(ctx: Context, instruction: BankInstruction) -> Consumption:
+    consumption = ctx.store.consumption(instruction.consumption_id)
+    if consumption is None:
+        raise NotFound("消课记录不存在", code="consumption_not_found")
+    if (
+        consumption.status is not ConsumptionStatus.RELEASING
+        or consumption.instruction_id != instruction.instruction_id
+    ):
+        raise StateConflict(
+            "银行回执与当前划拨不符", code="instruction_not_current",
+            instruction_id=instruction.instruction_id,
+        )
+    return consumption
+

@@ -1,0 +1,154 @@
+"""Steps of the purchase-to-release flow, over HTTP, each asserting its own success."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from tests.support.harness import Platform
+
+_serial = itertools.count(1)
+
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def uscc() -> str:
+    n = next(_serial)
+    tail = "".join(USCC_CHARS[(n * 7 + i) % len(USCC_CHARS)] for i in range(10))
+    return f"91{440100 + n % 99:06d}{tail}"
+
+
+@dataclass
+class Shop:
+    institution_id: str
+    staff: dict[str, str]
+    course_id: str
+    supervised_account: str
+    general_account: str
+    price_per_lesson_fen: int
+
+
+REGULATOR = {"sub": "reg-gd-edu", "role": "regulator", "region": "440000",
+             "department": "education"}
+
+
+def regulator(p: Platform, **claims: str) -> dict[str, str]:
+    merged = {**REGULATOR, **claims}
+    return p.token(merged.pop("sub"), merged.pop("role"), **merged)
+
+
+def application(region: str = "440106", **overrides: Any) -> dict[str, Any]:
+    n = next(_serial)
+    body = {
+        "name": f"示例培训学校{n}",
+        "uscc": uscc(),
+        "training_type": "non_subject",
+        "discipline": "arts",
+        "mode": "offline",
+        "region_code": region,
+        "address": "广州市天河区体育西路1号",
+        "custodian": {
+            "bank": "示例银行广州分行",
+            "supervised_account": f"SUP{n:08d}",
+            "general_account": f"GEN{n:08d}",
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+def course_body(price: int = 15_000, lessons_total: int = 48, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "title": "少儿美术基础班",
+        "discipline": "arts",
+        "mode": "offline",
+        "lesson_minutes": 60,
+        "class_size": 12,
+        "price_per_lesson_fen": price,
+        "lessons_total": lessons_total,
+        "starts_on": "2026-03-01",
+        "ends_on": "2026-06-30",
+        "timetable": "每周六 09:00-10:00",
+    }
+    body.update(overrides)
+    return body
+
+
+def open_shop(p: Platform, *, price: int = 15_000, region: str = "440106") -> Shop:
+    applicant = p.token(f"staff-{next(_serial)}", "institution")
+    body = application(region)
+    applied = p.post("/v1/institutions", applicant, body)
+    assert applied.status == 201, applied.body
+    institution_id = applied.body["institution_id"]
+    approved = p.post(f"/v1/regulator/institutions/{institution_id}/approve", regulator(p), {})
+    assert approved.status == 200 and approved.body["status"] == "whitelisted", approved.body
+    staff = p.token(f"staff-of-{institution_id}", "institution", institution_id=institution_id)
+    submitted = p.post("/v1/courses", staff, course_body(price))
+    assert submitted.status == 201, submitted.body
+    course_id = submitted.body["course_id"]
+    decided = p.post(f"/v1/regulator/courses/{course_id}/approve", regulator(p), {})
+    assert decided.status == 200 and decided.body["status"] == "approved", decided.body
+    custodian = body["custodian"]
+    return Shop(institution_id, staff, course_id, custodian["supervised_account"],
+                custodian["general_account"], price)
+
+
+@dataclass
+class Family:
+    parent: dict[str, str]
+    student_id: str
+    payer_account: str
+
+
+def family(p: Platform, name: str = "小明") -> Family:
+    sub = f"parent-{next(_serial)}"
+    parent = p.token(sub, "parent")
+    linked = p.post("/v1/students", parent, {"name": name, "grade": "三年级"})
+    assert linked.status == 201, linked.body
+    return Family(parent, linked.body["student_id"], f"PAYER-{sub}")
+
+
+def buy(p: Platform, shop: Shop, fam: Family, lessons: int) -> dict[str, Any]:
+    created = p.post("/v1/orders", fam.parent, {
+        "course_id": shop.course_id, "student_id": fam.student_id, "lessons": lessons})
+    assert created.status == 201, created.body
+    return dict(created.body)
+
+
+def pay(p: Platform, fam: Family, order: dict[str, Any], amount_fen: int | None = None) -> None:
+    p.bank.pay(fam.payer_account, order["payment"]["account"], order["payment"]["reference"],
+               order["amount_fen"] if amount_fen is None else amount_fen)
+    p.bank.deliver_pending()
+
+
+def buy_and_pay(p: Platform, shop: Shop, fam: Family, lessons: int) -> dict[str, Any]:
+    order = buy(p, shop, fam, lessons)
+    pay(p, fam, order)
+    return order
+
+
+def record_lesson(p: Platform, shop: Shop, order_ids: list[str]) -> dict[str, Any]:
+    ended = p.clock.now() - timedelta(minutes=5)
+    recorded = p.post("/v1/lessons", shop.staff, {
+        "course_id": shop.course_id,
+        "started_at": (ended - timedelta(hours=1)).isoformat(),
+        "ended_at": ended.isoformat(),
+        "teacher_id": "tch-001",
+        "order_ids": order_ids,
+    })
+    assert recorded.status == 201, recorded.body
+    return dict(recorded.body)
+
+
+def confirm(p: Platform, fam: Family, consumption_id: str) -> dict[str, Any]:
+    confirmed = p.post(f"/v1/consumptions/{consumption_id}/confirm", fam.parent)
+    assert confirmed.status == 200, confirmed.body
+    return dict(confirmed.body)
+
+
+def order_of(p: Platform, who: dict[str, str], order_id: str) -> dict[str, Any]:
+    got = p.get(f"/v1/orders/{order_id}", who)
+    assert got.status == 200, got.body
+    return dict(got.body)

@@ -1,0 +1,205 @@
+"""A whole platform in one process: the Chalice app over chalice.test.Client, the settlement
+worker fed realistic SQS events from the real (moto or DynamoDB Local) queue, the sandbox
+bank delivering signed callbacks, a manual clock, and the invariant checks."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from chalice.test import Client
+
+import app as chalice_app
+from chalicelib import bootstrap
+from chalicelib.adapters.bank.sandbox import SandboxBank
+from chalicelib.adapters.clock import ManualClock
+from chalicelib.api.auth import mint_hs256
+from chalicelib.settings import Settings
+from infra.resources import DataPlane
+from tests.support import invariants
+
+AUTH_SECRET = "test-auth-secret-0123456789abcdef"
+BANK_SECRET = "test-bank-secret-0123456789abcdef"
+ISSUER = "ots-test"
+AUDIENCE = "ots-platform"
+
+
+def settings_for(plane: DataPlane) -> Settings:
+    return Settings(
+        stage="test",
+        province_code="44",
+        platform_table=plane.platform_table,
+        journal_table=plane.journal_table,
+        settlement_queue_url=plane.settlement_queue_url,
+        auth_issuer=ISSUER,
+        auth_audience=AUDIENCE,
+        auth_hs256_secret=AUTH_SECRET,
+        bank_webhook_secret=BANK_SECRET,
+    )
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+
+    @property
+    def code(self) -> str:
+        return str(self.body["error"]["code"]) if isinstance(self.body, dict) else ""
+
+
+@dataclass
+class Platform:
+    client: Client
+    dynamodb: Any
+    sqs: Any
+    plane: DataPlane
+    bank: SandboxBank
+    clock: ManualClock
+    worker_invocations: int = 0
+
+    # tokens and HTTP
+
+    def token(self, sub: str, role: str, **claims: str) -> dict[str, str]:
+        token = mint_hs256(
+            AUTH_SECRET, issuer=ISSUER, audience=AUDIENCE, sub=sub, role=role,
+            now=int(self.clock.now().timestamp()), **claims,
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    def request(
+        self, method: str, path: str, who: dict[str, str] | None = None, body: Any = None, *,
+        key: str | None = None, raw: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        all_headers = {"Content-Type": "application/json", **(who or {}), **(headers or {})}
+        if key is not None:
+            all_headers["Idempotency-Key"] = key
+        payload = raw if raw is not None else (json.dumps(body) if body is not None else "")
+        response = self.client.http.request(method, path, headers=all_headers, body=payload)
+        try:
+            parsed = json.loads(response.body) if response.body else None
+        except ValueError:
+            parsed = response.body
+        return Reply(response.status_code, parsed)
+
+    def post(self, path: str, who: dict[str, str] | None, body: Any = None, **kw: Any) -> Reply:
+        if "key" not in kw and body is not None:
+            kw["key"] = f"key-{uuid.uuid4().hex}"
+        return self.request("POST", path, who, body, **kw)
+
+    def get(self, path: str, who: dict[str, str] | None = None) -> Reply:
+        return self.request("GET", path, who)
+
+    # the bank's callbacks and the settlement queue
+
+    def deliver_to_platform(self, body: bytes, headers: dict[str, str]) -> int:
+        response = self.client.http.post("/v1/bank/notifications", headers=headers, body=body)
+        return int(response.status_code)
+
+    def receive_settlement(self, max_messages: int = 10) -> list[dict[str, Any]]:
+        response = self.sqs.receive_message(
+            QueueUrl=self.plane.settlement_queue_url,
+            MaxNumberOfMessages=max_messages,
+            AttributeNames=["All"],
+            VisibilityTimeout=30,
+        )
+        return list(response.get("Messages", []))
+
+    def run_worker(self, messages: list[dict[str, Any]]) -> list[str]:
+        """Invoke the settlement Lambda with these messages; delete what succeeded, make the
+        failures visible again (as Lambda's partial batch response does). Returns failed ids."""
+        event = {"Records": [lambda_record(m, self.plane) for m in messages]}
+        self.worker_invocations += 1
+        payload = self.client.lambda_.invoke("settlement", event).payload
+        failed = {f["itemIdentifier"] for f in payload["batchItemFailures"]}
+        for message in messages:
+            if message["MessageId"] in failed:
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.plane.settlement_queue_url,
+                    ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0,
+                )
+            else:
+                self.sqs.delete_message(
+                    QueueUrl=self.plane.settlement_queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                )
+        return sorted(failed)
+
+    def drain_settlement(self, rounds: int = 20) -> None:
+        for _ in range(rounds):
+            messages = self.receive_settlement()
+            if not messages:
+                return
+            self.run_worker(messages)
+
+    def lose_settlement_messages(self) -> int:
+        """Take every queued settlement message away for good (a lost message)."""
+        lost = 0
+        while messages := self.receive_settlement():
+            for message in messages:
+                self.sqs.delete_message(
+                    QueueUrl=self.plane.settlement_queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                )
+                lost += 1
+        return lost
+
+    def settle_everything(self, rounds: int = 10) -> None:
+        """Run the queue and the bank's callbacks until nothing moves."""
+        for _ in range(rounds):
+            self.drain_settlement()
+            if self.bank.deliver_pending() == 0 and not self.receive_peek():
+                return
+
+    def receive_peek(self) -> bool:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.plane.settlement_queue_url,
+            AttributeNames=["ApproximateNumberOfMessages"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) > 0
+
+    def run_schedule(self, name: str) -> Any:
+        event = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {},
+                 "id": str(uuid.uuid4()), "region": "cn-north-1", "resources": [],
+                 "time": self.clock.now().isoformat(), "account": "123456789012",
+                 "version": "0"}
+        return self.client.lambda_.invoke(name, event).payload
+
+    def advance(self, **delta: float) -> None:
+        self.clock.advance(timedelta(**delta))
+
+    # invariants
+
+    def check(self) -> None:
+        invariants.check_all(self.dynamodb, self.plane, self.bank)
+
+
+def lambda_record(message: dict[str, Any], plane: DataPlane) -> dict[str, Any]:
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {},
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws-cn:sqs:cn-north-1:123456789012:"
+        + plane.settlement_queue_url.rsplit("/", 1)[-1],
+        "awsRegion": "cn-north-1",
+    }
+
+
+def start(dynamodb: Any, sqs: Any, plane: DataPlane, clock: ManualClock) -> Platform:
+    platform: Platform
+    bank = SandboxBank(BANK_SECRET, lambda body, headers: platform.deliver_to_platform(
+        body, headers), now=clock.now)
+    runtime = bootstrap.build(settings_for(plane), dynamodb=dynamodb, sqs=sqs, bank=bank,
+                              clock=clock)
+    bootstrap.use(runtime)
+    client = Client(chalice_app.app, stage_name="test")
+    platform = Platform(client, dynamodb, sqs, plane, bank, clock)
+    return platform

@@ -1,0 +1,78 @@
+"""Global invariant checks for tests: read whole tables (test-only Scans) and assert the money
+model's invariants (chalicelib/domain/invariants.py) plus agreement with the sandbox bank."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from chalicelib.adapters.bank.sandbox import SandboxBank
+from chalicelib.adapters.dynamo.codec import decode, from_attribute_values
+from chalicelib.domain import invariants
+from chalicelib.domain.bank import UnmatchedPayment
+from chalicelib.domain.catalog import Institution
+from chalicelib.domain.ledger import JournalEntry
+from chalicelib.domain.order import Order
+from infra.resources import DataPlane
+
+
+def scan(dynamodb: Any, table: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    while True:
+        response = dynamodb.scan(**request)
+        items += [from_attribute_values(i) for i in response["Items"]]
+        if "LastEvaluatedKey" not in response:
+            return items
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def check_all(dynamodb: Any, plane: DataPlane, bank: SandboxBank | None) -> None:
+    platform_items = scan(dynamodb, plane.platform_table)
+    orders = [decode(Order, i) for i in platform_items if i["sk"] == "#order"]
+    institutions = {
+        i["pk"]: decode(Institution, i) for i in platform_items if i["sk"] == "#institution"
+    }
+    unmatched = [
+        decode(UnmatchedPayment, i) for i in platform_items if i["sk"] == "#unmatched_payment"
+    ]
+    entries = [decode(JournalEntry, i) for i in scan(dynamodb, plane.journal_table)]
+    by_order: dict[str, list[JournalEntry]] = defaultdict(list)
+    for entry in entries:
+        by_order[entry.order_id].append(entry)
+    assert set(by_order) <= {o.order_id for o in orders}, "journal entries without an order"
+    for order in orders:
+        invariants.check_order(order)
+        invariants.check_journal(order, by_order.get(order.order_id, []))
+    invariants.check_double_entry(entries)
+    if bank is not None:
+        _check_bank(bank, institutions, orders, unmatched)
+
+
+def _check_bank(
+    bank: SandboxBank,
+    institutions: dict[str, Institution],
+    orders: list[Order],
+    unmatched: list[UnmatchedPayment],
+) -> None:
+    """What the bank holds (less what it has not told the platform yet) equals the ledger."""
+    order_institution = {o.order_id: o.institution_id for o in orders}
+    for institution in institutions.values():
+        mine = [o for o in orders if o.institution_id == institution.institution_id]
+        awaiting_return = sum(
+            u.amount_fen for u in unmatched
+            if order_institution.get(u.order_id) == institution.institution_id
+        )
+        supervised = institution.custodian.supervised_account
+        general = institution.custodian.general_account
+        expected_supervised = sum(o.held_fen + o.releasing_fen + o.refunding_fen for o in mine)
+        known_supervised = bank.balance(supervised) - bank.in_flight(supervised)
+        assert known_supervised == expected_supervised + awaiting_return, (
+            f"{institution.institution_id}: bank supervised {known_supervised} != ledger "
+            f"{expected_supervised} + unmatched {awaiting_return}"
+        )
+        known_general = bank.balance(general) - bank.in_flight(general)
+        released = sum(o.released_fen for o in mine)
+        assert known_general == released, (
+            f"{institution.institution_id}: bank general {known_general} != released {released}"
+        )
