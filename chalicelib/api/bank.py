@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
-from chalice.app import Request
+from chalice.app import Blueprint, Request
 
 from chalicelib import bootstrap
 from chalicelib.api import schemas
@@ -46,10 +45,15 @@ def _verify_signature(request: Request, ctx: Context) -> None:
         verify(
             bootstrap.settings().bank_webhook_secret,
             request.headers.get(SIGNATURE_HEADER),
-            request.raw_body or b"",
+            _raw_bytes(request),
             int(ctx.now().timestamp()),
         )
     except InvalidSignature as invalid:
         raise Unauthenticated(
             "银行通知签名无效", code="invalid_signature", reason=invalid.reason
         ) from invalid
+
+
+def _raw_bytes(request: Request) -> bytes:
+    raw = request.raw_body or b""
+    return raw.encode() if isinstance(raw, str) else raw

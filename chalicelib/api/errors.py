@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 from pydantic import ValidationError
 
 from chalicelib.domain import errors

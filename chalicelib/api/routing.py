@@ -9,8 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalice import Blueprint, Response
-from chalice.app import Request
+from chalice.app import Blueprint, Request, Response
 from pydantic import BaseModel
 
 from chalicelib import bootstrap
@@ -78,7 +77,6 @@ def route(
     )
 
     def decorate(view: Callable[[Call], Result]) -> Callable[..., Response]:
-        @blueprint.route(path, methods=[method])
         @functools.wraps(view)
         def handler(**params: str) -> Response:
             try:
@@ -114,6 +112,7 @@ def route(
                 req.headers.get("idempotency-key"), fingerprint, creates, command,
             )
 
+        blueprint.route(path, methods=[method])(handler)
         return handler
 
     return decorate

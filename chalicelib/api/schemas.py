@@ -32,15 +32,9 @@ Text = Annotated[str, Field(min_length=1, max_length=200)]
 RegionCode = Annotated[str, Field(pattern=r"^\d{6}$")]
 
 
-def _id(prefix: str) -> type[str]:
-    return Annotated[str, Field(pattern=rf"^{prefix}_[0-9A-Z]{{26}}$")]  # type: ignore[return-value]
-
-
-InstitutionId = _id("ins")
-CourseId = _id("crs")
-StudentId = _id("stu")
-OrderId = _id("ord")
-ConsumptionId = _id("con")
+CourseId = Annotated[str, Field(pattern=r"^crs_[0-9A-Z]{26}$")]
+StudentId = Annotated[str, Field(pattern=r"^stu_[0-9A-Z]{26}$")]
+OrderId = Annotated[str, Field(pattern=r"^ord_[0-9A-Z]{26}$")]
 
 
 class Strict(BaseModel):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from chalice import Blueprint, Rate
-from chalice.app import CloudWatchEvent
+from chalice.app import Blueprint, CloudWatchEvent, Rate
 
 from chalicelib import bootstrap
 from chalicelib.service import schedules, settlement

@@ -12,8 +12,7 @@ import logging
 import os
 from typing import Any
 
-from chalice import Blueprint
-from chalice.app import SQSEvent
+from chalice.app import Blueprint, SQSEvent
 from pydantic import ValidationError
 
 from chalicelib import bootstrap

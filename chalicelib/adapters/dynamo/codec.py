@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
@@ -62,13 +62,13 @@ def encode(value: Any) -> Any:
 
 def decode(cls: type[T], data: dict[str, Any]) -> T:
     """Build dataclass `cls` from stored attributes, ignoring key and index attributes."""
-    hints = _hints(cls)
+    hints = _hints(cast(Any, cls))
     kwargs = {name: _decode_value(hints[name], data[name]) for name in hints if name in data}
     return cls(**kwargs)
 
 
 @cache
-def _hints(cls: type) -> dict[str, Any]:
+def _hints(cls: Any) -> dict[str, Any]:
     names = {f.name for f in dataclasses.fields(cls)}
     return {k: v for k, v in typing.get_type_hints(cls).items() if k in names}
 

@@ -8,6 +8,7 @@ deterministic transfer id must not exist yet, with the order's chain head as a c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
 from chalicelib.domain.order import Movement, Order, OrderStatus
 
-_RECORD = {
+_RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {
     Institution: records.institution,
     Course: records.course,
     Student: records.student,
