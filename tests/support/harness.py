@@ -25,6 +25,7 @@ AUTH_SECRET = "test-auth-secret-0123456789abcdef"
 BANK_SECRET = "test-bank-secret-0123456789abcdef"
 ISSUER = "ots-test"
 AUDIENCE = "ots-platform"
+TOKEN_TTL_SECONDS = 90 * 24 * 3600  # tests move the clock forward by weeks
 
 
 def settings_for(plane: DataPlane) -> Settings:
@@ -66,7 +67,7 @@ class Platform:
     def token(self, sub: str, role: str, **claims: str) -> dict[str, str]:
         token = mint_hs256(
             AUTH_SECRET, issuer=ISSUER, audience=AUDIENCE, sub=sub, role=role,
-            now=int(self.clock.now().timestamp()), **claims,
+            now=int(self.clock.now().timestamp()), ttl_seconds=TOKEN_TTL_SECONDS, **claims,
         )
         return {"Authorization": f"Bearer {token}"}
 
@@ -109,13 +110,17 @@ class Platform:
         )
         return list(response.get("Messages", []))
 
-    def run_worker(self, messages: list[dict[str, Any]]) -> list[str]:
-        """Invoke the settlement Lambda with these messages; delete what succeeded, make the
-        failures visible again (as Lambda's partial batch response does). Returns failed ids."""
+    def invoke_worker(self, messages: list[dict[str, Any]]) -> set[str]:
+        """Invoke the settlement Lambda with these messages; return the failed message ids."""
         event = {"Records": [lambda_record(m, self.plane) for m in messages]}
         self.worker_invocations += 1
         payload = self.client.lambda_.invoke("settlement", event).payload
-        failed = {f["itemIdentifier"] for f in payload["batchItemFailures"]}
+        return {f["itemIdentifier"] for f in payload["batchItemFailures"]}
+
+    def run_worker(self, messages: list[dict[str, Any]]) -> list[str]:
+        """Invoke the worker, then delete what succeeded and make the failures visible again,
+        as Lambda's partial batch response does. Returns the failed ids."""
+        failed = self.invoke_worker(messages)
         for message in messages:
             if message["MessageId"] in failed:
                 self.sqs.change_message_visibility(
