@@ -96,7 +96,7 @@ def test_a_lost_settlement_message_is_found_by_the_sweeper_and_released(
 def test_a_crash_after_reserving_is_finished_by_the_redelivered_message(
     platform: Platform,
 ) -> None:
-    shop, fam, order, _ = one_confirmed_lesson(platform)
+    _shop, fam, order, _ = one_confirmed_lesson(platform)
     platform.bank.set_unavailable(True)
     (message,) = platform.receive_settlement()
     assert platform.run_worker([message]) == [message["MessageId"]]
@@ -113,7 +113,7 @@ def test_a_crash_after_reserving_is_finished_by_the_redelivered_message(
 def test_a_releasing_consumption_whose_message_was_lost_is_reinstructed_by_the_sweeper(
     platform: Platform,
 ) -> None:
-    shop, fam, order, _ = one_confirmed_lesson(platform)
+    shop, _fam, _order, _ = one_confirmed_lesson(platform)
     platform.bank.set_unavailable(True)
     platform.run_worker(platform.receive_settlement())
     platform.lose_settlement_messages()
@@ -289,16 +289,17 @@ def test_every_lesson_of_several_orders_and_institutions_is_released_to_the_fen(
     platform.check()
     for s, shop in enumerate(shops):
         for _ in range(3):
-            lesson = flows.record_lesson(platform, shop, [orders[(s, f)]["order_id"] for f in (0, 1)])
+            attending = [orders[(s, f)]["order_id"] for f in (0, 1)]
+            lesson = flows.record_lesson(platform, shop, attending)
             platform.check()
             for f, consumption in enumerate(lesson["consumptions"]):
                 flows.confirm(platform, families[f], consumption["consumption_id"])
                 platform.check()
             platform.settle_everything()
             platform.check()
-    for (s, f), order in orders.items():
+    for (_, f), order in orders.items():
         seen = flows.order_of(platform, families[f].parent, order["order_id"])
         assert (seen["status"], seen["released_fen"]) == ("completed", order["amount_fen"])
-    for s, shop in enumerate(shops):
+    for shop in shops:
         assert platform.bank.balance(shop.general_account) == 2 * 3 * shop.price_per_lesson_fen
         assert platform.bank.balance(shop.supervised_account) == 0
