@@ -15,7 +15,10 @@ class InstructionStatus(StrEnum):
 
 @dataclass(frozen=True)
 class BankInstruction:
-    """A release (or later refund) instruction, one per attempt; its id is the bank's key."""
+    """A release (or later refund) instruction, one per attempt; its id is the bank's key.
+
+    `from_account`/`to_account` are ledger accounts; `bank_*` the custodian's account numbers.
+    """
 
     instruction_id: str
     order_id: str
@@ -23,6 +26,8 @@ class BankInstruction:
     institution_id: str
     from_account: str
     to_account: str
+    bank_from_account: str
+    bank_to_account: str
     amount_fen: int
     pending_transfer_id: str
     status: InstructionStatus

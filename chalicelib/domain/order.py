@@ -52,6 +52,8 @@ class Order:
     lessons: int
     created_at: datetime
     expires_at: datetime
+    supervised_bank_account: str
+    general_bank_account: str
     paid_fen: int = 0
     held_fen: int = 0
     releasing_fen: int = 0

@@ -39,9 +39,6 @@ def payment_received(
     bank_txn_id: str,
     occurred_at: datetime,
 ) -> Outcome:
-    if ctx.store.bank_event_seen(event_id):
-        return Outcome.DUPLICATE
-
     def attempt() -> Outcome:
         order_id = order_rules.order_id_for_reference(payment_reference)
         order = ctx.store.order(order_id) if order_id else None
@@ -136,8 +133,6 @@ def _record_unmatched(
 def transfer_outcome(
     ctx: Context, *, event_id: str, instruction_id: str, amount_fen: int, succeeded: bool
 ) -> Outcome:
-    if ctx.store.bank_event_seen(event_id):
-        return Outcome.DUPLICATE
     instruction = ctx.store.instruction(instruction_id)
     if instruction is None:
         raise NotFound("银行指令不存在", code="instruction_not_found",

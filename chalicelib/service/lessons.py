@@ -49,16 +49,19 @@ def record(
         tuple(order_ids), ctx.now(),
     )
     existing = ctx.store.lesson(lesson_id)
-    if existing is None:
-        for order_id in order_ids:
-            _attending_order(ctx, course, order_id)
-        try:
-            ctx.store.write().create(lesson, "lesson").commit()
-        except WriteRejected:
-            existing = ctx.store.lesson(lesson_id)
-    lesson = existing or lesson
-    consumptions = [_consume(ctx, lesson, order_id) for order_id in lesson.order_ids]
-    return lesson, consumptions
+    if existing is not None:
+        return _finish(ctx, existing)
+    attending = [_attending_order(ctx, course, order_id) for order_id in order_ids]
+    try:
+        ctx.store.write().create(lesson, "lesson").commit()
+    except WriteRejected:  # a twin of this request got there first
+        return _finish(ctx, ctx.store.lesson(lesson_id) or lesson)
+    return lesson, [_consume(ctx, lesson, order.order_id, order) for order in attending]
+
+
+def _finish(ctx: Context, lesson: Lesson) -> tuple[Lesson, list[Consumption]]:
+    """A retried request: write whatever consumptions the first attempt left undone."""
+    return lesson, [_consume(ctx, lesson, order_id) for order_id in lesson.order_ids]
 
 
 def _own_course(ctx: Context, caller: Caller, course_id: str) -> Course:
@@ -89,14 +92,20 @@ def _attending_order(ctx: Context, course: Course, order_id: str) -> Order:
     return order
 
 
-def _consume(ctx: Context, lesson: Lesson, order_id: str) -> Consumption:
+def _consume(
+    ctx: Context, lesson: Lesson, order_id: str, fresh_order: Order | None = None
+) -> Consumption:
+    """One attending order's consumption, written once. `fresh_order`, when given, was just
+    read (and saves reading it again); any retry re-reads everything."""
     consumption_id = ctx.derived_id("con", lesson.recorded_at, lesson.lesson_id, order_id)
+    loaded = [fresh_order] if fresh_order is not None else []
 
     def attempt() -> Consumption:
-        existing = ctx.store.consumption(consumption_id)
-        if existing is not None:
-            return existing
-        order = ctx.store.order(order_id)
+        if not loaded:
+            existing = ctx.store.consumption(consumption_id)
+            if existing is not None:
+                return existing
+        order = loaded.pop() if loaded else ctx.store.order(order_id)
         if order is None or order.status is not OrderStatus.PAID or order.lessons_remaining < 1:
             raise StateConflict("订单没有可消课时", code="order_has_no_lessons", order_id=order_id)
         consumption = _new_consumption(ctx, lesson, order, consumption_id)
@@ -142,15 +151,18 @@ def confirm_deadline(consumption: Consumption) -> datetime:
 
 def confirm(ctx: Context, caller: Caller, consumption_id: str) -> Consumption:
     caller.require(Role.PARENT)
-    _own_consumption(ctx, caller, consumption_id)
-    return confirm_now(ctx, consumption_id, ConfirmedBy.PARENT)
+    own = _own_consumption(ctx, caller, consumption_id)
+    return confirm_now(ctx, consumption_id, ConfirmedBy.PARENT, fresh=own)
 
 
-def confirm_now(ctx: Context, consumption_id: str, by: ConfirmedBy) -> Consumption:
+def confirm_now(
+    ctx: Context, consumption_id: str, by: ConfirmedBy, *, fresh: Consumption | None = None
+) -> Consumption:
     """Confirm once, however many callers race: the loser sees it confirmed and returns it."""
+    loaded = [fresh] if fresh is not None else []
 
     def attempt() -> Consumption:
-        before = ctx.store.consumption(consumption_id)
+        before = loaded.pop() if loaded else ctx.store.consumption(consumption_id)
         if before is None:
             raise NotFound("消课记录不存在", code="consumption_not_found")
         if before.status in ALREADY_CONFIRMED:

@@ -52,6 +52,8 @@ def create(
             lessons=lessons,
             created_at=now,
             expires_at=now + timedelta(minutes=policy.payment_window_minutes),
+            supervised_bank_account=institution.custodian.supervised_account,
+            general_bank_account=institution.custodian.general_account,
         )
     )
     try:

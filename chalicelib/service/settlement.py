@@ -46,30 +46,48 @@ def settle(ctx: Context, consumption_id: str) -> str:
     consumption = ctx.store.consumption(consumption_id)
     if consumption is None:
         raise NotFound("消课记录不存在", code="consumption_not_found")
+    instruction = None
     if consumption.status is ConsumptionStatus.CONFIRMED:
-        consumption = _reserve(ctx, consumption)
+        consumption, instruction = _reserve(ctx, consumption)
     if consumption.status is not ConsumptionStatus.RELEASING:
         return str(consumption.status)
-    _instruct(ctx, consumption)
+    instruction = instruction or ctx.store.instruction(consumption.instruction_id)
+    if instruction is None:
+        raise NotFound("银行指令不存在", code="instruction_not_found")
+    ctx.bank.instruct_transfer(
+        TransferInstruction(
+            instruction_id=instruction.instruction_id,
+            from_account=instruction.bank_from_account,
+            to_account=instruction.bank_to_account,
+            amount_fen=instruction.amount_fen,
+        )
+    )
     return "instructed"
 
 
-def _reserve(ctx: Context, consumption: Consumption) -> Consumption:
-    def attempt() -> Consumption:
-        before = ctx.store.consumption(consumption.consumption_id)
+def _reserve(
+    ctx: Context, consumption: Consumption
+) -> tuple[Consumption, BankInstruction | None]:
+    """Reserve the release, or find it already reserved (by a twin delivery of the message)."""
+    loaded: list[Consumption] = [consumption]
+
+    def attempt() -> tuple[Consumption, BankInstruction | None]:
+        before = loaded.pop() if loaded else ctx.store.consumption(consumption.consumption_id)
         if before is None or before.status is not ConsumptionStatus.CONFIRMED:
-            return before or consumption
+            return before or consumption, None
         order = _order(ctx, before.order_id)
         if order.open_disputes:
             log.info("order %s has open disputes: release of %s waits", order.order_id,
                      before.consumption_id)
-            return before
+            return before, None
         return _commit_reserve(ctx, order, before)
 
     return retry.on_conflict(attempt, retry_when=lambda r: True)
 
 
-def _commit_reserve(ctx: Context, order: Order, before: Consumption) -> Consumption:
+def _commit_reserve(
+    ctx: Context, order: Order, before: Consumption
+) -> tuple[Consumption, BankInstruction]:
     now = ctx.now()
     pending_id = ledger.release_transfer_id(before.consumption_id, before.attempt)
     entry = ledger.next_entry(
@@ -91,6 +109,8 @@ def _commit_reserve(ctx: Context, order: Order, before: Consumption) -> Consumpt
         institution_id=order.institution_id,
         from_account=entry.debit_account,
         to_account=entry.credit_account,
+        bank_from_account=order.supervised_bank_account,
+        bank_to_account=order.general_bank_account,
         amount_fen=before.amount_fen,
         pending_transfer_id=pending_id,
         status=InstructionStatus.SENT,
@@ -105,24 +125,7 @@ def _commit_reserve(ctx: Context, order: Order, before: Consumption) -> Consumpt
     ).replace(before, after, "consumption", due=("settle", now + _grace(ctx))).create(
         instruction, "instruction"
     ).commit()
-    return after
-
-
-def _instruct(ctx: Context, consumption: Consumption) -> None:
-    instruction = ctx.store.instruction(consumption.instruction_id)
-    if instruction is None:
-        raise NotFound("银行指令不存在", code="instruction_not_found")
-    institution = ctx.store.institution(instruction.institution_id)
-    if institution is None:
-        raise NotFound("机构不存在", code="institution_not_found")
-    ctx.bank.instruct_transfer(
-        TransferInstruction(
-            instruction_id=instruction.instruction_id,
-            from_account=institution.custodian.supervised_account,
-            to_account=institution.custodian.general_account,
-            amount_fen=instruction.amount_fen,
-        )
-    )
+    return after, instruction
 
 
 def transfer_succeeded(ctx: Context, instruction: BankInstruction, event_id: str) -> None:

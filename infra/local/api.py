@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from pathlib import Path
@@ -21,9 +22,8 @@ class ApiServer:
     """Binds 127.0.0.1:`port` at construction (0 picks a free port); serves in a thread."""
 
     def __init__(self, port: int) -> None:
-        import app as chalice_app  # the project's app.py, importable from the project root
-
-        app = chalice_app.app
+        # The project's app.py (the project root is on sys.path under `python -m`).
+        app = importlib.import_module("app").app
         validate_routes(app.routes)  # what `chalice deploy` would refuse, refuse here too
         config = Config.create(
             chalice_stage=STAGE,

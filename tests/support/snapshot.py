@@ -37,7 +37,7 @@ class Snapshot:
 def snapshot(p: Platform, *accounts: str) -> Snapshot:
     platform_items = scan(p.dynamodb, p.plane.platform_table)
     journal_items = scan(p.dynamodb, p.plane.journal_table)
-    known = set(accounts) | set(_accounts_in(platform_items)) | set(_accounts_in(journal_items))
+    known = set(accounts) | set(_account_values(platform_items))
     return Snapshot(
         platform_items=_canonical(platform_items),
         journal_items=_canonical(journal_items),
@@ -64,13 +64,8 @@ def _canonical(items: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(sorted(json.dumps(i, sort_keys=True, default=repr) for i in items))
 
 
-def _accounts_in(items: list[dict[str, Any]]) -> Iterator[str]:
-    """Every `*_account` string anywhere in the items (custodian, instructions, ...)."""
-    for item in items:
-        yield from _account_values(item)
-
-
 def _account_values(value: Any) -> Iterator[str]:
+    """Every `*_account` string anywhere in `value` (custodian accounts, instructions, ...)."""
     if isinstance(value, dict):
         for key, inner in value.items():
             if key.endswith("_account") and isinstance(inner, str):

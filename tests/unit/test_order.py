@@ -23,6 +23,7 @@ def new_order(amount_fen: int = 10_001, lessons: int = 10) -> Order:
         institution_id="ins_1", course_id="crs_1", region_code="440106",
         status=OrderStatus.PENDING_PAYMENT, amount_fen=amount_fen, lessons=lessons,
         created_at=NOW, expires_at=NOW + timedelta(minutes=30),
+        supervised_bank_account="SUP-1", general_bank_account="GEN-1",
     ))
 
 

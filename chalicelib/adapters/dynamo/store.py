@@ -57,9 +57,6 @@ class DynamoStore:
     def instruction(self, instruction_id: str) -> BankInstruction | None:
         return self._get(BankInstruction, keys.key("instruction", instruction_id))
 
-    def bank_event_seen(self, event_id: str) -> bool:
-        return self._raw(self.tables.platform, keys.bank_event_key(event_id)) is not None
-
     def journal(self, order_id: str) -> list[JournalEntry]:
         entries: list[JournalEntry] = []
         request: dict[str, Any] = {

@@ -1,0 +1,85 @@
+"""Developer tools for the local stack: `python -m infra.cli --help`.
+
+    python -m infra.cli token --role parent --sub p1
+    python -m infra.cli token --role institution --sub s1 --institution-id ins_...
+    python -m infra.cli token --role regulator --sub r1 --region 440106 --department education
+
+Tokens are HS256, signed with AUTH_HS256_SECRET and carrying AUTH_ISSUER / AUTH_AUDIENCE from
+the environment, with the same local-only defaults as `python -m infra.local`.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from infra.local.config import AuthConfig, ConfigError
+from infra.local.tokens import DEFAULT_TTL_SECONDS, mint
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+
+class Role(StrEnum):
+    parent = "parent"
+    institution = "institution"
+    regulator = "regulator"
+
+
+class Department(StrEnum):
+    education = "education"
+    science = "science"
+    culture = "culture"
+    sports = "sports"
+
+
+@cli.callback()
+def main() -> None:
+    """Developer tools for the local stack."""
+
+
+@cli.command()
+def token(
+    role: Annotated[Role, typer.Option(help="who the caller is")],
+    sub: Annotated[str, typer.Option(help="the caller's user id")],
+    institution_id: Annotated[
+        str, typer.Option(help="institution staff: the institution (ins_...)")
+    ] = "",
+    region: Annotated[
+        str, typer.Option(help="regulators: six-digit region code, e.g. 440106")
+    ] = "",
+    department: Annotated[
+        Department | None, typer.Option(help="regulators: the department")
+    ] = None,
+    ttl: Annotated[int, typer.Option(min=1, help="seconds until it expires")] = (
+        DEFAULT_TTL_SECONDS
+    ),
+) -> None:
+    """Print a local bearer token (HS256) for the local stack."""
+    if role is Role.regulator and not (region and department):
+        raise typer.BadParameter("regulators need --region and --department")
+    if region and not re.fullmatch(r"\d{6}", region):
+        raise typer.BadParameter("--region must be a six-digit region code")
+    if institution_id and not re.fullmatch(r"ins_[0-9A-Z]{26}", institution_id):
+        raise typer.BadParameter("--institution-id must look like ins_<26 characters>")
+    try:
+        auth = AuthConfig.from_environment()
+    except ConfigError as error:
+        raise typer.BadParameter(str(error)) from None
+    typer.echo(
+        mint(
+            auth,
+            role=role.value,
+            sub=sub,
+            institution_id=institution_id,
+            region=region,
+            department=department.value if department else "",
+            ttl_seconds=ttl,
+        )
+    )
+
+
+if __name__ == "__main__":
+    cli()
