@@ -18,12 +18,12 @@ run: $(STAMP)
 	$(BIN)/python -m infra.local $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/ruff check chalicelib app.py infra tests
+	$(BIN)/ruff check chalicelib app.py infra tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check chalicelib app.py infra tests
+	$(BIN)/ruff check chalicelib app.py infra tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

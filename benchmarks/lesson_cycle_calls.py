@@ -23,7 +23,7 @@ from chalicelib.adapters.clock import ManualClock
 from infra.resources import create_data_plane
 from tests.conftest import START
 from tests.support import flows
-from tests.support.harness import Platform, start
+from tests.support.harness import start
 
 EVENT_SOURCE_MAPPING_CALLS = {"ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility"}
 
