@@ -1,0 +1,960 @@
+"""Bad input, over HTTP: every refusal is a 4xx with a stable `code` and changes nothing.
+
+Each refused request goes through `assert_refused`, which checks the status and code and that
+both tables, the settlement queue and the sandbox bank are exactly as they were before it.
+Where a refusal sits on a boundary, a neighbouring accepted request shows the boundary is
+where the test says it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+
+from chalicelib.api.auth import mint_hs256
+from chalicelib.domain.bank_signature import sign
+from tests.support import flows
+from tests.support.harness import AUDIENCE, AUTH_SECRET, BANK_SECRET, ISSUER, Platform, Reply
+from tests.support.invariants import scan
+from tests.support.snapshot import assert_refused, snapshot
+
+UNKNOWN_COURSE = "crs_" + "0" * 26
+UNKNOWN_STUDENT = "stu_" + "0" * 26
+UNKNOWN_ORDER = "ord_" + "0" * 26
+NOTIFICATIONS = "/v1/bank/notifications"
+DELETE = object()  # in a table of changes: remove this field
+
+
+def changed(body: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = {**body, **changes}
+    return {k: v for k, v in merged.items() if v is not DELETE}
+
+
+def new_key() -> str:
+    return f"key-{uuid.uuid4().hex}"
+
+
+def fields_of(reply: Reply) -> set[str]:
+    return {f["field"] for f in reply.body["error"]["details"]["fields"]}
+
+
+def order_body(shop: flows.Shop, fam: flows.Family, lessons: int = 2) -> dict[str, Any]:
+    return {"course_id": shop.course_id, "student_id": fam.student_id, "lessons": lessons}
+
+
+def orders_of(p: Platform, fam: flows.Family) -> list[dict[str, Any]]:
+    listed = p.get("/v1/orders", fam.parent)
+    assert listed.status == 200, listed.body
+    return list(listed.body["items"])
+
+
+def submit_course(p: Platform, shop: flows.Shop, **overrides: Any) -> str:
+    submitted = p.post("/v1/courses", shop.staff, flows.course_body(**overrides))
+    assert submitted.status == 201, submitted.body
+    return str(submitted.body["course_id"])
+
+
+def approved_course(p: Platform, shop: flows.Shop, **overrides: Any) -> str:
+    course_id = submit_course(p, shop, **overrides)
+    approved = p.post(f"/v1/regulator/courses/{course_id}/approve", flows.regulator(p), {})
+    assert approved.status == 200, approved.body
+    return course_id
+
+
+def lesson_body(
+    course_id: str, order_ids: list[str], *, ended: datetime, minutes: int = 60
+) -> dict[str, Any]:
+    return {
+        "course_id": course_id,
+        "started_at": (ended - timedelta(minutes=minutes)).isoformat(),
+        "ended_at": ended.isoformat(),
+        "teacher_id": "tch-001",
+        "order_ids": order_ids,
+    }
+
+
+@pytest.fixture
+def shop(platform: Platform) -> flows.Shop:
+    return flows.open_shop(platform)
+
+
+@pytest.fixture
+def fam(platform: Platform) -> flows.Family:
+    return flows.family(platform)
+
+
+@dataclass
+class Paid:
+    """An open shop, a family, and a paid order of two lessons."""
+
+    shop: flows.Shop
+    fam: flows.Family
+    order_id: str
+
+    def lesson(self, p: Platform, order_ids: list[str] | None = None) -> dict[str, Any]:
+        ended = p.clock.now() - timedelta(minutes=5)
+        return lesson_body(self.shop.course_id, order_ids or [self.order_id], ended=ended)
+
+
+@pytest.fixture
+def paid(platform: Platform, shop: flows.Shop, fam: flows.Family) -> Paid:
+    order = flows.buy_and_pay(platform, shop, fam, lessons=2)
+    return Paid(shop, fam, order["order_id"])
+
+
+# the snapshot itself
+
+
+def test_the_snapshot_changes_when_a_request_succeeds_money_arrives_or_work_is_queued(
+    platform: Platform, shop: flows.Shop, fam: flows.Family
+) -> None:
+    before = snapshot(platform)
+    order = flows.buy(platform, shop, fam, lessons=1)
+    after_order = snapshot(platform)
+    assert after_order.platform_items != before.platform_items
+
+    flows.pay(platform, fam, order)
+    after_payment = snapshot(platform, fam.payer_account)
+    assert after_payment.journal_items != after_order.journal_items
+    assert after_payment.balances[shop.supervised_account] == 15_000
+    assert after_payment.balances[fam.payer_account] == -15_000
+
+    lesson = flows.record_lesson(platform, shop, [order["order_id"]])
+    flows.confirm(platform, fam, lesson["consumptions"][0]["consumption_id"])
+    assert snapshot(platform).queue["ApproximateNumberOfMessages"] == 1
+
+
+# malformed bodies
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param('{"course_id": ', id="a truncated object"),
+        pytest.param("lessons=3", id="a form body"),
+        pytest.param("{'lessons': 3}", id="single quotes"),
+        pytest.param(b"\xff\xfe{}", id="bytes that are not utf-8"),
+    ],
+)
+def test_an_order_whose_body_is_not_json_is_refused_with_invalid_json(
+    platform: Platform, shop: flows.Shop, fam: flows.Family, raw: str | bytes
+) -> None:
+    assert_refused(
+        platform,
+        lambda: platform.post("/v1/orders", fam.parent, raw=raw, key=new_key()),
+        400, "invalid_json",
+    )
+
+
+ORDER_SCHEMA_BREAKS = [
+    pytest.param({"lessons": DELETE}, "lessons", id="lessons is missing"),
+    pytest.param({"course_id": DELETE}, "course_id", id="course_id is missing"),
+    pytest.param({"student_id": DELETE}, "student_id", id="student_id is missing"),
+    pytest.param({"lessons": "3"}, "lessons", id="lessons is the string 3"),
+    pytest.param({"lessons": 2.5}, "lessons", id="lessons is 2.5"),
+    pytest.param({"lessons": 3.0}, "lessons", id="lessons is the float 3.0"),
+    pytest.param({"lessons": True}, "lessons", id="lessons is a boolean"),
+    pytest.param({"lessons": None}, "lessons", id="lessons is null"),
+    pytest.param({"lessons": 0}, "lessons", id="lessons is zero"),
+    pytest.param({"lessons": -1}, "lessons", id="lessons is negative"),
+    pytest.param({"lessons": 1001}, "lessons", id="lessons is beyond any course"),
+    pytest.param({"course_id": 42}, "course_id", id="course_id is a number"),
+    pytest.param({"course_id": "crs_123"}, "course_id", id="course_id is not an id"),
+    pytest.param({"course_id": "ins_" + "0" * 26}, "course_id", id="course_id names an institution"),
+    pytest.param({"student_id": ["stu_x"]}, "student_id", id="student_id is a list"),
+    pytest.param({"amount_fen": 1}, "amount_fen", id="the client sets its own price"),
+    pytest.param({"coupon": "FREE"}, "coupon", id="an unknown field is sent"),
+]
+
+
+@pytest.mark.parametrize(("changes", "field"), ORDER_SCHEMA_BREAKS)
+def test_an_order_is_refused_with_validation_error_when(
+    platform: Platform, shop: flows.Shop, fam: flows.Family, changes: dict[str, Any], field: str
+) -> None:
+    body = changed(order_body(shop, fam), changes)
+    refused = assert_refused(
+        platform, lambda: platform.post("/v1/orders", fam.parent, body), 400, "validation_error"
+    )
+    assert fields_of(refused) == {field}
+
+
+@pytest.mark.parametrize(
+    "raw", [pytest.param("[]", id="a list"), pytest.param('"order"', id="a string"),
+            pytest.param("null", id="null"), pytest.param("", id="empty")],
+)
+def test_an_order_whose_body_is_not_an_object_is_refused_with_validation_error(
+    platform: Platform, fam: flows.Family, raw: str
+) -> None:
+    assert_refused(
+        platform,
+        lambda: platform.post("/v1/orders", fam.parent, raw=raw, key=new_key()),
+        400, "validation_error",
+    )
+
+
+COURSE_SCHEMA_BREAKS = [
+    pytest.param({"price_per_lesson_fen": 150.5}, "price_per_lesson_fen", id="price is 150.5"),
+    pytest.param({"price_per_lesson_fen": 15000.0}, "price_per_lesson_fen",
+                 id="price is the float 15000.0"),
+    pytest.param({"price_per_lesson_fen": "15000"}, "price_per_lesson_fen",
+                 id="price is a string"),
+    pytest.param({"price_per_lesson_fen": 0}, "price_per_lesson_fen", id="price is zero"),
+    pytest.param({"price_per_lesson_fen": -100}, "price_per_lesson_fen", id="price is negative"),
+    pytest.param({"lessons_total": 0}, "lessons_total", id="the course has no lessons"),
+    pytest.param({"lesson_minutes": "60"}, "lesson_minutes", id="lesson_minutes is a string"),
+    pytest.param({"starts_on": "next monday"}, "starts_on", id="starts_on is not a date"),
+    pytest.param({"discipline": "cooking"}, "discipline", id="the discipline is unknown"),
+    pytest.param({"title": DELETE}, "title", id="the title is missing"),
+    pytest.param({"title": "   "}, "title", id="the title is blank"),
+    pytest.param({"status": "approved"}, "status", id="the institution approves its own course"),
+]
+
+
+@pytest.mark.parametrize(("changes", "field"), COURSE_SCHEMA_BREAKS)
+def test_a_course_submission_is_refused_with_validation_error_when(
+    platform: Platform, shop: flows.Shop, changes: dict[str, Any], field: str
+) -> None:
+    body = changed(flows.course_body(), changes)
+    refused = assert_refused(
+        platform, lambda: platform.post("/v1/courses", shop.staff, body), 400, "validation_error"
+    )
+    assert fields_of(refused) == {field}
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        pytest.param({"ends_on": "2026-02-01"}, "course_dates_invalid", id="it ends before it starts"),
+        pytest.param({"mode": "online"}, "course_mode_not_licensed",
+                     id="an offline institution sells it online"),
+        pytest.param({"discipline": DELETE}, "course_discipline_required",
+                     id="a non-subject course names no discipline"),
+    ],
+)
+def test_a_course_submission_breaking_a_rule_is_refused_with_422(
+    platform: Platform, shop: flows.Shop, changes: dict[str, Any], code: str
+) -> None:
+    body = changed(flows.course_body(), changes)
+    assert_refused(platform, lambda: platform.post("/v1/courses", shop.staff, body), 422, code)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        pytest.param({"uscc": "123"}, "uscc", id="the credit code is malformed"),
+        pytest.param({"region_code": "4401"}, "region_code", id="the region code is short"),
+        pytest.param({"training_type": "tutoring"}, "training_type", id="training type unknown"),
+        pytest.param({"custodian": DELETE}, "custodian", id="the custodian is missing"),
+        pytest.param({"custodian": {"bank": "示例银行", "supervised_account": "x",
+                                    "general_account": "GEN00000001"}},
+                     "custodian.supervised_account", id="the supervised account is malformed"),
+        pytest.param({"status": "whitelisted"}, "status", id="the applicant whitelists itself"),
+    ],
+)
+def test_an_institution_application_is_refused_with_validation_error_when(
+    platform: Platform, changes: dict[str, Any], field: str
+) -> None:
+    applicant = platform.token("applicant-1", "institution")
+    body = changed(flows.application(), changes)
+    refused = assert_refused(
+        platform, lambda: platform.post("/v1/institutions", applicant, body),
+        400, "validation_error",
+    )
+    assert fields_of(refused) == {field}
+
+
+# orders that are well formed but cannot be sold
+
+
+def test_an_order_for_a_course_that_does_not_exist_is_refused_with_course_not_found(
+    platform: Platform, fam: flows.Family
+) -> None:
+    body = {"course_id": UNKNOWN_COURSE, "student_id": fam.student_id, "lessons": 2}
+    assert_refused(
+        platform, lambda: platform.post("/v1/orders", fam.parent, body), 404, "course_not_found"
+    )
+
+
+def test_an_order_for_a_student_that_does_not_exist_is_refused_with_student_not_found(
+    platform: Platform, shop: flows.Shop, fam: flows.Family
+) -> None:
+    body = {"course_id": shop.course_id, "student_id": UNKNOWN_STUDENT, "lessons": 2}
+    assert_refused(
+        platform, lambda: platform.post("/v1/orders", fam.parent, body), 404, "student_not_found"
+    )
+
+
+@pytest.mark.parametrize("decision", ["pending", "rejected"])
+def test_an_order_for_a_course_not_approved_is_refused_with_course_not_approved(
+    platform: Platform, shop: flows.Shop, fam: flows.Family, decision: str
+) -> None:
+    course_id = submit_course(platform, shop)
+    if decision == "rejected":
+        rejected = platform.post(
+            f"/v1/regulator/courses/{course_id}/reject", flows.regulator(platform),
+            {"reason": "师资不符"},
+        )
+        assert rejected.status == 200, rejected.body
+    body = {"course_id": course_id, "student_id": fam.student_id, "lessons": 2}
+    assert_refused(
+        platform, lambda: platform.post("/v1/orders", fam.parent, body), 422,
+        "course_not_approved",
+    )
+
+
+def test_an_order_for_more_lessons_than_the_course_has_is_refused_with_lessons_exceed_course(
+    platform: Platform, shop: flows.Shop, fam: flows.Family
+) -> None:
+    course_id = approved_course(platform, shop, price=1_000, lessons_total=10)
+    body = {"course_id": course_id, "student_id": fam.student_id, "lessons": 11}
+    refused = assert_refused(
+        platform, lambda: platform.post("/v1/orders", fam.parent, body), 422,
+        "lessons_exceed_course",
+    )
+    assert refused.body["error"]["details"]["lessons_total"] == 10
+    accepted = platform.post("/v1/orders", fam.parent, {**body, "lessons": 10})
+    assert accepted.status == 201, accepted.body
+
+
+def test_an_order_over_the_sixty_lesson_cap_is_refused_with_charge_cap_exceeded(
+    platform: Platform, shop: flows.Shop, fam: flows.Family
+) -> None:
+    course_id = approved_course(platform, shop, price=5_000, lessons_total=100)
+    body = {"course_id": course_id, "student_id": fam.student_id, "lessons": 61}
+    refused = assert_refused(
+        platform, lambda: platform.post("/v1/orders", fam.parent, body), 422,
+        "charge_cap_exceeded",
+    )
+    assert refused.body["error"]["details"]["max_lessons"] == 60
+    accepted = platform.post("/v1/orders", fam.parent, {**body, "lessons": 60})
+    assert accepted.status == 201, accepted.body
+
+
+def test_an_order_over_the_five_thousand_yuan_cap_is_refused_with_charge_cap_exceeded(
+    platform: Platform, shop: flows.Shop, fam: flows.Family
+) -> None:
+    course_id = approved_course(platform, shop, price=10_000, lessons_total=100)
+    body = {"course_id": course_id, "student_id": fam.student_id, "lessons": 51}
+    refused = assert_refused(
+        platform, lambda: platform.post("/v1/orders", fam.parent, body), 422,
+        "charge_cap_exceeded",
+    )
+    assert refused.body["error"]["details"] == {"max_fen": 500_000, "amount_fen": 510_000}
+    accepted = platform.post("/v1/orders", fam.parent, {**body, "lessons": 50})
+    assert accepted.status == 201 and accepted.body["amount_fen"] == 500_000, accepted.body
+
+
+# Idempotency-Key
+
+
+CREATING_POSTS: dict[str, Callable[[Platform, Paid], tuple[dict[str, str], str, Any]]] = {
+    "an order": lambda p, s: (s.fam.parent, "/v1/orders", order_body(s.shop, s.fam)),
+    "a student": lambda p, s: (s.fam.parent, "/v1/students", {"name": "小红", "grade": "一年级"}),
+    "a course": lambda p, s: (s.shop.staff, "/v1/courses", flows.course_body()),
+    "an institution": lambda p, s: (
+        p.token("applicant-2", "institution"), "/v1/institutions", flows.application()),
+    "a lesson": lambda p, s: (s.shop.staff, "/v1/lessons", s.lesson(p)),
+}
+
+
+@pytest.mark.parametrize("what", list(CREATING_POSTS))
+def test_creating_without_an_idempotency_key_is_refused_with_idempotency_key_required(
+    platform: Platform, paid: Paid, what: str
+) -> None:
+    who, path, body = CREATING_POSTS[what](platform, paid)
+    assert_refused(
+        platform, lambda: platform.post(path, who, body, key=None), 400,
+        "idempotency_key_required",
+    )
+
+
+@pytest.mark.parametrize("key", ["short", "has spaces in it", "订单-0000000001", "k" * 129])
+def test_a_malformed_idempotency_key_is_refused_with_idempotency_key_invalid(
+    platform: Platform, shop: flows.Shop, fam: flows.Family, key: str
+) -> None:
+    assert_refused(
+        platform, lambda: platform.post("/v1/orders", fam.parent, order_body(shop, fam), key=key),
+        400, "idempotency_key_invalid",
+    )
+
+
+def test_reusing_an_idempotency_key_for_a_different_body_is_refused_with_key_reused(
+    platform: Platform, shop: flows.Shop, fam: flows.Family
+) -> None:
+    key = new_key()
+    first = platform.post("/v1/orders", fam.parent, order_body(shop, fam, lessons=2), key=key)
+    assert first.status == 201, first.body
+    assert_refused(
+        platform,
+        lambda: platform.post("/v1/orders", fam.parent, order_body(shop, fam, lessons=3), key=key),
+        422, "idempotency_key_reused",
+    )
+    assert [o["order_id"] for o in orders_of(platform, fam)] == [first.body["order_id"]]
+
+
+def test_repeating_a_request_with_its_idempotency_key_replays_the_first_response_only_once(
+    platform: Platform, shop: flows.Shop, fam: flows.Family
+) -> None:
+    key = new_key()
+    first = platform.post("/v1/orders", fam.parent, order_body(shop, fam), key=key)
+    assert first.status == 201, first.body
+    after_first = snapshot(platform)
+    platform.advance(minutes=3)
+    again = platform.post("/v1/orders", fam.parent, order_body(shop, fam), key=key)
+    assert (again.status, again.body) == (first.status, first.body)
+    assert snapshot(platform) == after_first
+    assert [o["order_id"] for o in orders_of(platform, fam)] == [first.body["order_id"]]
+
+
+def test_a_refused_request_leaves_its_idempotency_key_free_for_a_corrected_request(
+    platform: Platform, shop: flows.Shop, fam: flows.Family
+) -> None:
+    key = new_key()
+    assert_refused(
+        platform,
+        lambda: platform.post("/v1/orders", fam.parent, order_body(shop, fam, 49), key=key),
+        422, "lessons_exceed_course",
+    )
+    corrected = platform.post("/v1/orders", fam.parent, order_body(shop, fam, 4), key=key)
+    assert corrected.status == 201 and corrected.body["lessons"] == 4, corrected.body
+
+
+# tokens and roles
+
+
+def _token(p: Platform, **overrides: Any) -> dict[str, str]:
+    now = int(p.clock.now().timestamp())
+    payload: dict[str, Any] = {"sub": "parent-x", "role": "parent", "iss": ISSUER,
+                               "aud": AUDIENCE, "iat": now, "exp": now + 3600}
+    secret = overrides.pop("secret", AUTH_SECRET)
+    algorithm = overrides.pop("algorithm", "HS256")
+    payload = changed(payload, overrides)
+    return {"Authorization": f"Bearer {jwt.encode(payload, secret, algorithm=algorithm)}"}
+
+
+def _minted(p: Platform, *, age: int, ttl: int) -> dict[str, str]:
+    now = int(p.clock.now().timestamp()) - age
+    token = mint_hs256(AUTH_SECRET, issuer=ISSUER, audience=AUDIENCE, sub="parent-x",
+                       role="parent", now=now, ttl_seconds=ttl)
+    return {"Authorization": f"Bearer {token}"}
+
+
+BAD_CREDENTIALS: dict[str, tuple[Callable[[Platform], dict[str, str]], str]] = {
+    "no Authorization header": (lambda p: {}, "missing_token"),
+    "a Basic scheme": (lambda p: {"Authorization": "Basic cGFyZW50OnB3"}, "missing_token"),
+    "a bare Bearer": (lambda p: {"Authorization": "Bearer "}, "missing_token"),
+    "a garbage token": (lambda p: {"Authorization": "Bearer not.a.jwt"}, "invalid_token"),
+    "a token expired a second ago": (lambda p: _minted(p, age=3601, ttl=3600), "invalid_token"),
+    "a token expiring this second": (lambda p: _minted(p, age=3600, ttl=3600), "invalid_token"),
+    "a token for another audience": (lambda p: _token(p, aud="other-app"), "invalid_token"),
+    "a token from another issuer": (lambda p: _token(p, iss="evil-idp"), "invalid_token"),
+    "a token without exp": (lambda p: _token(p, exp=DELETE), "invalid_token"),
+    "a token signed with another secret": (
+        lambda p: _token(p, secret="another-secret-0123456789abcdef"), "invalid_token"),
+    "an unsigned token": (lambda p: _token(p, secret=None, algorithm="none"), "invalid_token"),
+    "a token with an unknown role": (lambda p: _token(p, role="admin"), "invalid_token"),
+    "a regulator token without region": (
+        lambda p: _token(p, role="regulator", department="education"), "invalid_token"),
+}
+
+
+@pytest.mark.parametrize("credentials", list(BAD_CREDENTIALS))
+def test_an_order_is_refused_with_401_when_the_caller_presents(
+    platform: Platform, shop: flows.Shop, fam: flows.Family, credentials: str
+) -> None:
+    make, code = BAD_CREDENTIALS[credentials]
+    who = make(platform)
+    body = order_body(shop, fam)
+    assert_refused(platform, lambda: platform.post("/v1/orders", who, body), 401, code)
+
+
+def test_the_tokens_built_by_the_bad_credential_helpers_work_when_left_valid(
+    platform: Platform,
+) -> None:
+    for who in (_token(platform), _minted(platform, age=3599, ttl=3600)):
+        listed = platform.get("/v1/orders", who)
+        assert listed.status == 200, listed.body
+
+
+def test_reads_without_a_token_are_refused_with_missing_token(
+    platform: Platform, paid: Paid
+) -> None:
+    for path in ("/v1/orders", f"/v1/orders/{paid.order_id}", "/v1/institutions",
+                 "/v1/consumptions", "/v1/students"):
+        assert_refused(platform, lambda path=path: platform.get(path), 401, "missing_token")
+
+
+WRONG_ROLES: dict[str, Callable[[Platform, Paid], tuple[dict[str, str], str, Any]]] = {
+    "institution staff buy a course": lambda p, s: (
+        s.shop.staff, "/v1/orders", order_body(s.shop, s.fam)),
+    "a regulator buys a course": lambda p, s: (
+        flows.regulator(p), "/v1/orders", order_body(s.shop, s.fam)),
+    "a parent records a lesson": lambda p, s: (s.fam.parent, "/v1/lessons", s.lesson(p)),
+    "a parent submits a course": lambda p, s: (s.fam.parent, "/v1/courses", flows.course_body()),
+    "a parent applies as an institution": lambda p, s: (
+        s.fam.parent, "/v1/institutions", flows.application()),
+    "a regulator links a student": lambda p, s: (
+        flows.regulator(p), "/v1/students", {"name": "小红", "grade": "一年级"}),
+    "a parent rejects a course": lambda p, s: (
+        s.fam.parent, f"/v1/regulator/courses/{s.shop.course_id}/reject", {}),
+    "institution staff reject their own institution": lambda p, s: (
+        s.shop.staff, f"/v1/regulator/institutions/{s.shop.institution_id}/reject", {}),
+}
+
+
+@pytest.mark.parametrize("attempt", list(WRONG_ROLES))
+def test_a_request_from_the_wrong_role_is_refused_with_role_not_allowed_when(
+    platform: Platform, paid: Paid, attempt: str
+) -> None:
+    who, path, body = WRONG_ROLES[attempt](platform, paid)
+    assert_refused(platform, lambda: platform.post(path, who, body), 403, "role_not_allowed")
+
+
+def test_institution_staff_cannot_confirm_a_lesson_for_the_parent(
+    platform: Platform, paid: Paid
+) -> None:
+    lesson = flows.record_lesson(platform, paid.shop, [paid.order_id])
+    consumption_id = lesson["consumptions"][0]["consumption_id"]
+    assert_refused(
+        platform,
+        lambda: platform.post(f"/v1/consumptions/{consumption_id}/confirm", paid.shop.staff),
+        403, "role_not_allowed",
+    )
+
+
+# recording lessons
+
+
+def test_a_lesson_for_an_order_of_another_course_is_refused_with_order_not_for_course(
+    platform: Platform, paid: Paid
+) -> None:
+    other_course = approved_course(platform, paid.shop, lessons_total=10)
+    other = platform.post("/v1/orders", paid.fam.parent, {
+        "course_id": other_course, "student_id": paid.fam.student_id, "lessons": 2})
+    assert other.status == 201, other.body
+    flows.pay(platform, paid.fam, other.body)
+    body = paid.lesson(platform, [other.body["order_id"]])
+    assert_refused(
+        platform, lambda: platform.post("/v1/lessons", paid.shop.staff, body), 422,
+        "order_not_for_course",
+    )
+
+
+def test_a_lesson_for_an_order_of_another_institution_is_refused_with_order_not_found(
+    platform: Platform, paid: Paid
+) -> None:
+    elsewhere = flows.open_shop(platform)
+    theirs = flows.buy_and_pay(platform, elsewhere, paid.fam, lessons=2)
+    body = paid.lesson(platform, [theirs["order_id"]])
+    assert_refused(
+        platform, lambda: platform.post("/v1/lessons", paid.shop.staff, body), 404,
+        "order_not_found",
+    )
+
+
+def test_a_lesson_naming_one_good_and_one_bad_order_changes_neither(
+    platform: Platform, paid: Paid
+) -> None:
+    body = paid.lesson(platform, [paid.order_id, UNKNOWN_ORDER])
+    assert_refused(
+        platform, lambda: platform.post("/v1/lessons", paid.shop.staff, body), 404,
+        "order_not_found",
+    )
+    assert flows.order_of(platform, paid.fam.parent, paid.order_id)["lessons_remaining"] == 2
+
+
+def test_a_lesson_on_a_course_not_approved_is_refused_with_course_not_approved(
+    platform: Platform, paid: Paid
+) -> None:
+    pending_course = submit_course(platform, paid.shop)
+    body = {**paid.lesson(platform), "course_id": pending_course}
+    assert_refused(
+        platform, lambda: platform.post("/v1/lessons", paid.shop.staff, body), 422,
+        "course_not_approved",
+    )
+
+
+def test_a_lesson_for_an_unpaid_order_is_refused_with_order_has_no_lessons(
+    platform: Platform, shop: flows.Shop, fam: flows.Family
+) -> None:
+    unpaid = flows.buy(platform, shop, fam, lessons=2)
+    ended = platform.clock.now() - timedelta(minutes=5)
+    body = lesson_body(shop.course_id, [unpaid["order_id"]], ended=ended)
+    assert_refused(
+        platform, lambda: platform.post("/v1/lessons", shop.staff, body), 409,
+        "order_has_no_lessons",
+    )
+
+
+def test_recording_one_lesson_more_than_was_bought_is_refused_with_order_has_no_lessons(
+    platform: Platform, paid: Paid
+) -> None:
+    for _ in range(2):
+        flows.record_lesson(platform, paid.shop, [paid.order_id])
+        platform.advance(hours=2)
+    body = paid.lesson(platform)
+    assert_refused(
+        platform, lambda: platform.post("/v1/lessons", paid.shop.staff, body), 409,
+        "order_has_no_lessons",
+    )
+    assert flows.order_of(platform, paid.fam.parent, paid.order_id)["lessons_remaining"] == 0
+
+
+@pytest.mark.parametrize(
+    ("ends_in_minutes", "minutes", "status", "code"),
+    [
+        pytest.param(60, 60, 422, "lesson_not_finished", id="it ends an hour from now"),
+        pytest.param(6, 60, 422, "lesson_not_finished", id="it ends six minutes from now"),
+        pytest.param(-5, 0, 400, "invalid_lesson_time", id="it lasts no time at all"),
+        pytest.param(-5, -30, 400, "invalid_lesson_time", id="it ends before it starts"),
+        pytest.param(-5, 13 * 60, 400, "invalid_lesson_time", id="it lasts thirteen hours"),
+    ],
+)
+def test_a_lesson_with_impossible_times_is_refused_when(
+    platform: Platform, paid: Paid, ends_in_minutes: int, minutes: int, status: int, code: str
+) -> None:
+    ended = platform.clock.now() + timedelta(minutes=ends_in_minutes)
+    body = lesson_body(paid.shop.course_id, [paid.order_id], ended=ended, minutes=minutes)
+    assert_refused(
+        platform, lambda: platform.post("/v1/lessons", paid.shop.staff, body), status, code
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "code"),
+    [
+        pytest.param({"started_at": "2026-03-02T07:00:00"}, 400, "validation_error",
+                     id="a time carries no offset"),
+        pytest.param({"order_ids": []}, 400, "validation_error", id="no order attends"),
+        pytest.param({"order_ids": ["ord_1"]}, 400, "validation_error", id="an order id is bad"),
+        pytest.param({"order_ids": [UNKNOWN_ORDER] * 101}, 400, "validation_error",
+                     id="more than a hundred orders attend"),
+        pytest.param({"teacher_id": ""}, 400, "validation_error", id="no teacher is named"),
+        pytest.param({"course_id": UNKNOWN_COURSE}, 404, "course_not_found",
+                     id="the course does not exist"),
+        pytest.param({"order_ids": [UNKNOWN_ORDER]}, 404, "order_not_found",
+                     id="the order does not exist"),
+    ],
+)
+def test_a_lesson_record_is_refused_when(
+    platform: Platform, paid: Paid, changes: dict[str, Any], status: int, code: str
+) -> None:
+    body = changed(paid.lesson(platform), changes)
+    assert_refused(
+        platform, lambda: platform.post("/v1/lessons", paid.shop.staff, body), status, code
+    )
+
+
+def test_a_lesson_naming_the_same_order_twice_is_refused_with_invalid_order_ids(
+    platform: Platform, paid: Paid
+) -> None:
+    body = paid.lesson(platform, [paid.order_id, paid.order_id])
+    assert_refused(
+        platform, lambda: platform.post("/v1/lessons", paid.shop.staff, body), 400,
+        "invalid_order_ids",
+    )
+
+
+# confirming and disputing lessons
+
+
+def test_confirming_a_lesson_that_does_not_exist_is_refused_with_consumption_not_found(
+    platform: Platform, fam: flows.Family
+) -> None:
+    unknown = "con_" + "0" * 26
+    assert_refused(
+        platform, lambda: platform.post(f"/v1/consumptions/{unknown}/confirm", fam.parent),
+        404, "consumption_not_found",
+    )
+
+
+def test_disputing_without_a_reason_or_after_confirming_is_refused(
+    platform: Platform, paid: Paid
+) -> None:
+    lesson = flows.record_lesson(platform, paid.shop, [paid.order_id])
+    path = f"/v1/consumptions/{lesson['consumptions'][0]['consumption_id']}/dispute"
+    for body in ({}, {"reason": ""}, {"reason": "   "}, {"reason": "x" * 501}):
+        assert_refused(
+            platform, lambda body=body: platform.post(path, paid.fam.parent, body), 400,
+            "validation_error",
+        )
+    flows.confirm(platform, paid.fam, lesson["consumptions"][0]["consumption_id"])
+    assert_refused(
+        platform, lambda: platform.post(path, paid.fam.parent, {"reason": "老师没来"}), 409,
+        "consumption_not_pending",
+    )
+
+
+# pagination
+
+
+def _cursor(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        pytest.param("limit=0", "validation_error", id="limit is zero"),
+        pytest.param("limit=101", "validation_error", id="limit is over a hundred"),
+        pytest.param("limit=-1", "validation_error", id="limit is negative"),
+        pytest.param("limit=ten", "validation_error", id="limit is a word"),
+        pytest.param("page=2", "validation_error", id="an unknown parameter is sent"),
+        pytest.param("cursor=not-a-cursor", "invalid_cursor", id="the cursor is garbage"),
+        pytest.param("cursor=" + _cursor([1, 2]), "invalid_cursor", id="the cursor is a list"),
+        pytest.param("cursor=" + _cursor({"gsi1pk": {"S": "par#someone-else"}}),
+                     "invalid_cursor", id="the cursor names another partition"),
+    ],
+)
+def test_listing_orders_is_refused_when(
+    platform: Platform, fam: flows.Family, query: str, code: str
+) -> None:
+    assert_refused(platform, lambda: platform.get(f"/v1/orders?{query}", fam.parent), 400, code)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/students?limit=101", "/v1/consumptions?limit=0", "/v1/institutions?limit=101",
+     "/v1/institutions?status=everything", "/v1/consumptions?status=paid"],
+)
+def test_other_listings_refuse_bad_parameters_with_validation_error(
+    platform: Platform, fam: flows.Family, path: str
+) -> None:
+    assert_refused(platform, lambda: platform.get(path, fam.parent), 400, "validation_error")
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/students", "/v1/consumptions", "/v1/institutions"],
+)
+def test_other_listings_refuse_a_garbage_cursor_with_invalid_cursor(
+    platform: Platform, fam: flows.Family, path: str
+) -> None:
+    assert_refused(
+        platform, lambda: platform.get(f"{path}?cursor=bm90IGpzb24", fam.parent), 400,
+        "invalid_cursor",
+    )
+
+
+def _sub_of(fam: flows.Family) -> str:
+    return fam.payer_account.removeprefix("PAYER-")
+
+
+def test_a_forged_cursor_naming_only_the_callers_own_partition_is_refused_with_invalid_cursor(
+    platform: Platform, shop: flows.Shop, fam: flows.Family
+) -> None:
+    flows.buy(platform, shop, fam, lessons=1)
+    own_orders = _cursor({"gsi1pk": {"S": f"par#{_sub_of(fam)}"}})
+    own_students = _cursor({"pk": {"S": f"par#{_sub_of(fam)}"}})
+    assert_refused(
+        platform, lambda: platform.get(f"/v1/orders?cursor={own_orders}", fam.parent), 400,
+        "invalid_cursor",
+    )
+    assert_refused(
+        platform, lambda: platform.get(f"/v1/students?cursor={own_students}", fam.parent), 400,
+        "invalid_cursor",
+    )
+
+
+def test_a_cursor_from_the_orders_listing_does_not_page_the_consumptions_listing(
+    platform: Platform, shop: flows.Shop, fam: flows.Family
+) -> None:
+    flows.buy(platform, shop, fam, lessons=1)
+    flows.buy(platform, shop, fam, lessons=2)
+    first = platform.get("/v1/orders?limit=1", fam.parent)
+    assert first.status == 200 and first.body["next_cursor"], first.body
+    cursor = first.body["next_cursor"]
+    assert_refused(
+        platform, lambda: platform.get(f"/v1/consumptions?cursor={cursor}", fam.parent), 400,
+        "invalid_cursor",
+    )
+
+
+# the custodian bank's notifications
+
+
+def _payment_for(order: dict[str, Any], **overrides: Any) -> bytes:
+    event = {
+        "event_id": f"evt_{uuid.uuid4().hex}",
+        "type": "payment_received",
+        "payment_reference": order["payment"]["reference"],
+        "amount_fen": order["amount_fen"],
+        "bank_txn_id": f"btx_{uuid.uuid4().hex}",
+        "occurred_at": "2026-03-02T09:00:00+08:00",
+    }
+    return json.dumps(changed(event, overrides)).encode()
+
+
+def _notify(p: Platform, body: bytes, signature: str | None) -> Reply:
+    headers = {} if signature is None else {"X-Bank-Signature": signature}
+    return p.request("POST", NOTIFICATIONS, raw=body, headers=headers)
+
+
+def _now(p: Platform) -> int:
+    return int(p.clock.now().timestamp())
+
+
+def _status_of(p: Platform, fam: flows.Family, order: dict[str, Any]) -> str:
+    return str(flows.order_of(p, fam.parent, order["order_id"])["status"])
+
+
+@pytest.fixture
+def unpaid(platform: Platform, shop: flows.Shop, fam: flows.Family) -> dict[str, Any]:
+    return flows.buy(platform, shop, fam, lessons=2)
+
+
+SIGNATURES: dict[str, tuple[Callable[[Platform, bytes], str | None], str]] = {
+    "unsigned": (lambda p, body: None, "missing"),
+    "signed with an empty header": (lambda p, body: "", "missing"),
+    "signed with a garbage header": (lambda p, body: "sha256=deadbeef", "malformed"),
+    "signed with the wrong digest": (lambda p, body: f"t={_now(p)},v1={'0' * 64}", "mismatch"),
+    "signed with another secret": (
+        lambda p, body: sign("not-the-bank-secret-0123456789", _now(p), body), "mismatch"),
+    "signed 301 seconds ago": (lambda p, body: sign(BANK_SECRET, _now(p) - 301, body), "stale"),
+    "signed 301 seconds in the future": (
+        lambda p, body: sign(BANK_SECRET, _now(p) + 301, body), "stale"),
+    "signed over another body": (
+        lambda p, body: sign(BANK_SECRET, _now(p), body.replace(b'"amount_fen": ', b'"x": ')),
+        "mismatch"),
+}
+
+
+@pytest.mark.parametrize("signature", list(SIGNATURES))
+def test_a_bank_notification_is_refused_with_invalid_signature_when_it_is(
+    platform: Platform, fam: flows.Family, unpaid: dict[str, Any], signature: str
+) -> None:
+    make, reason = SIGNATURES[signature]
+    body = _payment_for(unpaid)
+    refused = assert_refused(
+        platform, lambda: _notify(platform, body, make(platform, body)), 401, "invalid_signature"
+    )
+    assert refused.body["error"]["details"] == {"reason": reason}
+    assert _status_of(platform, fam, unpaid) == "pending_payment"
+
+
+def test_a_bank_notification_whose_body_was_tampered_with_after_signing_is_refused(
+    platform: Platform, fam: flows.Family, unpaid: dict[str, Any]
+) -> None:
+    signed_body = _payment_for(unpaid, amount_fen=1)
+    signature = sign(BANK_SECRET, _now(platform), signed_body)
+    tampered = signed_body.replace(b'"amount_fen": 1,', f'"amount_fen": {unpaid["amount_fen"]},'
+                                   .encode())
+    assert tampered != signed_body
+    refused = assert_refused(
+        platform, lambda: _notify(platform, tampered, signature), 401, "invalid_signature"
+    )
+    assert refused.body["error"]["details"] == {"reason": "mismatch"}
+    assert _status_of(platform, fam, unpaid) == "pending_payment"
+
+
+def test_a_bank_notification_signed_300_seconds_ago_is_still_applied(
+    platform: Platform, fam: flows.Family, unpaid: dict[str, Any]
+) -> None:
+    """The control for the refusals above: the same body, properly signed, pays the order."""
+    body = _payment_for(unpaid)
+    reply = _notify(platform, body, sign(BANK_SECRET, _now(platform) - 300, body))
+    assert reply.status == 200 and reply.body["result"] == "applied", reply.body
+    assert _status_of(platform, fam, unpaid) == "paid"
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        pytest.param(b'{"event_id": ', "invalid_json", id="the body is not json"),
+        pytest.param(None, "validation_error", id="the amount is zero"),
+        pytest.param(b"[]", "validation_error", id="the body is a list"),
+    ],
+)
+def test_a_signed_bank_notification_with_a_bad_body_is_refused(
+    platform: Platform, unpaid: dict[str, Any], raw: bytes | None, code: str
+) -> None:
+    body = raw if raw is not None else _payment_for(unpaid, amount_fen=0)
+    signature = sign(BANK_SECRET, _now(platform), body)
+    assert_refused(platform, lambda: _notify(platform, body, signature), 400, code)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"amount_fen": "30000"}, id="the amount is a string"),
+        pytest.param({"amount_fen": 300.5}, id="the amount is a float"),
+        pytest.param({"type": "refund_received"}, id="the type is unknown"),
+        pytest.param({"payment_reference": DELETE}, id="a payment names no reference"),
+        pytest.param({"occurred_at": "2026-03-02T09:00:00"}, id="the time has no offset"),
+        pytest.param({"signed_by": "bank"}, id="an unknown field is sent"),
+    ],
+)
+def test_a_signed_payment_notification_breaking_the_schema_is_refused_with_validation_error(
+    platform: Platform, fam: flows.Family, unpaid: dict[str, Any], changes: dict[str, Any]
+) -> None:
+    body = _payment_for(unpaid, **changes)
+    signature = sign(BANK_SECRET, _now(platform), body)
+    assert_refused(platform, lambda: _notify(platform, body, signature), 400, "validation_error")
+    assert _status_of(platform, fam, unpaid) == "pending_payment"
+
+
+def _transfer(instruction_id: str, amount_fen: int, kind: str = "transfer_succeeded") -> bytes:
+    return json.dumps({
+        "event_id": f"evt_{uuid.uuid4().hex}", "type": kind, "instruction_id": instruction_id,
+        "amount_fen": amount_fen, "occurred_at": "2026-03-02T09:00:00+08:00",
+    }).encode()
+
+
+def test_a_transfer_notification_for_an_unknown_instruction_is_refused_with_not_found(
+    platform: Platform, unpaid: dict[str, Any]
+) -> None:
+    body = _transfer("bki_unknown_1", 15_000)
+    signature = sign(BANK_SECRET, _now(platform), body)
+    assert_refused(
+        platform, lambda: _notify(platform, body, signature), 404, "instruction_not_found"
+    )
+
+
+def _sent_instruction(p: Platform, paid: Paid) -> dict[str, Any]:
+    """Drive one lesson's money to the bank and hold the bank's answer; return the
+    instruction the platform recorded."""
+    lesson = flows.record_lesson(p, paid.shop, [paid.order_id])
+    flows.confirm(p, paid.fam, lesson["consumptions"][0]["consumption_id"])
+    p.bank.hold_callbacks()
+    p.drain_settlement()
+    (instruction,) = [
+        i for i in scan(p.dynamodb, p.plane.platform_table) if "instruction_id" in i
+        and i.get("sk") != "#consumption" and "from_account" in i
+    ]
+    return instruction
+
+
+def test_a_transfer_notification_with_the_wrong_amount_is_refused_with_amount_mismatch(
+    platform: Platform, paid: Paid
+) -> None:
+    instruction = _sent_instruction(platform, paid)
+    body = _transfer(instruction["instruction_id"], instruction["amount_fen"] + 1)
+    signature = sign(BANK_SECRET, _now(platform), body)
+    assert_refused(platform, lambda: _notify(platform, body, signature), 422, "amount_mismatch")
+    releasing = flows.order_of(platform, paid.fam.parent, paid.order_id)
+    assert releasing["releasing_fen"] == instruction["amount_fen"]
+    assert releasing["released_fen"] == 0
+
+
+def test_a_failure_notice_for_a_transfer_already_succeeded_is_refused_as_resolved(
+    platform: Platform, paid: Paid
+) -> None:
+    instruction = _sent_instruction(platform, paid)
+    platform.bank.release_callbacks()
+    platform.bank.deliver_pending()
+    body = _transfer(instruction["instruction_id"], instruction["amount_fen"], "transfer_failed")
+    signature = sign(BANK_SECRET, _now(platform), body)
+    assert_refused(
+        platform, lambda: _notify(platform, body, signature), 409,
+        "instruction_already_resolved",
+    )
+    released = flows.order_of(platform, paid.fam.parent, paid.order_id)
+    assert released["released_fen"] == instruction["amount_fen"]
+    platform.check()
