@@ -6,15 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.adapters.dynamo.store import DynamoStore
 from chalicelib.domain.calendar import WorkingDayCalendar
 from chalicelib.domain.policy import Policy, PolicyBook
 from chalicelib.service.ports import BankGateway, Clock, WorkPublisher
+from chalicelib.service.store import Store
 
 
 @dataclass(frozen=True)
 class Context:
-    store: DynamoStore
+    store: Store
     bank: BankGateway
     publisher: WorkPublisher
     clock: Clock

@@ -1,0 +1,91 @@
+"""The storage port: what use cases read, and the one atomic write each of them commits.
+
+chalicelib/adapters/dynamo implements it on DynamoDB (docs/data-model.md). A write collects
+its parts and commits them all or none; a failed condition raises `WriteRejected` naming the
+labels of the parts that failed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from chalicelib.domain.bank import BankInstruction
+from chalicelib.domain.catalog import Course, Institution, Student
+from chalicelib.domain.consumption import Consumption
+from chalicelib.domain.ledger import JournalEntry
+from chalicelib.domain.lesson import Lesson
+from chalicelib.domain.order import Movement, Order
+from chalicelib.service.ports import Page
+
+Due = tuple[str, datetime]
+"""(job, instant): schedules an item for a job on the `due` index."""
+
+
+class AtomicWrite(Protocol):
+    def create(self, entity: Any, label: str, *, due: Due | None = None) -> AtomicWrite:
+        """A new item whose id must not exist yet."""
+
+    def replace(
+        self, before: Any, after: Any, label: str, *, due: Due | None = None
+    ) -> AtomicWrite:
+        """Overwrite an item on condition it is still in `before`'s status."""
+
+    def move_order(
+        self,
+        order: Order,
+        movement: Movement,
+        *,
+        entry: JournalEntry | None = None,
+        expect: dict[str, int] | None = None,
+        set_fields: dict[str, Any] | None = None,
+    ) -> AtomicWrite:
+        """Apply a movement's deltas in place, each decrement checked inside the write; with a
+        journal entry, append it (once: its transfer id) at the order's chain head."""
+
+    def mark_bank_event(self, event_id: str, event_type: str, at: datetime) -> AtomicWrite:
+        """Record a bank event as applied (once: its event id)."""
+
+    def commit(self) -> None: ...
+
+
+class Store(Protocol):
+    def write(self) -> AtomicWrite: ...
+    def institution(self, institution_id: str) -> Institution | None: ...
+    def course(self, course_id: str) -> Course | None: ...
+    def student(self, parent_sub: str, student_id: str) -> Student | None: ...
+    def order(self, order_id: str) -> Order | None: ...
+    def lesson(self, lesson_id: str) -> Lesson | None: ...
+    def consumption(self, consumption_id: str) -> Consumption | None: ...
+    def instruction(self, instruction_id: str) -> BankInstruction | None: ...
+    def journal(self, order_id: str) -> list[JournalEntry]: ...
+
+    def institutions_by_status(
+        self, status: str, region_prefix: str, limit: int, cursor: str | None
+    ) -> Page[Institution]: ...
+
+    def courses_by_status(
+        self, status: str, region_prefix: str, limit: int, cursor: str | None
+    ) -> Page[Course]: ...
+
+    def courses_of(
+        self, institution_id: str, status: str, limit: int, cursor: str | None
+    ) -> Page[Course]: ...
+
+    def students_of(self, parent_sub: str, limit: int, cursor: str | None) -> Page[Student]: ...
+    def orders_of_parent(self, parent_sub: str, limit: int, cursor: str | None) -> Page[Order]: ...
+
+    def orders_of_institution(
+        self, institution_id: str, limit: int, cursor: str | None
+    ) -> Page[Order]: ...
+
+    def consumptions_of_parent(
+        self, parent_sub: str, status: str, limit: int, cursor: str | None
+    ) -> Page[Consumption]: ...
+
+    def consumptions_of_institution(
+        self, institution_id: str, status: str, limit: int, cursor: str | None
+    ) -> Page[Consumption]: ...
+
+    def due(self, job: str, now: datetime, limit: int) -> list[str]:
+        """Ids of items whose `job` is due at or before `now`."""
