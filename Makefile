@@ -20,6 +20,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check chalicelib app.py infra tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/python -m infra.dynamodb_local
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
