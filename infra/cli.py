@@ -1,8 +1,9 @@
-"""Developer tools for the local stack: `python -m infra.cli --help`.
+"""Developer tools: `python -m infra.cli --help`.
 
     python -m infra.cli token --role parent --sub p1
     python -m infra.cli token --role institution --sub s1 --institution-id ins_...
     python -m infra.cli token --role regulator --sub r1 --region 440106 --department education
+    python -m infra.cli openapi > docs/openapi.json
 
 Tokens are HS256, signed with AUTH_HS256_SECRET and carrying AUTH_ISSUER / AUTH_AUDIENCE from
 the environment, with the same local-only defaults as `python -m infra.local`.
@@ -10,16 +11,19 @@ the environment, with the same local-only defaults as `python -m infra.local`.
 
 from __future__ import annotations
 
+import importlib
+import json
 import re
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
+from chalicelib.api import openapi as api_document
 from infra.local.config import AuthConfig, ConfigError
 from infra.local.tokens import DEFAULT_TTL_SECONDS, mint
 
-cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+cli = typer.Typer(no_args_is_help=True, add_completion=False)
 
 
 class Role(StrEnum):
@@ -37,7 +41,7 @@ class Department(StrEnum):
 
 @cli.callback()
 def main() -> None:
-    """Developer tools for the local stack."""
+    """Developer tools for the local stack (`make run`) and the API's documents."""
 
 
 @cli.command()
@@ -79,6 +83,13 @@ def token(
             ttl_seconds=ttl,
         )
     )
+
+
+@cli.command()
+def openapi() -> None:
+    """Print the API's OpenAPI document (what GET /v1/openapi.json serves)."""
+    importlib.import_module("app")  # registering the blueprints records every route
+    typer.echo(json.dumps(api_document.document(), indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

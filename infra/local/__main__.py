@@ -12,7 +12,7 @@ from types import FrameType
 
 from infra.local.config import ConfigError, LocalConfig
 from infra.local.seed import Demo, SeedError, seed
-from infra.local.stack import Endpoints, LocalStack
+from infra.local.stack import Endpoints, LocalStack, PortInUse
 
 log = logging.getLogger("infra.local")
 
@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     stack = LocalStack(config)
     try:
         endpoints = stack.start()
+    except PortInUse as error:
+        log.error("the local stack did not start: %s", error)
+        return 1
     except Exception:
         log.exception("the local stack did not start")
         return 1
@@ -105,8 +108,8 @@ local stack only; deployed stages verify RS256/ES256 tokens and use their own ba
 def _print_demo(at: Endpoints, demo: Demo) -> None:
     tokens = demo.tokens
     print(
-        f"""Demo data ({demo.price_per_lesson_fen} fen per lesson; tokens valid 12 hours). Paste into
-a shell that has the README's helpers to continue its walkthrough at "Buy":
+        f"""Demo data ({demo.price_per_lesson_fen} fen per lesson; tokens valid 12 hours).
+Paste into a shell that has the README's helpers to continue its walkthrough at "Buy":
   export API={at.api_url} BANK={at.bank_url}
   export INS={demo.institution_id} CRS={demo.course_id} STU={demo.student_id}
   export SUP={demo.supervised_account} GEN={demo.general_account}

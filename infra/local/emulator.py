@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import boto3
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
 
 from infra.local.config import AWS_REGION, HOST
 
@@ -33,29 +40,51 @@ class Clients:
 
 
 class Emulator:
-    """moto's threaded server bound to 127.0.0.1 (port 0 picks a free one)."""
+    """moto's server (what moto's ThreadedMotoServer runs) on 127.0.0.1; port 0 picks a free
+    one. The socket is bound here, in the caller's thread, so a port in use raises OSError
+    (ThreadedMotoServer binds in its own thread and then waits forever; werkzeug alone would
+    call sys.exit)."""
 
     def __init__(self, port: int) -> None:
-        self._server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-        self._started = False
-
-    def start(self) -> str:
         # werkzeug logs every request at INFO; the API's own log is the interesting one.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server.start()
-        self._started = True
-        log.info("AWS emulator (moto) listening on %s", self.endpoint_url)
-        return self.endpoint_url
+        with _listening_socket(port) as listening:
+            self._server = make_server(
+                HOST, port, DomainDispatcherApplication(create_backend_app), threaded=True,
+                request_handler=MotoRequestHandler, fd=listening.fileno(),
+            )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+            name="aws-emulator", daemon=True,
+        )
 
     @property
     def endpoint_url(self) -> str:
-        host, port = self._server.get_host_and_port()
-        return f"http://{host}:{port}"
+        return f"http://{HOST}:{self._server.port}"
 
-    def stop(self) -> None:
-        if self._started:
-            self._server.stop()
-            self._started = False
+    def start(self) -> str:
+        self._thread.start()
+        log.info("AWS emulator (moto) listening on %s", self.endpoint_url)
+        return self.endpoint_url
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout)
+        self._server.server_close()
+
+
+def _listening_socket(port: int) -> socket.socket:
+    """A listening TCP socket on 127.0.0.1:`port` (werkzeug serves a duplicate of it)."""
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((HOST, port))
+        listening.listen(128)
+    except BaseException:
+        listening.close()
+        raise
+    return listening
 
 
 def point_boto3_at(endpoint_url: str) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from chalicelib import bootstrap
 from chalicelib.service import schedules, settlement
@@ -19,6 +21,24 @@ from infra.local.scheduler import Job, Scheduler
 from infra.resources import DataPlane, create_data_plane
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class PortInUse(RuntimeError):
+    """A port the stack was told to use is taken (by another program or another stack)."""
+
+
+def bind(what: str, variable: str, port: int, binder: Callable[[], T]) -> T:
+    try:
+        return binder()
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise PortInUse(
+            f"{what}: 127.0.0.1:{port} is already in use; set {variable} to another port "
+            "(0 picks a free one)"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -66,26 +86,24 @@ class LocalStack:
             raise
 
     def _start(self) -> Endpoints:
+        """Back to front: the API answers (health included) only once everything else runs,
+        and it is the first to stop, so no request arrives at a half-stopped stack."""
         config = self._config
-        emulator = Emulator(config.moto_port)
-        aws_url = emulator.start()
+        emulator = bind("AWS emulator", "MOTO_PORT", config.moto_port,
+                        lambda: Emulator(config.moto_port))
         self._stoppers.append(("AWS emulator", emulator.stop))
+        aws_url = emulator.start()
         point_boto3_at(aws_url)
         aws = clients(aws_url)
         plane = create_data_plane(aws.dynamodb, aws.sqs, STAGE)
 
-        api = ApiServer(config.api_port)
-        self._stoppers.append(("HTTP API", api.stop))
+        api = bind("HTTP API", "API_PORT", config.api_port, lambda: ApiServer(config.api_port))
         bank = LocalBank(config.bank_secret, api.url, config.bank_port)
         runtime = bootstrap.build(
             settings_for(config, plane), dynamodb=aws.dynamodb, sqs=aws.sqs, bank=bank.sandbox
         )
         bootstrap.use(runtime)
         self._stoppers.append(("runtime", lambda: bootstrap.use(None)))
-        api.start()
-
-        bank.start()
-        self._stoppers.append(("sandbox bank", bank.stop))
 
         consumer = QueueConsumer(aws.sqs, plane.settlement_queue_url, process_batch)
         consumer.start()
@@ -94,6 +112,12 @@ class LocalStack:
         scheduler = Scheduler(scheduled_jobs(), config.schedule_seconds)
         scheduler.start()
         self._stoppers.append(("scheduler", scheduler.stop))
+
+        bind("sandbox bank", "BANK_PORT", config.bank_port, bank.start)
+        self._stoppers.append(("sandbox bank", bank.stop))
+
+        self._stoppers.append(("HTTP API", api.stop))
+        api.start()
         return Endpoints(api.url, bank.url, aws_url, plane)
 
     def stop(self) -> None:
