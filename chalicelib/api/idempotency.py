@@ -35,14 +35,17 @@ def run_once(
     caller: Caller,
     key: str | None,
     fingerprint: str,
-    id_prefix: str,
     command: Callable[[str], Outcome],
+    *,
+    id_prefix: str,
 ) -> Outcome:
+    """Run `command` once per key. `id_prefix` names what it creates ("" for a transition)."""
     if not key:
         raise InvalidRequest("缺少 Idempotency-Key 请求头", code="idempotency_key_required")
     if not KEY_PATTERN.match(key):
         raise InvalidRequest("Idempotency-Key 格式不正确", code="idempotency_key_invalid")
-    record = store.begin(caller.sub, key, fingerprint, ctx.new_id(id_prefix), ctx.now())
+    reserved_id = ctx.new_id(id_prefix) if id_prefix else ""
+    record = store.begin(caller.sub, key, fingerprint, reserved_id, ctx.now())
     if record.request_hash != fingerprint:
         raise RuleViolation(
             "该 Idempotency-Key 已用于另一个请求", code="idempotency_key_reused"

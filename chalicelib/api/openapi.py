@@ -99,7 +99,8 @@ def _parameters(spec: RouteSpec) -> list[dict[str, Any]]:
         schema = spec.query.model_json_schema()
         for name, prop in schema.get("properties", {}).items():
             parameters.append({"name": name, "in": "query", "required": False, "schema": prop})
-    if spec.idempotent:
-        parameters.append({"name": "Idempotency-Key", "in": "header", "required": True,
+    if spec.idempotency:
+        required = spec.idempotency == "required"
+        parameters.append({"name": "Idempotency-Key", "in": "header", "required": required,
                            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:\\-]{8,128}$"}})
     return parameters

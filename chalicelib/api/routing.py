@@ -32,7 +32,7 @@ class RouteSpec:
     query: type[BaseModel] | None
     status: int
     public: bool
-    idempotent: bool
+    idempotency: str  # "required" (creating POSTs), "optional" (other POSTs) or ""
 
 
 ROUTES: list[RouteSpec] = []
@@ -70,10 +70,12 @@ def route(
     creates: str = "",
     guard: Callable[[Request, Context], None] | None = None,
 ) -> Callable[[Callable[[Call], Result]], Callable[..., Response]]:
-    """Register a view. `creates` = id prefix: the POST takes an Idempotency-Key."""
+    """Register a view. `creates` = the id prefix of what a creating POST makes: it requires
+    an Idempotency-Key. Other signed-in POSTs honour one when given."""
+    keyed = method == "POST" and not public
+    key_use = "required" if creates else ("optional" if keyed else "")
     ROUTES.append(
-        RouteSpec(method, path, summary, tag, request, response, query, status, public,
-                  bool(creates))
+        RouteSpec(method, path, summary, tag, request, response, query, status, public, key_use)
     )
 
     def decorate(view: Callable[[Call], Result]) -> Callable[..., Response]:
@@ -97,9 +99,9 @@ def route(
                 body=request.model_validate(raw) if request else None,
                 query=query.model_validate(req.query_params or {}) if query else None,
             )
-            if not creates:
+            key = req.headers.get("idempotency-key")
+            if caller is None or not (creates or (keyed and key)):
                 return view(call)
-            assert caller is not None
             fingerprint = idempotency.request_hash(method, req.path, raw)
 
             def command(new_id: str) -> tuple[int, Any]:
@@ -108,8 +110,8 @@ def route(
                 return code, _dump(model)
 
             return idempotency.run_once(
-                ctx, bootstrap.idempotency_store(), caller,
-                req.headers.get("idempotency-key"), fingerprint, creates, command,
+                ctx, bootstrap.idempotency_store(), caller, key, fingerprint, command,
+                id_prefix=creates,
             )
 
         blueprint.route(path, methods=[method])(handler)

@@ -1,7 +1,8 @@
-"""Opaque pagination cursors: DynamoDB's LastEvaluatedKey, bound to the partition it came from.
+"""Opaque pagination cursors: DynamoDB's LastEvaluatedKey, bound to the listing it came from.
 
-A cursor from one listing cannot be replayed against another partition (say, another
-parent's orders): decoding checks it names the partition being queried.
+A cursor from one listing cannot be replayed against another (another parent's orders, or
+the same parent's consumptions): decoding checks it has exactly the key attributes of the
+index being queried, names the partition being queried, and sorts under the listing's prefix.
 """
 
 from __future__ import annotations
@@ -22,8 +23,13 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
 
 
 def decode_cursor(
-    cursor: str | None, partition_attribute: str, partition_value: str
+    cursor: str | None,
+    key_attributes: frozenset[str],
+    partition: tuple[str, str],
+    sort: tuple[str, str],
 ) -> dict[str, Any] | None:
+    """The ExclusiveStartKey a cursor stands for. `partition` and `sort` are (attribute,
+    value or prefix) of the listing's key condition."""
     if not cursor:
         return None
     try:
@@ -31,10 +37,12 @@ def decode_cursor(
         last_key = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
         raise InvalidCursor(cursor) from error
-    if not isinstance(last_key, dict) or last_key.get(partition_attribute) != {
-        "S": partition_value
-    }:
+    if not isinstance(last_key, dict) or set(last_key) != key_attributes:
         raise InvalidCursor(cursor)
-    if not all(isinstance(v, dict) and set(v) == {"S"} for v in last_key.values()):
+    values = {name: value.get("S") if isinstance(value, dict) else None
+              for name, value in last_key.items()}
+    if not all(isinstance(v, str) and len(last_key[k]) == 1 for k, v in values.items()):
+        raise InvalidCursor(cursor)
+    if values[partition[0]] != partition[1] or not str(values[sort[0]]).startswith(sort[1]):
         raise InvalidCursor(cursor)
     return last_key

@@ -166,15 +166,20 @@ class DynamoStore:
         sk_name = pk_name[:-2] + "sk" if index and index != "due" else "sk"
         request: dict[str, Any] = {
             "TableName": self.tables.platform,
-            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
-            "ExpressionAttributeNames": {"#pk": pk_name, "#sk": sk_name},
-            "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": prefix}},
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": pk_name},
+            "ExpressionAttributeValues": {":pk": {"S": partition}},
             "Limit": limit,
             "ScanIndexForward": not newest_first,
         }
+        if prefix:  # DynamoDB refuses an empty key value, even as a prefix
+            request["KeyConditionExpression"] += " AND begins_with(#sk, :prefix)"
+            request["ExpressionAttributeNames"]["#sk"] = sk_name
+            request["ExpressionAttributeValues"][":prefix"] = {"S": prefix}
         if index:
             request["IndexName"] = index
-        start = decode_cursor(cursor, pk_name, partition)
+        key_attributes = frozenset({"pk", "sk", pk_name, sk_name})
+        start = decode_cursor(cursor, key_attributes, (pk_name, partition), (sk_name, prefix))
         if start:
             request["ExclusiveStartKey"] = start
         response = self.tables.client.query(**request)
