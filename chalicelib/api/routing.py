@@ -126,7 +126,7 @@ def _json_body(req: Request) -> Any:
         return {}
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise InvalidRequest("请求体不是合法的 JSON", code="invalid_json") from error
 
 

@@ -52,8 +52,14 @@ class Caller:
         return self
 
 
+NATIONAL = "000000"
+
+
 def region_prefix(region: str) -> str:
-    """'110105' -> '110105' (county), '110100' -> '1101' (city), '110000' -> '11' (province)."""
+    """'110105' -> '110105' (county), '110100' -> '1101' (city), '110000' -> '11' (province),
+    '000000' -> '' (national: every region)."""
+    if region == NATIONAL:
+        return ""
     if region.endswith("0000"):
         return region[:2]
     if region.endswith("00"):

@@ -81,11 +81,11 @@ def submit(
 
 
 def decide(ctx: Context, caller: Caller, course_id: str, *, approve: bool, reason: str) -> Course:
+    caller.require(Role.REGULATOR)
     course = ctx.store.course(course_id)
-    if course is None:
-        caller.require(Role.REGULATOR)
+    institution = ctx.store.institution(course.institution_id) if course else None
+    if course is None or institution is None or not caller.supervises(institution):
         raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
-    institutions.visible_to_regulator(ctx, caller, course.institution_id)
     target = CourseStatus.APPROVED if approve else CourseStatus.REJECTED
     if course.status is target:
         return course

@@ -35,7 +35,7 @@ def decode_cursor(
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         last_key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as error:
         raise InvalidCursor(cursor) from error
     if not isinstance(last_key, dict) or set(last_key) != key_attributes:
         raise InvalidCursor(cursor)
