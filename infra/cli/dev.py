@@ -1,4 +1,4 @@
-"""Developer tools: `python -m infra.cli --help`.
+"""Developer commands: local tokens and the API's documents.
 
     python -m infra.cli token --role parent --sub p1
     python -m infra.cli token --role institution --sub s1 --institution-id ins_...
@@ -20,10 +20,9 @@ from typing import Annotated
 import typer
 
 from chalicelib.api import openapi as api_document
+from infra.cli.app import cli
 from infra.local.config import AuthConfig, ConfigError
 from infra.local.tokens import DEFAULT_TTL_SECONDS, mint
-
-cli = typer.Typer(no_args_is_help=True, add_completion=False)
 
 
 class Role(StrEnum):
@@ -37,11 +36,6 @@ class Department(StrEnum):
     science = "science"
     culture = "culture"
     sports = "sports"
-
-
-@cli.callback()
-def main() -> None:
-    """Developer tools for the local stack (`make run`) and the API's documents."""
 
 
 @cli.command()
@@ -90,7 +84,3 @@ def openapi() -> None:
     """Print the API's OpenAPI document (what GET /v1/openapi.json serves)."""
     importlib.import_module("app")  # registering the blueprints records every route
     typer.echo(json.dumps(api_document.document(), indent=2, ensure_ascii=False))
-
-
-if __name__ == "__main__":
-    cli()
