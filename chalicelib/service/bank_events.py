@@ -151,10 +151,7 @@ def transfer_outcome(
             status=str(instruction.status),
         )
     try:
-        if succeeded:
-            settlement.transfer_succeeded(ctx, instruction, event_id)
-        else:
-            settlement.transfer_failed(ctx, instruction, event_id)
+        settlement.resolve_transfer(ctx, instruction, event_id, succeeded=succeeded)
     except WriteRejected as rejected:
         if rejected.failed & ALREADY_APPLIED:
             return Outcome.DUPLICATE

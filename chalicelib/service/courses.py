@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from chalicelib.domain.catalog import (
@@ -13,8 +12,8 @@ from chalicelib.domain.catalog import (
     Mode,
     TrainingType,
 )
-from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
-from chalicelib.service import institutions
+from chalicelib.domain.errors import NotFound, RuleViolation
+from chalicelib.service import institutions, review
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page, WriteRejected
@@ -86,19 +85,11 @@ def decide(ctx: Context, caller: Caller, course_id: str, *, approve: bool, reaso
     institution = ctx.store.institution(course.institution_id) if course else None
     if course is None or institution is None or not caller.supervises(institution):
         raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
-    target = CourseStatus.APPROVED if approve else CourseStatus.REJECTED
-    if course.status is target:
-        return course
-    if course.status is not CourseStatus.PENDING_REVIEW:
-        raise StateConflict("该课程不在待审核状态", code="course_not_pending")
-    decided = replace(
-        course, status=target, decided_at=ctx.now(), decided_by=caller.sub, decision_reason=reason
+    return review.decide(
+        ctx, caller, course,
+        target=CourseStatus.APPROVED if approve else CourseStatus.REJECTED,
+        pending_status=CourseStatus.PENDING_REVIEW, kind="course", reason=reason,
     )
-    try:
-        ctx.store.write().replace(course, decided, "course").commit()
-    except WriteRejected as rejected:
-        raise StateConflict("该课程已被他人处理，请刷新", code="course_changed") from rejected
-    return decided
 
 
 def on_sale(ctx: Context, course_id: str) -> Course:

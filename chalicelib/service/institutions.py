@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from chalicelib.domain.catalog import (
     Custodian,
     Discipline,
@@ -12,7 +10,8 @@ from chalicelib.domain.catalog import (
     Mode,
     TrainingType,
 )
-from chalicelib.domain.errors import NotFound, StateConflict
+from chalicelib.domain.errors import NotFound
+from chalicelib.service import review
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page, WriteRejected
@@ -60,23 +59,11 @@ def apply(
 def decide(
     ctx: Context, caller: Caller, institution_id: str, *, approve: bool, reason: str
 ) -> Institution:
-    institution = visible_to_regulator(ctx, caller, institution_id)
-    target = InstitutionStatus.WHITELISTED if approve else InstitutionStatus.REJECTED
-    if institution.status is target:
-        return institution
-    if institution.status is not InstitutionStatus.PENDING_REVIEW:
-        raise StateConflict(
-            "该机构不在待审核状态", code="institution_not_pending", status=str(institution.status)
-        )
-    decided = replace(
-        institution, status=target, decided_at=ctx.now(), decided_by=caller.sub,
-        decision_reason=reason,
+    return review.decide(
+        ctx, caller, visible_to_regulator(ctx, caller, institution_id),
+        target=InstitutionStatus.WHITELISTED if approve else InstitutionStatus.REJECTED,
+        pending_status=InstitutionStatus.PENDING_REVIEW, kind="institution", reason=reason,
     )
-    try:
-        ctx.store.write().replace(institution, decided, "institution").commit()
-    except WriteRejected as rejected:
-        raise StateConflict("该机构已被他人处理，请刷新", code="institution_changed") from rejected
-    return decided
 
 
 def visible_to_regulator(ctx: Context, caller: Caller, institution_id: str) -> Institution:

@@ -128,45 +128,36 @@ def _commit_reserve(
     return after, instruction
 
 
-def transfer_succeeded(ctx: Context, instruction: BankInstruction, event_id: str) -> None:
-    """Post the pending release: releasing -> released, and the lesson counts as released."""
-
-    def attempt() -> None:
-        order = _order(ctx, instruction.order_id)
-        before = _releasing(ctx, instruction)
-        now = ctx.now()
-        entry = _resolution(order, instruction, ledger.Phase.POST, now.isoformat())
-        after = replace(before, status=ConsumptionStatus.RELEASED, released_at=now)
-        done = replace(instruction, status=InstructionStatus.SUCCEEDED)
-        ctx.store.write().move_order(
-            order, order_rules.release_posted(order, instruction.amount_fen), entry=entry
-        ).replace(before, after, "consumption").replace(instruction, done, "instruction") \
-            .mark_bank_event(event_id, "transfer_succeeded", now).commit()
-
-    retry.on_conflict(attempt, retry_when=retry.order_changed)
-
-
-def transfer_failed(ctx: Context, instruction: BankInstruction, event_id: str) -> None:
-    """Void the pending release: releasing -> held; retry under the next attempt."""
+def resolve_transfer(
+    ctx: Context, instruction: BankInstruction, event_id: str, *, succeeded: bool
+) -> None:
+    """The bank's outcome of a release. Success posts it (releasing -> released, the lesson
+    counts as released); failure voids it (releasing -> held) and retries it under the next
+    attempt: at once for the first few, then through the sweeper with a growing backoff."""
 
     def attempt() -> Consumption:
         order = _order(ctx, instruction.order_id)
         before = _releasing(ctx, instruction)
         now = ctx.now()
-        entry = _resolution(order, instruction, ledger.Phase.VOID, now.isoformat())
-        after = replace(before, status=ConsumptionStatus.CONFIRMED, attempt=before.attempt + 1)
-        failed = replace(instruction, status=InstructionStatus.FAILED)
-        backoff = _grace(ctx) * min(after.attempt, 12)
+        if succeeded:
+            phase, movement = ledger.Phase.POST, order_rules.release_posted(
+                order, instruction.amount_fen)
+            after, due = replace(before, status=ConsumptionStatus.RELEASED, released_at=now), None
+        else:
+            phase, movement = ledger.Phase.VOID, order_rules.release_voided(instruction.amount_fen)
+            after = replace(before, status=ConsumptionStatus.CONFIRMED, attempt=before.attempt + 1)
+            due = ("settle", now + _grace(ctx) * min(after.attempt, 12))
+        outcome = InstructionStatus.SUCCEEDED if succeeded else InstructionStatus.FAILED
         ctx.store.write().move_order(
-            order, order_rules.release_voided(instruction.amount_fen), entry=entry
-        ).replace(before, after, "consumption", due=("settle", now + backoff)).replace(
-            instruction, failed, "instruction"
-        ).mark_bank_event(event_id, "transfer_failed", now).commit()
+            order, movement, entry=_resolution(order, instruction, phase, now.isoformat())
+        ).replace(before, after, "consumption", due=due).replace(
+            instruction, replace(instruction, status=outcome), "instruction"
+        ).mark_bank_event(event_id, f"transfer_{outcome}", now).commit()
         return after
 
-    retried = retry.on_conflict(attempt, retry_when=retry.order_changed)
-    if retried.attempt <= IMMEDIATE_RETRIES:
-        publish(ctx, retried)
+    after = retry.on_conflict(attempt, retry_when=retry.order_changed)
+    if not succeeded and after.attempt <= IMMEDIATE_RETRIES:
+        publish(ctx, after)
 
 
 def _resolution(
@@ -187,11 +178,12 @@ def _resolution(
     )
 
 
-def sweep(ctx: Context, *, limit: int = 100) -> int:
-    """Re-drive every confirmed or releasing consumption whose work is overdue."""
+def sweep(ctx: Context, *, limit: int = 100, horizon: timedelta = timedelta(0)) -> int:
+    """Re-drive every confirmed or releasing consumption whose work is due before
+    now + `horizon` (0: the overdue ones; a stack recovering from a stop passes the grace)."""
     now = ctx.now()
     redriven = 0
-    for consumption_id in ctx.store.due("settle", now, limit):
+    for consumption_id in ctx.store.due("settle", now + horizon, limit):
         consumption = ctx.store.consumption(consumption_id)
         if consumption is None or consumption.status not in (
             ConsumptionStatus.CONFIRMED, ConsumptionStatus.RELEASING

@@ -14,28 +14,16 @@ from __future__ import annotations
 import importlib
 import json
 import re
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from chalicelib.api import openapi as api_document
+from chalicelib.domain.catalog import Department
+from chalicelib.service.caller import Role
 from infra.cli.app import cli
 from infra.local.config import AuthConfig, ConfigError
 from infra.local.tokens import DEFAULT_TTL_SECONDS, mint
-
-
-class Role(StrEnum):
-    parent = "parent"
-    institution = "institution"
-    regulator = "regulator"
-
-
-class Department(StrEnum):
-    education = "education"
-    science = "science"
-    culture = "culture"
-    sports = "sports"
 
 
 @cli.command()
@@ -56,7 +44,7 @@ def token(
     ),
 ) -> None:
     """Print a local bearer token (HS256) for the local stack."""
-    if role is Role.regulator and not (region and department):
+    if role is Role.REGULATOR and not (region and department):
         raise typer.BadParameter("regulators need --region and --department")
     if region and not re.fullmatch(r"\d{6}", region):
         raise typer.BadParameter("--region must be a six-digit region code")

@@ -6,6 +6,10 @@ notifications through a `deliver` callback, with knobs to inject the faults a re
 
 Notifications are signed at each delivery attempt, so held callbacks are not stale on release.
 The callback runs outside the lock: the platform may call back into the bank while handling it.
+
+With a `store` (sandbox_store.JsonFileStore) its state survives restarts: balances, executed
+instructions and their outcomes, and undelivered notifications are saved after every change and
+loaded at construction. Fault knobs are not kept: a restarted bank is healthy.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from chalicelib.adapters.bank.errors import (
     BankRequestRejected,
@@ -53,6 +58,30 @@ class _Queued:
     body: bytes
 
 
+@dataclass(frozen=True)
+class BankState:
+    """What the bank keeps across restarts."""
+
+    balances: dict[str, int]
+    outcomes: dict[str, TransferOutcome]
+    """instruction id -> its outcome."""
+    outcome_bodies: dict[str, bytes]
+    """event id -> the outcome notification (re-sent when an instruction is re-sent)."""
+    queue: tuple[tuple[int, str, bytes], ...]
+    """Undelivered notifications in order: (seq, event id, body)."""
+    seq: int
+    unacked: dict[str, tuple[tuple[str, int], ...]]
+    """event id -> money it moved, (account, delta) pairs, until the platform acknowledges."""
+
+
+class StateStore(Protocol):
+    def load(self) -> BankState | None:
+        """The saved state, or None if nothing was saved yet."""
+
+    def save(self, state: BankState) -> None:
+        """Replace the saved state (atomically)."""
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -72,6 +101,7 @@ class SandboxBank:
         *,
         now: Callable[[], datetime] = _utc_now,
         auto_deliver: bool = False,
+        store: StateStore | None = None,
     ) -> None:
         if not secret:
             raise ValueError("secret must not be empty")
@@ -93,6 +123,10 @@ class SandboxBank:
         self._copies = 1
         self._unavailable = False
         self._delivering = False
+        self._store = store
+        saved = store.load() if store is not None else None
+        if saved is not None:
+            self._restore(saved)
 
     # ----------------------------------------------------------------- money movement
 
@@ -126,6 +160,7 @@ class SandboxBank:
             )
             self._unacked[event_id] = ((payer_account, -amount_fen), (to_account, amount_fen))
             self._enqueue(event_id, body)
+            self._save()
         logger.info("sandbox bank: payment %s of %d fen to %s", bank_txn_id, amount_fen, to_account)
         self._maybe_deliver()
         return bank_txn_id
@@ -146,6 +181,7 @@ class SandboxBank:
                 )
             else:
                 self._execute(instruction)
+            self._save()
         self._maybe_deliver()
 
     @staticmethod
@@ -278,6 +314,31 @@ class SandboxBank:
         with self._lock:
             self._queue = [q for q in self._queue if q.seq != item.seq]
             self._unacked.pop(item.event_id, None)
+            self._save()
+
+    # ----------------------------------------------------------------- persistence
+
+    def _save(self) -> None:
+        """Caller holds the lock."""
+        if self._store is not None:
+            self._store.save(
+                BankState(
+                    balances=dict(self._balances),
+                    outcomes=dict(self._outcomes),
+                    outcome_bodies=dict(self._outcome_bodies),
+                    queue=tuple((q.seq, q.event_id, q.body) for q in self._queue),
+                    seq=self._seq,
+                    unacked=dict(self._unacked),
+                )
+            )
+
+    def _restore(self, state: BankState) -> None:
+        self._balances.update(state.balances)
+        self._outcomes.update(state.outcomes)
+        self._outcome_bodies.update(state.outcome_bodies)
+        self._queue = [_Queued(seq, event_id, body) for seq, event_id, body in state.queue]
+        self._seq = state.seq
+        self._unacked.update(state.unacked)
 
     # ----------------------------------------------------------------- fault injection
 
