@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.domain.calendar import WorkingDayCalendar
+from chalicelib.domain.calendar import WorkingDayCalendar, business_date
 from chalicelib.domain.policy import Policy, PolicyBook
 from chalicelib.service.ports import BankGateway, Clock, WorkPublisher
 from chalicelib.service.store import Store
@@ -28,4 +28,5 @@ class Context:
         return self.clock.now()
 
     def policy(self) -> Policy:
-        return self.policies.effective_on(self.now().date())
+        """The province policy in force on today's business date (Asia/Shanghai)."""
+        return self.policies.effective_on(business_date(self.now()))
