@@ -38,11 +38,17 @@ def submit_course(call: Call) -> Result:
        status=201, creates="les")
 def record_lesson(call: Call) -> Result:
     body: schemas.LessonRecord = call.body
-    lesson, consumptions = lessons.record(
+    recorded = lessons.record(
         call.ctx, call.who, call.new_id, course_id=body.course_id, started_at=body.started_at,
         ended_at=body.ended_at, teacher_id=body.teacher_id, order_ids=body.order_ids,
     )
+    lesson = recorded.lesson
     return 201, schemas.RecordedLesson(
         lesson_id=lesson.lesson_id, course_id=lesson.course_id, started_at=lesson.started_at,
-        ended_at=lesson.ended_at, consumptions=[views.consumption(c) for c in consumptions],
+        ended_at=lesson.ended_at,
+        consumptions=[views.consumption(c) for c in recorded.consumptions],
+        refused_orders=[
+            schemas.RefusedOrder(order_id=order_id, code=code)
+            for order_id, code in recorded.refused.items()
+        ],
     )

@@ -237,12 +237,20 @@ class ConsumptionView(BaseModel):
     released_at: Time | None
 
 
+class RefusedOrder(BaseModel):
+    """An attending order a concurrent request emptied after the lesson was checked."""
+
+    order_id: str
+    code: str
+
+
 class RecordedLesson(BaseModel):
     lesson_id: str
     course_id: str
     started_at: Time
     ended_at: Time
     consumptions: list[ConsumptionView]
+    refused_orders: list[RefusedOrder]
 
 
 class ConsumptionPage(Page):

@@ -3,7 +3,7 @@ pending the parent's confirmation, and a confirmed consumption becomes settlemen
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from chalicelib.domain import order as order_rules
@@ -16,7 +16,13 @@ from chalicelib.domain.consumption import (
     Consumption,
     ConsumptionStatus,
 )
-from chalicelib.domain.errors import InvalidRequest, NotFound, RuleViolation, StateConflict
+from chalicelib.domain.errors import (
+    ConcurrentUpdate,
+    InvalidRequest,
+    NotFound,
+    RuleViolation,
+    StateConflict,
+)
 from chalicelib.domain.lesson import MAX_ATTENDING_ORDERS, Lesson
 from chalicelib.domain.order import Order, OrderStatus
 from chalicelib.service import retry, settlement
@@ -35,10 +41,12 @@ def record(
     ended_at: datetime,
     teacher_id: str,
     order_ids: list[str],
-) -> tuple[Lesson, list[Consumption]]:
+) -> RecordedLesson:
     """Every check runs before anything is written, so bad input changes nothing. Each
     attending order then commits on its own (its consumption id is derived from the lesson
-    and the order, so a retry of the same request finishes what a crash left undone)."""
+    and the order, so a retry of the same request finishes what a crash left undone). An
+    order that a concurrent request emptied in between is reported in `refused`, not raised:
+    once the lesson exists, the request's outcome must be kept under its Idempotency-Key."""
     caller.require(Role.INSTITUTION)
     course = _own_course(ctx, caller, course_id)
     _check_times(ctx, started_at, ended_at)
@@ -56,12 +64,30 @@ def record(
         ctx.store.write().create(lesson, "lesson").commit()
     except WriteRejected:  # a twin of this request got there first
         return _finish(ctx, ctx.store.lesson(lesson_id) or lesson)
-    return lesson, [_consume(ctx, lesson, order.order_id, order) for order in attending]
+    return _consume_all(ctx, lesson, {order.order_id: order for order in attending})
 
 
-def _finish(ctx: Context, lesson: Lesson) -> tuple[Lesson, list[Consumption]]:
+def _finish(ctx: Context, lesson: Lesson) -> RecordedLesson:
     """A retried request: write whatever consumptions the first attempt left undone."""
-    return lesson, [_consume(ctx, lesson, order_id) for order_id in lesson.order_ids]
+    return _consume_all(ctx, lesson, {})
+
+
+@dataclass(frozen=True)
+class RecordedLesson:
+    lesson: Lesson
+    consumptions: list[Consumption]
+    refused: dict[str, str]  # order id -> error code
+
+
+def _consume_all(ctx: Context, lesson: Lesson, fresh: dict[str, Order]) -> RecordedLesson:
+    consumptions: list[Consumption] = []
+    refused: dict[str, str] = {}
+    for order_id in lesson.order_ids:
+        try:
+            consumptions.append(_consume(ctx, lesson, order_id, fresh.get(order_id)))
+        except (StateConflict, ConcurrentUpdate) as conflict:
+            refused[order_id] = conflict.code
+    return RecordedLesson(lesson, consumptions, refused)
 
 
 def _own_course(ctx: Context, caller: Caller, course_id: str) -> Course:

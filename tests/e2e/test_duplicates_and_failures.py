@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.domain.consumption import ConfirmedBy
 from chalicelib.service import lessons
+from chalicelib.service.caller import Caller, Role
 from tests.support import flows
 from tests.support.harness import Platform
 from tests.support.invariants import scan
@@ -308,3 +310,35 @@ def test_every_lesson_of_several_orders_and_institutions_is_released_to_the_fen(
     for shop in shops:
         assert platform.bank.balance(shop.general_account) == 2 * 3 * shop.price_per_lesson_fen
         assert platform.bank.balance(shop.supervised_account) == 0
+
+
+@pytest.mark.parametrize("platform", ["dynamodb_local"], indirect=True)
+def test_two_lessons_racing_for_an_orders_last_lesson_consume_it_once(platform: Platform) -> None:
+    shop = flows.open_shop(platform, price=7_000)
+    fam = flows.family(platform)
+    order = flows.buy_and_pay(platform, shop, fam, lessons=1)
+    ctx = bootstrap.context()
+    staff = Caller(sub="staff", role=Role.INSTITUTION, institution_id=shop.institution_id)
+    ended = platform.clock.now() - timedelta(minutes=5)
+    barrier = threading.Barrier(2)
+    outcomes: list[lessons.RecordedLesson] = []
+
+    def record(lesson_id: str) -> None:
+        barrier.wait()
+        outcomes.append(lessons.record(
+            ctx, staff, lesson_id, course_id=shop.course_id, started_at=ended - timedelta(hours=1),
+            ended_at=ended, teacher_id="tch-1", order_ids=[order["order_id"]],
+        ))
+
+    threads = [threading.Thread(target=record, args=(f"les_0000000000000000000000000{n}",))
+               for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    platform.check()
+    consumed = [c for outcome in outcomes for c in outcome.consumptions]
+    refused = [code for outcome in outcomes for code in outcome.refused.values()]
+    assert len(consumed) == 1 and refused == ["order_has_no_lessons"]
+    seen = flows.order_of(platform, fam.parent, order["order_id"])
+    assert (seen["lessons_remaining"], seen["lessons_pending_confirmation"]) == (0, 1)
