@@ -6,7 +6,7 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
-from chalicelib.service import lessons, orders, students
+from chalicelib.service import consumptions, orders, students
 
 parents = Blueprint(__name__)
 
@@ -39,7 +39,7 @@ def create_order(call: Call) -> Result:
        summary="Confirm a lesson was taught", tag="parents", response=schemas.ConsumptionView)
 def confirm(call: Call) -> Result:
     return 200, views.consumption(
-        lessons.confirm(call.ctx, call.who, call.params["consumption_id"])
+        consumptions.confirm(call.ctx, call.who, call.params["consumption_id"])
     )
 
 
@@ -48,5 +48,5 @@ def confirm(call: Call) -> Result:
        response=schemas.ConsumptionView)
 def dispute(call: Call) -> Result:
     return 200, views.consumption(
-        lessons.dispute(call.ctx, call.who, call.params["consumption_id"], call.body.reason)
+        consumptions.dispute(call.ctx, call.who, call.params["consumption_id"], call.body.reason)
     )

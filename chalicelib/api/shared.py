@@ -6,7 +6,7 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
-from chalicelib.service import lessons, orders
+from chalicelib.service import consumptions, orders
 
 shared = Blueprint(__name__)
 
@@ -33,7 +33,7 @@ def get_order(call: Call) -> Result:
        tag="orders", query=schemas.ConsumptionQuery, response=schemas.ConsumptionPage)
 def list_consumptions(call: Call) -> Result:
     q = call.query
-    page = lessons.listing(call.ctx, call.who, status=q.status, limit=q.limit, cursor=q.cursor)
+    page = consumptions.listing(call.ctx, call.who, status=q.status, limit=q.limit, cursor=q.cursor)
     return 200, schemas.ConsumptionPage(
         items=[views.consumption(c) for c in page.items], next_cursor=page.next_cursor
     )

@@ -13,8 +13,10 @@ and stops the order's releases meanwhile.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+
+from chalicelib.domain.calendar import SHANGHAI
 
 
 class ConsumptionStatus(StrEnum):
@@ -56,6 +58,11 @@ class Consumption:
     confirmed_by: ConfirmedBy | None = None
     released_at: datetime | None = None
     dispute_reason: str = ""
+
+    @property
+    def confirm_deadline(self) -> datetime:
+        """Silence until the end of the confirm-by day (Asia/Shanghai) confirms the lesson."""
+        return datetime.combine(self.confirm_by + timedelta(days=1), time(), SHANGHAI)
 
     @property
     def instruction_id(self) -> str:

@@ -7,7 +7,7 @@ import logging
 from chalicelib.domain import order as order_rules
 from chalicelib.domain.consumption import ConfirmedBy
 from chalicelib.domain.order import OrderStatus
-from chalicelib.service import lessons
+from chalicelib.service import consumptions
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
 
@@ -18,7 +18,7 @@ def auto_confirm(ctx: Context, *, limit: int = 100) -> int:
     """Confirm every lesson whose parent stayed silent past its confirm-by date."""
     confirmed = 0
     for consumption_id in ctx.store.due("autoconfirm", ctx.now(), limit):
-        lessons.confirm_now(ctx, consumption_id, ConfirmedBy.AUTO)
+        consumptions.confirm_now(ctx, consumption_id, ConfirmedBy.AUTO)
         confirmed += 1
     return confirmed
 

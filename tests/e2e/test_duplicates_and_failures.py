@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.domain.consumption import ConfirmedBy
-from chalicelib.service import lessons
+from chalicelib.service import consumptions, lessons
 from chalicelib.service.caller import Caller, Role
 from tests.support import flows
 from tests.support.harness import Platform
@@ -144,7 +144,7 @@ def test_two_threads_confirming_the_same_lesson_release_it_once(platform: Platfo
 
     def confirm() -> None:
         barrier.wait()
-        results.append(lessons.confirm_now(ctx, consumption_id, ConfirmedBy.PARENT).status)
+        results.append(consumptions.confirm_now(ctx, consumption_id, ConfirmedBy.PARENT).status)
 
     threads = [threading.Thread(target=confirm) for _ in range(2)]
     for thread in threads:

@@ -1,0 +1,107 @@
+"""Consumptions: the parent confirms or disputes each lesson; a confirmed one becomes
+settlement work."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from chalicelib.domain import order as order_rules
+from chalicelib.domain.consumption import (
+    ALREADY_CONFIRMED,
+    CONFIRMABLE,
+    ConfirmedBy,
+    Consumption,
+    ConsumptionStatus,
+)
+from chalicelib.domain.errors import NotFound, StateConflict
+from chalicelib.domain.order import Order
+from chalicelib.service import retry, settlement
+from chalicelib.service.caller import Caller, Role
+from chalicelib.service.context import Context
+from chalicelib.service.ports import Page
+
+
+def confirm(ctx: Context, caller: Caller, consumption_id: str) -> Consumption:
+    caller.require(Role.PARENT)
+    own = _own_consumption(ctx, caller, consumption_id)
+    return confirm_now(ctx, consumption_id, ConfirmedBy.PARENT, fresh=own)
+
+
+def confirm_now(
+    ctx: Context, consumption_id: str, by: ConfirmedBy, *, fresh: Consumption | None = None
+) -> Consumption:
+    """Confirm once, however many callers race: the loser sees it confirmed and returns it."""
+    loaded = [fresh] if fresh is not None else []
+
+    def attempt() -> Consumption:
+        before = loaded.pop() if loaded else ctx.store.consumption(consumption_id)
+        if before is None:
+            raise NotFound("消课记录不存在", code="consumption_not_found")
+        if before.status in ALREADY_CONFIRMED:
+            return before
+        if by is ConfirmedBy.AUTO and before.status is not ConsumptionStatus.PENDING_CONFIRMATION:
+            return before
+        order = _order_of(ctx, before)
+        now = ctx.now()
+        after = replace(
+            before, status=ConsumptionStatus.CONFIRMED, confirmed_at=now, confirmed_by=by
+        )
+        grace = timedelta(minutes=ctx.policy().settlement_grace_minutes)
+        ctx.store.write().replace(before, after, "consumption", due=("settle", now + grace)) \
+            .move_order(
+                order,
+                order_rules.lesson_confirmed(
+                    was_disputed=before.status is ConsumptionStatus.DISPUTED
+                ),
+            ).commit()
+        settlement.publish(ctx, after)
+        return after
+
+    return retry.on_conflict(attempt, retry_when=lambda r: True)
+
+
+def dispute(ctx: Context, caller: Caller, consumption_id: str, reason: str) -> Consumption:
+    caller.require(Role.PARENT)
+
+    def attempt() -> Consumption:
+        before = _own_consumption(ctx, caller, consumption_id)
+        if before.status is ConsumptionStatus.DISPUTED:
+            return before
+        if before.status not in CONFIRMABLE:
+            raise StateConflict(
+                "该课时已确认，不能再提出异议", code="consumption_not_pending",
+                status=str(before.status),
+            )
+        after = replace(before, status=ConsumptionStatus.DISPUTED, dispute_reason=reason)
+        ctx.store.write().replace(before, after, "consumption").move_order(
+            _order_of(ctx, before), order_rules.lesson_disputed()
+        ).commit()
+        return after
+
+    return retry.on_conflict(attempt, retry_when=lambda r: True)
+
+
+def _own_consumption(ctx: Context, caller: Caller, consumption_id: str) -> Consumption:
+    consumption = ctx.store.consumption(consumption_id)
+    if consumption is None or consumption.parent_sub != caller.sub:
+        raise NotFound("消课记录不存在", code="consumption_not_found",
+                       consumption_id=consumption_id)
+    return consumption
+
+
+def _order_of(ctx: Context, consumption: Consumption) -> Order:
+    order = ctx.store.order(consumption.order_id)
+    if order is None:
+        raise NotFound("订单不存在", code="order_not_found")
+    return order
+
+
+def listing(
+    ctx: Context, caller: Caller, *, status: str, limit: int, cursor: str | None
+) -> Page[Consumption]:
+    if caller.role is Role.PARENT:
+        return ctx.store.consumptions_of_parent(caller.sub, status, limit, cursor)
+    caller.require(Role.INSTITUTION)
+    caller.require_staff_of(caller.institution_id)
+    return ctx.store.consumptions_of_institution(caller.institution_id, status, limit, cursor)
