@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade 'pip<26.3'  # chalice 1.34 supports pip < 26.3
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
@@ -31,3 +31,15 @@ typecheck: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache
+
+# Package the sample provinces and lint each template for its region (offline; build/<stage>).
+.PHONY: package-check
+package-check: $(STAMP)
+	for province in 11 31 44; do \
+		$(BIN)/python -m infra.cli deploy --province $$province --dry-run || exit 1; \
+	done
+
+# Forget the local stack's data (tables and sandbox bank); the next `make run` starts empty.
+.PHONY: clean-local
+clean-local:
+	rm -rf var/local

@@ -8,7 +8,8 @@ actually used are understood (``Fn::Sub`` of parameters, ``Ref`` of parameters a
 the template cannot silently diverge from what tests run against.
 
 Settings that local engines do not support or that only matter in a real account (deletion
-protection, point-in-time recovery, server-side encryption, tags) are not applied here.
+protection, point-in-time recovery, server-side encryption, tags) are not applied here, and
+neither are the resource types that only exist in a real account (alarms, IAM).
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ _QUEUE_USED = ("QueueName", "RedrivePolicy", *_QUEUE_ATTRIBUTES)
 # Queue properties deliberately not applied to local engines (not resolved either).
 _QUEUE_LOCAL_SKIPPED = frozenset({"SqsManagedSseEnabled", "Tags"})
 _RESOURCE_KEYS = frozenset({"Type", "Properties", "DeletionPolicy", "UpdateReplacePolicy"})
+# Resource types deliberately not created locally (not resolved either).
+_LOCAL_SKIPPED_TYPES = ("AWS::CloudWatch::Alarm", "AWS::IAM::")
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
@@ -138,6 +141,8 @@ def create_data_plane(
 def _check_resource(logical_id: str, resource: Any) -> None:
     if not isinstance(resource, dict):
         raise TemplateError(f"{logical_id}: resource must be a mapping")
+    if str(resource.get("Type")).startswith(_LOCAL_SKIPPED_TYPES):
+        return
     if resource.get("Type") not in (TABLE_TYPE, QUEUE_TYPE):
         raise TemplateError(f"{logical_id}: unsupported resource type {resource.get('Type')!r}")
     unknown = set(resource) - _RESOURCE_KEYS

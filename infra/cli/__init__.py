@@ -1,6 +1,10 @@
 """Ops and developer tools. Commands live in one module per concern."""
 
-from infra.cli import dev  # noqa: F401  (registers its commands)
+from infra.cli import (
+    deploy,  # noqa: F401
+    dev,  # noqa: F401  (registers its commands)
+    operations,  # noqa: F401
+)
 from infra.cli.app import cli
 
 __all__ = ["cli"]

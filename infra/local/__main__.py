@@ -8,15 +8,22 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from infra.local.config import ConfigError, LocalConfig
-from infra.local.seed import Demo, SeedError, seed
-from infra.local.stack import Endpoints, LocalStack, PortInUse
+from infra.local.config import ConfigError, Engine, LocalConfig
+from infra.local.engine import Storage
+from infra.local.ports import PortInUse
+from infra.local.runfile import DataDirInUse
+
+if TYPE_CHECKING:
+    from infra.local.stack import Endpoints
 
 log = logging.getLogger("infra.local")
 
-TOKEN_COMMAND = ".venv/bin/python -m infra.cli token"
+CLI = ".venv/bin/python -m infra.cli"
+TOKEN_COMMAND = f"{CLI} token"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,10 +48,23 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
 
     began = time.monotonic()
-    stack = LocalStack(config)
+    try:
+        # DynamoDB Local's JVM needs seconds: launch it before importing the rest of the stack
+        # (chalice, moto, requests, the app: most of a second), which then picks it up.
+        storage = Storage(config)
+    except (PortInUse, DataDirInUse) as error:
+        log.error("the local stack did not start: %s", error)
+        return 1
+    try:
+        from infra.local.seed import SeedError, exports, seed
+        from infra.local.stack import LocalStack
+    except BaseException:
+        storage.stop()
+        raise
+    stack = LocalStack(config, storage=storage)
     try:
         endpoints = stack.start()
-    except PortInUse as error:
+    except (PortInUse, DataDirInUse) as error:
         log.error("the local stack did not start: %s", error)
         return 1
     except Exception:
@@ -53,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _banner(config, endpoints, time.monotonic() - began)
         if args.seed and not stopping.is_set():
-            _print_demo(endpoints, seed(endpoints.api_url, config.auth))
+            demo = seed(endpoints.api_url, config.auth)
+            print(exports(demo, endpoints.api_url, endpoints.bank_url), flush=True)
         while not stopping.wait(0.5):
             pass
     except SeedError as error:
@@ -68,10 +89,12 @@ def main(argv: list[str] | None = None) -> int:
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m infra.local",
-        description="Run the API, queue consumer, schedules and sandbox bank on 127.0.0.1 "
-        "over an in-memory AWS emulator. Environment: API_PORT (8000), BANK_PORT (8001), "
-        "MOTO_PORT (4566; 0 = any free port), SCHEDULE_SECONDS (30), PROVINCE_CODE (44), "
-        "AUTH_HS256_SECRET, BANK_WEBHOOK_SECRET.",
+        description="Run the API, queue consumer, schedules and sandbox bank on 127.0.0.1, "
+        "the tables in DynamoDB Local (data kept in LOCAL_DATA_DIR, default var/local; moto "
+        "in memory without Java 17+) and the queues in moto. Environment: API_PORT (8000), "
+        "BANK_PORT (8001), DYNAMODB_PORT (8002), MOTO_PORT (4566; 0 = any free port), "
+        "LOCAL_ENGINE (dynamodb-local | moto), LOCAL_DATA_DIR, SCHEDULE_SECONDS (30), "
+        "PROVINCE_CODE (44), AUTH_HS256_SECRET, BANK_WEBHOOK_SECRET.",
     )
     parser.add_argument("--seed", action="store_true",
                         help="create demo data through the API and print ids and tokens")
@@ -89,9 +112,10 @@ def _banner(config: LocalConfig, at: Endpoints, seconds: float) -> None:
 Local stack up in {seconds:.1f}s (stage local, province {config.province_code}); Ctrl-C stops it.
   API           {at.api_url}   (GET /v1/health, GET /v1/openapi.json)
   sandbox bank  {at.bank_url}   (POST /payments, GET /accounts/<account>)
-  AWS emulator  {at.aws_url}   (moto, all-Python, in memory: data ends with the stack)
+{_storage(config, at)}
   consumer      {at.plane.settlement_queue_url}
   schedules     expire_orders, auto_confirm, settlement_sweeper every {config.schedule_seconds:g}s
+  ops           {CLI} status | replay-dlq --queue settlement | seed
 
 Mint a token (another terminal, project root; same AUTH_* environment as this stack):
   {TOKEN_COMMAND} --role parent --sub parent-1
@@ -105,20 +129,31 @@ local stack only; deployed stages verify RS256/ES256 tokens and use their own ba
     )
 
 
-def _print_demo(at: Endpoints, demo: Demo) -> None:
-    tokens = demo.tokens
-    print(
-        f"""Demo data ({demo.price_per_lesson_fen} fen per lesson; tokens valid 12 hours).
-Paste into a shell that has the README's helpers to continue its walkthrough at "Buy":
-  export API={at.api_url} BANK={at.bank_url}
-  export INS={demo.institution_id} CRS={demo.course_id} STU={demo.student_id}
-  export SUP={demo.supervised_account} GEN={demo.general_account}
-  export REGULATOR={tokens["regulator"]}
-  export STAFF={tokens["staff"]}
-  export PARENT={tokens["parent"]}
-""",
-        flush=True,
-    )
+def _storage(config: LocalConfig, at: Endpoints) -> str:
+    if at.engine is Engine.MOTO:
+        lines = [f"  tables+queues {at.aws_url}   (moto, all-Python, in memory: data ends with "
+                 "the stack)"]
+        if config.engine is Engine.DYNAMODB_LOCAL:
+            lines.append("  NOTE          DynamoDB Local could not start (see the warning above): "
+                         "this run's data will not survive a restart")
+        return "\n".join(lines)
+    lines = [
+        f"  tables        {at.dynamodb_url}   (DynamoDB Local; data kept in {_shown(at.data_dir)}, "
+        "`make clean-local` starts fresh)",
+        f"  queues        {at.aws_url}   (moto SQS, in memory; work in flight at a stop is "
+        "re-driven at the next start)",
+    ]
+    if at.recovered:
+        lines.append(f"  recovered     {at.recovered} consumption(s) still being settled at the "
+                     "last stop: re-driven")
+    return "\n".join(lines)
+
+
+def _shown(folder: Path) -> str:
+    try:
+        return str(folder.relative_to(Path.cwd()))
+    except ValueError:
+        return str(folder)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import logging
 import threading
 from pathlib import Path
 
+from chalice.app import Chalice
 from chalice.config import Config
 from chalice.deploy.validate import validate_routes
 from chalice.local import LocalDevServer, create_local_server
@@ -18,12 +19,17 @@ log = logging.getLogger(__name__)
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
+def load_app() -> Chalice:
+    """The project's app.py (the project root is on sys.path under `python -m`)."""
+    app: Chalice = importlib.import_module("app").app
+    return app
+
+
 class ApiServer:
     """Binds 127.0.0.1:`port` at construction (0 picks a free port); serves in a thread."""
 
     def __init__(self, port: int) -> None:
-        # The project's app.py (the project root is on sys.path under `python -m`).
-        app = importlib.import_module("app").app
+        app = load_app()
         validate_routes(app.routes)  # what `chalice deploy` would refuse, refuse here too
         config = Config.create(
             chalice_stage=STAGE,

@@ -4,12 +4,17 @@ The platform's BankGateway is the same in-process SandboxBank, so instructions r
 directly; payments (POST /payments) and inspection (GET /accounts/...) go over HTTP. Every
 notification is signed with the webhook secret and POSTed to the API's
 /v1/bank/notifications, as a real custodian bank would call it.
+
+With a `state_file` the bank's balances, executed instructions and undelivered callbacks are
+kept there (chalicelib/adapters/bank/sandbox_store.py): a callback pending when the stack
+stopped is delivered after the next start.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 from chalicelib.adapters.bank.http_server import (
     BankHTTPServer,
@@ -19,6 +24,7 @@ from chalicelib.adapters.bank.http_server import (
     stop,
 )
 from chalicelib.adapters.bank.sandbox import SandboxBank
+from chalicelib.adapters.bank.sandbox_store import JsonFileStore
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +32,17 @@ NOTIFICATIONS_PATH = "/v1/bank/notifications"
 
 
 class LocalBank:
-    def __init__(self, secret: str, api_url: str, port: int) -> None:
-        self.sandbox = SandboxBank(secret, deliver=http_deliverer(api_url + NOTIFICATIONS_PATH))
+    def __init__(
+        self, secret: str, api_url: str, port: int, *, state_file: Path | None = None
+    ) -> None:
+        self.sandbox = SandboxBank(
+            secret,
+            deliver=http_deliverer(api_url + NOTIFICATIONS_PATH),
+            store=JsonFileStore(state_file) if state_file is not None else None,
+        )
+        if state_file is not None:
+            log.info("sandbox bank state kept in %s (%d callback(s) to deliver)", state_file,
+                     self.sandbox.pending_notifications())
         self._port = port
         self._http: tuple[BankHTTPServer, threading.Thread] | None = None
         self._delivery: DeliveryLoop | None = None

@@ -8,10 +8,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
 
 HOST = "127.0.0.1"
 STAGE = "local"
 AWS_REGION = "cn-north-1"
+FAKE_CREDENTIAL = "local"
+"""The local stack's AWS access key and secret: DynamoDB Local keeps one database file per
+access key and region, so every client of the stack must use the same."""
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DEFAULT_DATA_DIR = PROJECT_DIR / "var" / "local"
 
 # Local-only secrets: never used by any deployed stage (those verify RS256/ES256 via JWKS).
 DEFAULT_AUTH_SECRET = "local-only-auth-secret-do-not-deploy"
@@ -23,6 +30,15 @@ MIN_SECRET_LENGTH = 16
 
 class ConfigError(ValueError):
     """An environment variable has a value the local stack cannot use."""
+
+
+class Engine(StrEnum):
+    """What holds the tables (LOCAL_ENGINE). SQS is always the in-memory emulator."""
+
+    DYNAMODB_LOCAL = "dynamodb-local"
+    """AWS's DynamoDB Local (Java 17+), data on disk; falls back to moto without Java."""
+    MOTO = "moto"
+    """The all-Python emulator, in memory: data ends with the stack."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +72,12 @@ class LocalConfig:
     api_port: int
     bank_port: int
     moto_port: int
+    dynamodb_port: int
     province_code: str
     schedule_seconds: float
+    engine: Engine
+    data_dir: Path
+    """Where DynamoDB Local's tables, the sandbox bank's state and endpoints.json live."""
 
     @property
     def bank_secret_is_default(self) -> bool:
@@ -77,9 +97,28 @@ class LocalConfig:
             api_port=_port(env, "API_PORT", 8000),
             bank_port=_port(env, "BANK_PORT", 8001),
             moto_port=_port(env, "MOTO_PORT", 4566),
+            dynamodb_port=_port(env, "DYNAMODB_PORT", 8002),
             province_code=province,
             schedule_seconds=_positive(env, "SCHEDULE_SECONDS", 30.0),
+            engine=_engine(env),
+            data_dir=data_dir(env),
         )
+
+
+def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """LOCAL_DATA_DIR, or var/local in the project (git-ignored)."""
+    env = os.environ if env is None else env
+    raw = env.get("LOCAL_DATA_DIR", "")
+    return Path(raw).expanduser().resolve() if raw else DEFAULT_DATA_DIR
+
+
+def _engine(env: Mapping[str, str]) -> Engine:
+    raw = env.get("LOCAL_ENGINE", "") or Engine.DYNAMODB_LOCAL.value
+    try:
+        return Engine(raw)
+    except ValueError:
+        choices = ", ".join(e.value for e in Engine)
+        raise ConfigError(f"LOCAL_ENGINE must be one of {choices}; got {raw!r}") from None
 
 
 def _check_secret(name: str, value: str) -> None:

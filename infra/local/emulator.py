@@ -1,8 +1,12 @@
 """The all-Python AWS emulator (moto's server) on loopback, and this process's boto3 clients.
 
-Everything boto3 creates in this process afterwards talks to the emulator: the environment
-gets `AWS_ENDPOINT_URL`, fake credentials and the region, and profiles, config files and the
-instance metadata service are switched off, so nothing can reach a real AWS account.
+Everything boto3 creates in this process afterwards talks to the local engines: the
+environment gets `AWS_ENDPOINT_URL` (and `AWS_ENDPOINT_URL_DYNAMODB` when the tables are in
+DynamoDB Local), fake credentials and the region, and profiles, config files and the instance
+metadata service are switched off, so nothing can reach a real AWS account.
+
+DynamoDB Local keeps one database file per access key and region, so every client of the
+local stack (the stack itself, `python -m infra.cli status`) uses the same fake credentials.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from infra.local.config import AWS_REGION, HOST
+from infra.local.config import AWS_REGION, FAKE_CREDENTIAL, HOST
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -30,7 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FAKE_CREDENTIAL = "local"
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,9 @@ def _listening_socket(port: int) -> socket.socket:
     return listening
 
 
-def point_boto3_at(endpoint_url: str) -> None:
-    """Make every boto3 client of this process use the emulator, with fake credentials."""
+def point_boto3_at(endpoint_url: str, *, dynamodb_url: str | None = None) -> None:
+    """Make every boto3 client of this process use the local engines, with fake credentials:
+    `endpoint_url` for every service, `dynamodb_url` (if given) for DynamoDB."""
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
                  "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"):
         os.environ.pop(name, None)
@@ -102,17 +106,20 @@ def point_boto3_at(endpoint_url: str) -> None:
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url or endpoint_url,
         }
     )
 
 
-def clients(endpoint_url: str) -> Clients:
+def clients(endpoint_url: str, *, dynamodb_url: str | None = None) -> Clients:
+    """Clients of the local engines: SQS at `endpoint_url`, DynamoDB at `dynamodb_url` (or
+    `endpoint_url` too)."""
     session = boto3.session.Session(
         aws_access_key_id=FAKE_CREDENTIAL,
         aws_secret_access_key=FAKE_CREDENTIAL,
         region_name=AWS_REGION,
     )
     return Clients(
-        dynamodb=session.client("dynamodb", endpoint_url=endpoint_url),
+        dynamodb=session.client("dynamodb", endpoint_url=dynamodb_url or endpoint_url),
         sqs=session.client("sqs", endpoint_url=endpoint_url),
     )

@@ -116,3 +116,17 @@ def seed(api_url: str, auth: AuthConfig) -> Demo:
         price_per_lesson_fen=COURSE["price_per_lesson_fen"],
         tokens=tokens,
     )
+
+
+def exports(demo: Demo, api_url: str, bank_url: str) -> str:
+    """The demo as shell `export` lines, to continue the README's walkthrough at "Buy"."""
+    tokens = demo.tokens
+    return f"""Demo data ({demo.price_per_lesson_fen} fen per lesson; tokens valid 12 hours).
+Paste into a shell that has the README's helpers to continue its walkthrough at "Buy":
+  export API={api_url} BANK={bank_url}
+  export INS={demo.institution_id} CRS={demo.course_id} STU={demo.student_id}
+  export SUP={demo.supervised_account} GEN={demo.general_account}
+  export REGULATOR={tokens["regulator"]}
+  export STAFF={tokens["staff"]}
+  export PARENT={tokens["parent"]}
+"""

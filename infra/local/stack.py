@@ -1,44 +1,42 @@
-"""The local stack's composition: start every part in dependency order, stop in reverse."""
+"""The local stack's composition: start every part in dependency order, stop in reverse.
+
+Tables live in DynamoDB Local with their data in the data folder (moto, in memory, when
+LOCAL_ENGINE=moto or Java is missing); the settlement queue lives in moto's SQS, in memory.
+Work queued when the stack stopped is therefore gone at the next start, so the start re-drives
+every consumption still being settled, and the sandbox bank, whose state is kept next to the
+tables, delivers the callbacks it had not delivered.
+"""
 
 from __future__ import annotations
 
-import errno
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from datetime import timedelta
+from pathlib import Path
 
 from chalicelib import bootstrap
 from chalicelib.service import schedules, settlement
 from chalicelib.settings import Settings
 from chalicelib.workers.settlement import process_batch
-from infra.local.api import ApiServer
+from infra.dynamodb_local import DynamoDBLocal
+from infra.local import runfile
+from infra.local.api import ApiServer, load_app
 from infra.local.bank import LocalBank
-from infra.local.config import STAGE, LocalConfig
+from infra.local.config import STAGE, Engine, LocalConfig
 from infra.local.consumers import QueueConsumer
 from infra.local.emulator import Emulator, clients, point_boto3_at
+from infra.local.engine import Storage
+from infra.local.ports import PortInUse, bind
 from infra.local.scheduler import Job, Scheduler
 from infra.resources import DataPlane, create_data_plane
 
+__all__ = ["Endpoints", "LocalStack", "PortInUse", "bind"]
+
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-
-class PortInUse(RuntimeError):
-    """A port the stack was told to use is taken (by another program or another stack)."""
-
-
-def bind(what: str, variable: str, port: int, binder: Callable[[], T]) -> T:
-    try:
-        return binder()
-    except OSError as error:
-        if error.errno != errno.EADDRINUSE:
-            raise
-        raise PortInUse(
-            f"{what}: 127.0.0.1:{port} is already in use; set {variable} to another port "
-            "(0 picks a free one)"
-        ) from None
+BANK_STATE_FILE = "bank.json"
+RECOVERY_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,14 @@ class Endpoints:
     api_url: str
     bank_url: str
     aws_url: str
+    """moto: SQS, and the tables too when `engine` is moto."""
+    dynamodb_url: str
+    engine: Engine
+    """Where the tables actually are (moto after a fallback, whatever was asked)."""
+    data_dir: Path
     plane: DataPlane
+    recovered: int
+    """Consumptions in flight at the last stop, re-driven at this start."""
 
 
 def settings_for(config: LocalConfig, plane: DataPlane) -> Settings:
@@ -72,9 +77,22 @@ def scheduled_jobs() -> list[Job]:
     ]
 
 
+def recover_in_flight() -> int:
+    """Re-drive every confirmed or releasing consumption now. Their queue messages ended with
+    the last run; the sweeper would find them only once overdue (after the policy's grace).
+    Safe whatever their state: every step of settlement is idempotent."""
+    ctx = bootstrap.context()
+    grace = timedelta(minutes=ctx.policy().settlement_grace_minutes)
+    return settlement.sweep(ctx, limit=RECOVERY_LIMIT, horizon=grace)
+
+
+
 class LocalStack:
-    def __init__(self, config: LocalConfig) -> None:
+    def __init__(self, config: LocalConfig, *, storage: Storage | None = None) -> None:
+        """`storage`: the data folder already claimed and DynamoDB Local already launching
+        (`python -m infra.local` does that before importing this module); else start does."""
         self._config = config
+        self._storage = storage
         self._stoppers: list[tuple[str, Callable[[], None]]] = []
 
     def start(self) -> Endpoints:
@@ -89,16 +107,31 @@ class LocalStack:
         """Back to front: the API answers (health included) only once everything else runs,
         and it is the first to stop, so no request arrives at a half-stopped stack."""
         config = self._config
+        storage, self._storage = self._storage or Storage(config), None
+        self._stoppers.append(("DynamoDB Local and run record", storage.stop))
+        launcher = storage.launcher
         emulator = bind("AWS emulator", "MOTO_PORT", config.moto_port,
                         lambda: Emulator(config.moto_port))
         self._stoppers.append(("AWS emulator", emulator.stop))
         aws_url = emulator.start()
-        point_boto3_at(aws_url)
-        aws = clients(aws_url)
+        load_app()  # while the JVM starts; the API binds its port only once it can answer soon
+
+        dynamodb = launcher.wait() if launcher is not None else None
+        if launcher is not None and dynamodb is None:
+            log.warning("falling back to moto for the tables: all-Python and in memory, so "
+                        "orders and money will NOT survive a restart")
+        dynamodb_url = dynamodb.endpoint_url if dynamodb is not None else aws_url
+        engine = Engine.DYNAMODB_LOCAL if dynamodb is not None else Engine.MOTO
+        runfile.update(config.data_dir, engine=engine.value, sqs_url=aws_url,
+                       dynamodb_url=dynamodb_url,
+                       engine_pid=dynamodb.process.pid if dynamodb is not None else None)
+        point_boto3_at(aws_url, dynamodb_url=dynamodb_url)
+        aws = clients(aws_url, dynamodb_url=dynamodb_url)
         plane = create_data_plane(aws.dynamodb, aws.sqs, STAGE)
 
         api = bind("HTTP API", "API_PORT", config.api_port, lambda: ApiServer(config.api_port))
-        bank = LocalBank(config.bank_secret, api.url, config.bank_port)
+        bank = LocalBank(config.bank_secret, api.url, config.bank_port,
+                         state_file=self._bank_state_file(dynamodb))
         runtime = bootstrap.build(
             settings_for(config, plane), dynamodb=aws.dynamodb, sqs=aws.sqs, bank=bank.sandbox
         )
@@ -108,6 +141,10 @@ class LocalStack:
         consumer = QueueConsumer(aws.sqs, plane.settlement_queue_url, process_batch)
         consumer.start()
         self._stoppers.append(("settlement consumer", consumer.stop))
+        recovered = recover_in_flight()
+        if recovered:
+            log.info("re-driven %d consumption(s) still being settled at the last stop",
+                     recovered)
 
         scheduler = Scheduler(scheduled_jobs(), config.schedule_seconds)
         scheduler.start()
@@ -118,7 +155,13 @@ class LocalStack:
 
         self._stoppers.append(("HTTP API", api.stop))
         api.start()
-        return Endpoints(api.url, bank.url, aws_url, plane)
+        runfile.update(config.data_dir, api_url=api.url, bank_url=bank.url)
+        return Endpoints(api.url, bank.url, aws_url, dynamodb_url, engine, config.data_dir,
+                         plane, recovered)
+
+    def _bank_state_file(self, dynamodb: DynamoDBLocal | None) -> Path | None:
+        """The bank keeps its money only when the platform keeps its books."""
+        return self._config.data_dir / BANK_STATE_FILE if dynamodb is not None else None
 
     def stop(self) -> None:
         """Stop in reverse order; one part failing to stop does not keep the others running."""

@@ -1,11 +1,15 @@
 """The local stack as a developer runs it: `python -m infra.local` in its own process, driven
-over real HTTP (the API and the sandbox bank), stopped by a signal."""
+over real HTTP (the API and the sandbox bank), stopped by a signal. The tables are in DynamoDB
+Local with a fresh data folder per test (where Java 17+ runs), or in moto when asked or when
+Java is missing; a restart on the same folder keeps the money and finishes the work that was
+in flight."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,6 +29,8 @@ import requests
 from moto import mock_aws
 
 from chalicelib.api.auth import mint_hs256
+from chalicelib.domain.consumption import instruction_id
+from infra import dynamodb_local
 from infra.local.consumers import QueueConsumer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,10 +38,22 @@ AUTH_SECRET = "stack-test-auth-secret-0123456789"
 BANK_SECRET = "stack-test-bank-secret-0123456789"
 ISSUER = "ots-local"
 AUDIENCE = "ots-platform"
-STARTUP_TIMEOUT_S = 60
-STOP_TIMEOUT_S = 15
+STARTUP_TIMEOUT_S = 90
+STOP_TIMEOUT_S = 20
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PRICE = 15_000
+LESSONS = 10
+SUPERVISED, GENERAL = "SUP-TEST-0001", "GEN-TEST-0001"
+
+
+def dynamodb_local_runs_here() -> bool:
+    version = dynamodb_local.java_version()
+    return bool(version and version >= dynamodb_local.MIN_JAVA
+                and (dynamodb_local.library_dir() or shutil.which("npm")))
+
+
+needs_dynamodb_local = pytest.mark.skipif(
+    not dynamodb_local_runs_here(), reason="DynamoDB Local needs Java 17+ (and npm to install it)")
 
 
 def free_port() -> int:
@@ -66,10 +84,20 @@ class Stack:
     api: str
     bank: str
     ports: tuple[int, ...]
+    data_dir: Path
     log: Path
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def shows(self, text: str) -> bool:
+        """Whether the stack printed `text` (the banner follows the first healthy answer)."""
+        deadline = time.monotonic() + 5
+        while text not in self.output():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
 
     def post(self, path: str, who: dict[str, str] | None, body: Any = None, *,
              key: bool = True) -> Any:
@@ -87,9 +115,37 @@ class Stack:
         assert response.status_code == 200, (path, response.status_code, response.text)
         return response.json()
 
+    def status(self, path: str) -> int:
+        return requests.get(self.api + path if path.startswith("/v1") else path,
+                            timeout=10).status_code
+
     def stop(self, signum: signal.Signals) -> int:
         self.process.send_signal(signum)
         return self.process.wait(timeout=STOP_TIMEOUT_S)
+
+    def assert_stopped_cleanly(self, code: int) -> None:
+        output = self.output()
+        assert code == 0, output
+        assert "local stack stopped" in output
+        assert all(port_is_free(port) for port in self.ports), output
+        assert processes_using(self.data_dir) == [], output
+        assert not (self.data_dir / "stack.json").exists()
+
+
+def processes_using(data_dir: Path) -> list[int]:
+    """Processes whose command line names `data_dir` (DynamoDB Local's -dbPath); Linux only."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    found = []
+    for entry in proc.iterdir():
+        if entry.name.isdigit() and entry.name != str(os.getpid()):
+            try:
+                if str(data_dir).encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
 
 
 def wait_healthy(stack: Stack) -> float:
@@ -115,51 +171,104 @@ def eventually(probe: Callable[[], bool], what: str, timeout: float = 15.0) -> N
     pytest.fail(f"timed out waiting for {what}")
 
 
+StartStack = Callable[..., Stack]
+
+
 @pytest.fixture
-def start_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
+def start_stack(tmp_path: Path) -> Iterator[StartStack]:
+    """Start `python -m infra.local` on free ports; the data folder is tmp_path/data unless
+    given (the same folder again is a restart)."""
     started: list[Stack] = []
 
-    def start(*args: str) -> Stack:
-        api_port, bank_port, moto_port = free_port(), free_port(), free_port()
-        env = {
+    def start(*args: str, engine: str = "dynamodb-local", data_dir: Path | None = None,
+              env: dict[str, str] | None = None) -> Stack:
+        ports = {name: free_port() for name in ("API_PORT", "BANK_PORT", "MOTO_PORT",
+                                                "DYNAMODB_PORT")}
+        folder = data_dir or tmp_path / "data"
+        environment = {
             **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-            "API_PORT": str(api_port),
-            "BANK_PORT": str(bank_port),
-            "MOTO_PORT": str(moto_port),
+            **{name: str(port) for name, port in ports.items()},
+            "LOCAL_ENGINE": engine,
+            "LOCAL_DATA_DIR": str(folder),
             "AUTH_HS256_SECRET": AUTH_SECRET,
             "BANK_WEBHOOK_SECRET": BANK_SECRET,
             "SCHEDULE_SECONDS": "2",
+            **(env or {}),
         }
         log = tmp_path / f"stack-{len(started)}.log"
         with log.open("wb") as sink:
             process = subprocess.Popen(
                 [sys.executable, "-m", "infra.local", *args],
-                cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT,
+                cwd=ROOT, env=environment, stdout=sink, stderr=subprocess.STDOUT,
             )
-        stack = Stack(process, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{bank_port}",
-                      (api_port, bank_port, moto_port), log)
+        stack = Stack(process, f"http://127.0.0.1:{ports['API_PORT']}",
+                      f"http://127.0.0.1:{ports['BANK_PORT']}", tuple(ports.values()), folder,
+                      log)
         started.append(stack)
         wait_healthy(stack)
         return stack
 
     yield start
     for stack in started:
-        if stack.process.poll() is None:
-            stack.process.kill()
-            stack.process.wait()
+        if stack.process.poll() is None:  # a failed test: stop it the way Ctrl-C would
+            stack.process.send_signal(signal.SIGINT)
+            try:
+                stack.process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                stack.process.kill()
+                stack.process.wait()
+        for pid in processes_using(stack.data_dir):
+            os.kill(pid, signal.SIGKILL)
 
 
-def test_a_confirmed_lesson_is_released_to_the_general_account_and_ctrl_c_stops_it_all(
-    start_stack: Callable[..., Stack],
-) -> None:
-    stack = start_stack()
+# ---------------------------------------------------------------- the platform, over HTTP
+
+
+@dataclass
+class Shop:
+    """A whitelisted institution with an approved course, and a parent's paid order."""
+
+    stack: Stack
+    staff: dict[str, str]
+    parent: dict[str, str]
+    course_id: str
+    order_id: str
+    amount_fen: int
+
+    def order(self) -> Any:
+        return self.stack.get(f"/v1/orders/{self.order_id}", self.parent)
+
+    def balance(self, account: str) -> int:
+        return int(self.stack.get(f"{self.stack.bank}/accounts/{account}")["balance_fen"])
+
+    def teach_and_confirm(self, ended: datetime) -> str:
+        """Record a lesson that ended at `ended` and confirm it as the parent."""
+        lesson = self.stack.post("/v1/lessons", self.staff, {
+            "course_id": self.course_id, "started_at": (ended - timedelta(hours=1)).isoformat(),
+            "ended_at": ended.isoformat(), "teacher_id": "tch-001",
+            "order_ids": [self.order_id],
+        })
+        [consumption] = lesson["consumptions"]
+        consumption_id = str(consumption["consumption_id"])
+        confirmed = self.stack.post(f"/v1/consumptions/{consumption_id}/confirm", self.parent,
+                                    key=False)
+        assert confirmed["status"] == "confirmed"
+        return consumption_id
+
+    def released(self, lessons: int) -> bool:
+        money = self.order()
+        return bool(money["released_fen"] == lessons * PRICE
+                    and self.balance(GENERAL) == lessons * PRICE)
+
+
+def open_shop(stack: Stack) -> Shop:
     regulator = token("reg-1", "regulator", region="440106", department="education")
-    accounts = {"supervised_account": "SUP-TEST-0001", "general_account": "GEN-TEST-0001"}
-
     institution = stack.post("/v1/institutions", token("applicant-1", "institution"), {
         "name": "示例艺术培训学校", "uscc": "91440106MA5CQ8XK3T", "training_type": "non_subject",
         "discipline": "arts", "mode": "offline", "region_code": "440106",
-        "address": "广州市天河区体育西路1号", "custodian": {"bank": "示例银行", **accounts},
+        "address": "广州市天河区体育西路1号",
+        "custodian": {"bank": "示例银行", "supervised_account": SUPERVISED,
+                      "general_account": GENERAL},
     })["institution_id"]
     approved = stack.post(f"/v1/regulator/institutions/{institution}/approve", regulator, {},
                           key=False)
@@ -175,47 +284,89 @@ def test_a_confirmed_lesson_is_released_to_the_general_account_and_ctrl_c_stops_
     student = stack.post("/v1/students", parent, {"name": "小明", "grade": "三年级"})["student_id"]
 
     order = stack.post("/v1/orders", parent,
-                       {"course_id": course, "student_id": student, "lessons": 10})
-    order_id = order["order_id"]
+                       {"course_id": course, "student_id": student, "lessons": LESSONS})
     stack.post(f"{stack.bank}/payments", None, {
         "payer_account": "PAYER-parent-1", "to_account": order["payment"]["account"],
         "payment_reference": order["payment"]["reference"], "amount_fen": order["amount_fen"],
     }, key=False)
-    eventually(lambda: stack.get(f"/v1/orders/{order_id}", parent)["status"] == "paid",
-               "the bank's payment callback")
-
-    ended = datetime.now(SHANGHAI) - timedelta(minutes=5)
-    lesson = stack.post("/v1/lessons", staff, {
-        "course_id": course, "started_at": (ended - timedelta(hours=1)).isoformat(),
-        "ended_at": ended.isoformat(), "teacher_id": "tch-001", "order_ids": [order_id],
-    })
-    [consumption] = lesson["consumptions"]
-    pending = stack.get("/v1/consumptions?status=pending_confirmation", parent)["items"]
-    assert [c["consumption_id"] for c in pending] == [consumption["consumption_id"]]
-    confirmed = stack.post(f"/v1/consumptions/{consumption['consumption_id']}/confirm", parent,
-                           key=False)
-    assert confirmed["status"] == "confirmed"
-
-    def released() -> bool:
-        money = stack.get(f"/v1/orders/{order_id}", parent)
-        general = stack.get(f"{stack.bank}/accounts/{accounts['general_account']}")
-        return bool(money["released_fen"] == PRICE and general["balance_fen"] == PRICE)
-
-    eventually(released, "the settlement consumer and the bank's transfer callback")
-    money = stack.get(f"/v1/orders/{order_id}", parent)
-    assert (money["held_fen"], money["releasing_fen"], money["lessons_released"]) == (
-        order["amount_fen"] - PRICE, 0, 1)
-
-    assert stack.stop(signal.SIGINT) == 0, stack.output()
-    assert all(port_is_free(port) for port in stack.ports), stack.output()
-    assert "local stack stopped" in stack.output()
+    shop = Shop(stack, staff, parent, course, order["order_id"], order["amount_fen"])
+    eventually(lambda: shop.order()["status"] == "paid", "the bank's payment callback")
+    return shop
 
 
-def test_seed_prints_working_tokens_and_sigterm_stops_it(
-    start_stack: Callable[..., Stack],
+def ended_minutes_ago(minutes: int) -> datetime:
+    return datetime.now(SHANGHAI) - timedelta(minutes=minutes)
+
+
+# ---------------------------------------------------------------- tests
+
+
+@needs_dynamodb_local
+def test_a_confirmed_lesson_is_released_to_the_general_account_and_ctrl_c_stops_it_all(
+    start_stack: StartStack,
 ) -> None:
-    stack = start_stack("--seed")
+    stack = start_stack()
+    assert stack.shows("(DynamoDB Local; data kept in")
+    shop = open_shop(stack)
+
+    consumption = shop.teach_and_confirm(ended_minutes_ago(5))
+    eventually(lambda: shop.released(1),
+               "the settlement consumer and the bank's transfer callback")
+    money = shop.order()
+    assert (money["held_fen"], money["releasing_fen"], money["lessons_released"]) == (
+        shop.amount_fen - PRICE, 0, 1)
+    assert stack.get(f"{stack.bank}/instructions/{instruction_id(consumption, 1)}")["succeeded"]
+
+    stack.assert_stopped_cleanly(stack.stop(signal.SIGINT))
+    assert (stack.data_dir / "dynamodb").is_dir() and (stack.data_dir / "bank.json").is_file()
+
+
+@needs_dynamodb_local
+def test_a_restart_in_the_middle_of_settlement_releases_the_money_exactly_once(
+    start_stack: StartStack,
+) -> None:
+    """Two releases are cut off by the stop: one executed at the bank whose callback was still
+    queued there, one reserved on the order but never instructed (the bank was down)."""
+    first = start_stack()
+    shop = open_shop(first)
+
+    first.post(f"{first.bank}/faults", None, {"hold_callbacks": True}, key=False)
+    executed = shop.teach_and_confirm(ended_minutes_ago(5))
+    eventually(lambda: first.status(f"{first.bank}/instructions/"
+                                    f"{instruction_id(executed, 1)}") == 200,
+               "the bank executing the first release")
+    first.post(f"{first.bank}/faults", None, {"unavailable": True}, key=False)
+    reserved = shop.teach_and_confirm(ended_minutes_ago(125))
+    eventually(lambda: shop.order()["releasing_fen"] == 2 * PRICE, "both releases reserved")
+    assert shop.balance(GENERAL) == PRICE  # executed at the bank, not yet told the platform
+    assert shop.order()["released_fen"] == 0
+    assert first.status(f"{first.bank}/instructions/{instruction_id(reserved, 1)}") == 404
+
+    first.assert_stopped_cleanly(first.stop(signal.SIGINT))
+
+    second = start_stack(data_dir=first.data_dir)
+    assert second.shows("recovered     2 consumption(s)")
+    shop.stack = second
+    eventually(lambda: shop.released(2), "both releases finished after the restart")
+    time.sleep(1)  # a late duplicate would show now
+    money = shop.order()
+    assert (money["held_fen"], money["releasing_fen"], money["released_fen"],
+            money["lessons_released"]) == (shop.amount_fen - 2 * PRICE, 0, 2 * PRICE, 2)
+    assert shop.balance(GENERAL) == 2 * PRICE
+    assert shop.balance(SUPERVISED) == shop.amount_fen - 2 * PRICE
+    for consumption in (executed, reserved):
+        outcome = second.get(f"{second.bank}/instructions/{instruction_id(consumption, 1)}")
+        assert outcome["succeeded"] is True
+    for account in (GENERAL, SUPERVISED):
+        assert second.get(f"{second.bank}/accounts/{account}")["in_flight_fen"] == 0
+
+    second.assert_stopped_cleanly(second.stop(signal.SIGINT))
+
+
+def test_seed_prints_working_tokens_and_sigterm_stops_it(start_stack: StartStack) -> None:
+    stack = start_stack("--seed", engine="moto")
     eventually(lambda: "export PARENT=" in stack.output(), "the demo data", timeout=20)
+    assert stack.shows("(moto, all-Python, in memory: data ends with the stack)")
     exports = {
         name: value
         for line in stack.output().splitlines() if line.strip().startswith("export ")
@@ -228,8 +379,24 @@ def test_seed_prints_working_tokens_and_sigterm_stops_it(
     students = stack.get("/v1/students", parent)["items"]
     assert [s["student_id"] for s in students] == [exports["STU"]]
 
-    assert stack.stop(signal.SIGTERM) == 0, stack.output()
-    assert all(port_is_free(port) for port in stack.ports), stack.output()
+    stack.assert_stopped_cleanly(stack.stop(signal.SIGTERM))
+
+
+def test_without_java_it_falls_back_to_moto_and_says_so(
+    start_stack: StartStack, tmp_path: Path,
+) -> None:
+    no_java = tmp_path / "bin-without-java"
+    no_java.mkdir()
+    stack = start_stack(env={"PATH": str(no_java)})
+    assert stack.shows("this run's data will not survive a restart")
+    output = stack.output()
+    assert "DynamoDB Local is not available: DynamoDB Local needs Java 17+" in output
+    assert "will NOT survive a restart" in output
+    shop = open_shop(stack)
+    assert shop.order()["paid_fen"] == shop.amount_fen
+    assert not (stack.data_dir / "bank.json").exists()
+
+    stack.assert_stopped_cleanly(stack.stop(signal.SIGINT))
 
 
 def test_the_consumer_deletes_successes_and_redelivers_reported_failures() -> None:

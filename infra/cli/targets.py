@@ -1,0 +1,97 @@
+"""Which stack an ops command talks to: boto3 clients and resource names for a stage.
+
+  --stage local (no --endpoint-url)  the running local stack, found through its run record
+                                     (<LOCAL_DATA_DIR>/stack.json), with its fake credentials
+  --endpoint-url URL                 one endpoint for DynamoDB and SQS (a moto server, ...)
+  any other stage                    the default AWS credentials and region (or --region)
+
+Names follow infra/template.yaml: `<stage>-platform`, `<stage>-journal`,
+`<stage>-<queue>.fifo` and its dead-letter queue `<stage>-<queue>-dlq.fifo`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import boto3
+
+from chalicelib.adapters.dynamo.store import DynamoStore
+from chalicelib.adapters.dynamo.tables import Tables
+from infra.local import runfile
+from infra.local.config import AWS_REGION, FAKE_CREDENTIAL, STAGE, data_dir
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
+
+
+class Queue(StrEnum):
+    settlement = "settlement"
+
+
+class NoLocalStack(RuntimeError):
+    """--stage local without --endpoint-url, and no local stack is running."""
+
+
+@dataclass(frozen=True)
+class Target:
+    stage: str
+    description: str
+    dynamodb: DynamoDBClient
+    sqs: SQSClient
+
+    def queue_name(self, queue: Queue, *, dead_letter: bool = False) -> str:
+        return f"{self.stage}-{queue.value}{'-dlq' if dead_letter else ''}.fifo"
+
+    def queue_url(self, queue: Queue, *, dead_letter: bool = False) -> str:
+        name = self.queue_name(queue, dead_letter=dead_letter)
+        return self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+
+    def store(self) -> DynamoStore:
+        return DynamoStore(
+            Tables(self.dynamodb, f"{self.stage}-platform", f"{self.stage}-journal")
+        )
+
+
+def connect(stage: str, *, endpoint_url: str | None = None, region: str | None = None) -> Target:
+    if endpoint_url:
+        session = _session(stage, region)
+        return Target(stage, f"stage {stage} at {endpoint_url}",
+                      session.client("dynamodb", endpoint_url=endpoint_url),
+                      session.client("sqs", endpoint_url=endpoint_url))
+    if stage == STAGE:
+        return _running_local_stack(region)
+    session = boto3.session.Session(region_name=region)
+    return Target(stage, f"stage {stage} in {session.region_name or 'the default region'}",
+                  session.client("dynamodb"), session.client("sqs"))
+
+
+def _running_local_stack(region: str | None) -> Target:
+    folder = data_dir()
+    record = runfile.read(folder)
+    if record is None or not (record.dynamodb_url and record.sqs_url):
+        raise NoLocalStack(
+            f"no local stack is running ({runfile.path(folder)} not found): start it with "
+            "`make run`, or pass --endpoint-url"
+        )
+    session = _session(STAGE, region)
+    return Target(
+        STAGE,
+        f"the local stack ({record.engine}: tables {record.dynamodb_url}, queues "
+        f"{record.sqs_url})",
+        session.client("dynamodb", endpoint_url=record.dynamodb_url),
+        session.client("sqs", endpoint_url=record.sqs_url),
+    )
+
+
+def _session(stage: str, region: str | None) -> boto3.session.Session:
+    """The local stack's fake credentials (DynamoDB Local keeps a database per access key and
+    region); for other stages behind an endpoint, the default credential chain."""
+    if stage == STAGE:
+        return boto3.session.Session(
+            aws_access_key_id=FAKE_CREDENTIAL, aws_secret_access_key=FAKE_CREDENTIAL,
+            region_name=region or AWS_REGION,
+        )
+    return boto3.session.Session(region_name=region)

