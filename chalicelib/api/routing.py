@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from pydantic import BaseModel
 
 from chalicelib import bootstrap
 from chalicelib.api import errors, idempotency
-from chalicelib.domain.errors import InvalidRequest
+from chalicelib.domain.errors import InvalidRequest, NotFound
 from chalicelib.service.caller import Caller
 from chalicelib.service.context import Context
 
@@ -36,6 +37,14 @@ class RouteSpec:
 
 
 ROUTES: list[RouteSpec] = []
+
+PATH_IDS = {  # path parameter -> (id prefix, the code when no such thing can exist)
+    "institution_id": ("ins", "institution_not_found"),
+    "course_id": ("crs", "course_not_found"),
+    "order_id": ("ord", "order_not_found"),
+    "consumption_id": ("con", "consumption_not_found"),
+}
+ID_BODY = re.compile(r"^[0-9A-Z]{26}$")
 
 
 @dataclass
@@ -93,6 +102,7 @@ def route(
             caller = (
                 None if public else bootstrap.verifier().caller(req.headers.get("authorization"))
             )
+            _check_path_ids(params)
             raw = _json_body(req) if request else None
             call = Call(
                 ctx, caller, req, params,
@@ -118,6 +128,16 @@ def route(
         return handler
 
     return decorate
+
+
+def _check_path_ids(params: dict[str, str]) -> None:
+    """A malformed id names nothing: 404 before it reaches the database (which would refuse
+    an empty or oversized key)."""
+    for name, value in params.items():
+        prefix, code = PATH_IDS[name]
+        head, _, body = value.partition("_")
+        if head != prefix or not ID_BODY.match(body):
+            raise NotFound("资源不存在", code=code)
 
 
 def _json_body(req: Request) -> Any:

@@ -994,3 +994,19 @@ def test_a_failure_notice_for_a_transfer_already_succeeded_is_refused_as_already
     released = flows.order_of(platform, paid.fam.parent, paid.order_id)
     assert released["released_fen"] == instruction["amount_fen"]
     platform.check()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "code"),
+    [
+        ("POST", "/v1/consumptions//confirm", "consumption_not_found"),
+        ("POST", "/v1/consumptions/con_lower0000000000000000000/confirm", "consumption_not_found"),
+        ("GET", "/v1/orders/" + "ord_" + "A" * 3000, "order_not_found"),
+        ("GET", "/v1/orders/crs_01JNZ0000000000000000000AA", "order_not_found"),
+        ("GET", "/v1/institutions/ins_%00", "institution_not_found"),
+    ],
+)
+def test_a_malformed_id_in_the_path_is_not_found_before_it_reaches_the_database(
+    platform: Platform, fam: flows.Family, method: str, path: str, code: str
+) -> None:
+    assert_refused(platform, lambda: platform.request(method, path, fam.parent), 404, code)
