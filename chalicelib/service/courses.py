@@ -16,7 +16,8 @@ from chalicelib.domain.errors import NotFound, RuleViolation
 from chalicelib.service import institutions, review
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
-from chalicelib.service.ports import Page, WriteRejected
+from chalicelib.service.creation import create_once
+from chalicelib.service.ports import Page
 
 
 def submit(
@@ -69,14 +70,11 @@ def submit(
         status=CourseStatus.PENDING_REVIEW,
         created_at=ctx.now(),
     )
-    try:
-        ctx.store.write().create(course, "course").commit()
-    except WriteRejected:
-        existing = ctx.store.course(course_id)
-        if existing is None or existing.institution_id != institution.institution_id:
-            raise
-        return existing
-    return course
+    return create_once(
+        ctx, course, "course",
+        existing=lambda: ctx.store.course(course_id),
+        same_caller=lambda found: found.institution_id == institution.institution_id,
+    )
 
 
 def decide(ctx: Context, caller: Caller, course_id: str, *, approve: bool, reason: str) -> Course:

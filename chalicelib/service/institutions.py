@@ -14,7 +14,8 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.service import review
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
-from chalicelib.service.ports import Page, WriteRejected
+from chalicelib.service.creation import create_once
+from chalicelib.service.ports import Page
 
 
 def apply(
@@ -46,14 +47,11 @@ def apply(
         applicant_sub=caller.sub,
         created_at=ctx.now(),
     )
-    try:
-        ctx.store.write().create(institution, "institution").commit()
-    except WriteRejected:
-        existing = ctx.store.institution(institution_id)
-        if existing is None or existing.applicant_sub != caller.sub:
-            raise
-        return existing
-    return institution
+    return create_once(
+        ctx, institution, "institution",
+        existing=lambda: ctx.store.institution(institution_id),
+        same_caller=lambda found: found.applicant_sub == caller.sub,
+    )
 
 
 def decide(

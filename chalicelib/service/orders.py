@@ -11,7 +11,8 @@ from chalicelib.domain.order import Order, OrderStatus
 from chalicelib.service import courses, institutions, students
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
-from chalicelib.service.ports import Page, WriteRejected
+from chalicelib.service.creation import create_once
+from chalicelib.service.ports import Page
 
 
 def create(
@@ -56,14 +57,12 @@ def create(
             general_bank_account=institution.custodian.general_account,
         )
     )
-    try:
-        ctx.store.write().create(order, "order").commit()
-    except WriteRejected:
-        existing = ctx.store.order(order_id)
-        if existing is None or existing.parent_sub != caller.sub:
-            raise
-        return existing, institution
-    return order, institution
+    created = create_once(
+        ctx, order, "order",
+        existing=lambda: ctx.store.order(order_id),
+        same_caller=lambda found: found.parent_sub == caller.sub,
+    )
+    return created, institution
 
 
 def visible(ctx: Context, caller: Caller, order_id: str) -> Order:

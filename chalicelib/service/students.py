@@ -6,20 +6,18 @@ from chalicelib.domain.catalog import Student
 from chalicelib.domain.errors import NotFound
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
-from chalicelib.service.ports import Page, WriteRejected
+from chalicelib.service.creation import create_once
+from chalicelib.service.ports import Page
 
 
 def link(ctx: Context, caller: Caller, student_id: str, *, name: str, grade: str) -> Student:
     caller.require(Role.PARENT)
     student = Student(student_id, caller.sub, name, grade, ctx.now())
-    try:
-        ctx.store.write().create(student, "student").commit()
-    except WriteRejected:
-        existing = ctx.store.student(caller.sub, student_id)
-        if existing is None:
-            raise
-        return existing
-    return student
+    return create_once(
+        ctx, student, "student",
+        existing=lambda: ctx.store.student(caller.sub, student_id),
+        same_caller=lambda found: found.parent_sub == caller.sub,
+    )
 
 
 def of_parent(ctx: Context, caller: Caller, *, limit: int, cursor: str | None) -> Page[Student]:
