@@ -49,7 +49,7 @@ def payment_received(
                 amount_fen=amount_fen, bank_txn_id=bank_txn_id,
             )
         assert order is not None
-        _apply_payment(ctx, order, event_id, bank_txn_id)
+        _apply_payment(ctx, order, event_id, bank_txn_id, occurred_at)
         return Outcome.APPLIED
 
     try:
@@ -77,7 +77,10 @@ def _unpayable(order: Order | None, amount_fen: int) -> UnmatchedReason | None:
     return None
 
 
-def _apply_payment(ctx: Context, order: Order, event_id: str, bank_txn_id: str) -> None:
+def _apply_payment(
+    ctx: Context, order: Order, event_id: str, bank_txn_id: str, occurred_at: datetime
+) -> None:
+    """The journal entry carries the bank's time of the payment; the order when it was told."""
     now = ctx.now()
     entry = ledger.next_entry(
         order_id=order.order_id,
@@ -88,7 +91,7 @@ def _apply_payment(ctx: Context, order: Order, event_id: str, bank_txn_id: str) 
         debit_account=ledger.PAYER,
         credit_account=ledger.supervised_account(order.institution_id),
         amount_fen=order.amount_fen,
-        occurred_at=now.isoformat(),
+        occurred_at=occurred_at.isoformat(),
         cause=bank_txn_id,
     )
     ctx.store.write().move_order(
