@@ -40,7 +40,7 @@ def run_once(
     id_prefix: str,
 ) -> Outcome:
     """Run `command` once per key. `id_prefix` names what it creates ("" for a transition)."""
-    if not key:
+    if key is None:
         raise InvalidRequest("缺少 Idempotency-Key 请求头", code="idempotency_key_required")
     if not KEY_PATTERN.match(key):
         raise InvalidRequest("Idempotency-Key 格式不正确", code="idempotency_key_invalid")

@@ -110,7 +110,7 @@ def route(
                 query=query.model_validate(req.query_params or {}) if query else None,
             )
             key = req.headers.get("idempotency-key")
-            if caller is None or not (creates or (keyed and key)):
+            if caller is None or not (creates or (keyed and key is not None)):
                 return view(call)
             fingerprint = idempotency.request_hash(method, req.path, raw)
 

@@ -6,9 +6,9 @@ Money is `*_fen` integers; times are ISO 8601 with the Asia/Shanghai offset.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, RootModel
 
 from chalicelib.domain.calendar import SHANGHAI
 from chalicelib.domain.catalog import Discipline, Mode, TrainingType
@@ -271,15 +271,31 @@ class Dispute(Strict):
 # bank
 
 
-class BankNotification(Strict):
-    event_id: Annotated[str, Field(min_length=1, max_length=128)]
-    type: Annotated[str, Field(pattern=r"^(payment_received|transfer_succeeded|transfer_failed)$")]
+EventId = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class PaymentReceived(Strict):
+    event_id: EventId
+    type: Literal["payment_received"]
+    payment_reference: Annotated[str, Field(min_length=1, max_length=64)]
+    amount_fen: PositiveFen
+    bank_txn_id: Annotated[str, Field(min_length=1, max_length=128)]
+    occurred_at: Time
+
+
+class TransferOutcome(Strict):
+    event_id: EventId
+    type: Literal["transfer_succeeded", "transfer_failed"]
+    instruction_id: Annotated[str, Field(min_length=1, max_length=128)]
     amount_fen: PositiveFen
     occurred_at: Time
-    payment_reference: str = Field(default="", max_length=64)
-    bank_txn_id: str = Field(default="", max_length=128)
-    instruction_id: str = Field(default="", max_length=128)
     reason: str | None = Field(default=None, max_length=500)
+
+
+class BankNotification(
+    RootModel[Annotated[PaymentReceived | TransferOutcome, Field(discriminator="type")]]
+):
+    """One of the custodian bank's signed notifications (DESIGN.md §5), by `type`."""
 
 
 class BankAck(BaseModel):

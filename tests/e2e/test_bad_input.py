@@ -1010,3 +1010,36 @@ def test_a_malformed_id_in_the_path_is_not_found_before_it_reaches_the_database(
     platform: Platform, fam: flows.Family, method: str, path: str, code: str
 ) -> None:
     assert_refused(platform, lambda: platform.request(method, path, fam.parent), 404, code)
+
+
+def test_an_empty_idempotency_key_is_malformed_on_every_post_not_an_absent_one(
+    platform: Platform, shop: flows.Shop, fam: flows.Family, subtests: pytest.Subtests
+) -> None:
+    order = flows.buy_and_pay(platform, shop, fam, lessons=2)
+    consumption = flows.record_lesson(platform, shop, [order["order_id"]])["consumptions"][0]
+    applied = platform.post("/v1/institutions", platform.token("applicant-x", "institution"),
+                            flows.application())
+    course = platform.post("/v1/courses", shop.staff, flows.course_body())
+    assert applied.status == course.status == 201, (applied.body, course.body)
+    regulator = flows.regulator(platform)
+    posts = {
+        "confirm": (fam.parent, f"/v1/consumptions/{consumption['consumption_id']}/confirm",
+                    None),
+        "dispute": (fam.parent, f"/v1/consumptions/{consumption['consumption_id']}/dispute",
+                    {"reason": "没上课"}),
+        "approve an institution": (
+            regulator, f"/v1/regulator/institutions/{applied.body['institution_id']}/approve", {}),
+        "reject an institution": (
+            regulator, f"/v1/regulator/institutions/{applied.body['institution_id']}/reject", {}),
+        "approve a course": (
+            regulator, f"/v1/regulator/courses/{course.body['course_id']}/approve", {}),
+        "reject a course": (
+            regulator, f"/v1/regulator/courses/{course.body['course_id']}/reject", {}),
+        "create an order": (fam.parent, "/v1/orders", order_body(shop, fam)),
+    }
+    for what, (who, path, body) in posts.items():
+        with subtests.test(what):
+            assert_refused(
+                platform, partial(platform.request, "POST", path, who, body, key=""),
+                400, "idempotency_key_invalid",
+            )
