@@ -8,6 +8,7 @@ from chalicelib.domain.catalog import (
     Course,
     CourseStatus,
     Discipline,
+    Institution,
     InstitutionStatus,
     Mode,
     TrainingType,
@@ -90,15 +91,14 @@ def decide(ctx: Context, caller: Caller, course_id: str, *, approve: bool, reaso
     )
 
 
-def on_sale(ctx: Context, course_id: str) -> Course:
-    """An approved course of a whitelisted institution, or NotFound / RuleViolation."""
+def on_sale(ctx: Context, course_id: str) -> tuple[Course, Institution]:
+    """An approved course and its whitelisted institution, or NotFound / RuleViolation."""
     course = ctx.store.course(course_id)
     if course is None:
         raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
     if course.status is not CourseStatus.APPROVED:
         raise RuleViolation("课程尚未通过审核，不能购买", code="course_not_approved")
-    institutions.whitelisted(ctx, course.institution_id)
-    return course
+    return course, institutions.whitelisted(ctx, course.institution_id)
 
 
 def of_institution(

@@ -20,8 +20,7 @@ def create(
 ) -> tuple[Order, Institution]:
     caller.require(Role.PARENT)
     student = students.own(ctx, caller, student_id)
-    course = courses.on_sale(ctx, course_id)
-    institution = institutions.whitelisted(ctx, course.institution_id)
+    course, institution = courses.on_sale(ctx, course_id)
     policy = ctx.policy()
     if lessons > course.lessons_total:
         raise RuleViolation(
