@@ -45,10 +45,3 @@ def lessons_price_fen(paid_fen: int, lessons: int, first: int, count: int) -> in
     if not (first >= 1 and last <= lessons):
         raise ValueError(f"lessons {first}..{last} are not within 1..{lessons}")
     return total
-
-
-def format_yuan(amount_fen: int) -> str:
-    """Human-readable yuan for messages, e.g. 12345 -> '123.45'."""
-    sign = "-" if amount_fen < 0 else ""
-    yuan, fen = divmod(abs(amount_fen), 100)
-    return f"{sign}{yuan}.{fen:02d}"

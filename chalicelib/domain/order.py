@@ -13,7 +13,7 @@ the write, never in Python between a read and a write.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -69,10 +69,6 @@ class Order:
     journal_seq: int = 0
     journal_head: str = ""
     paid_at: datetime | None = None
-
-    @property
-    def lessons_recorded(self) -> int:
-        return self.lessons - self.lessons_remaining - self.lessons_refunded
 
     def lesson_price_fen(self, lesson_number: int) -> int:
         return lesson_price_fen(self.amount_fen, self.lessons, lesson_number)
@@ -185,14 +181,6 @@ def release_posted(order: Order, amount_fen: int) -> Movement:
         },
         OrderStatus.COMPLETED if finishes else None,
     )
-
-
-def counters(order: Order) -> dict[str, int]:
-    return {name: getattr(order, name) for name in COUNTERS}
-
-
-def field_names() -> tuple[str, ...]:
-    return tuple(f.name for f in fields(Order))
 
 
 def payment_reference(order_id: str) -> str:

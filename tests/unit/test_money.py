@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from chalicelib.domain.money import (
     MAX_LESSONS,
     MAX_ORDER_FEN,
-    format_yuan,
     lesson_price_fen,
     lessons_price_fen,
     require_fen,
@@ -70,7 +69,3 @@ def test_negative_money_is_refused_and_zero_is_refused_where_positive_is_require
 def test_a_lesson_outside_the_order_has_no_price(lessons: int, number: int) -> None:
     with pytest.raises(ValueError):
         lesson_price_fen(100, lessons, number)
-
-
-def test_yuan_are_formatted_from_fen_without_floats() -> None:
-    assert [format_yuan(v) for v in (0, 5, 12_345, -250)] == ["0.00", "0.05", "123.45", "-2.50"]
