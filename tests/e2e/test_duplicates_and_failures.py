@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +13,7 @@ from chalicelib.domain.consumption import ConfirmedBy
 from chalicelib.service import consumptions, lessons
 from chalicelib.service.caller import Caller, Role
 from tests.support import flows
+from tests.support.concurrency import race
 from tests.support.harness import Platform
 from tests.support.invariants import scan
 
@@ -139,18 +140,11 @@ def test_two_threads_confirming_the_same_lesson_release_it_once(platform: Platfo
     lesson = flows.record_lesson(platform, shop, [order["order_id"]])
     consumption_id = lesson["consumptions"][0]["consumption_id"]
     ctx = bootstrap.context()
-    barrier = threading.Barrier(2)
-    results: list[str] = []
 
-    def confirm() -> None:
-        barrier.wait()
-        results.append(consumptions.confirm_now(ctx, consumption_id, ConfirmedBy.PARENT).status)
+    def confirm() -> str:
+        return consumptions.confirm_now(ctx, consumption_id, ConfirmedBy.PARENT).status
 
-    threads = [threading.Thread(target=confirm) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = race(confirm, confirm)
     assert results == ["confirmed", "confirmed"]
     platform.check()
     seen = flows.order_of(platform, fam.parent, order["order_id"])
@@ -320,22 +314,14 @@ def test_two_lessons_racing_for_an_orders_last_lesson_consume_it_once(platform: 
     ctx = bootstrap.context()
     staff = Caller(sub="staff", role=Role.INSTITUTION, institution_id=shop.institution_id)
     ended = platform.clock.now() - timedelta(minutes=5)
-    barrier = threading.Barrier(2)
-    outcomes: list[lessons.RecordedLesson] = []
 
-    def record(lesson_id: str) -> None:
-        barrier.wait()
-        outcomes.append(lessons.record(
+    def record(lesson_id: str) -> Callable[[], lessons.RecordedLesson]:
+        return lambda: lessons.record(
             ctx, staff, lesson_id, course_id=shop.course_id, started_at=ended - timedelta(hours=1),
             ended_at=ended, teacher_id="tch-1", order_ids=[order["order_id"]],
-        ))
+        )
 
-    threads = [threading.Thread(target=record, args=(f"les_0000000000000000000000000{n}",))
-               for n in (1, 2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(*(record(f"les_0000000000000000000000000{n}") for n in (1, 2)))
     platform.check()
     consumed = [c for outcome in outcomes for c in outcome.consumptions]
     refused = [code for outcome in outcomes for code in outcome.refused.values()]
