@@ -48,7 +48,7 @@ def record_lesson(call: Call) -> Result:
         ended_at=lesson.ended_at,
         consumptions=[views.consumption(c) for c in recorded.consumptions],
         refused_orders=[
-            schemas.RefusedOrder(order_id=order_id, code=code)
-            for order_id, code in recorded.refused.items()
+            schemas.RefusedOrder(order_id=order_id, code=refusal.code)
+            for order_id, refusal in recorded.refused.items()
         ],
     )

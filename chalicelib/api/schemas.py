@@ -238,7 +238,8 @@ class ConsumptionView(BaseModel):
 
 
 class RefusedOrder(BaseModel):
-    """An attending order a concurrent request emptied after the lesson was checked."""
+    """An attending order that was not consumed: a concurrent request emptied it after the
+    lesson was checked, or its student was in another lesson at that time."""
 
     order_id: str
     code: str

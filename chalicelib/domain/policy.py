@@ -10,6 +10,10 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
+MAX_RECORD_WINDOW_HOURS = 14 * 24
+"""A student's time slots are kept 30 days (chalicelib/domain/timeslots.py): a lesson may
+never be recorded so late that the slots it must not overlap are already forgotten."""
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -19,12 +23,20 @@ class Policy:
     max_lessons_per_charge: int = 60
     max_fen_per_charge: int = 500_000
     settlement_grace_minutes: int = 10
+    lesson_record_window_hours: int = 72
+    """A lesson must be recorded within this many hours of its end."""
+    lesson_length_tolerance_minutes: int = 10
+    """A lesson may be this many minutes shorter or longer than its course's lesson length."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, int) and value <= 0:
                 raise ValueError(f"policy {f.name} must be positive, got {value}")
+        if self.lesson_record_window_hours > MAX_RECORD_WINDOW_HOURS:
+            raise ValueError(
+                f"policy lesson_record_window_hours must be at most {MAX_RECORD_WINDOW_HOURS}"
+            )
 
 
 @dataclass(frozen=True)

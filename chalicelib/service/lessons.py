@@ -4,28 +4,39 @@ consumption pending the parent's confirmation (chalicelib/service/consumptions.p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from chalicelib.domain import order as order_rules
 from chalicelib.domain.calendar import business_date
 from chalicelib.domain.catalog import Course, CourseStatus
-from chalicelib.domain.consumption import (
-    Consumption,
-    ConsumptionStatus,
-)
+from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.errors import (
     ConcurrentUpdate,
     InvalidRequest,
     NotFound,
+    PlatformError,
     RuleViolation,
     StateConflict,
 )
-from chalicelib.domain.lesson import MAX_ATTENDING_ORDERS, Lesson
+from chalicelib.domain.lesson import (
+    MAX_ATTENDING_ORDERS,
+    Lesson,
+    check_attends,
+    check_believable,
+)
 from chalicelib.domain.order import Order, OrderStatus
+from chalicelib.domain.timeslots import footprints
 from chalicelib.service import retry
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
+
+
+@dataclass(frozen=True)
+class RecordedLesson:
+    lesson: Lesson
+    consumptions: list[Consumption]
+    refused: dict[str, PlatformError]  # order id -> why it was not consumed
 
 
 def record(
@@ -39,51 +50,56 @@ def record(
     teacher_id: str,
     order_ids: list[str],
 ) -> RecordedLesson:
-    """Every check runs before anything is written, so bad input changes nothing. Each
-    attending order then commits on its own (its consumption id is derived from the lesson
-    and the order, so a retry of the same request finishes what a crash left undone). An
-    order that a concurrent request emptied in between is reported in `refused`, not raised:
-    once the lesson exists, the request's outcome must be kept under its Idempotency-Key."""
+    """Every check of the request runs before anything is written, so bad input changes
+    nothing. Each attending order then commits on its own: its consumption, its counters and
+    its student's time slots in one transaction, the first of them storing the lesson too.
+    An order refused at that point (emptied by a concurrent request, or its student already
+    in another lesson at that time) is reported in `refused`; if every order is refused,
+    nothing was written and the request fails with the first refusal. Once the lesson is
+    stored its outcome is kept under the Idempotency-Key, and a retry of the request finds
+    the lesson and finishes whatever a crash left undone."""
     caller.require(Role.INSTITUTION)
     course = _own_course(ctx, caller, course_id)
-    _check_times(ctx, started_at, ended_at)
     if len(set(order_ids)) != len(order_ids) or not 1 <= len(order_ids) <= MAX_ATTENDING_ORDERS:
         raise InvalidRequest("上课订单须为 1 到 100 个不重复的订单", code="invalid_order_ids")
+    stored = ctx.store.lesson(lesson_id)
+    if stored is not None:
+        return _consume_all(ctx, stored, {}, stored=True)
+    check_believable(course, started_at, ended_at, now=ctx.now(), policy=ctx.policy())
     lesson = Lesson(
         lesson_id, course.institution_id, course.course_id, teacher_id, started_at, ended_at,
         tuple(order_ids), ctx.now(),
     )
-    existing = ctx.store.lesson(lesson_id)
-    if existing is not None:
-        return _finish(ctx, existing)
-    attending = [_attending_order(ctx, course, order_id) for order_id in order_ids]
-    try:
-        ctx.store.write().create(lesson, "lesson").commit()
-    except WriteRejected:  # a twin of this request got there first
-        return _finish(ctx, ctx.store.lesson(lesson_id) or lesson)
-    return _consume_all(ctx, lesson, {order.order_id: order for order in attending})
+    attending = [_attending_order(ctx, course, lesson, order_id) for order_id in order_ids]
+    recorded = _consume_all(ctx, lesson, {o.order_id: o for o in attending}, stored=False)
+    if not recorded.consumptions:
+        raise next(iter(recorded.refused.values()))
+    return recorded
 
 
-def _finish(ctx: Context, lesson: Lesson) -> RecordedLesson:
-    """A retried request: write whatever consumptions the first attempt left undone."""
-    return _consume_all(ctx, lesson, {})
+class _StoredByTwin(Exception):
+    """A twin of this request stored the lesson first: continue with the stored one."""
 
 
-@dataclass(frozen=True)
-class RecordedLesson:
-    lesson: Lesson
-    consumptions: list[Consumption]
-    refused: dict[str, str]  # order id -> error code
-
-
-def _consume_all(ctx: Context, lesson: Lesson, fresh: dict[str, Order]) -> RecordedLesson:
+def _consume_all(
+    ctx: Context, lesson: Lesson, fresh: dict[str, Order], *, stored: bool
+) -> RecordedLesson:
     consumptions: list[Consumption] = []
-    refused: dict[str, str] = {}
+    refused: dict[str, PlatformError] = {}
     for order_id in lesson.order_ids:
         try:
-            consumptions.append(_consume(ctx, lesson, order_id, fresh.get(order_id)))
-        except (StateConflict, ConcurrentUpdate) as conflict:
-            refused[order_id] = conflict.code
+            consumption = _consume(ctx, lesson, order_id, fresh.get(order_id),
+                                   store_lesson=not stored)
+        except _StoredByTwin:
+            twin = ctx.store.lesson(lesson.lesson_id)
+            if twin is None:
+                raise ConcurrentUpdate("数据正被并发修改，请稍后重试") from None
+            return _consume_all(ctx, twin, {}, stored=True)
+        except (StateConflict, ConcurrentUpdate, RuleViolation) as refusal:
+            refused[order_id] = refusal
+        else:
+            consumptions.append(consumption)
+            stored = True
     return RecordedLesson(lesson, consumptions, refused)
 
 
@@ -97,26 +113,25 @@ def _own_course(ctx: Context, caller: Caller, course_id: str) -> Course:
     return course
 
 
-def _check_times(ctx: Context, started_at: datetime, ended_at: datetime) -> None:
-    if ended_at <= started_at or ended_at - started_at > timedelta(hours=12):
-        raise InvalidRequest("上课时间不合理", code="invalid_lesson_time")
-    if ended_at > ctx.now() + timedelta(minutes=5):
-        raise RuleViolation("课程尚未结束，不能消课", code="lesson_not_finished")
-
-
-def _attending_order(ctx: Context, course: Course, order_id: str) -> Order:
+def _attending_order(ctx: Context, course: Course, lesson: Lesson, order_id: str) -> Order:
     order = ctx.store.order(order_id)
     if order is None or order.institution_id != course.institution_id:
         raise NotFound("订单不存在", code="order_not_found", order_id=order_id)
     if order.course_id != course.course_id:
         raise RuleViolation("订单不属于该课程", code="order_not_for_course", order_id=order_id)
-    if order.status is not OrderStatus.PAID or order.lessons_remaining < 1:
+    return _check_consumable(order, order_id, lesson)
+
+
+def _check_consumable(order: Order | None, order_id: str, lesson: Lesson) -> Order:
+    if order is None or order.status is not OrderStatus.PAID or order.lessons_remaining < 1:
         raise StateConflict("订单没有可消课时", code="order_has_no_lessons", order_id=order_id)
+    check_attends(order, lesson)
     return order
 
 
 def _consume(
-    ctx: Context, lesson: Lesson, order_id: str, fresh_order: Order | None = None
+    ctx: Context, lesson: Lesson, order_id: str, fresh_order: Order | None, *,
+    store_lesson: bool,
 ) -> Consumption:
     """One attending order's consumption, written once. `fresh_order`, when given, was just
     read (and saves reading it again); any retry re-reads everything."""
@@ -129,26 +144,52 @@ def _consume(
             if existing is not None:
                 return existing
         order = loaded.pop() if loaded else ctx.store.order(order_id)
-        if order is None or order.status is not OrderStatus.PAID or order.lessons_remaining < 1:
-            raise StateConflict("订单没有可消课时", code="order_has_no_lessons", order_id=order_id)
+        order = _check_consumable(order, order_id, lesson)
         consumption = _new_consumption(ctx, lesson, order, consumption_id)
-        due = ("autoconfirm", consumption.confirm_deadline)
-        ctx.store.write().create(consumption, "consumption", due=due).move_order(
-            order,
-            order_rules.lesson_recorded(),
+        write = ctx.store.write()
+        if store_lesson:
+            write.create(lesson, "lesson")
+        write.create(consumption, "consumption", due=("autoconfirm", consumption.confirm_deadline))
+        write.move_order(
+            order, order_rules.lesson_recorded(),
             expect={"lessons_remaining": order.lessons_remaining},
-        ).commit()
+        ).occupy_slots(order.student_id, lesson.lesson_id,
+                       footprints(lesson.started_at, lesson.ended_at))
+        try:
+            write.commit()
+        except WriteRejected as rejected:
+            if "lesson" in rejected.failed:
+                raise _StoredByTwin from rejected
+            if "slot" in rejected.failed:
+                return _overlap(ctx, order, consumption_id, rejected)
+            raise
         return consumption
 
     return retry.on_conflict(attempt, retry_when=lambda r: r.contended or bool(r.failed))
 
 
+def _overlap(
+    ctx: Context, order: Order, consumption_id: str, rejected: WriteRejected
+) -> Consumption:
+    """The student's time is taken: by this very consumption (a twin wrote it), or by
+    another lesson."""
+    existing = ctx.store.consumption(consumption_id)
+    if existing is not None:
+        return existing
+    raise RuleViolation(
+        "该学生在这段时间已有其他课程", code="student_lesson_overlap",
+        order_id=order.order_id,
+    ) from rejected
+
+
 def _new_consumption(
     ctx: Context, lesson: Lesson, order: Order, consumption_id: str
 ) -> Consumption:
+    """The parent's window opens when the lesson is recorded (when they can first see it),
+    never when it is said to have ended: a backdated lesson gets the full window too."""
     number = order.lessons - order.lessons_remaining - order.lessons_refunded + 1
     deadline = ctx.calendar.add_working_days(
-        business_date(lesson.ended_at), ctx.policy().auto_confirm_working_days
+        business_date(lesson.recorded_at), ctx.policy().auto_confirm_working_days
     )
     return Consumption(
         consumption_id=consumption_id,

@@ -16,6 +16,7 @@ from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
 from chalicelib.domain.order import Movement, Order
+from chalicelib.domain.timeslots import Footprint
 from chalicelib.service.ports import Page
 
 Due = tuple[str, datetime]
@@ -42,6 +43,12 @@ class AtomicWrite(Protocol):
     ) -> AtomicWrite:
         """Apply a movement's deltas in place, each decrement checked inside the write; with a
         journal entry, append it (once: its transfer id) at the order's chain head."""
+
+    def occupy_slots(
+        self, student_id: str, lesson_id: str, footprints: list[Footprint]
+    ) -> AtomicWrite:
+        """Claim a student's time for a lesson: refused (label "slot") if any footprint
+        overlaps another lesson's (chalicelib/domain/timeslots.py)."""
 
     def mark_bank_event(self, event_id: str, event_type: str, at: datetime) -> AtomicWrite:
         """Record a bank event as applied (once: its event id)."""

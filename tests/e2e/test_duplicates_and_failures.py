@@ -10,10 +10,11 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.domain.consumption import ConfirmedBy
+from chalicelib.domain.errors import PlatformError
 from chalicelib.service import consumptions, lessons
 from chalicelib.service.caller import Caller, Role
 from tests.support import flows
-from tests.support.concurrency import race
+from tests.support.concurrency import race, refused_or_result
 from tests.support.harness import Platform
 from tests.support.invariants import scan
 
@@ -256,8 +257,7 @@ def test_recording_the_same_lesson_twice_with_one_key_creates_one_consumption(
     shop = flows.open_shop(platform)
     fam = flows.family(platform)
     order = flows.buy_and_pay(platform, shop, fam, lessons=3)
-    body = {"course_id": shop.course_id, "teacher_id": "tch-1", "order_ids": [order["order_id"]],
-            "started_at": "2026-03-02T07:00:00+08:00", "ended_at": "2026-03-02T08:00:00+08:00"}
+    body = flows.teach(platform, shop, [order["order_id"]])
     first = platform.post("/v1/lessons", shop.staff, body, key="lesson-key-0001")
     again = platform.post("/v1/lessons", shop.staff, body, key="lesson-key-0001")
     assert first.status == again.status == 201 and first.body == again.body
@@ -313,18 +313,21 @@ def test_two_lessons_racing_for_an_orders_last_lesson_consume_it_once(platform: 
     order = flows.buy_and_pay(platform, shop, fam, lessons=1)
     ctx = bootstrap.context()
     staff = Caller(sub="staff", role=Role.INSTITUTION, institution_id=shop.institution_id)
-    ended = platform.clock.now() - timedelta(minutes=5)
+    started = platform.clock.now()
+    platform.advance(minutes=65)
 
-    def record(lesson_id: str) -> Callable[[], lessons.RecordedLesson]:
-        return lambda: lessons.record(
-            ctx, staff, lesson_id, course_id=shop.course_id, started_at=ended - timedelta(hours=1),
-            ended_at=ended, teacher_id="tch-1", order_ids=[order["order_id"]],
-        )
+    def record(lesson_id: str) -> Callable[[], lessons.RecordedLesson | PlatformError]:
+        return refused_or_result(lambda: lessons.record(
+            ctx, staff, lesson_id, course_id=shop.course_id, started_at=started,
+            ended_at=started + timedelta(hours=1), teacher_id="tch-1",
+            order_ids=[order["order_id"]],
+        ))
 
     outcomes = race(*(record(f"les_0000000000000000000000000{n}") for n in (1, 2)))
     platform.check()
-    consumed = [c for outcome in outcomes for c in outcome.consumptions]
-    refused = [code for outcome in outcomes for code in outcome.refused.values()]
-    assert len(consumed) == 1 and refused == ["order_has_no_lessons"]
+    recorded = [o for o in outcomes if isinstance(o, lessons.RecordedLesson)]
+    refused = [o.code for o in outcomes if isinstance(o, PlatformError)]
+    assert len(recorded) == 1 and len(recorded[0].consumptions) == 1
+    assert refused in (["order_has_no_lessons"], ["student_lesson_overlap"])
     seen = flows.order_of(platform, fam.parent, order["order_id"])
     assert (seen["lessons_remaining"], seen["lessons_pending_confirmation"]) == (0, 1)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from chalicelib.domain.errors import PlatformError
+
 T = TypeVar("T")
 
 
@@ -22,3 +24,15 @@ def race(*calls: Callable[[], T]) -> list[T]:
     with ThreadPoolExecutor(len(calls)) as pool:
         futures = [pool.submit(at_the_barrier, call) for call in calls]
         return [future.result() for future in futures]
+
+
+def refused_or_result(call: Callable[[], T]) -> Callable[[], T | PlatformError]:
+    """`call`, answering its refusal (a PlatformError) instead of raising it."""
+
+    def run() -> T | PlatformError:
+        try:
+            return call()
+        except PlatformError as refusal:
+            return refusal
+
+    return run

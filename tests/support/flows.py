@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.support.harness import Platform
@@ -76,7 +76,9 @@ def course_body(price: int = 15_000, lessons_total: int = 48, **overrides: Any) 
     return body
 
 
-def open_shop(p: Platform, *, price: int = 15_000, region: str = "440106") -> Shop:
+def open_shop(
+    p: Platform, *, price: int = 15_000, region: str = "440106", **course: Any
+) -> Shop:
     applicant = p.token(f"staff-{next(_serial)}", "institution")
     body = application(region)
     applied = p.post("/v1/institutions", applicant, body)
@@ -85,7 +87,7 @@ def open_shop(p: Platform, *, price: int = 15_000, region: str = "440106") -> Sh
     approved = p.post(f"/v1/regulator/institutions/{institution_id}/approve", regulator(p), {})
     assert approved.status == 200 and approved.body["status"] == "whitelisted", approved.body
     staff = p.token(f"staff-of-{institution_id}", "institution", institution_id=institution_id)
-    submitted = p.post("/v1/courses", staff, course_body(price))
+    submitted = p.post("/v1/courses", staff, course_body(price, **course))
     assert submitted.status == 201, submitted.body
     course_id = submitted.body["course_id"]
     decided = p.post(f"/v1/regulator/courses/{course_id}/approve", regulator(p), {})
@@ -129,15 +131,27 @@ def buy_and_pay(p: Platform, shop: Shop, fam: Family, lessons: int) -> dict[str,
     return order
 
 
-def record_lesson(p: Platform, shop: Shop, order_ids: list[str]) -> dict[str, Any]:
-    ended = p.clock.now() - timedelta(minutes=5)
-    recorded = p.post("/v1/lessons", shop.staff, {
+def lesson_body(shop: Shop, order_ids: list[str], started: datetime,
+                minutes: int = 60) -> dict[str, Any]:
+    return {
         "course_id": shop.course_id,
-        "started_at": (ended - timedelta(hours=1)).isoformat(),
-        "ended_at": ended.isoformat(),
+        "started_at": started.isoformat(),
+        "ended_at": (started + timedelta(minutes=minutes)).isoformat(),
         "teacher_id": "tch-001",
         "order_ids": order_ids,
-    })
+    }
+
+
+def teach(p: Platform, shop: Shop, order_ids: list[str], minutes: int = 60) -> dict[str, Any]:
+    """A lesson that begins now: the clock moves to five minutes after its end."""
+    started = p.clock.now()
+    p.advance(minutes=minutes + 5)
+    return lesson_body(shop, order_ids, started, minutes)
+
+
+def record_lesson(p: Platform, shop: Shop, order_ids: list[str]) -> dict[str, Any]:
+    """Teach a lesson to these orders (it begins now, after their payment) and record it."""
+    recorded = p.post("/v1/lessons", shop.staff, teach(p, shop, order_ids))
     assert recorded.status == 201, recorded.body
     return dict(recorded.body)
 

@@ -64,6 +64,11 @@ class UpdateExpression:
         self._conditions.append(f"attribute_exists({self.name('pk')})")
         return self
 
+    def require(self, clause: str) -> UpdateExpression:
+        """A condition written with placeholders from `name()` and `value()`."""
+        self._conditions.append(f"({clause})")
+        return self
+
     def as_update(self, table: str, key: dict[str, Any]) -> dict[str, Any]:
         clauses = []
         if self._sets:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters.dynamo import keys, records
+from chalicelib.adapters.dynamo import keys, records, slots
 from chalicelib.adapters.dynamo.codec import encode
 from chalicelib.adapters.dynamo.expressions import UpdateExpression
 from chalicelib.adapters.dynamo.tables import Tables
@@ -23,6 +23,7 @@ from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
 from chalicelib.domain.order import Movement, Order, OrderStatus
+from chalicelib.domain.timeslots import Footprint
 
 _RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {
     Institution: records.institution,
@@ -106,6 +107,14 @@ class AtomicWrite:
             self._tx.put_new(self.tables.journal, records.journal_entry(entry), "journal")
         order_key = keys.key("order", order.order_id)
         self._tx.update(self.tables.platform, order_key, expression, "order")
+        return self
+
+    def occupy_slots(
+        self, student_id: str, lesson_id: str, footprints: list[Footprint]
+    ) -> AtomicWrite:
+        for footprint in footprints:
+            key = slots.slot_key(student_id, footprint)
+            self._tx.update(self.tables.platform, key, slots.occupy(footprint, lesson_id), "slot")
         return self
 
     def mark_bank_event(self, event_id: str, event_type: str, at: datetime) -> AtomicWrite:

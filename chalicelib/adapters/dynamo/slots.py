@@ -1,0 +1,33 @@
+"""A student's time-slot items (chalicelib/domain/timeslots.py states the rule): one
+conditional update per slot a lesson touches, inside the consuming transaction."""
+
+from __future__ import annotations
+
+from chalicelib.adapters.dynamo.expressions import UpdateExpression
+from chalicelib.domain import timeslots
+from chalicelib.domain.timeslots import Footprint
+
+
+def slot_key(student_id: str, footprint: Footprint) -> dict[str, str]:
+    return {
+        "pk": f"slot#{student_id}",
+        "sk": footprint.slot_start_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def occupy(footprint: Footprint, lesson_id: str) -> UpdateExpression:
+    """Claim `footprint`, on condition it overlaps nothing already in its slot."""
+    expression = UpdateExpression()
+    prefix_end, suffix_start = expression.name("prefix_end"), expression.name("suffix_start")
+    if footprint.from_slot_start:
+        end = expression.value(footprint.busy_to)
+        expression.require(f"attribute_not_exists({prefix_end})")
+        expression.require(f"attribute_not_exists({suffix_start}) OR {suffix_start} >= {end}")
+        expression.set("prefix_end", footprint.busy_to).set("prefix_lesson", lesson_id)
+    if footprint.to_slot_end:
+        start = expression.value(footprint.busy_from)
+        expression.require(f"attribute_not_exists({suffix_start})")
+        expression.require(f"attribute_not_exists({prefix_end}) OR {prefix_end} <= {start}")
+        expression.set("suffix_start", footprint.busy_from).set("suffix_lesson", lesson_id)
+    retention = int(timeslots.RETENTION.total_seconds())
+    return expression.set("expires_at_epoch", footprint.slot_end + retention)
