@@ -1,9 +1,10 @@
 """The Idempotency-Key workflow for creating POSTs.
 
-Same key and same body: the first response is replayed. Same key, different body: 422
-`idempotency_key_reused`. A refused request (4xx) releases its key so it changed nothing; a
-crash leaves the key reserved with the id of what it was creating, and a retry re-runs the
-idempotent command under that id until it completes.
+The fingerprint covers the method, the concrete path, the query, the whole verified caller
+and the body. Same key and fingerprint: the first response is replayed. Same key, another
+fingerprint: 422 `idempotency_key_reused`. A refused request (4xx) releases its key so it
+changed nothing; a crash leaves the key reserved with the id of what it was creating, and a
+retry re-runs the idempotent command under that id until it completes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 from chalicelib.adapters.dynamo.idempotency import DynamoIdempotencyStore
@@ -24,8 +26,12 @@ KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
 Outcome = tuple[int, Any]
 
 
-def request_hash(method: str, path: str, body: Any) -> str:
-    canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
+def fingerprint(method: str, path: str, caller: Caller, body: Any, query: Any = None) -> str:
+    canonical = json.dumps(
+        {"method": method, "path": path, "query": query, "caller": asdict(caller),
+         "body": body},
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
