@@ -45,6 +45,7 @@ PATH_IDS = {  # path parameter -> (id prefix, the code when no such thing can ex
     "consumption_id": ("con", "consumption_not_found"),
 }
 ID_BODY = re.compile(r"^[0-9A-Z]{26}$")
+PATH_PARAMETER = re.compile(r"\{(\w+)\}")
 
 
 @dataclass
@@ -112,22 +113,34 @@ def route(
             key = req.headers.get("idempotency-key")
             if caller is None or not (creates or (keyed and key is not None)):
                 return view(call)
-            fingerprint = idempotency.request_hash(method, req.path, raw)
-
-            def command(new_id: str) -> tuple[int, Any]:
-                call.new_id = new_id
-                code, model = view(call)
-                return code, _dump(model)
-
-            return idempotency.run_once(
-                ctx, bootstrap.idempotency_store(), caller, key, fingerprint, command,
-                id_prefix=creates,
-            )
+            return _run_once(call, view, key, raw, method=method, path=path, creates=creates)
 
         blueprint.route(path, methods=[method])(handler)
         return handler
 
     return decorate
+
+
+def _run_once(
+    call: Call, view: Callable[[Call], Result], key: str | None, raw: Any, *, method: str,
+    path: str, creates: str,
+) -> idempotency.Outcome:
+    """A keyed view, through the Idempotency-Key workflow. The fingerprint is of the request
+    as served: the concrete path, the validated query, the whole caller and the raw body."""
+    fingerprint = idempotency.fingerprint(
+        method, _concrete_path(path, call.params), call.who, raw,
+        None if call.query is None else _dump(call.query),
+    )
+
+    def command(new_id: str) -> idempotency.Outcome:
+        call.new_id = new_id
+        code, model = view(call)
+        return code, _dump(model)
+
+    return idempotency.run_once(
+        call.ctx, bootstrap.idempotency_store(), call.who, key, fingerprint, command,
+        id_prefix=creates,
+    )
 
 
 def _check_path_ids(params: dict[str, str]) -> None:
@@ -138,6 +151,12 @@ def _check_path_ids(params: dict[str, str]) -> None:
         head, _, body = value.partition("_")
         if head != prefix or not ID_BODY.match(body):
             raise NotFound("资源不存在", code=code)
+
+
+def _concrete_path(template: str, params: dict[str, str]) -> str:
+    """`/v1/consumptions/{consumption_id}/confirm` -> `/v1/consumptions/con_…/confirm`
+    (chalice's `Request.path` is the route template: API Gateway's resourcePath)."""
+    return PATH_PARAMETER.sub(lambda name: params[name.group(1)], template)
 
 
 def _json_body(req: Request) -> Any:

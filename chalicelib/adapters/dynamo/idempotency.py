@@ -1,16 +1,23 @@
-"""HTTP Idempotency-Key records (a template method in the Powertools shape: the workflow
-lives in chalicelib/api/idempotency.py, these hooks touch storage).
+"""HTTP Idempotency-Key records: the storage hooks of the workflow in
+chalicelib/api/idempotency.py (the Powertools shape: the workflow owns the steps; each hook
+here is one read or one conditional write, and a failed condition is a named error).
+
+Invariant: a record is changed only by the request holding its `token`. `reserve` and
+`take_over` write a fresh token; `complete`, `release` and `abandon` are conditioned on that
+token and on the record not being completed. A request whose record was taken over,
+released, or expired and reused gets `RecordChanged` and writes nothing, so no interleaving
+of twins leaves a record without its request fields.
 
 The record reserves the id of what the request creates, so a retry after a crash re-runs the
-(idempotent) command under the same id and converges. Money never relies on this record: its
-idempotency is inside the money transaction.
+(idempotent) command under the same id. Money never relies on this record: its idempotency
+is inside the money transaction.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -19,13 +26,46 @@ from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.codec import from_attribute_values, to_attribute_values
 from chalicelib.adapters.dynamo.tables import Tables
 
-RETENTION = timedelta(hours=48)
+RETENTION = timedelta(hours=48)  # the TTL (`expires_at_epoch`) after a record's last write
+
+# The key is free: no record, an expired one, or one without its request fields (which no
+# request can own; only the unconditional writes of earlier versions left such items).
+FREE = (
+    "attribute_not_exists(pk) OR expires_at_epoch < :now OR attribute_not_exists(request_hash)"
+    " OR attribute_not_exists(resource_id) OR attribute_not_exists(expires_at_epoch)"
+)
+OWNED = "#token = :token AND attribute_not_exists(response_status)"
+
+
+class IdempotencyStoreError(Exception):
+    """A conditional write to an idempotency record did not apply."""
+
+
+class KeyAlreadyReserved(IdempotencyStoreError):
+    """`reserve`: a live record already holds the key."""
+
+
+class RecordChanged(IdempotencyStoreError):
+    """The record is no longer the one the write was conditioned on: taken over, completed,
+    released, or expired and reused."""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """What a request holds while it runs under a key."""
+
+    caller_sub: str
+    key: str
+    token: str
+    resource_id: str
 
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
     request_hash: str
     resource_id: str
+    token: str  # "" on records written before tokens existed
+    in_progress_until: datetime
     response_status: int = 0
     response_body: Any = None
 
@@ -38,66 +78,126 @@ class DynamoIdempotencyStore:
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
 
-    def begin(
-        self, caller_sub: str, key: str, request_hash: str, resource_id: str, now: datetime
-    ) -> IdempotencyRecord:
-        """Reserve the key, or return the record an earlier request left under it."""
-        item = {
-            **keys.idempotency_key(caller_sub, key),
-            "request_hash": request_hash,
-            "resource_id": resource_id,
-            "expires_at_epoch": int((now + RETENTION).timestamp()),
-        }
-        try:
-            self.tables.client.put_item(
-                TableName=self.tables.platform,
-                Item=to_attribute_values(item),
-                ConditionExpression="attribute_not_exists(pk) OR expires_at_epoch < :now",
-                ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            existing = self._get(caller_sub, key)
-            if existing is not None:
-                return existing
-            return self.begin(caller_sub, key, request_hash, resource_id, now)
-        return IdempotencyRecord(request_hash, resource_id)
-
-    def complete(
-        self, caller_sub: str, key: str, status: int, body: Any
+    def reserve(
+        self, held: Reservation, request_hash: str, now: datetime, lease_until: datetime
     ) -> None:
-        self.tables.client.update_item(
-            TableName=self.tables.platform,
-            Key=to_attribute_values(keys.idempotency_key(caller_sub, key)),
-            UpdateExpression="SET response_status = :s, response_body = :b",
-            ExpressionAttributeValues={
-                ":s": {"N": str(status)},
-                ":b": {"S": json.dumps(body, ensure_ascii=False)},
-            },
+        item = {
+            **keys.idempotency_key(held.caller_sub, held.key),
+            "request_hash": request_hash,
+            "resource_id": held.resource_id,
+            "token": held.token,
+            "in_progress_until_epoch": _epoch(lease_until),
+            "expires_at_epoch": _epoch(now + RETENTION),
+        }
+        self._write(
+            "put_item", KeyAlreadyReserved, Item=to_attribute_values(item),
+            ConditionExpression=FREE, ExpressionAttributeValues={":now": _n(_epoch(now))},
         )
 
-    def release(self, caller_sub: str, key: str) -> None:
+    def take_over(
+        self, found: IdempotencyRecord, held: Reservation, now: datetime, lease_until: datetime
+    ) -> None:
+        """Hand an abandoned record (its lease over) to `held`, if it is still as found."""
+        was_held = "#token = :found" if found.token else "attribute_not_exists(#token)"
+        values = {":token": _s(held.token), ":until": _n(_epoch(lease_until)),
+                  ":expires": _n(_epoch(now + RETENTION))}
+        if found.token:
+            values[":found"] = _s(found.token)
+        self._update(
+            held, "SET #token = :token, in_progress_until_epoch = :until,"
+            " expires_at_epoch = :expires",
+            f"attribute_exists(pk) AND attribute_not_exists(response_status) AND {was_held}",
+            values,
+        )
+
+    def complete(self, held: Reservation, status: int, body: Any, now: datetime) -> None:
+        self._update(
+            held, "SET response_status = :status, response_body = :body,"
+            " expires_at_epoch = :expires", OWNED,
+            {":token": _s(held.token), ":status": _n(status),
+             ":body": _s(json.dumps(body, ensure_ascii=False)),
+             ":expires": _n(_epoch(now + RETENTION))},
+        )
+
+    def release(self, held: Reservation) -> None:
         """Forget a key whose request was refused, so it changed nothing at all."""
-        self.tables.client.delete_item(
-            TableName=self.tables.platform,
-            Key=to_attribute_values(keys.idempotency_key(caller_sub, key)),
-            ConditionExpression="attribute_not_exists(response_status)",
+        self._write(
+            "delete_item", RecordChanged, Key=self._key(held), ConditionExpression=OWNED,
+            ExpressionAttributeNames={"#token": "token"},
+            ExpressionAttributeValues={":token": _s(held.token)},
         )
 
-    def _get(self, caller_sub: str, key: str) -> IdempotencyRecord | None:
+    def abandon(self, held: Reservation, now: datetime) -> None:
+        """End the lease of a request that failed unexpectedly: a retry takes over at once."""
+        self._update(held, "SET in_progress_until_epoch = :now", OWNED,
+                     {":token": _s(held.token), ":now": _n(_epoch(now))})
+
+    def read(self, caller_sub: str, key: str, now: datetime) -> IdempotencyRecord | None:
+        """The live record under the key; None when there is none, it has expired, or the
+        item is not a whole record (one without its request fields is free to `reserve`)."""
         response = self.tables.client.get_item(
             TableName=self.tables.platform,
             Key=to_attribute_values(keys.idempotency_key(caller_sub, key)),
             ConsistentRead=True,
         )
-        if "Item" not in response:
+        item = _whole(response.get("Item", {}))
+        if item is None or item["expires_at_epoch"] < _epoch(now):
             return None
-        item = from_attribute_values(response["Item"])
-        body = item.get("response_body")
         return IdempotencyRecord(
-            item["request_hash"],
-            item["resource_id"],
-            item.get("response_status", 0),
-            json.loads(body) if body else None,
+            item["request_hash"], item["resource_id"], item.get("token", ""),
+            datetime.fromtimestamp(item.get("in_progress_until_epoch", 0), UTC),
+            item.get("response_status", 0), item.get("response_body"),
         )
+
+    def _update(
+        self, held: Reservation, expression: str, condition: str, values: dict[str, Any]
+    ) -> None:
+        self._write(
+            "update_item", RecordChanged, Key=self._key(held), UpdateExpression=expression,
+            ConditionExpression=condition, ExpressionAttributeNames={"#token": "token"},
+            ExpressionAttributeValues=values,
+        )
+
+    def _write(self, operation: str, failure: type[IdempotencyStoreError], **request: Any) -> None:
+        try:
+            getattr(self.tables.client, operation)(TableName=self.tables.platform, **request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            raise failure(operation) from error
+
+    def _key(self, held: Reservation) -> dict[str, Any]:
+        return to_attribute_values(keys.idempotency_key(held.caller_sub, held.key))
+
+
+FIELDS = {"request_hash": str, "resource_id": str, "expires_at_epoch": int,  # always there
+          "token": str, "in_progress_until_epoch": int, "response_status": int,
+          "response_body": str}
+REQUIRED = ("request_hash", "resource_id", "expires_at_epoch")
+
+
+def _whole(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The item's fields with the body decoded, or None unless every required field is there
+    and every field has its type."""
+    try:
+        item = from_attribute_values(raw)
+        typed = all(isinstance(item[name], FIELDS[name]) for name in FIELDS if name in item)
+        if not typed or any(name not in item for name in REQUIRED):
+            return None
+        if "response_body" in item:
+            item["response_body"] = json.loads(item["response_body"])
+    except ValueError:
+        return None
+    return item
+
+
+def _epoch(instant: datetime) -> int:
+    return int(instant.timestamp())
+
+
+def _n(number: int) -> dict[str, str]:
+    return {"N": str(number)}
+
+
+def _s(text: str) -> dict[str, str]:
+    return {"S": text}
