@@ -41,7 +41,8 @@ STATUS = {
 
 @dataclass(frozen=True)
 class Refusal:
-    """An answer no view gives. `status` None: the gateway's own status is kept."""
+    """An answer no view gives. `status` None: the status of the answer it replaces (the
+    gateway's, Chalice's) is kept."""
 
     status: int | None
     code: str
@@ -59,7 +60,7 @@ UNSUPPORTED_MEDIA_TYPE = Refusal(
 REQUEST_TOO_LARGE = Refusal(413, "request_too_large", "请求体过大")
 RATE_LIMITED = Refusal(429, "rate_limited", "请求过于频繁，请稍后重试")
 REQUEST_REFUSED = Refusal(None, "request_refused", "请求被拒绝")
-INTERNAL_ERROR = Refusal(500, "internal_error", "服务暂时不可用，请稍后重试")
+INTERNAL_ERROR = Refusal(None, "internal_error", "服务暂时不可用，请稍后重试")
 SERVICE_UNAVAILABLE = Refusal(None, "service_unavailable", "服务暂时不可用，请稍后重试")
 
 CHALICE_CODES = {  # chalice's error_response(error_code=...) -> ours
