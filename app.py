@@ -6,6 +6,7 @@ from chalice import Chalice
 
 from chalicelib.api.bank import bank
 from chalicelib.api.catalog import catalog
+from chalicelib.api.errors import framework_answers
 from chalicelib.api.institution_staff import institution_staff
 from chalicelib.api.parents import parents
 from chalicelib.api.public import public
@@ -16,6 +17,7 @@ from chalicelib.workers.settlement import settlement_worker
 
 app = Chalice(app_name="ots-platform")
 app.log.setLevel(logging.INFO)
+app.register_middleware(framework_answers, "http")
 
 for blueprint in (public, catalog, parents, institution_staff, shared, regulators, bank):
     app.register_blueprint(blueprint)

@@ -19,7 +19,7 @@ SIGNATURE_HEADER = "x-bank-signature"
 
 @route(bank, "POST", "/v1/bank/notifications", summary="Custodian bank notification",
        tag="bank", request=schemas.BankNotification, response=schemas.BankAck, public=True,
-       guard=lambda request, ctx: _verify_signature(request, ctx))
+       guard=lambda request, ctx: _verify_signature(request, ctx), signed=True)
 def notification(call: Call) -> Result:
     event = call.body.root
     if isinstance(event, schemas.PaymentReceived):

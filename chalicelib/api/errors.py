@@ -2,14 +2,25 @@
 
 Body: {"error": {"code", "message", "details"}}. Bad input is always a 4xx; anything
 unexpected is logged with its traceback and answered 500 `internal_error` without details.
+
+Two kinds of answer never come from a view, and are put in the same envelope here:
+
+- Chalice's own (405 for a method the path does not serve, 415 for a body that is not
+  declared JSON, its 500s): body {"Code", "Message"}. `framework_answers` is Chalice
+  middleware (registered in app.py) that rewrites them; it sees every REST response.
+- The gateway's (unknown routes, throttling, oversized bodies): they never reach the app.
+  The refusals below are what API Gateway answers instead (infra/package/gateway_responses.py)
+  and what the local gateways answer (infra/local/gateway.py).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from chalice.app import Response
+from chalice.app import Request, Response
 from pydantic import ValidationError
 
 from chalicelib.domain import errors
@@ -25,6 +36,37 @@ STATUS = {
     errors.StateConflict: 409,
     errors.ConcurrentUpdate: 409,
     errors.RuleViolation: 422,
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An answer no view gives. `status` None: the status of the answer it replaces (the
+    gateway's, Chalice's) is kept."""
+
+    status: int | None
+    code: str
+    message: str
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": {}}}
+
+
+ROUTE_NOT_FOUND = Refusal(404, "route_not_found", "请求的接口不存在")
+METHOD_NOT_ALLOWED = Refusal(405, "method_not_allowed", "该接口不支持此请求方法")
+UNSUPPORTED_MEDIA_TYPE = Refusal(
+    415, "unsupported_media_type", "请求体必须是 JSON（Content-Type: application/json）"
+)
+REQUEST_TOO_LARGE = Refusal(413, "request_too_large", "请求体过大")
+RATE_LIMITED = Refusal(429, "rate_limited", "请求过于频繁，请稍后重试")
+REQUEST_REFUSED = Refusal(None, "request_refused", "请求被拒绝")
+INTERNAL_ERROR = Refusal(None, "internal_error", "服务暂时不可用，请稍后重试")
+SERVICE_UNAVAILABLE = Refusal(None, "service_unavailable", "服务暂时不可用，请稍后重试")
+
+CHALICE_CODES = {  # chalice's error_response(error_code=...) -> ours
+    "MethodNotAllowedError": METHOD_NOT_ALLOWED,
+    "UnsupportedMediaType": UNSUPPORTED_MEDIA_TYPE,
+    "InternalServerError": INTERNAL_ERROR,
 }
 
 
@@ -47,7 +89,33 @@ def from_exception(error: Exception) -> Response:
     if isinstance(error, InvalidCursor):
         return error_response(400, "invalid_cursor", "分页游标无效")
     log.exception("unhandled error", exc_info=error)
-    return error_response(500, "internal_error", "服务暂时不可用，请稍后重试")
+    return _refused(INTERNAL_ERROR, 500)
+
+
+def framework_answers(
+    request: Request | None, get_response: Callable[[Request | None], Response]
+) -> Response:
+    """Chalice middleware: what Chalice answers by itself, in the platform's envelope."""
+    try:
+        response = get_response(request)
+    except Exception as error:  # noqa: BLE001 - chalice's own dispatch failed, not a view
+        return from_exception(error)
+    body = response.body
+    if not (isinstance(body, dict) and set(body) == {"Code", "Message"}):
+        return response
+    status = response.status_code
+    fallback = REQUEST_REFUSED if status < 500 else INTERNAL_ERROR
+    refused = _refused(CHALICE_CODES.get(str(body["Code"]), fallback), status)
+    refused.headers = {**response.headers, **refused.headers}  # e.g. a 405's Allow
+    return refused
+
+
+def _refused(refusal: Refusal, status: int) -> Response:
+    return Response(
+        body=refusal.body(),
+        status_code=refusal.status or status,
+        headers={"Content-Type": "application/json"},
+    )
 
 
 def _fields(error: ValidationError) -> list[dict[str, str]]:

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib import __version__
+from chalicelib.api.idempotency import KEY_PATTERN
 from chalicelib.api.routing import ROUTES, RouteSpec
 
 ERROR_SCHEMA = {
@@ -24,6 +25,16 @@ ERROR_SCHEMA = {
                 "details": {"type": "object"},
             },
         }
+    },
+}
+
+
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+    "bank_signature": {
+        "type": "apiKey", "in": "header", "name": "X-Bank-Signature",
+        "description": "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"{t}.{raw body}\" with the "
+                       "bank's secret>, at most 300 s old",
     },
 }
 
@@ -46,8 +57,7 @@ def document() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "bearerFormat": "JWT"}},
+            "securitySchemes": SECURITY_SCHEMES,
         },
     }
 
@@ -78,11 +88,11 @@ def _operation(spec: RouteSpec, refs: dict[Any, Any]) -> dict[str, Any]:
         operation["responses"][str(spec.status)]["description"] = "OK"
     if spec.request is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": spec.body_required,
             "content": {"application/json": {"schema": refs[(spec.request, "validation")]}},
         }
-    if not spec.public:
-        operation["security"] = [{"bearer": []}]
+    if spec.security:
+        operation["security"] = [{spec.security: []}]
     return operation
 
 
@@ -92,15 +102,28 @@ def _content(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _parameters(spec: RouteSpec) -> list[dict[str, Any]]:
     parameters: list[dict[str, Any]] = [
-        {"name": name.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"},
+         "description": PATH_ID}
         for name in spec.path.split("/") if name.startswith("{")
     ]
     if spec.query is not None:
-        schema = spec.query.model_json_schema()
-        for name, prop in schema.get("properties", {}).items():
-            parameters.append({"name": name, "in": "query", "required": False, "schema": prop})
+        properties = spec.query.model_json_schema().get("properties", {})
+        for name, field in spec.query.model_fields.items():
+            parameters.append({"name": name, "in": "query", "required": field.is_required(),
+                               "schema": _on_the_wire(properties[name])})
     if spec.idempotency:
         required = spec.idempotency == "required"
         parameters.append({"name": "Idempotency-Key", "in": "header", "required": required,
-                           "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:\\-]{8,128}$"}})
+                           "schema": {"type": "string", "pattern": KEY_PATTERN.pattern}})
     return parameters
+
+
+PATH_ID = "A prefixed id; a value that is not one names nothing: 404, like an unknown id."
+
+
+def _on_the_wire(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query value is a string or absent, never null: `X | None = None` documents as X."""
+    choices = [s for s in schema.get("anyOf", []) if s != {"type": "null"}]
+    if len(choices) == 1:
+        schema = {**{k: v for k, v in schema.items() if k != "anyOf"}, **choices[0]}
+    return {k: v for k, v in schema.items() if not (k == "default" and v is None)}

@@ -32,8 +32,19 @@ class RouteSpec:
     response: type[BaseModel] | None
     query: type[BaseModel] | None
     status: int
-    public: bool
+    security: str  # "bearer" (a token), "bank_signature" (the bank's callback) or "" (public)
     idempotency: str  # "required" (creating POSTs), "optional" (other POSTs) or ""
+
+    @property
+    def body_required(self) -> bool:
+        """Whether the request must carry a body: see `accepts_omitted_body`."""
+        return self.request is not None and not accepts_omitted_body(self.request)
+
+
+def accepts_omitted_body(model: type[BaseModel]) -> bool:
+    """An omitted body is read as {} (`_json_body`): a model whose every field has a default
+    accepts it (a RootModel's `root` is always required)."""
+    return all(not field.is_required() for field in model.model_fields.values())
 
 
 ROUTES: list[RouteSpec] = []
@@ -79,13 +90,17 @@ def route(
     public: bool = False,
     creates: str = "",
     guard: Callable[[Request, Context], None] | None = None,
+    signed: bool = False,
 ) -> Callable[[Callable[[Call], Result]], Callable[..., Response]]:
     """Register a view. `creates` = the id prefix of what a creating POST makes: it requires
-    an Idempotency-Key. Other signed-in POSTs honour one when given."""
+    an Idempotency-Key. Other signed-in POSTs honour one when given. `signed`: a public route
+    whose `guard` checks the bank's signature (for the OpenAPI document)."""
     keyed = method == "POST" and not public
     key_use = "required" if creates else ("optional" if keyed else "")
+    security = "bank_signature" if signed else ("" if public else "bearer")
     ROUTES.append(
-        RouteSpec(method, path, summary, tag, request, response, query, status, public, key_use)
+        RouteSpec(method, path, summary, tag, request, response, query, status, security,
+                  key_use)
     )
 
     def decorate(view: Callable[[Call], Result]) -> Callable[..., Response]:
@@ -160,6 +175,7 @@ def _concrete_path(template: str, params: dict[str, str]) -> str:
 
 
 def _json_body(req: Request) -> Any:
+    """The parsed body; an omitted one is {} (see `accepts_omitted_body`)."""
     raw = req.raw_body
     if not raw:
         return {}

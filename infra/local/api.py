@@ -1,18 +1,27 @@
-"""The Chalice app served over HTTP by chalice.local, the engine behind `chalice local`."""
+"""The Chalice app served over HTTP by chalice.local, the engine behind `chalice local`.
+
+Two things differ from `chalice local`: requests go through PlatformGateway (API Gateway as the
+province template configures it: infra/local/gateway.py), and the server takes a burst of
+connections and answers keep-alive requests promptly (chalicelib/adapters/loopback_http.py).
+"""
 
 from __future__ import annotations
 
 import importlib
 import logging
 import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 
 from chalice.app import Chalice
 from chalice.config import Config
 from chalice.deploy.validate import validate_routes
-from chalice.local import LocalDevServer, create_local_server
+from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
 
+from chalicelib.adapters.loopback_http import LoopbackHTTPServer, PromptReplies
 from infra.local.config import HOST, STAGE
+from infra.local.gateway import PlatformGateway
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +32,39 @@ def load_app() -> Chalice:
     """The project's app.py (the project root is on sys.path under `python -m`)."""
     app: Chalice = importlib.import_module("app").app
     return app
+
+
+class ApiRequestHandler(PromptReplies, ChaliceRequestHandler):
+    """chalice.local's handler in front of PlatformGateway. A reply leaves in one write (the
+    buffer is flushed after each request); a HEAD reply has no body (chalice.local would
+    write one, and the client would read it as the start of the next reply)."""
+
+    def __init__(self, request: Any, client_address: Any, server: HTTPServer,
+                 app_object: Chalice, config: Config) -> None:
+        self.local_gateway = PlatformGateway(app_object, config)
+        BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+    def _send_http_response(self, code: int, headers: dict[str, Any],
+                            body: str | bytes | None) -> None:
+        payload = body.encode("utf-8") if isinstance(body, str) else body or b""
+        self.send_response(code)
+        fields = dict(headers) if body is None else {"Content-Type": "application/json",
+                                                     **headers}
+        fields["Content-Length"] = str(len(payload))
+        for name, value in fields.items():
+            for one in value if isinstance(value, list) else [value]:
+                self.send_header(name, one)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+
+def _thread_local_requests(app: Chalice) -> None:
+    """What chalice.local.create_local_server does first: the app keeps `current_request` per
+    thread, as the threaded server needs."""
+    if not isinstance(app, LocalChalice):
+        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+        app.__class__ = CustomLocalChalice
 
 
 class ApiServer:
@@ -37,7 +79,9 @@ class ApiServer:
             chalice_app=app,
             project_dir=str(PROJECT_DIR),
         )
-        self._server: LocalDevServer = create_local_server(app, config, HOST, port)
+        _thread_local_requests(app)
+        self._server = LocalDevServer(app, config, HOST, port, handler_cls=ApiRequestHandler,
+                                      server_cls=LoopbackHTTPServer)
         self._thread = threading.Thread(
             target=self._server.server.serve_forever,
             kwargs={"poll_interval": 0.1},

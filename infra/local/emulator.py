@@ -26,6 +26,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
+from chalicelib.adapters.loopback_http import LISTEN_BACKLOG
 from infra.local.config import AWS_REGION, FAKE_CREDENTIAL, HOST
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ class Emulator:
     """moto's server (what moto's ThreadedMotoServer runs) on 127.0.0.1; port 0 picks a free
     one. The socket is bound here, in the caller's thread, so a port in use raises OSError
     (ThreadedMotoServer binds in its own thread and then waits forever; werkzeug alone would
-    call sys.exit)."""
+    call sys.exit), with the backlog of the other local servers. Werkzeug serves a thread per
+    connection and closes each after its reply, so keep-alive never applies here."""
 
     def __init__(self, port: int) -> None:
         # werkzeug logs every request at INFO; the API's own log is the interesting one.
@@ -54,7 +55,7 @@ class Emulator:
         with _listening_socket(port) as listening:
             self._server = make_server(
                 HOST, port, DomainDispatcherApplication(create_backend_app), threaded=True,
-                request_handler=MotoRequestHandler, fd=listening.fileno(),
+                request_handler=_RequestHandler, fd=listening.fileno(),
             )
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
@@ -77,13 +78,17 @@ class Emulator:
         self._server.server_close()
 
 
+class _RequestHandler(MotoRequestHandler):
+    disable_nagle_algorithm = True  # werkzeug writes headers and body in separate sends
+
+
 def _listening_socket(port: int) -> socket.socket:
     """A listening TCP socket on 127.0.0.1:`port` (werkzeug serves a duplicate of it)."""
     listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listening.bind((HOST, port))
-        listening.listen(128)
+        listening.listen(LISTEN_BACKLOG)
     except BaseException:
         listening.close()
         raise

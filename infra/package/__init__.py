@@ -15,7 +15,8 @@ groups); reading them from the output means they are never guessed. It adds:
   stage's tables, indexes, queue and its own log group, an Errors alarm, and the deployment
   parameters in its environment (AUTH_ISSUER, BANK_URL, SECRETS_REVISION, the queue URL);
 - on queue event sources: the queue by `Fn::GetAtt` and `ReportBatchItemFailures`;
-- a name for the REST API and an alarm on its server errors (5xx).
+- a name for the REST API, an alarm on its server errors (5xx), and its own answers (unknown
+  routes, unserved methods, throttling) in the error envelope (infra/package/gateway.py).
 
 Invariants checked before the template is written (PackagingError otherwise): the stage's
 environment names the template's tables and queue, every function runs under a role of the

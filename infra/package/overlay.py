@@ -6,6 +6,7 @@ from typing import Any
 
 from infra.package.alarms import alarm
 from infra.package.errors import PackagingError
+from infra.package.gateway import definition_overlay
 from infra.package.iam import ARN, CONSUMER_ACTIONS, ITEM_ACTIONS, LOG_ACTIONS, allow
 from infra.package.template import (
     API_TYPE,
@@ -216,12 +217,14 @@ class Overlay:
 
     def _api(self) -> dict[str, Any]:
         """Chalice turns a view's exception into a 500 (the invocation succeeds, so the
-        function's Errors stay 0): the REST API's 5XXError count watches those."""
+        function's Errors stay 0): the REST API's 5XXError count watches those. What API
+        Gateway answers by itself carries the error envelope (infra/package/gateway.py)."""
         apis = {lid: r for lid, r in self.resources.items() if r["Type"] == API_TYPE}
         overlay: dict[str, Any] = {}
         for api_id, api in apis.items():
             name = f"{self.app_name}-${{Stage}}"
-            overlay[api_id] = {"Properties": {"Name": {"Fn::Sub": name}}}
+            overlay[api_id] = {"Properties": {"Name": {"Fn::Sub": name},
+                                              "DefinitionBody": definition_overlay(api)}}
             overlay[f"{api_id}ServerErrorsAlarm"] = alarm(
                 name + "-api-5xx",
                 "The API answered more than 5 server errors (5xx) in the last 5 minutes.",

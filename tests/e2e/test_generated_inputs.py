@@ -54,7 +54,9 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.core import NOT_SET
 from schemathesis.core.failures import FailureGroup
+from schemathesis.core.parameters import ParameterLocation
 
 from chalicelib.domain.bank_signature import sign
 from tests.support import flows
@@ -179,13 +181,24 @@ def aim_at_real_things(case: schemathesis.Case, data: st.DataObject, world: Worl
             values["order_ids"] = list(world.real_ids["order_id"])
 
     swap(case.path_parameters)
-    if case.meta is not None and case.meta.generation.mode.is_negative:
+    if violates_schema(case):
         return
     case.body = strict_integers(case.body)
     swap(case.query)
     swap(case.body)
     if case.headers and "Idempotency-Key" in case.headers:
         case.headers["Idempotency-Key"] = f"gen-{uuid.uuid4().hex}"
+
+
+def violates_schema(case: schemathesis.Case) -> bool:
+    """Whether the case was generated to break the document. Schemathesis (4.32) also counts as
+    broken an optional body it merely left out, which is a valid request (a regulator's
+    decision, `required: false`): that alone does not make a case schema-violating."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_negative:
+        return False
+    negated = {where for where, part in meta.components.items() if part.mode.is_negative}
+    return not (negated == {ParameterLocation.BODY} and case.body is NOT_SET)
 
 
 def strict_integers(value: Any) -> Any:
@@ -263,10 +276,9 @@ def broken_promises(case: schemathesis.Case, caller: Caller, exchange: Exchange)
     code = body["error"]["code"] if is_error_body(body) else ""
     if surprise := caller.surprise(status, code):
         found.append(surprise)
-    negative = case.meta is not None and case.meta.generation.mode.is_negative
     try:
         case.validate_response(exchange.response,
-                               checks=CHECKS_FOR_BAD_DATA if negative else CHECKS)
+                               checks=CHECKS_FOR_BAD_DATA if violates_schema(case) else CHECKS)
     except FailureGroup as failures:
         found += [f"{f.title}: {f.message}" for f in failures.exceptions]
     return found

@@ -25,6 +25,15 @@ ACCOUNT = "123456789012"
 VISIBILITY_FACTOR = 6
 SECRET_VARIABLES = ("BANK_WEBHOOK_SECRET", "AUTH_JWKS_JSON", "AUTH_HS256_SECRET")
 LOG_STREAM_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+# GatewayResponse.responseType's valid values (API Gateway API reference).
+GATEWAY_RESPONSE_TYPES = {
+    "DEFAULT_4XX", "DEFAULT_5XX", "RESOURCE_NOT_FOUND", "UNAUTHORIZED", "INVALID_API_KEY",
+    "ACCESS_DENIED", "AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR", "INVALID_SIGNATURE",
+    "EXPIRED_TOKEN", "MISSING_AUTHENTICATION_TOKEN", "INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT",
+    "API_CONFIGURATION_ERROR", "UNSUPPORTED_MEDIA_TYPE", "BAD_REQUEST_PARAMETERS",
+    "BAD_REQUEST_BODY", "REQUEST_TOO_LARGE", "THROTTLED", "QUOTA_EXCEEDED", "WAF_FILTERED",
+}
+SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 
 @pytest.fixture(scope="module")
@@ -215,6 +224,50 @@ def test_iam_policies_name_only_the_stage_s_resources(packaged: dict[str, Path],
                     assert name == own_log_streams
                 else:
                     assert name in allowed, f"{function_id}: {name} is not the stage's"
+
+
+def _definition(packaged: dict[str, Path], code: str) -> dict[str, Any]:
+    api = _of_type(_template(packaged, code), "AWS::Serverless::Api")["RestAPI"]
+    definition: dict[str, Any] = api["Properties"]["DefinitionBody"]
+    return definition
+
+
+@pytest.mark.parametrize("code", PROVINCES)
+def test_what_api_gateway_answers_itself_carries_the_error_envelope(
+    packaged: dict[str, Path], code: str
+) -> None:
+    responses = _definition(packaged, code)["x-amazon-apigateway-gateway-responses"]
+    assert set(responses) <= GATEWAY_RESPONSE_TYPES
+    assert {"MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    for kind, response in responses.items():
+        body = json.loads(response["responseTemplates"]["application/json"])
+        assert list(body) == ["error"], kind
+        assert set(body["error"]) == {"code", "message", "details"}, kind
+        assert SNAKE_CASE.match(body["error"]["code"]), kind
+        assert re.search(r"[\u4e00-\u9fff]", body["error"]["message"]), f"{kind}: zh-CN text"
+        assert body["error"]["details"] == {}, kind
+        if kind.startswith("DEFAULT_"):  # keeps the status of whatever it stands for
+            assert "statusCode" not in response, kind
+        else:
+            assert re.fullmatch(r"4\d\d", response["statusCode"]), kind
+    missing = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert missing["statusCode"] == "404"
+    route_not_found = json.loads(missing["responseTemplates"]["application/json"])
+    assert route_not_found["error"]["code"] == "route_not_found"
+
+
+@pytest.mark.parametrize("code", PROVINCES)
+def test_every_path_sends_any_other_method_to_the_function_for_its_405(
+    packaged: dict[str, Path], code: str
+) -> None:
+    integration = "x-amazon-apigateway-integration"
+    for path, operations in _definition(packaged, code)["paths"].items():
+        catch_all = operations["x-amazon-apigateway-any-method"]
+        own = [op for method, op in operations.items() if not method.startswith("x-")]
+        assert own, path
+        for operation in own:
+            assert catch_all[integration] == operation[integration], path
+        assert catch_all[integration]["type"] == "aws_proxy", path
 
 
 def test_config_stages_hold_secret_references_not_secrets() -> None:

@@ -1,4 +1,5 @@
-"""A whole platform in one process: the Chalice app over chalice.test.Client, the settlement
+"""A whole platform in one process: the Chalice app over chalice.test.Client (in front of the
+gateway as the province template configures it, infra/local/gateway.py), the settlement
 worker fed realistic SQS events from the real (moto or DynamoDB Local) queue, the sandbox
 bank delivering signed callbacks, a manual clock, and the invariant checks."""
 
@@ -6,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from chalicelib.adapters.bank.sandbox import SandboxBank
 from chalicelib.adapters.clock import ManualClock
 from chalicelib.api.auth import mint_hs256
 from chalicelib.settings import Settings
+from infra.local.gateway import PlatformTestClient
 from infra.resources import DataPlane
 from tests.support import invariants
 
@@ -46,6 +48,7 @@ def settings_for(plane: DataPlane) -> Settings:
 class Reply:
     status: int
     body: Any
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def code(self) -> str:
@@ -85,7 +88,7 @@ class Platform:
             parsed = json.loads(response.body) if response.body else None
         except ValueError:
             parsed = response.body
-        return Reply(response.status_code, parsed)
+        return Reply(response.status_code, parsed, dict(response.headers))
 
     def post(self, path: str, who: dict[str, str] | None, body: Any = None, **kw: Any) -> Reply:
         if "key" not in kw and body is not None:
@@ -205,6 +208,6 @@ def start(dynamodb: Any, sqs: Any, plane: DataPlane, clock: ManualClock) -> Plat
     runtime = bootstrap.build(settings_for(plane), dynamodb=dynamodb, sqs=sqs, bank=bank,
                               clock=clock)
     bootstrap.use(runtime)
-    client = Client(chalice_app.app, stage_name="test")
+    client = PlatformTestClient(chalice_app.app, stage_name="test")
     platform = Platform(client, dynamodb, sqs, plane, bank, clock)
     return platform

@@ -9,6 +9,7 @@ Routes (JSON in and out):
                  unavailable?}      -> 200 {applied: [...]}
   POST /deliver                     -> 200 {acknowledged}
 Errors: 400 invalid request, 409 instruction conflict, 503 bank unavailable.
+HTTP/1.1 with keep-alive, a thread per connection (chalicelib/adapters/loopback_http.py).
 
 Also here: `http_deliverer` (notifications -> the platform's endpoint) and `DeliveryLoop`, a
 thread that calls `deliver_pending()` every few milliseconds.
@@ -22,7 +23,6 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
@@ -32,6 +32,7 @@ from chalicelib.adapters.bank.errors import (
     InstructionConflict,
 )
 from chalicelib.adapters.bank.sandbox import Deliver, SandboxBank
+from chalicelib.adapters.loopback_http import LoopbackHTTPServer, PromptReplies
 from chalicelib.service.ports import TransferInstruction
 
 logger = logging.getLogger(__name__)
@@ -44,9 +45,7 @@ class _BadRequest(Exception):
     pass
 
 
-class BankHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class BankHTTPServer(LoopbackHTTPServer):
     def __init__(self, bank: SandboxBank, port: int) -> None:
         super().__init__((HOST, port), _Handler)
         self.bank = bank
@@ -63,7 +62,7 @@ def _field(data: dict[str, Any], name: str, kind: type) -> Any:
     return value
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(PromptReplies):
     server: BankHTTPServer
     protocol_version = "HTTP/1.1"
 
