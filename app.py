@@ -14,6 +14,7 @@ from chalicelib.api.regulators import regulators
 from chalicelib.api.shared import shared
 from chalicelib.workers.schedules import scheduled_jobs
 from chalicelib.workers.settlement import settlement_worker
+from chalicelib.workers.sweeps import sweep_worker
 
 app = Chalice(app_name="ots-platform")
 app.log.setLevel(logging.INFO)
@@ -22,4 +23,5 @@ app.register_middleware(framework_answers, "http")
 for blueprint in (public, catalog, parents, institution_staff, shared, regulators, bank):
     app.register_blueprint(blueprint)
 app.register_blueprint(settlement_worker)
+app.register_blueprint(sweep_worker)
 app.register_blueprint(scheduled_jobs)

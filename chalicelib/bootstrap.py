@@ -17,15 +17,17 @@ import boto3
 from chalicelib.adapters import ids
 from chalicelib.adapters.bank.http_gateway import HttpBankGateway
 from chalicelib.adapters.clock import SystemClock
+from chalicelib.adapters.dynamo.due import DynamoSchedule
 from chalicelib.adapters.dynamo.idempotency import DynamoIdempotencyStore
 from chalicelib.adapters.dynamo.store import DynamoStore
 from chalicelib.adapters.dynamo.tables import Tables
+from chalicelib.adapters.metrics import EmbeddedMetrics
 from chalicelib.adapters.sqs_publisher import SqsPublisher
 from chalicelib.api.auth import TokenVerifier
 from chalicelib.domain.calendar import WorkingDayCalendar
 from chalicelib.domain.policy import PolicyBook
 from chalicelib.service.context import Context
-from chalicelib.service.ports import BankGateway, Clock
+from chalicelib.service.ports import BankGateway, Clock, Metrics
 from chalicelib.settings import Settings
 
 POLICIES = Path(__file__).parent / "policies"
@@ -49,18 +51,26 @@ def build(
     sqs: Any = None,
     bank: BankGateway | None = None,
     clock: Clock | None = None,
+    metrics: Metrics | None = None,
 ) -> Runtime:
     dynamodb = dynamodb or boto3.client("dynamodb")
     sqs = sqs or boto3.client("sqs")
     tables = Tables(dynamodb, settings.platform_table, settings.journal_table)
-    queue_url = settings.settlement_queue_url or sqs.get_queue_url(
-        QueueName=settings.settlement_queue_name
-    )["QueueUrl"]
+
+    def queue_url(url: str, name: str) -> str:
+        return url or str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
+
     context = Context(
         store=DynamoStore(tables),
+        schedule=DynamoSchedule(tables),
         bank=bank or HttpBankGateway(settings.bank_url),
-        publisher=SqsPublisher(sqs, queue_url),
+        publisher=SqsPublisher(
+            sqs,
+            queue_url(settings.settlement_queue_url, settings.settlement_queue_name),
+            queue_url(settings.sweep_queue_url, settings.sweep_queue_name),
+        ),
         clock=clock or SystemClock(),
+        metrics=metrics or EmbeddedMetrics(settings.stage),
         policies=_policies(settings),
         calendar=WorkingDayCalendar(),
         new_id=ids.new_id,
@@ -78,7 +88,12 @@ def build(
 
 
 def _policies(settings: Settings) -> PolicyBook:
-    path = Path(settings.policy_file) if settings.policy_file else POLICIES / "default.json"
+    return policies(settings.policy_file)
+
+
+def policies(policy_file: str = "") -> PolicyBook:
+    """The policy book of POLICY_FILE, or the national defaults."""
+    path = Path(policy_file) if policy_file else POLICIES / "default.json"
     return PolicyBook.from_data(json.loads(path.read_text(encoding="utf-8")))
 
 

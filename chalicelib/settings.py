@@ -19,6 +19,8 @@ class Settings(BaseModel):
     journal_table: str
     settlement_queue_url: str = ""
     settlement_queue_name: str = ""
+    sweep_queue_url: str = ""
+    sweep_queue_name: str = ""
     auth_issuer: str
     auth_audience: str
     auth_hs256_secret: str = ""
@@ -36,6 +38,8 @@ class Settings(BaseModel):
             raise ValueError("no token verification key configured")
         if not (self.settlement_queue_url or self.settlement_queue_name):
             raise ValueError("no settlement queue configured")
+        if not (self.sweep_queue_url or self.sweep_queue_name):
+            raise ValueError("no sweep queue configured")
         return self
 
     @classmethod
@@ -49,6 +53,8 @@ class Settings(BaseModel):
             journal_table=env.get("JOURNAL_TABLE", f"{stage}-journal"),
             settlement_queue_url=env.get("SETTLEMENT_QUEUE_URL", ""),
             settlement_queue_name=env.get("SETTLEMENT_QUEUE_NAME", f"{stage}-settlement.fifo"),
+            sweep_queue_url=env.get("SWEEP_QUEUE_URL", ""),
+            sweep_queue_name=env.get("SWEEP_QUEUE_NAME", f"{stage}-sweep.fifo"),
             auth_issuer=env.get("AUTH_ISSUER", "ots-local"),
             auth_audience=env.get("AUTH_AUDIENCE", "ots-platform"),
             auth_hs256_secret=env.get("AUTH_HS256_SECRET", ""),

@@ -90,6 +90,8 @@ class DataPlane:
     journal_table: str
     settlement_queue_url: str
     settlement_dlq_url: str
+    sweep_queue_url: str
+    sweep_dlq_url: str
 
 
 def load_template(path: Path = DEFAULT_TEMPLATE) -> dict[str, Any]:
@@ -132,6 +134,8 @@ def create_data_plane(
         journal_table=_lookup(tables, "JournalTable"),
         settlement_queue_url=_lookup(queues.urls, "SettlementQueue"),
         settlement_dlq_url=_lookup(queues.urls, "SettlementDeadLetterQueue"),
+        sweep_queue_url=_lookup(queues.urls, "SweepQueue"),
+        sweep_dlq_url=_lookup(queues.urls, "SweepDeadLetterQueue"),
     )
 
 

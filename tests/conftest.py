@@ -80,5 +80,6 @@ def _drop(dynamodb: object, sqs: object, plane: DataPlane) -> None:
     """Keep the shared engines small: each conformance test leaves nothing behind."""
     for table in (plane.platform_table, plane.journal_table):
         dynamodb.delete_table(TableName=table)  # type: ignore[attr-defined]
-    for queue_url in (plane.settlement_queue_url, plane.settlement_dlq_url):
+    for queue_url in (plane.settlement_queue_url, plane.settlement_dlq_url,
+                      plane.sweep_queue_url, plane.sweep_dlq_url):
         sqs.delete_queue(QueueUrl=queue_url)  # type: ignore[attr-defined]

@@ -10,6 +10,8 @@ from chalicelib.api.routing import Call, Result, route
 
 public = Blueprint(__name__)
 
+LOCAL_STAGE = "local"
+
 
 @route(public, "GET", "/v1/health", summary="Liveness and version", tag="public",
        response=schemas.Health, public=True)
@@ -18,6 +20,7 @@ def health(call: Call) -> Result:
     return 200, schemas.Health(
         status="ok", version=__version__, stage=settings.stage,
         province_code=settings.province_code,
+        clock=call.ctx.now() if settings.stage == LOCAL_STAGE else None,
     )
 
 

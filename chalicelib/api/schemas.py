@@ -261,7 +261,7 @@ class ConsumptionPage(Page):
 class ConsumptionQuery(PageQuery):
     status: str = Field(
         default="",
-        pattern=r"^(pending_confirmation|disputed|confirmed|releasing|released)?$",
+        pattern=r"^(pending_confirmation|disputed|confirmed|releasing|released|needs_review)?$",
     )
 
 
@@ -309,3 +309,6 @@ class Health(BaseModel):
     version: str
     stage: str
     province_code: str
+    clock: Time | None = Field(
+        default=None, description="The platform clock: the local stage only, where it can be "
+        "moved (`infra.cli clock advance`); deployed stages read the system clock.")

@@ -11,6 +11,8 @@ class InstructionStatus(StrEnum):
     SENT = "sent"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    REFUSED = "refused"
+    """The bank answered the instruction with a definitive refusal (4xx): never executed."""
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,20 @@
 """A consumption (消课): one lesson of one order, from recording to release.
 
     pending_confirmation -> confirmed -> releasing -> released
-            |  ^                  ^          |
-            v  | (parent confirms)|          | (bank failed: void, attempt + 1)
-          disputed                +----------+
+            |  ^                ^  ^         |
+            v  | (parent        |  |         | bank failed: void, attempt + 1
+          disputed  confirms)   |  +---------+
+                                |            | bank refused for good (4xx), or failed
+                                |            v MAX_RELEASE_ATTEMPTS times: void
+                                +------- needs_review
+                         ops retry, attempt + 1
 
 A pending consumption is confirmed by the parent or, after the policy's number of working
 days of silence, automatically. A disputed one waits for the parent (or, later, a regulator)
-and stops the order's releases meanwhile.
+and stops the order's releases meanwhile. A release the bank will not execute is voided (its
+money is held again) and parked as `needs_review` with the bank's reason, never left in
+`releasing`; ops retry it once the account is fixed, under a new attempt and so a new bank
+instruction id.
 """
 
 from __future__ import annotations
@@ -25,12 +32,17 @@ class ConsumptionStatus(StrEnum):
     CONFIRMED = "confirmed"
     RELEASING = "releasing"
     RELEASED = "released"
+    NEEDS_REVIEW = "needs_review"
 
 
 CONFIRMABLE = frozenset({ConsumptionStatus.PENDING_CONFIRMATION, ConsumptionStatus.DISPUTED})
-ALREADY_CONFIRMED = frozenset(
-    {ConsumptionStatus.CONFIRMED, ConsumptionStatus.RELEASING, ConsumptionStatus.RELEASED}
-)
+ALREADY_CONFIRMED = frozenset({
+    ConsumptionStatus.CONFIRMED, ConsumptionStatus.RELEASING, ConsumptionStatus.RELEASED,
+    ConsumptionStatus.NEEDS_REVIEW,
+})
+SETTLING = frozenset({ConsumptionStatus.CONFIRMED, ConsumptionStatus.RELEASING})
+MAX_RELEASE_ATTEMPTS = 8
+"""A release the bank failed this many times is parked for review instead of retried."""
 
 
 class ConfirmedBy(StrEnum):
@@ -58,6 +70,10 @@ class Consumption:
     confirmed_by: ConfirmedBy | None = None
     released_at: datetime | None = None
     dispute_reason: str = ""
+    review_reason: str = ""
+    """Why the bank would not release it (while `needs_review`)."""
+    deferrals: int = 0
+    """How often its pending work was put off without progress (the backoff's exponent)."""
 
     @property
     def confirm_deadline(self) -> datetime:

@@ -16,7 +16,7 @@ from chalicelib.domain import order as order_rules
 from chalicelib.domain.bank import InstructionStatus, UnmatchedPayment, UnmatchedReason
 from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
 from chalicelib.domain.order import Order, OrderStatus
-from chalicelib.service import retry, settlement
+from chalicelib.service import retry, transfers
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
 
@@ -134,7 +134,8 @@ def _record_unmatched(
 
 
 def transfer_outcome(
-    ctx: Context, *, event_id: str, instruction_id: str, amount_fen: int, succeeded: bool
+    ctx: Context, *, event_id: str, instruction_id: str, amount_fen: int, succeeded: bool,
+    reason: str = "",
 ) -> Outcome:
     instruction = ctx.store.instruction(instruction_id)
     if instruction is None:
@@ -154,7 +155,7 @@ def transfer_outcome(
             status=str(instruction.status),
         )
     try:
-        settlement.resolve_transfer(ctx, instruction, event_id, succeeded=succeeded)
+        transfers.resolve(ctx, instruction, event_id, succeeded=succeeded, reason=reason)
     except WriteRejected as rejected:
         if rejected.failed & ALREADY_APPLIED:
             return Outcome.DUPLICATE

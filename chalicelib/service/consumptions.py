@@ -15,8 +15,7 @@ from chalicelib.domain.consumption import (
     ConsumptionStatus,
 )
 from chalicelib.domain.errors import NotFound, StateConflict
-from chalicelib.domain.order import Order
-from chalicelib.service import retry, settlement
+from chalicelib.service import orders, retry, work
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page
@@ -42,7 +41,7 @@ def confirm_now(
             return before
         if by is ConfirmedBy.AUTO and before.status is not ConsumptionStatus.PENDING_CONFIRMATION:
             return before
-        order = _order_of(ctx, before)
+        order = orders.get(ctx, before.order_id)
         now = ctx.now()
         after = replace(
             before, status=ConsumptionStatus.CONFIRMED, confirmed_at=now, confirmed_by=by
@@ -55,7 +54,7 @@ def confirm_now(
                     was_disputed=before.status is ConsumptionStatus.DISPUTED
                 ),
             ).commit()
-        settlement.publish(ctx, after)
+        work.publish_settlement(ctx, after)
         return after
 
     return retry.on_conflict(attempt, retry_when=lambda r: True)
@@ -75,7 +74,7 @@ def dispute(ctx: Context, caller: Caller, consumption_id: str, reason: str) -> C
             )
         after = replace(before, status=ConsumptionStatus.DISPUTED, dispute_reason=reason)
         ctx.store.write().replace(before, after, "consumption").move_order(
-            _order_of(ctx, before), order_rules.lesson_disputed()
+            orders.get(ctx, before.order_id), order_rules.lesson_disputed()
         ).commit()
         return after
 
@@ -88,13 +87,6 @@ def _own_consumption(ctx: Context, caller: Caller, consumption_id: str) -> Consu
         raise NotFound("消课记录不存在", code="consumption_not_found",
                        consumption_id=consumption_id)
     return consumption
-
-
-def _order_of(ctx: Context, consumption: Consumption) -> Order:
-    order = ctx.store.order(consumption.order_id)
-    if order is None:
-        raise NotFound("订单不存在", code="order_not_found")
-    return order
 
 
 def listing(

@@ -8,16 +8,18 @@ from datetime import datetime
 
 from chalicelib.domain.calendar import WorkingDayCalendar, business_date
 from chalicelib.domain.policy import Policy, PolicyBook
-from chalicelib.service.ports import BankGateway, Clock, WorkPublisher
+from chalicelib.service.ports import BankGateway, Clock, Metrics, Schedule, WorkPublisher
 from chalicelib.service.store import Store
 
 
 @dataclass(frozen=True)
 class Context:
     store: Store
+    schedule: Schedule
     bank: BankGateway
     publisher: WorkPublisher
     clock: Clock
+    metrics: Metrics
     policies: PolicyBook
     calendar: WorkingDayCalendar
     new_id: Callable[[str], str]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from chalicelib.service.ports import SweepTask
 
 
 class SettlementMessage(BaseModel):
@@ -11,3 +15,19 @@ class SettlementMessage(BaseModel):
     order_id: str = Field(pattern=r"^ord_[0-9A-Z]{26}$")
     consumption_id: str = Field(pattern=r"^con_[0-9A-Z]{26}$")
     attempt: int = Field(ge=1, le=1000)
+
+
+class SweepMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    job: Literal["expire", "autoconfirm", "settle"]
+    shard: int = Field(ge=0, le=255)
+    until: AwareDatetime
+    cursor: str | None = Field(default=None, max_length=4096)
+
+    @classmethod
+    def of(cls, task: SweepTask) -> SweepMessage:
+        return cls(job=task.job, shard=task.shard, until=task.until, cursor=task.cursor)  # type: ignore[arg-type]
+
+    def task(self) -> SweepTask:
+        return SweepTask(self.job, self.shard, self.until, self.cursor)

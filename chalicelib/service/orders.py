@@ -64,6 +64,13 @@ def create(
     return created, institution
 
 
+def get(ctx: Context, order_id: str) -> Order:
+    order = ctx.store.order(order_id)
+    if order is None:
+        raise NotFound("订单不存在", code="order_not_found", order_id=order_id)
+    return order
+
+
 def visible(ctx: Context, caller: Caller, order_id: str) -> Order:
     """The order if the caller may see it; NotFound otherwise (existence is not leaked)."""
     order = ctx.store.order(order_id)

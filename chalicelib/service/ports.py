@@ -28,7 +28,8 @@ class TransferInstruction:
 
 class BankGateway(Protocol):
     def instruct_transfer(self, instruction: TransferInstruction) -> None:
-        """Send (or resend) an instruction. Raises BankUnavailable if the bank cannot be reached.
+        """Send (or resend) an instruction. Raises BankUnavailable if the bank cannot be
+        reached, BankRefused if it refuses the instruction for good.
 
         The outcome arrives later as a signed `transfer_succeeded` / `transfer_failed`
         notification to POST /v1/bank/notifications.
@@ -38,6 +39,17 @@ class BankGateway(Protocol):
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware."""
+
+
+@dataclass(frozen=True)
+class SweepTask:
+    """Handle `job`'s items of one shard due at or before `until`, from `cursor` on
+    (chalicelib/service/sweeps.py)."""
+
+    job: str
+    shard: int
+    until: datetime
+    cursor: str | None = None
 
 
 class WorkPublisher(Protocol):
@@ -50,6 +62,35 @@ class WorkPublisher(Protocol):
         `redrive`, a token the sweeper passes so that its re-drives are not deduplicated
         against a lost original).
         """
+
+    def publish_sweep(self, task: SweepTask) -> None:
+        """Queue a sweep task. FIFO: the group is the job and shard (one shard is swept by
+        one worker at a time), the deduplication id the task itself."""
+
+
+class Metrics(Protocol):
+    def gauge(self, name: str, value: int) -> None:
+        """Report the current value of a quantity ops watch (and alarm on)."""
+
+
+class Schedule(Protocol):
+    """The work due at a time, per job (`expire`, `autoconfirm`, `settle`), in shards."""
+
+    shards: int
+
+    def due_page(
+        self, job: str, shard: int, until: datetime, limit: int, cursor: str | None
+    ) -> Page[str]:
+        """Ids of one shard's items whose `job` is due at or before `until`, oldest first."""
+
+    def due(self, job: str, now: datetime, limit: int) -> list[str]:
+        """Up to `limit` ids per shard of the items due at or before `now`."""
+
+    def reschedule(
+        self, kind: str, entity_id: str, job: str, at: datetime, *, deferrals: int | None
+    ) -> bool:
+        """Move an item still scheduled for `job` to `at` (counting one more deferral when
+        `deferrals`, the count read, is given); False if it made progress meanwhile."""
 
 
 class WriteRejected(Exception):
@@ -67,7 +108,17 @@ class WriteRejected(Exception):
 
 
 class BankUnavailable(Exception):
-    """The custodian bank could not be reached; the instruction may be resent safely."""
+    """The custodian bank could not be reached (a timeout, a 5xx); the instruction may be
+    resent safely."""
+
+
+class BankRefused(Exception):
+    """The bank refused the instruction for good (a 4xx: an invalid or closed account, an
+    instruction conflict); resending it unchanged will not help. `reason` is the bank's."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -1,42 +1,67 @@
-"""Scheduled jobs: each reads its due items from the sparse `due` index (never a Scan)."""
+"""The jobs of the schedule (the `due` index), and what each does with one due item.
+
+    expire       an unpaid order past its payment deadline is expired (a payment that
+                 commits first wins: the two race on one conditional write)
+    autoconfirm  a lesson whose parent stayed silent past its confirm-by day is confirmed
+    settle       a confirmed or releasing consumption the fast path has not finished is put
+                 off with backoff and queued again
+
+chalicelib/service/sweeps.py runs them over every due item; each handler is safe to repeat.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from chalicelib.domain import order as order_rules
 from chalicelib.domain.consumption import ConfirmedBy
 from chalicelib.domain.order import OrderStatus
-from chalicelib.service import consumptions
+from chalicelib.service import consumptions, settlement
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
 
 log = logging.getLogger(__name__)
 
 
-def auto_confirm(ctx: Context, *, limit: int = 100) -> int:
-    """Confirm every lesson whose parent stayed silent past its confirm-by date."""
-    confirmed = 0
-    for consumption_id in ctx.store.due("autoconfirm", ctx.now(), limit):
-        consumptions.confirm_now(ctx, consumption_id, ConfirmedBy.AUTO)
-        confirmed += 1
-    return confirmed
+@dataclass(frozen=True)
+class Job:
+    name: str
+    kind: str
+    """What the job's items are (`order`, `consumption`): the item a failed one is put off on."""
+    handle: Callable[[Context, str, datetime], bool]
+    """Act on one due item, given the instant the run treats as now; True if it did."""
 
 
-def expire_orders(ctx: Context, *, limit: int = 100) -> int:
-    """Expire unpaid orders past their payment deadline (a payment that wins the race stays)."""
-    expired = 0
+def expire(ctx: Context, order_id: str, until: datetime) -> bool:
+    order = ctx.store.order(order_id)
     now = ctx.now()
-    for order_id in ctx.store.due("expire", now, limit):
-        order = ctx.store.order(order_id)
-        if order is None or order.status is not OrderStatus.PENDING_PAYMENT:
-            continue
-        if order.expires_at > now:
-            continue
-        try:
-            ctx.store.write().move_order(order, order_rules.expiry()).commit()
-        except WriteRejected:
-            log.info("order %s changed while expiring (paid meanwhile): left as it is", order_id)
-            continue
-        expired += 1
-    return expired
+    if order is None or order.status is not OrderStatus.PENDING_PAYMENT or order.expires_at > now:
+        return False
+    try:
+        ctx.store.write().move_order(order, order_rules.expiry()).commit()
+    except WriteRejected:
+        log.info("order %s changed while expiring (paid meanwhile): left as it is", order_id)
+        return False
+    return True
+
+
+def auto_confirm(ctx: Context, consumption_id: str, until: datetime) -> bool:
+    confirmed = consumptions.confirm_now(ctx, consumption_id, ConfirmedBy.AUTO)
+    return confirmed.confirmed_by is ConfirmedBy.AUTO
+
+
+def settle(ctx: Context, consumption_id: str, until: datetime) -> bool:
+    return settlement.redrive(ctx, consumption_id, token=until.strftime("%Y%m%dT%H%M%S"))
+
+
+JOBS = {
+    job.name: job
+    for job in (
+        Job("expire", "order", expire),
+        Job("autoconfirm", "consumption", auto_confirm),
+        Job("settle", "consumption", settle),
+    )
+}

@@ -94,5 +94,8 @@ class Store(Protocol):
         self, institution_id: str, status: str, limit: int, cursor: str | None
     ) -> Page[Consumption]: ...
 
-    def due(self, job: str, now: datetime, limit: int) -> list[str]:
-        """Ids of items whose `job` is due at or before `now`."""
+    def consumptions_needing_review(
+        self, limit: int, cursor: str | None
+    ) -> Page[Consumption]: ...
+
+    def count_needing_review(self) -> int: ...

@@ -1,4 +1,6 @@
-"""Scheduled jobs: auto-confirm silent lessons, expire unpaid orders, sweep settlement."""
+"""Scheduled jobs: each fans a run of its job out over the sweep queue, one task per shard
+of the schedule (chalicelib/service/sweeps.py). The settlement sweeper also reports how many
+releases are parked for review, which the province stack alarms on."""
 
 from __future__ import annotations
 
@@ -7,29 +9,27 @@ import logging
 from chalice.app import Blueprint, CloudWatchEvent, Rate
 
 from chalicelib import bootstrap
-from chalicelib.service import schedules, settlement
+from chalicelib.service import parked, sweeps
 
 log = logging.getLogger(__name__)
 
 scheduled_jobs = Blueprint(__name__)
 
+NEEDS_REVIEW_METRIC = "ConsumptionsNeedingReview"
+
 
 @scheduled_jobs.schedule(Rate(15, unit=Rate.MINUTES), name="auto_confirm")
 def auto_confirm(event: CloudWatchEvent) -> int:
-    confirmed = schedules.auto_confirm(bootstrap.context())
-    log.info("auto-confirmed %d lessons", confirmed)
-    return confirmed
+    return sweeps.fan_out(bootstrap.context(), "autoconfirm")
 
 
 @scheduled_jobs.schedule(Rate(5, unit=Rate.MINUTES), name="expire_orders")
 def expire_orders(event: CloudWatchEvent) -> int:
-    expired = schedules.expire_orders(bootstrap.context())
-    log.info("expired %d unpaid orders", expired)
-    return expired
+    return sweeps.fan_out(bootstrap.context(), "expire")
 
 
 @scheduled_jobs.schedule(Rate(5, unit=Rate.MINUTES), name="settlement_sweeper")
 def settlement_sweeper(event: CloudWatchEvent) -> int:
-    redriven = settlement.sweep(bootstrap.context())
-    log.info("re-drove %d settlements", redriven)
-    return redriven
+    ctx = bootstrap.context()
+    ctx.metrics.gauge(NEEDS_REVIEW_METRIC, parked.count(ctx))
+    return sweeps.fan_out(ctx, "settle")

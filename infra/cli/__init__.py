@@ -1,9 +1,11 @@
 """Ops and developer tools. Commands live in one module per concern."""
 
 from infra.cli import (
+    clock,  # noqa: F401
     deploy,  # noqa: F401
     dev,  # noqa: F401  (registers its commands)
     operations,  # noqa: F401
+    review,  # noqa: F401
 )
 from infra.cli.app import cli
 

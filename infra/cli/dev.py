@@ -39,7 +39,7 @@ def token(
     department: Annotated[
         Department | None, typer.Option(help="regulators: the department")
     ] = None,
-    ttl: Annotated[int, typer.Option(min=1, help="seconds until it expires")] = (
+    ttl: Annotated[int, typer.Option(min=1, help="seconds until it expires (platform time)")] = (
         DEFAULT_TTL_SECONDS
     ),
 ) -> None:

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.cli.app import cli
-from infra.cli.targets import NoLocalStack, Queue, Target, connect
+from infra.cli.options import EndpointUrl, Region, Stage, target_of
+from infra.cli.targets import Queue, Target
 from infra.local import runfile
 from infra.local.config import AuthConfig, ConfigError, data_dir
 from infra.local.seed import SeedError, exports
@@ -36,21 +37,6 @@ DUE_JOBS = {
 }
 STRAGGLER_LIMIT = 100
 SHOWN_IDS = 3
-
-Stage = Annotated[str, typer.Option(help="the stage: local (the running local stack) or a "
-                                         "deployed one")]
-EndpointUrl = Annotated[str, typer.Option(help="one endpoint for DynamoDB and SQS "
-                                               "(e.g. a moto server)")]
-Region = Annotated[str, typer.Option(help="AWS region (default: the stage's usual one)")]
-
-
-def _target(stage: str, endpoint_url: str, region: str) -> Target:
-    try:
-        return connect(stage, endpoint_url=endpoint_url or None, region=region or None)
-    except NoLocalStack as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
-
 
 @cli.command()
 def seed(
@@ -81,7 +67,7 @@ def status(
 ) -> None:
     """Queue depths (visible / in flight) with the dead-letter queue, and stragglers: items
     overdue on the `due` index, per scheduled job."""
-    target = _target(stage, endpoint_url, region)
+    target = target_of(stage, endpoint_url, region)
     typer.echo(f"{target.description}\n")
     try:
         problems = _report(target)
@@ -93,7 +79,8 @@ def status(
 
 
 def _report(target: Target) -> int:
-    """Print the queues and the stragglers; return dead letters + settlement stragglers."""
+    """Print the queues, the stragglers and the parked releases; return how many of them
+    need ops (dead letters, settlement stragglers, parked releases)."""
     dead = 0
     typer.echo(f"{'queue':<40} {'visible':>8} {'in flight':>10}")
     for queue in Queue:
@@ -103,18 +90,21 @@ def _report(target: Target) -> int:
             dead += visible + in_flight if dead_letter else 0
             typer.echo(f"{target.queue_name(queue, dead_letter=dead_letter):<40} "
                        f"{visible:>8} {in_flight:>10}")
-    now = datetime.now(UTC)
+    now = target.clock().now().astimezone(UTC)
     typer.echo(f"\noverdue on the due index at {now:%Y-%m-%d %H:%M:%S}Z")
-    store = target.store()
+    schedule = target.schedule()
     stragglers = 0
     for job, meaning in DUE_JOBS.items():
-        ids = store.due(job, now, STRAGGLER_LIMIT)
+        ids = schedule.due(job, now, STRAGGLER_LIMIT)
         stragglers += len(ids) if job == "settle" else 0
         count = f"{len(ids)}+" if len(ids) >= STRAGGLER_LIMIT else str(len(ids))
         typer.echo(f"  {job:<12} {count:>5}  {meaning}")
         if ids:
             typer.echo(f"  {'':<12} {'':>5}  e.g. {', '.join(ids[:SHOWN_IDS])}")
-    return dead + stragglers
+    parked = target.store().count_needing_review()
+    typer.echo(f"\n{parked} release(s) parked for review (the bank refused them): "
+               "`python -m infra.cli review list`")
+    return dead + stragglers + parked
 
 
 def _depth(sqs: SQSClient, queue_url: str) -> tuple[int, int]:
@@ -135,7 +125,7 @@ def replay_dlq(
     """Move dead letters back to their queue: same body, attributes and message group, a new
     deduplication id; each is deleted from the dead-letter queue only once it was sent.
     Safe to repeat: every settlement step is idempotent."""
-    target = _target(stage, endpoint_url, region)
+    target = target_of(stage, endpoint_url, region)
     try:
         source = target.queue_url(queue, dead_letter=True)
         destination = target.queue_url(queue)

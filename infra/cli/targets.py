@@ -11,15 +11,25 @@ Names follow infra/template.yaml: `<stage>-platform`, `<stage>-journal`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import boto3
 
+from chalicelib import bootstrap
+from chalicelib.adapters import ids
+from chalicelib.adapters.clock import SystemClock
+from chalicelib.adapters.dynamo.due import DynamoSchedule
 from chalicelib.adapters.dynamo.store import DynamoStore
 from chalicelib.adapters.dynamo.tables import Tables
+from chalicelib.adapters.metrics import EmbeddedMetrics
+from chalicelib.adapters.sqs_publisher import SqsPublisher
+from chalicelib.domain.calendar import WorkingDayCalendar
+from chalicelib.service.context import Context
+from chalicelib.service.ports import Clock, TransferInstruction
 from infra.local import runfile
+from infra.local.clock import existing
 from infra.local.config import AWS_REGION, FAKE_CREDENTIAL, STAGE, data_dir
 
 if TYPE_CHECKING:
@@ -29,6 +39,7 @@ if TYPE_CHECKING:
 
 class Queue(StrEnum):
     settlement = "settlement"
+    sweep = "sweep"
 
 
 class NoLocalStack(RuntimeError):
@@ -41,6 +52,8 @@ class Target:
     description: str
     dynamodb: DynamoDBClient
     sqs: SQSClient
+    platform_clock: Clock = field(default_factory=SystemClock)
+    """The local stack's moved clock (infra/local/clock.py), or the system clock."""
 
     def queue_name(self, queue: Queue, *, dead_letter: bool = False) -> str:
         return f"{self.stage}-{queue.value}{'-dlq' if dead_letter else ''}.fifo"
@@ -49,10 +62,41 @@ class Target:
         name = self.queue_name(queue, dead_letter=dead_letter)
         return self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
 
+    @property
+    def tables(self) -> Tables:
+        return Tables(self.dynamodb, f"{self.stage}-platform", f"{self.stage}-journal")
+
     def store(self) -> DynamoStore:
-        return DynamoStore(
-            Tables(self.dynamodb, f"{self.stage}-platform", f"{self.stage}-journal")
+        return DynamoStore(self.tables)
+
+    def schedule(self) -> DynamoSchedule:
+        return DynamoSchedule(self.tables)
+
+    def clock(self) -> Clock:
+        return self.platform_clock
+
+    def context(self) -> Context:
+        """What an ops command that changes state runs the use cases with. It queues work
+        like the platform does; it never talks to the bank itself."""
+        return Context(
+            store=self.store(),
+            schedule=self.schedule(),
+            bank=_NoBank(),
+            publisher=SqsPublisher(self.sqs, self.queue_url(Queue.settlement),
+                                   self.queue_url(Queue.sweep)),
+            clock=self.clock(),
+            metrics=EmbeddedMetrics(self.stage),
+            policies=bootstrap.policies(),
+            calendar=WorkingDayCalendar(),
+            new_id=ids.new_id,
+            derived_id=ids.derived_id,
+            province_code="",
         )
+
+
+class _NoBank:
+    def instruct_transfer(self, instruction: TransferInstruction) -> None:
+        raise RuntimeError("ops commands queue settlement work; they never instruct the bank")
 
 
 def connect(stage: str, *, endpoint_url: str | None = None, region: str | None = None) -> Target:
@@ -83,6 +127,7 @@ def _running_local_stack(region: str | None) -> Target:
         f"{record.sqs_url})",
         session.client("dynamodb", endpoint_url=record.dynamodb_url),
         session.client("sqs", endpoint_url=record.sqs_url),
+        existing(folder) or SystemClock(),
     )
 
 

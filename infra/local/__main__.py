@@ -8,10 +8,13 @@ import signal
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
+from infra.local.clock import ClockError
 from infra.local.config import ConfigError, Engine, LocalConfig
 from infra.local.engine import Storage
 from infra.local.ports import PortInUse
@@ -24,6 +27,7 @@ log = logging.getLogger("infra.local")
 
 CLI = ".venv/bin/python -m infra.cli"
 TOKEN_COMMAND = f"{CLI} token"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         # DynamoDB Local's JVM needs seconds: launch it before importing the rest of the stack
         # (chalice, moto, requests, the app: most of a second), which then picks it up.
         storage = Storage(config)
-    except (PortInUse, DataDirInUse) as error:
+    except (PortInUse, DataDirInUse, ClockError) as error:
         log.error("the local stack did not start: %s", error)
         return 1
     try:
@@ -93,7 +97,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "the tables in DynamoDB Local (data kept in LOCAL_DATA_DIR, default var/local; moto "
         "in memory without Java 17+) and the queues in moto. Environment: API_PORT (8000), "
         "BANK_PORT (8001), DYNAMODB_PORT (8002), MOTO_PORT (4566; 0 = any free port), "
-        "LOCAL_ENGINE (dynamodb-local | moto), LOCAL_DATA_DIR, SCHEDULE_SECONDS (30), "
+        "LOCAL_ENGINE (dynamodb-local | moto), LOCAL_DATA_DIR, LOCAL_START_TIME (where the "
+        "platform clock starts on fresh data, ISO 8601 with offset), SCHEDULE_SECONDS (30), "
         "PROVINCE_CODE (44), AUTH_HS256_SECRET, BANK_WEBHOOK_SECRET.",
     )
     parser.add_argument("--seed", action="store_true",
@@ -115,7 +120,8 @@ Local stack up in {seconds:.1f}s (stage local, province {config.province_code});
 {_storage(config, at)}
   consumer      {at.plane.settlement_queue_url}
   schedules     expire_orders, auto_confirm, settlement_sweeper every {config.schedule_seconds:g}s
-  ops           {CLI} status | replay-dlq --queue settlement | seed
+  clock         {_clock(at)}
+  ops           {CLI} status | review list | replay-dlq --queue settlement | seed
 
 Mint a token (another terminal, project root; same AUTH_* environment as this stack):
   {TOKEN_COMMAND} --role parent --sub parent-1
@@ -127,6 +133,20 @@ local stack only; deployed stages verify RS256/ES256 tokens and use their own ba
 """,
         flush=True,
     )
+
+
+def _clock(at: Endpoints) -> str:
+    """The platform clock, as the banner shows it."""
+    now = at.clock.now().astimezone(SHANGHAI).isoformat(timespec="seconds")
+    moved = at.clock.offset
+    ahead = f", {_days(moved)} ahead of real time" if moved.total_seconds() >= 60 else ""
+    return f"{now}{ahead}; move it with `{CLI} clock advance 16d`"
+
+
+def _days(delta: timedelta) -> str:
+    days, rest = divmod(int(delta.total_seconds()), 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{days}d{hours}h{rest // 60}m"
 
 
 def _storage(config: LocalConfig, at: Endpoints) -> str:

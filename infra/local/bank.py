@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from chalicelib.adapters.bank.http_server import (
@@ -33,11 +35,14 @@ NOTIFICATIONS_PATH = "/v1/bank/notifications"
 
 class LocalBank:
     def __init__(
-        self, secret: str, api_url: str, port: int, *, state_file: Path | None = None
+        self, secret: str, api_url: str, port: int, *, state_file: Path | None = None,
+        now: Callable[[], datetime],
     ) -> None:
+        """`now`: the platform clock, which stamps and signs the bank's callbacks."""
         self.sandbox = SandboxBank(
             secret,
             deliver=http_deliverer(api_url + NOTIFICATIONS_PATH),
+            now=now,
             store=JsonFileStore(state_file) if state_file is not None else None,
         )
         if state_file is not None:

@@ -8,8 +8,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+
+from infra.local.clock import ClockError, parse_start
 
 HOST = "127.0.0.1"
 STAGE = "local"
@@ -78,6 +81,8 @@ class LocalConfig:
     engine: Engine
     data_dir: Path
     """Where DynamoDB Local's tables, the sandbox bank's state and endpoints.json live."""
+    start_time: datetime | None = None
+    """LOCAL_START_TIME: where the platform clock starts on fresh data."""
 
     @property
     def bank_secret_is_default(self) -> bool:
@@ -102,6 +107,7 @@ class LocalConfig:
             schedule_seconds=_positive(env, "SCHEDULE_SECONDS", 30.0),
             engine=_engine(env),
             data_dir=data_dir(env),
+            start_time=_start_time(env),
         )
 
 
@@ -110,6 +116,16 @@ def data_dir(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     raw = env.get("LOCAL_DATA_DIR", "")
     return Path(raw).expanduser().resolve() if raw else DEFAULT_DATA_DIR
+
+
+def _start_time(env: Mapping[str, str]) -> datetime | None:
+    raw = env.get("LOCAL_START_TIME", "")
+    if not raw:
+        return None
+    try:
+        return parse_start(raw)
+    except ClockError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _engine(env: Mapping[str, str]) -> Engine:

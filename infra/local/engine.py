@@ -18,6 +18,7 @@ from pathlib import Path
 from infra import dynamodb_local
 from infra.dynamodb_local import DynamoDBLocal, DynamoDBLocalUnavailable
 from infra.local import runfile
+from infra.local.clock import LocalClock, existing
 from infra.local.config import HOST, Engine, LocalConfig
 from infra.local.ports import bind
 
@@ -29,13 +30,15 @@ LOG_NAME = "dynamodb-local.log"
 
 
 class Storage:
-    """The data folder claimed for this process and, unless LOCAL_ENGINE=moto, DynamoDB Local
-    launching with its tables there. Raises DataDirInUse or PortInUse, leaving nothing."""
+    """The data folder claimed for this process, its platform clock and, unless
+    LOCAL_ENGINE=moto, DynamoDB Local launching with its tables there. Raises DataDirInUse,
+    PortInUse or ClockError, leaving nothing."""
 
     def __init__(self, config: LocalConfig) -> None:
         self._data_dir = config.data_dir
         runfile.claim(config.data_dir)
         try:
+            self.clock = _clock(config)
             self.launcher = (
                 bind("DynamoDB Local", "DYNAMODB_PORT", config.dynamodb_port,
                      lambda: DynamoDBLocalLauncher(config.dynamodb_port,
@@ -49,7 +52,25 @@ class Storage:
     def stop(self) -> None:
         if self.launcher is not None:
             self.launcher.stop()
+        self.clock.save()
         runfile.remove(self._data_dir)
+
+
+def _clock(config: LocalConfig) -> LocalClock:
+    """The data's clock; LOCAL_START_TIME sets where a new one starts, on fresh data only
+    (never under tables already written at other times)."""
+    tables = config.data_dir / DYNAMODB_DIR
+    fresh = not (tables.is_dir() and any(tables.iterdir()))
+    start = config.start_time if fresh else None
+    if config.start_time is not None and start is None and existing(config.data_dir) is None:
+        log.warning("LOCAL_START_TIME ignored: %s already holds data written on the real "
+                    "clock (`make clean-local` starts fresh)", config.data_dir)
+    clock = LocalClock(config.data_dir, start=start)
+    if config.start_time is not None and not clock.started_fresh:
+        log.warning("LOCAL_START_TIME ignored: the platform clock is kept with the data in "
+                    "%s (now %s; `make clean-local` starts fresh)", config.data_dir,
+                    clock.now().isoformat(timespec="seconds"))
+    return clock
 
 
 class DynamoDBLocalLauncher:

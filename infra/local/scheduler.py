@@ -1,13 +1,27 @@
-"""The scheduled jobs, run every few seconds in one thread (EventBridge rates in the cloud)."""
+"""The scheduled jobs, run every few seconds in one thread (EventBridge rates in the cloud),
+each given the event EventBridge would send its function."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 log = logging.getLogger(__name__)
+
+
+def scheduled_event(rule: str) -> dict[str, Any]:
+    """An EventBridge "Scheduled Event" for the rule of one scheduled function."""
+    return {
+        "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": "000000000000", "region": "cn-north-1",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "resources": [f"arn:aws-cn:events:cn-north-1:000000000000:rule/{rule}"], "detail": {},
+    }
 
 
 @dataclass(frozen=True)

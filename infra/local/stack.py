@@ -13,22 +13,26 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from chalicelib import bootstrap
-from chalicelib.service import schedules, settlement
+from chalicelib.service import sweeps
 from chalicelib.settings import Settings
-from chalicelib.workers.settlement import process_batch
+from chalicelib.workers import settlement as settlement_worker
+from chalicelib.workers import sweeps as sweep_worker
+from chalicelib.workers.schedules import auto_confirm, expire_orders, settlement_sweeper
 from infra.dynamodb_local import DynamoDBLocal
 from infra.local import runfile
 from infra.local.api import ApiServer, load_app
 from infra.local.bank import LocalBank
+from infra.local.clock import LocalClock
 from infra.local.config import STAGE, Engine, LocalConfig
 from infra.local.consumers import QueueConsumer
 from infra.local.emulator import Emulator, clients, point_boto3_at
 from infra.local.engine import Storage
 from infra.local.ports import PortInUse, bind
-from infra.local.scheduler import Job, Scheduler
+from infra.local.scheduler import Job, Scheduler, scheduled_event
 from infra.resources import DataPlane, create_data_plane
 
 __all__ = ["Endpoints", "LocalStack", "PortInUse", "bind"]
@@ -36,7 +40,6 @@ __all__ = ["Endpoints", "LocalStack", "PortInUse", "bind"]
 log = logging.getLogger(__name__)
 
 BANK_STATE_FILE = "bank.json"
-RECOVERY_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class Endpoints:
     plane: DataPlane
     recovered: int
     """Consumptions in flight at the last stop, re-driven at this start."""
+    clock: LocalClock
+    """The platform clock every part of the stack reads."""
 
 
 def settings_for(config: LocalConfig, plane: DataPlane) -> Settings:
@@ -61,6 +66,7 @@ def settings_for(config: LocalConfig, plane: DataPlane) -> Settings:
         platform_table=plane.platform_table,
         journal_table=plane.journal_table,
         settlement_queue_url=plane.settlement_queue_url,
+        sweep_queue_url=plane.sweep_queue_url,
         auth_issuer=config.auth.issuer,
         auth_audience=config.auth.audience,
         auth_hs256_secret=config.auth.secret,
@@ -69,21 +75,22 @@ def settings_for(config: LocalConfig, plane: DataPlane) -> Settings:
 
 
 def scheduled_jobs() -> list[Job]:
-    """The jobs of chalicelib/workers/schedules.py, each on the installed runtime."""
+    """The scheduled functions of chalicelib/workers/schedules.py (each fans its run out over
+    the sweep queue, which the local sweep consumer works through)."""
     return [
-        Job("expire_orders", lambda: schedules.expire_orders(bootstrap.context())),
-        Job("auto_confirm", lambda: schedules.auto_confirm(bootstrap.context())),
-        Job("settlement_sweeper", lambda: settlement.sweep(bootstrap.context())),
+        Job(name, partial(handler, scheduled_event(name), None))
+        for name, handler in (("expire_orders", expire_orders), ("auto_confirm", auto_confirm),
+                              ("settlement_sweeper", settlement_sweeper))
     ]
 
 
 def recover_in_flight() -> int:
     """Re-drive every confirmed or releasing consumption now. Their queue messages ended with
-    the last run; the sweeper would find them only once overdue (after the policy's grace).
-    Safe whatever their state: every step of settlement is idempotent."""
+    the last run; the sweep would find them only once due (after the policy's grace). Safe
+    whatever their state: every step of settlement is idempotent."""
     ctx = bootstrap.context()
     grace = timedelta(minutes=ctx.policy().settlement_grace_minutes)
-    return settlement.sweep(ctx, limit=RECOVERY_LIMIT, horizon=grace)
+    return sweeps.run_all(ctx, "settle", until=ctx.now() + grace).handled
 
 
 
@@ -131,16 +138,21 @@ class LocalStack:
 
         api = bind("HTTP API", "API_PORT", config.api_port, lambda: ApiServer(config.api_port))
         bank = LocalBank(config.bank_secret, api.url, config.bank_port,
-                         state_file=self._bank_state_file(dynamodb))
+                         state_file=self._bank_state_file(dynamodb), now=storage.clock.now)
         runtime = bootstrap.build(
-            settings_for(config, plane), dynamodb=aws.dynamodb, sqs=aws.sqs, bank=bank.sandbox
+            settings_for(config, plane), dynamodb=aws.dynamodb, sqs=aws.sqs, bank=bank.sandbox,
+            clock=storage.clock,
         )
         bootstrap.use(runtime)
         self._stoppers.append(("runtime", lambda: bootstrap.use(None)))
 
-        consumer = QueueConsumer(aws.sqs, plane.settlement_queue_url, process_batch)
-        consumer.start()
-        self._stoppers.append(("settlement consumer", consumer.stop))
+        for name, queue_url, handler in (
+            ("settlement", plane.settlement_queue_url, settlement_worker.process_batch),
+            ("sweep", plane.sweep_queue_url, sweep_worker.process_batch),
+        ):
+            consumer = QueueConsumer(aws.sqs, queue_url, handler)
+            consumer.start()
+            self._stoppers.append((f"{name} consumer", consumer.stop))
         recovered = recover_in_flight()
         if recovered:
             log.info("re-driven %d consumption(s) still being settled at the last stop",
@@ -157,7 +169,7 @@ class LocalStack:
         api.start()
         runfile.update(config.data_dir, api_url=api.url, bank_url=bank.url)
         return Endpoints(api.url, bank.url, aws_url, dynamodb_url, engine, config.data_dir,
-                         plane, recovered)
+                         plane, recovered, storage.clock)
 
     def _bank_state_file(self, dynamodb: DynamoDBLocal | None) -> Path | None:
         """The bank keeps its money only when the platform keeps its books."""

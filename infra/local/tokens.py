@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 
 from chalicelib.api.auth import mint_hs256
-from infra.local.config import AuthConfig
+from infra.local.clock import existing
+from infra.local.config import AuthConfig, data_dir
 
-DEFAULT_TTL_SECONDS = 3600
+DEFAULT_TTL_SECONDS = 24 * 3600
+"""A day of platform time: enough to walk through the README with the clock moved a few
+hours; mint again after moving it days."""
 
 
 def mint(
@@ -19,8 +22,11 @@ def mint(
     region: str = "",
     department: str = "",
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
+    now: int | None = None,
 ) -> str:
-    """A bearer token for the local stack (empty claims are left out)."""
+    """A bearer token for the local stack (empty claims are left out), valid from `now`
+    (default: the platform clock of the local data, if it has one, else real time): the
+    stack checks expiry against its platform clock."""
     return mint_hs256(
         auth.secret,
         issuer=auth.issuer,
@@ -28,8 +34,13 @@ def mint(
         sub=sub,
         role=role,
         ttl_seconds=ttl_seconds,
-        now=int(time.time()),
+        now=now if now is not None else platform_now(),
         institution_id=institution_id,
         region=region,
         department=department,
     )
+
+
+def platform_now() -> int:
+    clock = existing(data_dir())
+    return int(clock.now().timestamp()) if clock is not None else int(time.time())

@@ -116,6 +116,7 @@ class Overlay:
             "PLATFORM_TABLE": self._table_name("PlatformTable"),
             "JOURNAL_TABLE": self._table_name("JournalTable"),
             "SETTLEMENT_QUEUE_NAME": self._queue_name("SettlementQueue"),
+            "SWEEP_QUEUE_NAME": self._queue_name("SweepQueue"),
         }
         for variable, sub in expected.items():
             name = resolve_stage(sub, self.stage)
@@ -137,6 +138,7 @@ class Overlay:
                     "BANK_URL": {"Ref": "BankUrl"},
                     "SECRETS_REVISION": {"Ref": "SecretsRevision"},
                     "SETTLEMENT_QUEUE_URL": {"Ref": "SettlementQueue"},
+                    "SWEEP_QUEUE_URL": {"Ref": "SweepQueue"},
                 }
             },
         }
@@ -263,7 +265,7 @@ class Overlay:
         if indexes:
             statements.append(allow("StageIndexes", ["dynamodb:Query"], indexes))
         statements.append(
-            allow("PublishSettlement", ["sqs:SendMessage"], self._queue_arns(self.work_queues))
+            allow("PublishWork", ["sqs:SendMessage"], self._queue_arns(self.work_queues))
         )
         consumed = sorted(set(self._consumed_queues(function_id).values()))
         if consumed:

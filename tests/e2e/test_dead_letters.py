@@ -39,7 +39,8 @@ def test_a_poison_message_goes_to_the_dead_letter_queue_and_the_order_still_sett
     assert len(dead) == 2 and dead[0]["Body"] == "{not json"
 
     platform.advance(minutes=11)
-    assert platform.run_schedule("settlement_sweeper") == 1
+    platform.run_schedule("settlement_sweeper")
+    assert platform.queued_settlements() == 1
     platform.settle_everything()
     platform.check()
     assert flows.order_of(platform, fam.parent, order["order_id"])["released_fen"] == 8_000

@@ -25,6 +25,7 @@ from infra.resources import (
 REGION = "cn-north-1"
 STAGE = "test"
 FUNCTION_TIMEOUT_S = 30
+SWEEP_TIMEOUT_S = 60
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -76,21 +77,25 @@ def test_create_data_plane_is_idempotent_and_matches_the_spec(aws: tuple[Any, An
     assert _keys(journal["KeySchema"]) == [("pk", "HASH"), ("sk", "RANGE")]
     assert not journal.get("GlobalSecondaryIndexes")
 
-    assert first.settlement_queue_url.endswith(f"/{STAGE}-settlement.fifo")
-    assert first.settlement_dlq_url.endswith(f"/{STAGE}-settlement-dlq.fifo")
-    assert len(sqs.list_queues()["QueueUrls"]) == 2
-    dlq = sqs.get_queue_attributes(QueueUrl=first.settlement_dlq_url, AttributeNames=["All"])
-    dlq_attrs = dlq["Attributes"]
-    assert dlq_attrs["FifoQueue"] == "true"
-    assert int(dlq_attrs["MessageRetentionPeriod"]) == 14 * 24 * 3600
-    queue = sqs.get_queue_attributes(QueueUrl=first.settlement_queue_url, AttributeNames=["All"])
-    attrs = queue["Attributes"]
-    assert attrs["FifoQueue"] == "true"
-    assert attrs["ContentBasedDeduplication"] == "false"
-    assert int(attrs["VisibilityTimeout"]) >= 6 * FUNCTION_TIMEOUT_S
-    redrive = json.loads(attrs["RedrivePolicy"])
-    assert redrive["deadLetterTargetArn"] == dlq_attrs["QueueArn"]
-    assert int(redrive["maxReceiveCount"]) == 5
+    assert len(sqs.list_queues()["QueueUrls"]) == 4
+    for name, queue_url, dlq_url, timeout in (
+        ("settlement", first.settlement_queue_url, first.settlement_dlq_url, FUNCTION_TIMEOUT_S),
+        ("sweep", first.sweep_queue_url, first.sweep_dlq_url, SWEEP_TIMEOUT_S),
+    ):
+        assert queue_url.endswith(f"/{STAGE}-{name}.fifo")
+        assert dlq_url.endswith(f"/{STAGE}-{name}-dlq.fifo")
+        dlq_attrs = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["All"])[
+            "Attributes"]
+        assert dlq_attrs["FifoQueue"] == "true"
+        assert int(dlq_attrs["MessageRetentionPeriod"]) == 14 * 24 * 3600
+        attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])[
+            "Attributes"]
+        assert attrs["FifoQueue"] == "true"
+        assert attrs["ContentBasedDeduplication"] == "false"
+        assert int(attrs["VisibilityTimeout"]) >= 6 * timeout
+        redrive = json.loads(attrs["RedrivePolicy"])
+        assert redrive["deadLetterTargetArn"] == dlq_attrs["QueueArn"]
+        assert int(redrive["maxReceiveCount"]) == 5
 
 
 def test_missing_index_is_added_to_an_existing_table(aws: tuple[Any, Any]) -> None:

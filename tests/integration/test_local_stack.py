@@ -72,9 +72,10 @@ def port_is_free(port: int) -> bool:
         return True
 
 
-def token(sub: str, role: str, **claims: str) -> dict[str, str]:
+def token(sub: str, role: str, *, now: datetime, **claims: str) -> dict[str, str]:
+    """A token valid for ten minutes from `now`, the stack's platform time."""
     minted = mint_hs256(AUTH_SECRET, issuer=ISSUER, audience=AUDIENCE, sub=sub, role=role,
-                        ttl_seconds=600, now=int(time.time()), **claims)
+                        ttl_seconds=600, now=int(now.timestamp()), **claims)
     return {"Authorization": f"Bearer {minted}"}
 
 
@@ -114,6 +115,19 @@ class Stack:
         response = requests.get(url, headers=who or {}, timeout=10)
         assert response.status_code == 200, (path, response.status_code, response.text)
         return response.json()
+
+    def now(self) -> datetime:
+        """The stack's platform clock, as its health check shows it."""
+        return datetime.fromisoformat(self.get("/v1/health")["clock"])
+
+    def clock(self, *args: str) -> str:
+        """`python -m infra.cli clock ...` on this stack's data; its output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "infra.cli", "clock", *args], cwd=ROOT, capture_output=True,
+            text=True, timeout=60, env={**os.environ, "LOCAL_DATA_DIR": str(self.data_dir)},
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
 
     def status(self, path: str) -> int:
         return requests.get(self.api + path if path.startswith("/v1") else path,
@@ -229,31 +243,43 @@ class Shop:
     """A whitelisted institution with an approved course, and a parent's paid order."""
 
     stack: Stack
-    staff: dict[str, str]
-    parent: dict[str, str]
+    institution_id: str
     course_id: str
     order_id: str
     amount_fen: int
 
     def order(self) -> Any:
-        return self.stack.get(f"/v1/orders/{self.order_id}", self.parent)
+        return self.stack.get(f"/v1/orders/{self.order_id}", self.parent())
 
     def balance(self, account: str) -> int:
         return int(self.stack.get(f"{self.stack.bank}/accounts/{account}")["balance_fen"])
 
-    def teach_and_confirm(self, ended: datetime) -> str:
-        """Record a lesson that ended at `ended` and confirm it as the parent."""
-        lesson = self.stack.post("/v1/lessons", self.staff, {
+    def teach(self) -> str:
+        """Move the platform clock two hours on and record the lesson taught in them."""
+        self.stack.clock("advance", "2h")
+        ended = self.stack.now() - timedelta(minutes=5)
+        lesson = self.stack.post("/v1/lessons", self.staff(), {
             "course_id": self.course_id, "started_at": (ended - timedelta(hours=1)).isoformat(),
             "ended_at": ended.isoformat(), "teacher_id": "tch-001",
             "order_ids": [self.order_id],
         })
         [consumption] = lesson["consumptions"]
-        consumption_id = str(consumption["consumption_id"])
-        confirmed = self.stack.post(f"/v1/consumptions/{consumption_id}/confirm", self.parent,
-                                    key=False)
+        return str(consumption["consumption_id"])
+
+    def teach_and_confirm(self) -> str:
+        """Record a lesson (two hours on) and confirm it as the parent."""
+        consumption_id = self.teach()
+        confirmed = self.stack.post(f"/v1/consumptions/{consumption_id}/confirm",
+                                    self.parent(), key=False)
         assert confirmed["status"] == "confirmed"
         return consumption_id
+
+    def staff(self) -> dict[str, str]:
+        return token("staff-1", "institution", now=self.stack.now(),
+                     institution_id=self.institution_id)
+
+    def parent(self) -> dict[str, str]:
+        return token("parent-1", "parent", now=self.stack.now())
 
     def released(self, lessons: int) -> bool:
         money = self.order()
@@ -262,8 +288,10 @@ class Shop:
 
 
 def open_shop(stack: Stack) -> Shop:
-    regulator = token("reg-1", "regulator", region="440106", department="education")
-    institution = stack.post("/v1/institutions", token("applicant-1", "institution"), {
+    now = stack.now()
+    regulator = token("reg-1", "regulator", now=now, region="440106", department="education")
+    applicant = token("applicant-1", "institution", now=now)
+    institution = stack.post("/v1/institutions", applicant, {
         "name": "示例艺术培训学校", "uscc": "91440106MA5CQ8XK3T", "training_type": "non_subject",
         "discipline": "arts", "mode": "offline", "region_code": "440106",
         "address": "广州市天河区体育西路1号",
@@ -273,14 +301,14 @@ def open_shop(stack: Stack) -> Shop:
     approved = stack.post(f"/v1/regulator/institutions/{institution}/approve", regulator, {},
                           key=False)
     assert approved["status"] == "whitelisted"
-    staff = token("staff-1", "institution", institution_id=institution)
+    staff = token("staff-1", "institution", now=now, institution_id=institution)
     course = stack.post("/v1/courses", staff, {
         "title": "少儿美术基础班", "discipline": "arts", "mode": "offline", "lesson_minutes": 60,
         "class_size": 12, "price_per_lesson_fen": PRICE, "lessons_total": 48,
         "starts_on": "2026-09-01", "ends_on": "2027-06-30",
     })["course_id"]
     stack.post(f"/v1/regulator/courses/{course}/approve", regulator, {}, key=False)
-    parent = token("parent-1", "parent")
+    parent = token("parent-1", "parent", now=now)
     student = stack.post("/v1/students", parent, {"name": "小明", "grade": "三年级"})["student_id"]
 
     order = stack.post("/v1/orders", parent,
@@ -289,13 +317,9 @@ def open_shop(stack: Stack) -> Shop:
         "payer_account": "PAYER-parent-1", "to_account": order["payment"]["account"],
         "payment_reference": order["payment"]["reference"], "amount_fen": order["amount_fen"],
     }, key=False)
-    shop = Shop(stack, staff, parent, course, order["order_id"], order["amount_fen"])
+    shop = Shop(stack, institution, course, order["order_id"], order["amount_fen"])
     eventually(lambda: shop.order()["status"] == "paid", "the bank's payment callback")
     return shop
-
-
-def ended_minutes_ago(minutes: int) -> datetime:
-    return datetime.now(SHANGHAI) - timedelta(minutes=minutes)
 
 
 # ---------------------------------------------------------------- tests
@@ -309,7 +333,7 @@ def test_a_confirmed_lesson_is_released_to_the_general_account_and_ctrl_c_stops_
     assert stack.shows("(DynamoDB Local; data kept in")
     shop = open_shop(stack)
 
-    consumption = shop.teach_and_confirm(ended_minutes_ago(5))
+    consumption = shop.teach_and_confirm()
     eventually(lambda: shop.released(1),
                "the settlement consumer and the bank's transfer callback")
     money = shop.order()
@@ -331,12 +355,12 @@ def test_a_restart_in_the_middle_of_settlement_releases_the_money_exactly_once(
     shop = open_shop(first)
 
     first.post(f"{first.bank}/faults", None, {"hold_callbacks": True}, key=False)
-    executed = shop.teach_and_confirm(ended_minutes_ago(5))
+    executed = shop.teach_and_confirm()
     eventually(lambda: first.status(f"{first.bank}/instructions/"
                                     f"{instruction_id(executed, 1)}") == 200,
                "the bank executing the first release")
     first.post(f"{first.bank}/faults", None, {"unavailable": True}, key=False)
-    reserved = shop.teach_and_confirm(ended_minutes_ago(125))
+    reserved = shop.teach_and_confirm()
     eventually(lambda: shop.order()["releasing_fen"] == 2 * PRICE, "both releases reserved")
     assert shop.balance(GENERAL) == PRICE  # executed at the bank, not yet told the platform
     assert shop.order()["released_fen"] == 0
@@ -361,6 +385,46 @@ def test_a_restart_in_the_middle_of_settlement_releases_the_money_exactly_once(
         assert second.get(f"{second.bank}/accounts/{account}")["in_flight_fen"] == 0
 
     second.assert_stopped_cleanly(second.stop(signal.SIGINT))
+
+
+@needs_dynamodb_local
+def test_silence_confirms_a_lesson_once_the_clock_is_moved_past_its_deadline(
+    start_stack: StartStack,
+) -> None:
+    """The platform clock starts where LOCAL_START_TIME says on fresh data, moves forward
+    with `infra.cli clock advance`, and is kept with the data across a restart."""
+    stack = start_stack(env={"LOCAL_START_TIME": "2026-11-02T09:00:00+08:00"})
+    started = stack.now()
+    assert timedelta(0) <= started - datetime(2026, 11, 2, 9, tzinfo=SHANGHAI) < timedelta(
+        minutes=5)
+    assert stack.shows("ahead of real time") or started < datetime.now(SHANGHAI)
+    shop = open_shop(stack)
+    consumption = shop.teach()
+    [pending] = stack.get("/v1/consumptions?status=pending_confirmation",
+                          shop.parent())["items"]
+    assert (pending["consumption_id"], pending["confirm_by"]) == (consumption, "2026-11-23")
+
+    time.sleep(3)  # a schedule round passes: not due yet
+    assert shop.order()["lessons_pending_confirmation"] == 1
+    shown = stack.clock("advance", "22d")
+    assert "platform time  2026-11-24" in shown
+    eventually(lambda: shop.released(1), "auto-confirm and the release", timeout=30)
+    time.sleep(3)  # another round of every schedule: nothing more happens
+    money = shop.order()
+    assert (money["released_fen"], money["lessons_released"],
+            money["lessons_pending_confirmation"]) == (PRICE, 1, 0)
+    [released] = stack.get("/v1/consumptions?status=released", shop.parent())["items"]
+    assert released["confirmed_by"] == "auto"
+    assert stack.get(f"{stack.bank}/instructions/{instruction_id(consumption, 1)}")["succeeded"]
+    assert stack.status(f"{stack.bank}/instructions/{instruction_id(consumption, 2)}") == 404
+
+    before_stop = stack.now()
+    stack.assert_stopped_cleanly(stack.stop(signal.SIGINT))
+    again = start_stack(data_dir=stack.data_dir,
+                        env={"LOCAL_START_TIME": "2026-01-01T00:00:00+08:00"})
+    assert again.now() >= before_stop  # kept with the data: never backwards
+    assert "LOCAL_START_TIME ignored" in again.output()
+    again.assert_stopped_cleanly(again.stop(signal.SIGINT))
 
 
 def test_seed_prints_working_tokens_and_sigterm_stops_it(start_stack: StartStack) -> None:

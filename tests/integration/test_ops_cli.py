@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from chalicelib.adapters.dynamo import keys
 from infra.cli import cli
-from infra.cli import operations as operations_module
+from infra.cli import options as options_module
 from infra.cli.targets import Queue, Target, connect
 from infra.local import runfile
 from infra.local.config import AWS_REGION, FAKE_CREDENTIAL
@@ -95,7 +95,7 @@ def with_flaky_sqs(monkeypatch: pytest.MonkeyPatch, operation: str, fail_from: i
         return Target(target.stage, target.description, target.dynamodb,
                       flaky[-1])  # type: ignore[arg-type]
 
-    monkeypatch.setattr(operations_module, "connect", flaky_connect)
+    monkeypatch.setattr(options_module, "connect", flaky_connect)
 
     class Last:
         def __getattr__(self, name: str) -> Any:
@@ -161,7 +161,7 @@ def test_replaying_again_after_a_failed_delete_does_not_send_a_letter_twice(
     dead_letter(plane, 1, group="ord-1")
     flaky = with_flaky_sqs(monkeypatch, "delete_message", fail_from=1)
     assert invoke("replay-dlq", "--queue", "settlement", "--stage", STAGE).exit_code == 1
-    monkeypatch.setattr(operations_module, "connect", connect)
+    monkeypatch.setattr(options_module, "connect", connect)
     [failed_delete] = flaky.failed
     boto3.client("sqs").change_message_visibility(  # as if its visibility timeout had passed
         QueueUrl=plane.settlement_dlq_url, ReceiptHandle=failed_delete["ReceiptHandle"],
@@ -264,5 +264,6 @@ def test_the_local_stage_finds_the_running_stack_through_its_run_record(
     finally:
         for table in (plane.platform_table, plane.journal_table):
             dynamodb.delete_table(TableName=table)
-        for queue_url in (plane.settlement_queue_url, plane.settlement_dlq_url):
+        for queue_url in (plane.settlement_queue_url, plane.settlement_dlq_url,
+                          plane.sweep_queue_url, plane.sweep_dlq_url):
             sqs.delete_queue(QueueUrl=queue_url)

@@ -40,7 +40,8 @@ def store(dynamodb_local_engine: DynamoDBLocal, sqs_endpoint: str) -> Iterator[D
     yield DynamoStore(Tables(dynamodb, plane.platform_table, plane.journal_table))
     for table in (plane.platform_table, plane.journal_table):
         dynamodb.delete_table(TableName=table)
-    for queue_url in (plane.settlement_queue_url, plane.settlement_dlq_url):
+    for queue_url in (plane.settlement_queue_url, plane.settlement_dlq_url,
+                      plane.sweep_queue_url, plane.sweep_dlq_url):
         sqs.delete_queue(QueueUrl=queue_url)
 
 

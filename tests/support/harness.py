@@ -37,6 +37,7 @@ def settings_for(plane: DataPlane) -> Settings:
         platform_table=plane.platform_table,
         journal_table=plane.journal_table,
         settlement_queue_url=plane.settlement_queue_url,
+        sweep_queue_url=plane.sweep_queue_url,
         auth_issuer=ISSUER,
         auth_audience=AUDIENCE,
         auth_hs256_secret=AUTH_SECRET,
@@ -63,6 +64,7 @@ class Platform:
     plane: DataPlane
     bank: SandboxBank
     clock: ManualClock
+    metrics: RecordedMetrics
     worker_invocations: int = 0
 
     # tokens and HTTP
@@ -105,37 +107,48 @@ class Platform:
         return int(response.status_code)
 
     def receive_settlement(self, max_messages: int = 10) -> list[dict[str, Any]]:
+        return self._receive(self.plane.settlement_queue_url, max_messages)
+
+    def _receive(self, queue_url: str, max_messages: int) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
-            QueueUrl=self.plane.settlement_queue_url,
+            QueueUrl=queue_url,
             MaxNumberOfMessages=max_messages,
             AttributeNames=["All"],
             VisibilityTimeout=30,
         )
         return list(response.get("Messages", []))
 
-    def invoke_worker(self, messages: list[dict[str, Any]]) -> set[str]:
-        """Invoke the settlement Lambda with these messages; return the failed message ids."""
-        event = {"Records": [lambda_record(m, self.plane) for m in messages]}
+    def invoke_worker(
+        self, messages: list[dict[str, Any]], function: str = "settlement"
+    ) -> set[str]:
+        """Invoke a queue's Lambda with these messages; return the failed message ids."""
+        queue_url = self._queue_of(function)
+        event = {"Records": [lambda_record(m, queue_url) for m in messages]}
         self.worker_invocations += 1
-        payload = self.client.lambda_.invoke("settlement", event).payload
+        payload = self.client.lambda_.invoke(function, event).payload
         return {f["itemIdentifier"] for f in payload["batchItemFailures"]}
 
-    def run_worker(self, messages: list[dict[str, Any]]) -> list[str]:
+    def run_worker(
+        self, messages: list[dict[str, Any]], function: str = "settlement"
+    ) -> list[str]:
         """Invoke the worker, then delete what succeeded and make the failures visible again,
         as Lambda's partial batch response does. Returns the failed ids."""
-        failed = self.invoke_worker(messages)
+        queue_url = self._queue_of(function)
+        failed = self.invoke_worker(messages, function)
         for message in messages:
             if message["MessageId"] in failed:
                 self.sqs.change_message_visibility(
-                    QueueUrl=self.plane.settlement_queue_url,
-                    ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0,
+                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=0,
                 )
             else:
-                self.sqs.delete_message(
-                    QueueUrl=self.plane.settlement_queue_url,
-                    ReceiptHandle=message["ReceiptHandle"],
-                )
+                self.sqs.delete_message(QueueUrl=queue_url,
+                                        ReceiptHandle=message["ReceiptHandle"])
         return sorted(failed)
+
+    def _queue_of(self, function: str) -> str:
+        return {"settlement": self.plane.settlement_queue_url,
+                "sweep": self.plane.sweep_queue_url}[function]
 
     def drain_settlement(self, rounds: int = 20) -> None:
         for _ in range(rounds):
@@ -143,6 +156,15 @@ class Platform:
             if not messages:
                 return
             self.run_worker(messages)
+
+    def drain_sweeps(self, rounds: int = 200) -> None:
+        """Run the sweep worker, one task per invocation (its batch size), until its queue is
+        empty: continuations included."""
+        for _ in range(rounds):
+            messages = self._receive(self.plane.sweep_queue_url, 1)
+            if not messages:
+                return
+            self.run_worker(messages, "sweep")
 
     def lose_settlement_messages(self) -> int:
         """Take every queued settlement message away for good (a lost message)."""
@@ -164,18 +186,25 @@ class Platform:
                 return
 
     def receive_peek(self) -> bool:
+        return self.queued_settlements() > 0
+
+    def queued_settlements(self) -> int:
+        """Settlement messages waiting on the queue."""
         attributes = self.sqs.get_queue_attributes(
             QueueUrl=self.plane.settlement_queue_url,
             AttributeNames=["ApproximateNumberOfMessages"],
         )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessages"]) > 0
+        return int(attributes["ApproximateNumberOfMessages"])
 
     def run_schedule(self, name: str) -> Any:
+        """Invoke a scheduled function, then the sweep worker on the tasks it fanned out."""
         event = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {},
                  "id": str(uuid.uuid4()), "region": "cn-north-1", "resources": [],
                  "time": self.clock.now().isoformat(), "account": "123456789012",
                  "version": "0"}
-        return self.client.lambda_.invoke(name, event).payload
+        payload = self.client.lambda_.invoke(name, event).payload
+        self.drain_sweeps()
+        return payload
 
     def advance(self, **delta: float) -> None:
         self.clock.advance(timedelta(**delta))
@@ -186,7 +215,7 @@ class Platform:
         invariants.check_all(self.dynamodb, self.plane, self.bank)
 
 
-def lambda_record(message: dict[str, Any], plane: DataPlane) -> dict[str, Any]:
+def lambda_record(message: dict[str, Any], queue_url: str) -> dict[str, Any]:
     return {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],
@@ -196,18 +225,33 @@ def lambda_record(message: dict[str, Any], plane: DataPlane) -> dict[str, Any]:
         "md5OfBody": message.get("MD5OfBody", ""),
         "eventSource": "aws:sqs",
         "eventSourceARN": "arn:aws-cn:sqs:cn-north-1:123456789012:"
-        + plane.settlement_queue_url.rsplit("/", 1)[-1],
+        + queue_url.rsplit("/", 1)[-1],
         "awsRegion": "cn-north-1",
     }
+
+
+@dataclass
+class RecordedMetrics:
+    """The Metrics port, keeping what the platform reported."""
+
+    gauges: list[tuple[str, int]] = field(default_factory=list)
+
+    def gauge(self, name: str, value: int) -> None:
+        self.gauges.append((name, value))
+
+    def last(self, name: str) -> int | None:
+        values = [value for gauge, value in self.gauges if gauge == name]
+        return values[-1] if values else None
 
 
 def start(dynamodb: Any, sqs: Any, plane: DataPlane, clock: ManualClock) -> Platform:
     platform: Platform
     bank = SandboxBank(BANK_SECRET, lambda body, headers: platform.deliver_to_platform(
         body, headers), now=clock.now)
+    metrics = RecordedMetrics()
     runtime = bootstrap.build(settings_for(plane), dynamodb=dynamodb, sqs=sqs, bank=bank,
-                              clock=clock)
+                              clock=clock, metrics=metrics)
     bootstrap.use(runtime)
     client = PlatformTestClient(chalice_app.app, stage_name="test")
-    platform = Platform(client, dynamodb, sqs, plane, bank, clock)
+    platform = Platform(client, dynamodb, sqs, plane, bank, clock, metrics)
     return platform

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from chalicelib.service.ports import BankUnavailable
+from chalicelib.service.ports import BankRefused, BankUnavailable
 
 __all__ = ["BankRequestRejected", "BankUnavailable", "InstructionConflict"]
 
 
-class BankRequestRejected(Exception):
+class BankRequestRejected(BankRefused):
     """The bank rejected a request as invalid (4xx): resending it unchanged will not help."""
 
     def __init__(self, message: str, status: int = 400) -> None:

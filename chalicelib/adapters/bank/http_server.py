@@ -6,7 +6,7 @@ Routes (JSON in and out):
   GET  /accounts/{account}          -> 200 {account, balance_fen, in_flight_fen}
   GET  /instructions/{id}           -> 200 {instruction_id, succeeded, reason, event_id} | 404
   POST /faults  {fail_next_transfers?, reason?, hold_callbacks?, duplicate_callbacks?,
-                 unavailable?}      -> 200 {applied: [...]}
+                 unavailable?, close_account?, reopen_account?}  -> 200 {applied: [...]}
   POST /deliver                     -> 200 {acknowledged}
 Errors: 400 invalid request, 409 instruction conflict, 503 bank unavailable.
 HTTP/1.1 with keep-alive, a thread per connection (chalicelib/adapters/loopback_http.py).
@@ -170,6 +170,8 @@ def _apply_faults(bank: SandboxBank, data: dict[str, Any]) -> list[str]:
         "hold_callbacks",
         "duplicate_callbacks",
         "unavailable",
+        "close_account",
+        "reopen_account",
     }
     if unknown:
         raise _BadRequest(f"unknown fault knobs: {sorted(unknown)}")
@@ -183,6 +185,10 @@ def _apply_faults(bank: SandboxBank, data: dict[str, Any]) -> list[str]:
             bank.duplicate_callbacks(_field(data, "duplicate_callbacks", int))
         if "unavailable" in data:
             bank.set_unavailable(_field(data, "unavailable", bool))
+        if "close_account" in data:
+            bank.close_account(_field(data, "close_account", str))
+        if "reopen_account" in data:
+            bank.reopen_account(_field(data, "reopen_account", str))
         if "hold_callbacks" in data:
             if _field(data, "hold_callbacks", bool):
                 bank.hold_callbacks()

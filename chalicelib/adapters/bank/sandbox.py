@@ -122,6 +122,7 @@ class SandboxBank:
         self._held = False
         self._copies = 1
         self._unavailable = False
+        self._closed: set[str] = set()
         self._delivering = False
         self._store = store
         saved = store.load() if store is not None else None
@@ -171,6 +172,9 @@ class SandboxBank:
         with self._lock:
             if self._unavailable:
                 raise BankUnavailable("sandbox bank is unavailable")
+            closed = self._closed & {instruction.from_account, instruction.to_account}
+            if closed:
+                raise BankRequestRejected(f"account_closed: {', '.join(sorted(closed))}", 422)
             known = self._outcomes.get(instruction.instruction_id)
             if known is not None:
                 if known.instruction != instruction:
@@ -367,6 +371,16 @@ class SandboxBank:
             raise ValueError("times must be at least 1")
         with self._lock:
             self._copies = times
+
+    def close_account(self, account: str) -> None:
+        """Refuse (a 4xx, executing nothing) every instruction to or from `account` until
+        reopen_account(): a closed or invalid account, as a bank refuses one for good."""
+        with self._lock:
+            self._closed.add(account)
+
+    def reopen_account(self, account: str) -> None:
+        with self._lock:
+            self._closed.discard(account)
 
     def set_unavailable(self, unavailable: bool) -> None:
         """While unavailable, instruct_transfer raises BankUnavailable and executes nothing."""

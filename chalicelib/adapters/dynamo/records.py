@@ -72,19 +72,20 @@ def consumption(con: Consumption) -> dict[str, Any]:
 
 
 def consumption_index(con: Consumption) -> dict[str, str]:
-    return {
+    index = {
         "gsi1pk": keys.parent_partition(con.parent_sub),
         "gsi1sk": f"consumption#{con.status}#{con.consumption_id}",
         "gsi2pk": keys.institution_partition(con.institution_id),
         "gsi2sk": f"consumption#{con.status}#{con.consumption_id}",
     }
+    if con.status is ConsumptionStatus.NEEDS_REVIEW:
+        index["gsi3pk"] = keys.review_partition("consumption", con.status)
+        index["gsi3sk"] = con.consumption_id
+    return index
 
 
-CONSUMPTION_DUE_JOB = {
-    ConsumptionStatus.PENDING_CONFIRMATION: "autoconfirm",
-    ConsumptionStatus.CONFIRMED: "settle",
-    ConsumptionStatus.RELEASING: "settle",
-}
+SPARSE = ("due_pk", "due_sk", "gsi3pk", "gsi3sk")
+"""Index attributes an item carries only in some states: a rewrite without them removes them."""
 
 
 def instruction(ins: BankInstruction) -> dict[str, Any]:

@@ -6,7 +6,6 @@ Every listing is a Query on a key or index; nothing here scans.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 from chalicelib.adapters.dynamo import keys
@@ -16,7 +15,7 @@ from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.dynamo.unit import AtomicWrite
 from chalicelib.domain.bank import BankInstruction
 from chalicelib.domain.catalog import Course, Institution, Student
-from chalicelib.domain.consumption import Consumption
+from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
 from chalicelib.domain.order import Order
@@ -120,23 +119,26 @@ class DynamoStore:
         prefix = f"consumption#{status}#" if status else "consumption#"
         return self._page(Consumption, "gsi2", partition, prefix, limit, cursor)
 
-    def due(self, job: str, now: datetime, limit: int) -> list[str]:
-        """Ids of items whose `job` is due at or before `now`, across every shard."""
-        upper = f"{keys.due_instant(now)}#~"
-        ids: list[str] = []
-        for shard in range(keys.DUE_SHARDS):
-            response = self.tables.client.query(
-                TableName=self.tables.platform,
-                IndexName="due",
-                KeyConditionExpression="due_pk = :pk AND due_sk <= :upper",
-                ExpressionAttributeValues={
-                    ":pk": {"S": keys.due_partition(job, shard)},
-                    ":upper": {"S": upper},
-                },
-                Limit=limit,
-            )
-            ids += [item["pk"]["S"] for item in response["Items"]]
-        return ids
+    def consumptions_needing_review(
+        self, limit: int, cursor: str | None
+    ) -> Page[Consumption]:
+        partition = keys.review_partition("consumption", ConsumptionStatus.NEEDS_REVIEW)
+        return self._page(Consumption, "gsi3", partition, "", limit, cursor)
+
+    def count_needing_review(self) -> int:
+        partition = keys.review_partition("consumption", ConsumptionStatus.NEEDS_REVIEW)
+        request: dict[str, Any] = {
+            "TableName": self.tables.platform, "IndexName": "gsi3", "Select": "COUNT",
+            "KeyConditionExpression": "gsi3pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": partition}},
+        }
+        count = 0
+        while True:
+            response = self.tables.client.query(**request)
+            count += int(response["Count"])
+            if "LastEvaluatedKey" not in response:
+                return count
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     # helpers
 

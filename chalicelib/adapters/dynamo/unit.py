@@ -71,7 +71,7 @@ class AtomicWrite:
         for name, value in item.items():
             if name not in ("pk", "sk"):
                 expression.set(name, value)
-        for name in ("due_pk", "due_sk"):
+        for name in records.SPARSE:
             if name not in item:
                 expression.remove(name)
         key = {"pk": item["pk"], "sk": item["sk"]}

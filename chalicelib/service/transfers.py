@@ -1,0 +1,127 @@
+"""The end of a release's second phase: the bank's outcome posts or voids the pending
+transfer, in one transaction with the order, the consumption and the instruction.
+
+Success posts it (releasing -> released; the lesson counts as released). A failure voids it
+(releasing -> held) and retries it under the next attempt: at once for the first few, then
+through the sweep with backoff, until MAX_RELEASE_ATTEMPTS failures park it for review. A
+definitive refusal (the bank would not take the instruction at all) voids it and parks it at
+once. A parked consumption keeps its lesson confirmed and its money held until ops retry it
+(chalicelib/service/parked.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+
+from chalicelib.domain import backoff, ledger
+from chalicelib.domain import order as order_rules
+from chalicelib.domain.bank import BankInstruction, InstructionStatus
+from chalicelib.domain.consumption import MAX_RELEASE_ATTEMPTS, Consumption, ConsumptionStatus
+from chalicelib.domain.errors import NotFound, StateConflict
+from chalicelib.domain.order import Order
+from chalicelib.service import orders, retry, work
+from chalicelib.service.context import Context
+
+log = logging.getLogger(__name__)
+
+IMMEDIATE_RETRIES = 3
+
+
+def resolve(
+    ctx: Context, instruction: BankInstruction, event_id: str, *, succeeded: bool,
+    reason: str = "",
+) -> None:
+    """Apply the bank's `transfer_succeeded` or `transfer_failed` for a release."""
+
+    def attempt() -> Consumption:
+        order = orders.get(ctx, instruction.order_id)
+        before = _releasing(ctx, instruction)
+        now = ctx.now()
+        write = ctx.store.write()
+        if succeeded:
+            movement = order_rules.release_posted(order, instruction.amount_fen)
+            after = replace(before, status=ConsumptionStatus.RELEASED, released_at=now)
+            write.replace(before, after, "consumption")
+        elif before.attempt >= MAX_RELEASE_ATTEMPTS:
+            movement = order_rules.release_voided(instruction.amount_fen)
+            after = _parked(before, reason or "transfer_failed")
+            write.replace(before, after, "consumption")
+        else:
+            movement = order_rules.release_voided(instruction.amount_fen)
+            after = replace(before, status=ConsumptionStatus.CONFIRMED,
+                            attempt=before.attempt + 1, deferrals=0)
+            retry_at = now + backoff.delay(before.attempt - 1)
+            write.replace(before, after, "consumption", due=("settle", retry_at))
+        phase = ledger.Phase.POST if succeeded else ledger.Phase.VOID
+        outcome = InstructionStatus.SUCCEEDED if succeeded else InstructionStatus.FAILED
+        write.move_order(order, movement, entry=_resolution(order, instruction, phase, now)) \
+            .replace(instruction, replace(instruction, status=outcome), "instruction") \
+            .mark_bank_event(event_id, f"transfer_{outcome}", now).commit()
+        return after
+
+    after = retry.on_conflict(attempt, retry_when=retry.order_changed)
+    if after.status is ConsumptionStatus.CONFIRMED and after.attempt <= IMMEDIATE_RETRIES:
+        work.publish_settlement(ctx, after)
+
+
+def park(ctx: Context, instruction: BankInstruction, reason: str) -> None:
+    """The bank refused the instruction for good: void the reservation and park the
+    consumption for review, in one transaction. Safe to repeat: once parked, nothing is left
+    to do."""
+
+    def attempt() -> None:
+        order = orders.get(ctx, instruction.order_id)
+        try:
+            before = _releasing(ctx, instruction)
+        except StateConflict:
+            log.info("%s already resolved: nothing to park", instruction.instruction_id)
+            return
+        now = ctx.now()
+        ctx.store.write().move_order(
+            order, order_rules.release_voided(instruction.amount_fen),
+            entry=_resolution(order, instruction, ledger.Phase.VOID, now),
+        ).replace(before, _parked(before, reason), "consumption").replace(
+            instruction, replace(instruction, status=InstructionStatus.REFUSED), "instruction"
+        ).commit()
+
+    retry.on_conflict(attempt, retry_when=retry.order_changed)
+
+
+def _parked(before: Consumption, reason: str) -> Consumption:
+    return replace(before, status=ConsumptionStatus.NEEDS_REVIEW, review_reason=reason[:500],
+                   deferrals=0)
+
+
+def _resolution(
+    order: Order, instruction: BankInstruction, phase: ledger.Phase, at: datetime
+) -> ledger.JournalEntry:
+    return ledger.next_entry(
+        order_id=order.order_id,
+        after_seq=order.journal_seq,
+        after_hash=order.journal_head,
+        transfer_id=ledger.resolution_transfer_id(instruction.pending_transfer_id, phase),
+        phase=phase,
+        debit_account=instruction.from_account,
+        credit_account=instruction.to_account,
+        amount_fen=instruction.amount_fen,
+        occurred_at=at.isoformat(),
+        pending_id=instruction.pending_transfer_id,
+        cause=instruction.instruction_id,
+    )
+
+
+def _releasing(ctx: Context, instruction: BankInstruction) -> Consumption:
+    consumption = ctx.store.consumption(instruction.consumption_id)
+    if consumption is None:
+        raise NotFound("消课记录不存在", code="consumption_not_found")
+    if (
+        consumption.status is not ConsumptionStatus.RELEASING
+        or consumption.instruction_id != instruction.instruction_id
+    ):
+        raise StateConflict(
+            "银行回执与当前划拨不符", code="instruction_not_current",
+            instruction_id=instruction.instruction_id,
+        )
+    return consumption

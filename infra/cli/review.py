@@ -1,0 +1,72 @@
+"""Releases parked for review (chalicelib/service/parked.py): the bank refused them for good,
+or failed them too often. Their money is held on the order; fix the account with the bank,
+then retry them.
+
+    python -m infra.cli review list [--stage local]
+    python -m infra.cli review retry con_… [con_… ...] [--stage local]
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.domain.errors import PlatformError
+from chalicelib.service import parked
+from infra.cli.app import cli
+from infra.cli.options import EndpointUrl, Region, Stage, target_of
+
+review = typer.Typer(no_args_is_help=True, help=__doc__.splitlines()[0])
+cli.add_typer(review, name="review")
+
+PAGE = 100
+
+
+@review.command("list")
+def list_parked(stage: Stage = "local", endpoint_url: EndpointUrl = "",
+                region: Region = "") -> None:
+    """Every release parked for review, with the bank's reason."""
+    target = target_of(stage, endpoint_url, region)
+    store = target.store()
+    typer.echo(f"{target.description}\n")
+    typer.echo(f"{'consumption':<32} {'order':<32} {'amount_fen':>10} {'attempt':>7}  reason")
+    cursor: str | None = None
+    shown = 0
+    try:
+        while True:
+            page = store.consumptions_needing_review(PAGE, cursor)
+            for c in page.items:
+                typer.echo(f"{c.consumption_id:<32} {c.order_id:<32} {c.amount_fen:>10} "
+                           f"{c.attempt:>7}  {c.review_reason}")
+            shown += len(page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    except (ClientError, BotoCoreError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"\n{shown} release(s) need review")
+
+
+@review.command("retry")
+def retry_parked(
+    consumption_ids: Annotated[list[str], typer.Argument(help="consumptions to settle again")],
+    stage: Stage = "local", endpoint_url: EndpointUrl = "", region: Region = "",
+) -> None:
+    """Settle parked releases again, each under a new attempt (a new bank instruction id)."""
+    ctx = target_of(stage, endpoint_url, region).context()
+    failed = 0
+    for consumption_id in consumption_ids:
+        try:
+            retried = parked.retry(ctx, consumption_id)
+        except PlatformError as refusal:
+            typer.echo(f"{consumption_id}: not retried ({refusal.code}: {refusal.message})",
+                       err=True)
+            failed += 1
+            continue
+        typer.echo(f"{consumption_id}: queued again as attempt {retried.attempt} "
+                   f"(instruction {retried.instruction_id})")
+    if failed:
+        raise typer.Exit(1)
