@@ -24,8 +24,8 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from chalicelib.adapters.clock import ManualClock
 from chalicelib.api.auth import TokenVerifier
-from chalicelib.domain.errors import Unauthenticated
-from chalicelib.service.caller import Role
+from chalicelib.domain.errors import Forbidden, Unauthenticated
+from chalicelib.service.caller import Caller, Role
 from chalicelib.settings import Settings
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -314,6 +314,40 @@ def test_not_before_is_judged_by_the_platform_clock_not_the_machines() -> None:
                                  {"at": NOW_S}], ids=repr)
 def test_a_not_before_that_is_not_an_integer_is_refused(nbf: object) -> None:
     assert_refused(verifier(), bearer(signed({**CLAIMS, "nbf": nbf})))
+
+
+# whom a staff token acts for
+
+SHOP_A, SHOP_B = "ins_" + "A" * 26, "ins_" + "B" * 26
+
+
+def test_staff_act_for_the_institution_their_token_names() -> None:
+    token = signed({**CLAIMS, "role": "institution", "institution_id": SHOP_A})
+    staff = verifier().caller(bearer(token))
+    assert staff.own_institution() == SHOP_A
+    assert staff.require_staff_of(SHOP_A) is staff
+
+
+@pytest.mark.parametrize("asked", [SHOP_A, SHOP_B, ""])
+def test_staff_whose_token_names_no_institution_act_for_none(asked: str) -> None:
+    unbound = verifier().caller(bearer(signed({**CLAIMS, "role": "institution"})))
+    for attempt in (unbound.own_institution, lambda: unbound.require_staff_of(asked)):
+        with pytest.raises(Forbidden) as refusal:
+            attempt()
+        assert refusal.value.code == "not_your_institution"
+
+
+def test_staff_of_one_institution_do_not_act_for_another() -> None:
+    with pytest.raises(Forbidden) as refusal:
+        Caller("s", Role.INSTITUTION, institution_id=SHOP_A).require_staff_of(SHOP_B)
+    assert refusal.value.code == "not_your_institution"
+
+
+@pytest.mark.parametrize("role", [Role.PARENT, Role.REGULATOR])
+def test_only_staff_act_for_an_institution(role: Role) -> None:
+    with pytest.raises(Forbidden) as refusal:
+        Caller("s", role, institution_id=SHOP_A).own_institution()
+    assert refusal.value.code == "role_not_allowed"
 
 
 # what a JWKS may hold
