@@ -16,8 +16,8 @@ from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
@@ -447,3 +447,28 @@ def test_any_authorization_text_is_refused_and_nothing_else_is_raised(
 ) -> None:
     with pytest.raises(Unauthenticated):
         verifier().caller(authorization)
+
+
+def rsa_signed(header: Any, payload: Any) -> str:
+    """A real RS256 signature by RSA_KEY over whatever header and payload are given."""
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(payload).encode())}"
+    signature = RSA_KEY.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{b64(signature)}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(payload=claim_fields.map(lambda overrides: {**CLAIMS, **overrides}),
+       extra_headers=st.dictionaries(
+    st.sampled_from(["typ", "crit", "b64", "jwk", "x5u", "cty", "zip"]), json_values, max_size=3))
+def test_a_properly_signed_token_with_any_claims_gives_a_sound_caller_or_is_refused(
+    payload: dict[str, Any], extra_headers: dict[str, Any]
+) -> None:
+    token = rsa_signed({**extra_headers, "alg": "RS256", "kid": "rsa-1"}, payload)
+    try:
+        caller = verifier().caller(bearer(token))
+    except Unauthenticated as refusal:
+        assert refusal.code == "invalid_token"
+        return
+    assert type(payload["exp"]) is int and payload["exp"] > NOW_S
+    assert type(payload.get("nbf", 0)) is int and payload.get("nbf", 0) <= NOW_S
+    assert caller.sub == payload["sub"] and caller.role == payload["role"]
