@@ -36,6 +36,8 @@ class Settings(BaseModel):
             raise ValueError("HS256 tokens are for local and dev stages only; configure JWKS")
         if not (self.auth_hs256_secret or self.auth_jwks_json):
             raise ValueError("no token verification key configured")
+        if self.auth_hs256_secret and self.auth_jwks_json:
+            raise ValueError("configure an HS256 secret or a JWKS, not both")
         if not (self.settlement_queue_url or self.settlement_queue_name):
             raise ValueError("no settlement queue configured")
         if not (self.sweep_queue_url or self.sweep_queue_name):

@@ -1,32 +1,40 @@
-"""Bearer tokens -> Caller. Every token is checked for signature, `exp`, `iss` and `aud`.
+"""Bearer tokens -> Caller. Every token is checked for signature, `exp`, `nbf` (when present),
+`iss` and `aud`.
 
 Local and dev stages may verify HS256 with a shared secret; other stages verify RS256/ES256
-against configured public keys (a JWKS document).
+against configured public keys (a JWKS document), each key only under its own algorithm
+(chalicelib/api/signing_keys.py). Times are judged by the platform's clock, not the machine's:
+the library's own time checks are off. Whatever is wrong with a token, the answer is 401
+`invalid_token` (`missing_token` when there is none), never a 500.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import re
 
 import jwt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
+from chalicelib.api.signing_keys import SigningKeys
 from chalicelib.domain.catalog import Department
 from chalicelib.domain.errors import Unauthenticated
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.ports import Clock
 
-ASYMMETRIC = ["RS256", "ES256"]
+MAX_TOKEN_CHARS = 8192
+COMPACT_JWS = re.compile(r"[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+")
+INVALID = "登录凭证无效或已过期"
 
 
 class Claims(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    sub: str = Field(min_length=1, max_length=128)
+    sub: StrictStr = Field(min_length=1, max_length=128)
     role: Role
+    exp: StrictInt
+    nbf: StrictInt = 0  # absent: valid from the start
     institution_id: str = Field(default="", pattern=r"^(ins_[0-9A-Z]{26})?$")
-    region: str = Field(default="", pattern=r"^(\d{6})?$")
+    region: str = Field(default="", pattern=r"^([0-9]{6})?$")
     department: Department | None = None
 
 
@@ -40,30 +48,17 @@ class TokenVerifier:
         hs256_secret: str = "",
         jwks_json: str = "",
     ) -> None:
+        """Exactly one of `hs256_secret` and `jwks_json`; a bad JWKS raises ValueError."""
         self.clock = clock
         self.issuer = issuer
         self.audience = audience
-        self._secret = hs256_secret
-        self._jwks = jwt.PyJWKSet.from_dict(json.loads(jwks_json)) if jwks_json else None
+        self._keys = SigningKeys(hs256_secret=hs256_secret, jwks_json=jwks_json)
 
     def caller(self, authorization: str | None) -> Caller:
-        token = _bearer(authorization)
-        try:
-            payload = jwt.decode(
-                token,
-                key=self._key_for(token),
-                algorithms=["HS256"] if self._secret else ASYMMETRIC,
-                audience=self.audience,
-                issuer=self.issuer,
-                # Expiry is checked below against the platform's clock, not the library's.
-                options={"require": ["exp", "iss", "aud", "sub"], "verify_exp": False,
-                         "verify_iat": False, "verify_nbf": False},
-            )
-            claims = Claims.model_validate(payload)
-            if not isinstance(payload["exp"], int) or payload["exp"] <= self._now():
-                raise jwt.ExpiredSignatureError("token expired")
-        except (jwt.PyJWTError, ValidationError) as error:
-            raise Unauthenticated("登录凭证无效或已过期", code="invalid_token") from error
+        claims = self._verified(_compact(_bearer(authorization)))
+        now = int(self.clock.now().timestamp())
+        if claims.exp <= now or claims.nbf > now:
+            raise Unauthenticated(INVALID, code="invalid_token")
         if claims.role is Role.REGULATOR and not (claims.region and claims.department):
             raise Unauthenticated("监管身份缺少辖区或部门", code="invalid_token")
         return Caller(
@@ -74,19 +69,21 @@ class TokenVerifier:
             department=claims.department,
         )
 
-    def _now(self) -> int:
-        return int(self.clock.now().timestamp())
-
-    def _key_for(self, token: str) -> Any:
-        if self._secret:
-            return self._secret
-        if self._jwks is None:
-            raise Unauthenticated("未配置验证密钥", code="invalid_token")
-        kid = jwt.get_unverified_header(token).get("kid")
-        for key in self._jwks.keys:
-            if key.key_id == kid:
-                return key.key
-        raise Unauthenticated("未知的签名密钥", code="invalid_token")
+    def _verified(self, token: str) -> Claims:
+        try:
+            key = self._keys.for_header(jwt.get_unverified_header(token))
+            payload = jwt.decode(
+                token,
+                key=key,
+                algorithms=[key.algorithm_name],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iss", "aud", "sub"], "verify_exp": False,
+                         "verify_iat": False, "verify_nbf": False},
+            )
+            return Claims.model_validate(payload)
+        except (jwt.PyJWTError, ValidationError) as error:
+            raise Unauthenticated(INVALID, code="invalid_token") from error
 
 
 def _bearer(authorization: str | None) -> str:
@@ -94,6 +91,14 @@ def _bearer(authorization: str | None) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("缺少登录凭证", code="missing_token")
     return token.strip()
+
+
+def _compact(token: str) -> str:
+    """Only bounded, ASCII base64url segments reach PyJWT: it encodes the token as UTF-8 first
+    (a lone surrogate would raise UnicodeEncodeError, not a PyJWTError) and scans every byte."""
+    if len(token) > MAX_TOKEN_CHARS or not COMPACT_JWS.fullmatch(token):
+        raise Unauthenticated(INVALID, code="invalid_token")
+    return token
 
 
 def mint_hs256(

@@ -28,9 +28,17 @@ class Caller:
             raise Forbidden("当前身份无权执行此操作", code="role_not_allowed", role=str(self.role))
         return self
 
-    def require_staff_of(self, institution_id: str) -> Caller:
+    def own_institution(self) -> str:
+        """The institution a staff caller acts for. Staff whose token names none (an applicant,
+        not yet bound) act for no institution: every route about one's business is 403 for
+        them, checked before anything is looked up, so nothing's existence is leaked."""
         self.require(Role.INSTITUTION)
-        if not self.institution_id or self.institution_id != institution_id:
+        if not self.institution_id:
+            raise Forbidden("只能操作本机构的业务", code="not_your_institution")
+        return self.institution_id
+
+    def require_staff_of(self, institution_id: str) -> Caller:
+        if self.own_institution() != institution_id:
             raise Forbidden("只能操作本机构的业务", code="not_your_institution")
         return self
 

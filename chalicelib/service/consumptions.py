@@ -94,6 +94,4 @@ def listing(
 ) -> Page[Consumption]:
     if caller.role is Role.PARENT:
         return ctx.store.consumptions_of_parent(caller.sub, status, limit, cursor)
-    caller.require(Role.INSTITUTION)
-    caller.require_staff_of(caller.institution_id)
-    return ctx.store.consumptions_of_institution(caller.institution_id, status, limit, cursor)
+    return ctx.store.consumptions_of_institution(caller.own_institution(), status, limit, cursor)

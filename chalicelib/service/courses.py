@@ -38,11 +38,9 @@ def submit(
     ends_on: date,
     timetable: str,
 ) -> Course:
-    caller.require(Role.INSTITUTION)
-    institution = ctx.store.institution(caller.institution_id)
+    institution = ctx.store.institution(caller.own_institution())
     if institution is None:
         raise NotFound("机构不存在", code="institution_not_found")
-    caller.require_staff_of(institution.institution_id)
     if institution.status is not InstitutionStatus.WHITELISTED:
         raise RuleViolation("机构尚未列入白名单，不能提交课程", code="institution_not_whitelisted")
     if mode is not institution.mode:

@@ -73,6 +73,8 @@ def get(ctx: Context, order_id: str) -> Order:
 
 def visible(ctx: Context, caller: Caller, order_id: str) -> Order:
     """The order if the caller may see it; NotFound otherwise (existence is not leaked)."""
+    if caller.role is Role.INSTITUTION:
+        caller.own_institution()
     order = ctx.store.order(order_id)
     if order is not None and _may_see(ctx, caller, order):
         return order
@@ -83,7 +85,7 @@ def _may_see(ctx: Context, caller: Caller, order: Order) -> bool:
     if caller.role is Role.PARENT:
         return order.parent_sub == caller.sub
     if caller.role is Role.INSTITUTION:
-        return bool(caller.institution_id) and order.institution_id == caller.institution_id
+        return order.institution_id == caller.own_institution()
     institution = ctx.store.institution(order.institution_id)
     return institution is not None and caller.supervises(institution)
 
@@ -96,8 +98,9 @@ def listing(
     if caller.role is Role.PARENT:
         return ctx.store.orders_of_parent(caller.sub, limit, cursor)
     if caller.role is Role.INSTITUTION:
-        caller.require_staff_of(institution_id or caller.institution_id)
-        return ctx.store.orders_of_institution(caller.institution_id, limit, cursor)
+        own = caller.own_institution()
+        caller.require_staff_of(institution_id or own)
+        return ctx.store.orders_of_institution(own, limit, cursor)
     if not institution_id:
         raise RuleViolation("监管查询订单须指定机构", code="institution_id_required")
     institutions.visible_to_regulator(ctx, caller, institution_id)

@@ -9,6 +9,8 @@ where the test says it is.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Callable
@@ -19,6 +21,7 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chalicelib.api.auth import mint_hs256
 from chalicelib.domain.bank_signature import sign
@@ -32,6 +35,7 @@ UNKNOWN_STUDENT = "stu_" + "0" * 26
 UNKNOWN_ORDER = "ord_" + "0" * 26
 NOTIFICATIONS = "/v1/bank/notifications"
 DELETE = object()  # in a table of changes: remove this field
+RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def changed(body: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -474,6 +478,21 @@ def _token(p: Platform, **overrides: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {jwt.encode(payload, secret, algorithm=algorithm)}"}
 
 
+def _now(p: Platform) -> int:
+    return int(p.clock.now().timestamp())
+
+
+def _hmac_under_another_alg(p: Platform, alg: str) -> dict[str, str]:
+    """Algorithm confusion: an `alg` the stage does not verify, over an HMAC with its secret."""
+    now = _now(p)
+    claims = {"sub": "parent-x", "role": "parent", "iss": ISSUER, "aud": AUDIENCE, "exp": now + 60}
+    parts = [base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=")
+             for part in ({"alg": alg, "typ": "JWT"}, claims)]
+    mac = hmac.new(AUTH_SECRET.encode(), b".".join(parts), hashlib.sha256).digest()
+    token = b".".join([*parts, base64.urlsafe_b64encode(mac).rstrip(b"=")]).decode()
+    return {"Authorization": f"Bearer {token}"}
+
+
 def _minted(p: Platform, *, age: int, ttl: int) -> dict[str, str]:
     now = int(p.clock.now().timestamp()) - age
     token = mint_hs256(AUTH_SECRET, issuer=ISSUER, audience=AUDIENCE, sub="parent-x",
@@ -497,6 +516,22 @@ BAD_CREDENTIALS: dict[str, tuple[Callable[[Platform], dict[str, str]], str]] = {
     "a token with an unknown role": (lambda p: _token(p, role="admin"), "invalid_token"),
     "a regulator token without region": (
         lambda p: _token(p, role="regulator", department="education"), "invalid_token"),
+    "a token not valid for another second (nbf)": (
+        lambda p: _token(p, nbf=_now(p) + 1), "invalid_token"),
+    "a token whose nbf is not an integer": (
+        lambda p: _token(p, nbf=f"{_now(p)}"), "invalid_token"),
+    "an RS256 token where the stage verifies HS256": (
+        lambda p: _token(p, secret=RSA_KEY, algorithm="RS256"), "invalid_token"),
+    "an RS256 header over an HMAC with the stage's secret": (
+        lambda p: _hmac_under_another_alg(p, "RS256"), "invalid_token"),
+    "an ES256 header over an HMAC with the stage's secret": (
+        lambda p: _hmac_under_another_alg(p, "ES256"), "invalid_token"),
+    "a validly signed token of 9 KB": (
+        lambda p: _token(p, padding="x" * 9000), "invalid_token"),
+    "a token with a non-ASCII character": (
+        lambda p: {"Authorization": _token(p)["Authorization"] + "\u00e9"}, "invalid_token"),
+    "a token with a lone surrogate": (
+        lambda p: {"Authorization": _token(p)["Authorization"] + "\ud800"}, "invalid_token"),
 }
 
 
@@ -515,7 +550,8 @@ def test_an_order_is_refused_with_401_when_the_caller_presents_bad_credentials(
 def test_the_bad_credential_helpers_make_working_tokens_when_nothing_is_wrong(
     platform: Platform,
 ) -> None:
-    for who in (_token(platform), _minted(platform, age=3599, ttl=3600)):
+    for who in (_token(platform), _minted(platform, age=3599, ttl=3600),
+                _token(platform, nbf=_now(platform)), _token(platform, padding="x" * 5000)):
         listed = platform.get("/v1/orders", who)
         assert listed.status == 200, listed.body
 
