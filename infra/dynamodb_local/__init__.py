@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -122,6 +123,7 @@ def free_port() -> int:
 # A local engine lives for minutes to hours: the JVM's quick (C1-only) compiler halves its
 # start-up and is plenty for it.
 JVM_OPTIONS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx1g"]
+"""Quick to start (the tests and the local stack); a long run does better with the full JIT."""
 
 
 def start(
@@ -130,6 +132,7 @@ def start(
     *,
     timeout: float = 60.0,
     log_file: Path | None = None,
+    jvm_options: Sequence[str] = JVM_OPTIONS,
 ) -> DynamoDBLocal:
     """Start DynamoDB Local on 127.0.0.1 (in memory unless `data_dir` is given); its output
     goes to `log_file` (appended) or to a temporary file."""
@@ -145,7 +148,7 @@ def start(
     command = [
         "java",
         f"-Djava.library.path={lib / 'DynamoDBLocal_lib'}",
-        *JVM_OPTIONS,
+        *jvm_options,
         "-cp",
         os.pathsep.join([str(lib / "DynamoDBLocal.jar"), str(lib / "DynamoDBLocal_lib" / "*")]),
         str(LAUNCHER),

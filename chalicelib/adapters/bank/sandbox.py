@@ -372,6 +372,14 @@ class SandboxBank:
         with self._lock:
             self._copies = times
 
+    def open_account(self, account: str, balance_fen: int) -> None:
+        """An account that already holds money (an opening balance: benchmarks and
+        simulations that load a province's orders without paying each one)."""
+        _check_amount(balance_fen)
+        with self._lock:
+            self._balances[account] += balance_fen
+            self._save()
+
     def close_account(self, account: str) -> None:
         """Refuse (a 4xx, executing nothing) every instruction to or from `account` until
         reopen_account(): a closed or invalid account, as a bank refuses one for good."""
