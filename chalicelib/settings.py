@@ -14,7 +14,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     stage: str = Field(pattern=r"^[a-z][a-z0-9-]{0,19}$")
-    province_code: str = Field(pattern=r"^\d{2}$")
+    province_code: str = Field(pattern=r"^[0-9]{2}$")
     platform_table: str
     journal_table: str
     settlement_queue_url: str = ""

@@ -29,7 +29,7 @@ Time = Annotated[
 Fen = Annotated[int, Field(ge=0, le=MAX_ORDER_FEN, strict=True)]
 PositiveFen = Annotated[int, Field(gt=0, le=MAX_ORDER_FEN, strict=True)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
-RegionCode = Annotated[str, Field(pattern=r"^\d{6}$")]
+RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
 
 
 CourseId = Annotated[str, Field(pattern=r"^crs_[0-9A-Z]{26}$")]
@@ -61,7 +61,7 @@ class CustodianBody(Strict):
 
 class InstitutionApplication(Strict):
     name: Text
-    uscc: Annotated[str, Field(pattern=r"^[0-9A-HJ-NP-RTUW-Y]{2}\d{6}[0-9A-HJ-NP-RTUW-Y]{10}$")]
+    uscc: Annotated[str, Field(pattern=r"^[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$")]
     training_type: TrainingType
     discipline: Discipline
     mode: Mode
@@ -89,7 +89,7 @@ class InstitutionPage(Page):
 
 class InstitutionQuery(PageQuery):
     status: str = Field(default="whitelisted", pattern=r"^(whitelisted|pending_review|rejected)$")
-    region: str = Field(default="", pattern=r"^(\d{2}|\d{4}|\d{6})?$")
+    region: str = Field(default="", pattern=r"^([0-9]{2}|[0-9]{4}|[0-9]{6})?$")
 
 
 class Decision(Strict):

@@ -50,6 +50,16 @@ class Custodian:
     supervised_account: str
     general_account: str
 
+    @property
+    def accounts_distinct(self) -> bool:
+        """Releases move money supervised -> general: the two must be different accounts
+        (compared as a bank would read them: case and hyphens aside)."""
+        return _account(self.supervised_account) != _account(self.general_account)
+
+
+def _account(number: str) -> str:
+    return number.replace("-", "").upper()
+
 
 @dataclass(frozen=True)
 class Institution:

@@ -10,7 +10,7 @@ from chalicelib.domain.catalog import (
     Mode,
     TrainingType,
 )
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import NotFound, RuleViolation
 from chalicelib.service import review
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
@@ -33,6 +33,10 @@ def apply(
     custodian: Custodian,
 ) -> Institution:
     caller.require(Role.INSTITUTION)
+    if not custodian.accounts_distinct:
+        raise RuleViolation(
+            "监管账户与一般账户不能是同一个账户", code="custodian_accounts_identical",
+        )
     institution = Institution(
         institution_id=institution_id,
         name=name,
@@ -86,7 +90,7 @@ def get(ctx: Context, caller: Caller, institution_id: str) -> Institution:
     if institution is not None and (
         institution.status is InstitutionStatus.WHITELISTED
         or caller.supervises(institution)
-        or caller.institution_id == institution_id
+        or (caller.role is Role.INSTITUTION and caller.institution_id == institution_id)
         or (caller.role is Role.INSTITUTION and institution.applicant_sub == caller.sub)
     ):
         return institution

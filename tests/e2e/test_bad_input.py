@@ -283,6 +283,7 @@ def test_a_course_submission_breaking_a_business_rule_is_refused_with_422(
 APPLICATION_BREAKS: dict[str, tuple[dict[str, Any], str]] = {
     "the credit code is malformed": ({"uscc": "123"}, "uscc"),
     "the region code is short": ({"region_code": "4401"}, "region_code"),
+    "the region code is in Arabic-Indic digits": ({"region_code": "٤٤٠١٠٦"}, "region_code"),
     "the training type is unknown": ({"training_type": "tutoring"}, "training_type"),
     "the custodian is missing": ({"custodian": DELETE}, "custodian"),
     "the supervised account is malformed": (
@@ -291,7 +292,36 @@ APPLICATION_BREAKS: dict[str, tuple[dict[str, Any], str]] = {
         "custodian.supervised_account",
     ),
     "the applicant whitelists itself": ({"status": "whitelisted"}, "status"),
+    "the general account has a space in it": (
+        {"custodian": {"bank": "示例银行", "supervised_account": "SUP00000001",
+                       "general_account": "GEN 0000001"}},
+        "custodian.general_account",
+    ),
+    "the general account is written in full-width digits": (
+        {"custodian": {"bank": "示例银行", "supervised_account": "SUP00000001",
+                       "general_account": "ＧＥＮ００００００１"}},
+        "custodian.general_account",
+    ),
 }
+
+
+def test_an_application_whose_two_custodian_accounts_are_one_is_refused(
+    platform: Platform, subtests: pytest.Subtests
+) -> None:
+    """Releases move money from the supervised to the general account: were they one
+    account, a release would move nothing and the ledger would say it had."""
+    applicant = platform.token("applicant-1", "institution")
+    for case, general in {"the same number": "SUP-4401060001",
+                          "the same number in lower case, without its hyphen":
+                          "sup4401060001"}.items():
+        with subtests.test(case):
+            body = changed(flows.application(), {"custodian": {
+                "bank": "示例银行", "supervised_account": "SUP-4401060001",
+                "general_account": general}})
+            assert_refused(
+                platform, partial(platform.post, "/v1/institutions", applicant, body),
+                422, "custodian_accounts_identical",
+            )
 
 
 def test_an_institution_application_breaking_the_schema_is_refused_with_validation_error(
