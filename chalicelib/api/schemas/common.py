@@ -1,0 +1,49 @@
+"""What every schema shares: time, money and id types, strict request bodies, pages.
+
+Money is `*_fen` integers; times are ISO 8601 with the Asia/Shanghai offset.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+
+from chalicelib.domain.calendar import SHANGHAI
+from chalicelib.domain.money import MAX_ORDER_FEN
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("time must carry a UTC offset")
+    return value
+
+
+Time = Annotated[
+    datetime,
+    AfterValidator(_aware),
+    PlainSerializer(lambda t: t.astimezone(SHANGHAI).isoformat(), return_type=str),
+]
+Fen = Annotated[int, Field(ge=0, le=MAX_ORDER_FEN, strict=True)]
+PositiveFen = Annotated[int, Field(gt=0, le=MAX_ORDER_FEN, strict=True)]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+
+
+CourseId = Annotated[str, Field(pattern=r"^crs_[0-9A-Z]{26}$")]
+StudentId = Annotated[str, Field(pattern=r"^stu_[0-9A-Z]{26}$")]
+OrderId = Annotated[str, Field(pattern=r"^ord_[0-9A-Z]{26}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Page(BaseModel):
+    next_cursor: str | None
+
+
+class PageQuery(Strict):
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=2048)

@@ -1,0 +1,53 @@
+"""Institutions: applying to join, the regulator's decision, listings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from chalicelib.api.schemas.common import Page, PageQuery, RegionCode, Strict, Text, Time
+from chalicelib.domain.catalog import Discipline, Mode, TrainingType
+
+
+class CustodianBody(Strict):
+    bank: Text
+    supervised_account: Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{6,40}$")]
+    general_account: Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{6,40}$")]
+
+
+class InstitutionApplication(Strict):
+    name: Text
+    uscc: Annotated[str, Field(pattern=r"^[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$")]
+    training_type: TrainingType
+    discipline: Discipline
+    mode: Mode
+    region_code: RegionCode
+    address: Text
+    custodian: CustodianBody
+
+
+class InstitutionView(BaseModel):
+    institution_id: str
+    name: str
+    training_type: TrainingType
+    discipline: Discipline
+    mode: Mode
+    region_code: str
+    address: str
+    status: str
+    custodian_bank: str
+    created_at: Time
+
+
+class InstitutionPage(Page):
+    items: list[InstitutionView]
+
+
+class InstitutionQuery(PageQuery):
+    status: str = Field(default="whitelisted", pattern=r"^(whitelisted|pending_review|rejected)$")
+    region: str = Field(default="", pattern=r"^([0-9]{2}|[0-9]{4}|[0-9]{6})?$")
+
+
+class Decision(Strict):
+    reason: str = Field(default="", max_length=500)

@@ -1,0 +1,66 @@
+"""Lessons recorded and their consumptions: confirm, dispute, list."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from chalicelib.api.schemas.common import CourseId, OrderId, Page, PageQuery, Strict, Time
+
+
+class LessonRecord(Strict):
+    course_id: CourseId
+    started_at: Time
+    ended_at: Time
+    teacher_id: Annotated[str, Field(min_length=1, max_length=64)]
+    order_ids: list[OrderId] = Field(min_length=1, max_length=100)
+
+
+class ConsumptionView(BaseModel):
+    consumption_id: str
+    order_id: str
+    lesson_id: str
+    course_id: str
+    student_id: str
+    lesson_number: int
+    amount_fen: int
+    status: str
+    confirm_by: date
+    confirm_by_estimated: bool
+    confirmed_by: str | None
+    confirmed_at: Time | None
+    released_at: Time | None
+
+
+class RefusedOrder(BaseModel):
+    """An attending order that was not consumed: a concurrent request emptied it after the
+    lesson was checked, or its student was in another lesson at that time."""
+
+    order_id: str
+    code: str
+
+
+class RecordedLesson(BaseModel):
+    lesson_id: str
+    course_id: str
+    started_at: Time
+    ended_at: Time
+    consumptions: list[ConsumptionView]
+    refused_orders: list[RefusedOrder]
+
+
+class ConsumptionPage(Page):
+    items: list[ConsumptionView]
+
+
+class ConsumptionQuery(PageQuery):
+    status: str = Field(
+        default="",
+        pattern=r"^(pending_confirmation|disputed|confirmed|releasing|released|needs_review)?$",
+    )
+
+
+class Dispute(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
