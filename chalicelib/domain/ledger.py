@@ -54,6 +54,11 @@ def resolution_transfer_id(pending_id: str, phase: Phase) -> str:
     return f"{pending_id}:{phase}"
 
 
+def late_transfer_id(pending_id: str) -> str:
+    """The transfer that books what the bank executed after its reservation was voided."""
+    return f"{pending_id}:late"
+
+
 @dataclass(frozen=True)
 class JournalEntry:
     order_id: str

@@ -183,6 +183,27 @@ def release_posted(order: Order, amount_fen: int) -> Movement:
     )
 
 
+def release_booked_late(order: Order, amount_fen: int) -> Movement:
+    """The bank executed a release after its reservation was voided: the lesson's money
+    leaves held money for the general account (the last one completes the order)."""
+    finishes = (
+        order.lessons_released + order.lessons_refunded + 1 == order.lessons
+        and order.releasing_fen == 0
+        and order.held_fen == amount_fen
+    )
+    return Movement(
+        "book_late_release",
+        _ACTIVE,
+        {
+            "held_fen": -amount_fen,
+            "released_fen": amount_fen,
+            "lessons_confirmed_unreleased": -1,
+            "lessons_released": 1,
+        },
+        OrderStatus.COMPLETED if finishes else None,
+    )
+
+
 def payment_reference(order_id: str) -> str:
     """The reference a payer quotes to the bank: the order's ULID behind a `P`."""
     return "P" + order_id.removeprefix("ord_")

@@ -27,9 +27,6 @@ class Outcome(StrEnum):
     RECORDED_FOR_REVIEW = "recorded_for_review"
 
 
-ALREADY_APPLIED = frozenset({"bank_event", "journal", "instruction"})
-
-
 def payment_received(
     ctx: Context,
     *,
@@ -149,15 +146,32 @@ def transfer_outcome(
     expected = InstructionStatus.SUCCEEDED if succeeded else InstructionStatus.FAILED
     if instruction.status is expected:
         return Outcome.DUPLICATE
+    if instruction.status is InstructionStatus.REFUSED:
+        if not succeeded:  # the bank moved nothing: as the platform booked it
+            return Outcome.DUPLICATE
+        try:
+            transfers.book_late_success(ctx, instruction, event_id)
+        except WriteRejected as rejected:
+            if rejected.failed & {"bank_event", "journal"}:
+                return Outcome.DUPLICATE
+            raise
+        return Outcome.APPLIED
     if instruction.status is not InstructionStatus.SENT:
-        raise StateConflict(
-            "该指令已有相反的结果", code="instruction_already_resolved",
-            status=str(instruction.status),
-        )
+        raise _opposite(instruction.status)
     try:
         transfers.resolve(ctx, instruction, event_id, succeeded=succeeded, reason=reason)
     except WriteRejected as rejected:
-        if rejected.failed & ALREADY_APPLIED:
+        if "bank_event" in rejected.failed:
             return Outcome.DUPLICATE
-        raise
+        current = ctx.store.instruction(instruction_id)
+        if current is not None and current.status is expected:
+            return Outcome.DUPLICATE
+        raise _opposite(current.status if current else instruction.status) from rejected
     return Outcome.APPLIED
+
+
+def _opposite(status: InstructionStatus) -> StateConflict:
+    """The instruction was resolved the other way meanwhile: not acknowledged, so the bank
+    delivers it again (and a refused instruction then takes the late-success path)."""
+    return StateConflict("该指令已有相反的结果", code="instruction_already_resolved",
+                         status=str(status))

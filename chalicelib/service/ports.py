@@ -26,6 +26,14 @@ class TransferInstruction:
     amount_fen: int
 
 
+@dataclass(frozen=True)
+class BankRecord:
+    """What the bank says it did with an instruction id it executed."""
+
+    succeeded: bool
+    reason: str = ""
+
+
 class BankGateway(Protocol):
     def instruct_transfer(self, instruction: TransferInstruction) -> None:
         """Send (or resend) an instruction. Raises BankUnavailable if the bank cannot be
@@ -34,6 +42,10 @@ class BankGateway(Protocol):
         The outcome arrives later as a signed `transfer_succeeded` / `transfer_failed`
         notification to POST /v1/bank/notifications.
         """
+
+    def executed(self, instruction_id: str) -> BankRecord | None:
+        """The bank's own record of an instruction id: None if it never executed it.
+        Raises BankUnavailable if the bank cannot be asked."""
 
 
 class Clock(Protocol):

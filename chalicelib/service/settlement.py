@@ -39,9 +39,12 @@ def settle(ctx: Context, consumption_id: str) -> str:
         consumption, instruction = _reserve(ctx, consumption)
     if consumption.status is not ConsumptionStatus.RELEASING:
         return str(consumption.status)
+    reserved_now = instruction is not None
     instruction = instruction or ctx.store.instruction(consumption.instruction_id)
     if instruction is None:
         raise NotFound("银行指令不存在", code="instruction_not_found")
+    if not reserved_now and orders.get(ctx, consumption.order_id).open_disputes:
+        return "waits: the order has open disputes (nothing is sent meanwhile)"
     try:
         ctx.bank.instruct_transfer(TransferInstruction(
             instruction_id=instruction.instruction_id,
@@ -51,13 +54,28 @@ def settle(ctx: Context, consumption_id: str) -> str:
         ))
     except BankRefused as refusal:
         log.warning("bank refused %s: %s", instruction.instruction_id, refusal.reason)
-        transfers.park(ctx, instruction, refusal.reason)
-        return "needs_review"
+        return _refused(ctx, instruction, refusal.reason)
     except BankUnavailable:
         log.warning("bank unavailable for %s: put off", instruction.instruction_id)
-        put_off(ctx, consumption)
+        if reserved_now:  # a re-drive has put it off already
+            put_off(ctx, consumption)
         return "deferred"
     return "instructed"
+
+
+def _refused(ctx: Context, instruction: BankInstruction, reason: str) -> str:
+    """A refusal says the bank would not take this request, not that it never executed an
+    earlier send of the same instruction (one that timed out after the bank had executed
+    it): the bank's own record decides whether the reservation may be voided."""
+    try:
+        record = ctx.bank.executed(instruction.instruction_id)
+    except BankUnavailable:
+        return "deferred: the bank could not say what it did with the instruction"
+    if record is None:
+        transfers.park(ctx, instruction, reason)
+        return "needs_review"
+    transfers.apply_bank_record(ctx, instruction, record)
+    return f"resolved from the bank's record ({'succeeded' if record.succeeded else 'failed'})"
 
 
 def put_off(ctx: Context, consumption: Consumption) -> bool:

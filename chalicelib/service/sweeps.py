@@ -63,10 +63,13 @@ def run(
     deadline = time.monotonic() + budget.total_seconds()
     report = SweepReport()
     cursor = task.cursor
+    seen: set[str] = set()  # an item put off to a time still before `until` comes round again
     while True:
         page = ctx.schedule.due_page(task.job, task.shard, task.until, page_size, cursor)
         for entity_id in page.items:
-            _handle_one(ctx, task, entity_id, report)
+            if entity_id not in seen:
+                seen.add(entity_id)
+                _handle_one(ctx, task, entity_id, report)
         cursor = page.next_cursor
         if cursor is None:
             return report

@@ -1,5 +1,7 @@
 """The end of a release's second phase: the bank's outcome posts or voids the pending
-transfer, in one transaction with the order, the consumption and the instruction.
+transfer, in one transaction with the order, the consumption and the instruction. The
+outcome comes from the bank's callback or, when the bank refused a resend, from its record
+of the instruction.
 
 Success posts it (releasing -> released; the lesson counts as released). A failure voids it
 (releasing -> held) and retries it under the next attempt: at once for the first few, then
@@ -23,6 +25,7 @@ from chalicelib.domain.errors import NotFound, StateConflict
 from chalicelib.domain.order import Order
 from chalicelib.service import orders, retry, work
 from chalicelib.service.context import Context
+from chalicelib.service.ports import BankRecord
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,53 @@ def resolve(
     after = retry.on_conflict(attempt, retry_when=retry.order_changed)
     if after.status is ConsumptionStatus.CONFIRMED and after.attempt <= IMMEDIATE_RETRIES:
         work.publish_settlement(ctx, after)
+
+
+def apply_bank_record(ctx: Context, instruction: BankInstruction, record: BankRecord) -> None:
+    """Apply what the bank's own record says it did with an instruction, as its callback
+    would have (once: the journal's transfer ids; a callback arriving later is a duplicate)."""
+    try:
+        resolve(ctx, instruction, f"record:{instruction.instruction_id}",
+                succeeded=record.succeeded, reason=record.reason)
+    except StateConflict:
+        log.info("%s was resolved meanwhile", instruction.instruction_id)
+
+
+def book_late_success(ctx: Context, instruction: BankInstruction, event_id: str) -> None:
+    """The bank executed an instruction whose reservation was voided on its word (it had
+    refused it and had no record of it): the money left the supervised account, so the
+    ledger follows the bank, posting the release from held money, while the consumption is
+    still parked under that attempt. Otherwise (it was retried meanwhile) the bank paid twice
+    and only a reconciliation can say what to do: refused, and logged."""
+
+    def attempt() -> None:
+        order = orders.get(ctx, instruction.order_id)
+        parked = ctx.store.consumption(instruction.consumption_id)
+        if (
+            parked is None or parked.status is not ConsumptionStatus.NEEDS_REVIEW
+            or parked.instruction_id != instruction.instruction_id
+        ):
+            log.error("bank executed %s after it was refused and its consumption moved on: "
+                      "reconcile with the bank", instruction.instruction_id)
+            raise StateConflict("该指令已有相反的结果", code="instruction_already_resolved",
+                                instruction_id=instruction.instruction_id)
+        now = ctx.now()
+        entry = ledger.next_entry(
+            order_id=order.order_id, after_seq=order.journal_seq, after_hash=order.journal_head,
+            transfer_id=ledger.late_transfer_id(instruction.pending_transfer_id),
+            phase=ledger.Phase.SINGLE, debit_account=instruction.from_account,
+            credit_account=instruction.to_account, amount_fen=instruction.amount_fen,
+            occurred_at=now.isoformat(), cause=instruction.instruction_id,
+        )
+        released = replace(parked, status=ConsumptionStatus.RELEASED, released_at=now,
+                           review_reason="")
+        ctx.store.write().move_order(
+            order, order_rules.release_booked_late(order, instruction.amount_fen), entry=entry,
+        ).replace(parked, released, "consumption").replace(
+            instruction, replace(instruction, status=InstructionStatus.SUCCEEDED), "instruction"
+        ).mark_bank_event(event_id, "transfer_succeeded", now).commit()
+
+    retry.on_conflict(attempt, retry_when=retry.order_changed)
 
 
 def park(ctx: Context, instruction: BankInstruction, reason: str) -> None:

@@ -137,3 +137,19 @@ def test_a_run_budget_is_checked_between_pages_and_the_cursor_resumes_exactly(
     assert handled == 3
     assert flows.order_of(platform, fam.parent, order["order_id"])[
         "lessons_confirmed_unreleased"] == 3
+
+
+def test_a_recovery_run_handles_each_item_once(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = backlog.blocked_releases(platform, 3, shard=0, due_before=platform.clock.now())
+    monkeypatch.setattr(sweeps, "PAGE_SIZE", 1)  # pages end between items, as in a backlog
+    ctx = bootstrap.context()
+    grace = timedelta(minutes=ctx.policy().settlement_grace_minutes)
+    report = sweeps.run_all(ctx, "settle", until=ctx.now() + grace)  # infra/local/stack.py
+    deferrals = []
+    for consumption_id in blocked:
+        stored = ctx.store.consumption(consumption_id)
+        assert stored is not None and keys.shard(consumption_id) == 0
+        deferrals.append(stored.deferrals)
+    assert (report.handled, deferrals) == (3, [1, 1, 1])

@@ -6,6 +6,7 @@ import http.client
 import json
 import logging
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from chalicelib.adapters.bank.errors import (
@@ -13,16 +14,21 @@ from chalicelib.adapters.bank.errors import (
     BankUnavailable,
     InstructionConflict,
 )
-from chalicelib.service.ports import TransferInstruction
+from chalicelib.service.ports import BankRecord, TransferInstruction
 
 logger = logging.getLogger(__name__)
+
+COME_BACK_LATER = frozenset({408, 425, 429})
+"""Refusals of the moment (timeout, too early, too many requests), not of the instruction."""
 
 
 class HttpBankGateway:
     """POSTs instructions to `{base_url}/instructions`; 202 means accepted for execution.
+    GETs `{base_url}/instructions/{id}` for the bank's record of one (404: never executed).
 
-    Connection errors, timeouts and 5xx raise BankUnavailable (safe to resend: the bank keys
-    on instruction_id); 409 raises InstructionConflict; other 4xx raise BankRequestRejected.
+    Connection errors, timeouts, 5xx and the 4xx that only ask to come back later (408, 425,
+    429) raise BankUnavailable (safe to resend: the bank keys on instruction_id); 409 raises
+    InstructionConflict; other 4xx raise BankRequestRejected.
     """
 
     def __init__(self, base_url: str, timeout: float = 5.0) -> None:
@@ -30,6 +36,25 @@ class HttpBankGateway:
             raise ValueError("base_url must be http(s)")
         self._url = base_url.rstrip("/") + "/instructions"
         self._timeout = timeout
+
+    def executed(self, instruction_id: str) -> BankRecord | None:
+        request = urllib.request.Request(
+            f"{self._url}/{urllib.parse.quote(instruction_id, safe='')}", method="GET"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+                record = json.loads(response.read().decode("utf-8"))
+                return BankRecord(bool(record["succeeded"]), str(record.get("reason") or ""))
+        except urllib.error.HTTPError as exc:
+            with exc:
+                if exc.code == 404:
+                    return None
+                raise BankUnavailable(f"bank could not say what it did with {instruction_id}: "
+                                      f"HTTP {exc.code}") from exc
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            raise BankUnavailable(f"bank unreachable: {exc}") from exc
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise BankUnavailable(f"bank's record of {instruction_id} unreadable") from exc
 
     def instruct_transfer(self, instruction: TransferInstruction) -> None:
         body = json.dumps(
@@ -56,7 +81,7 @@ class HttpBankGateway:
 
     @staticmethod
     def _raise_for(status: int, instruction_id: str, detail: str) -> None:
-        if status >= 500:
+        if status >= 500 or status in COME_BACK_LATER:
             raise BankUnavailable(f"bank answered HTTP {status}: {detail}")
         if status == 409:
             raise InstructionConflict(instruction_id)

@@ -30,7 +30,7 @@ from chalicelib.adapters.bank.errors import (
     InstructionConflict,
 )
 from chalicelib.domain.bank_signature import sign
-from chalicelib.service.ports import TransferInstruction
+from chalicelib.service.ports import BankRecord, TransferInstruction
 
 logger = logging.getLogger(__name__)
 
@@ -413,6 +413,16 @@ class SandboxBank:
                 for acct, delta in effects
                 if acct == account
             )
+
+    def executed(self, instruction_id: str) -> BankRecord | None:
+        """The BankGateway inquiry: what the bank did with an instruction id, if anything."""
+        with self._lock:
+            if self._unavailable:
+                raise BankUnavailable("sandbox bank is unavailable")
+            outcome = self._outcomes.get(instruction_id)
+        if outcome is None:
+            return None
+        return BankRecord(outcome.succeeded, outcome.reason or "")
 
     def executed_instruction(self, instruction_id: str) -> TransferOutcome | None:
         with self._lock:
