@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
@@ -22,6 +23,7 @@ from infra.cli.app import cli
 from infra.cli.options import EndpointUrl, Region, Stage, target_of
 from infra.cli.targets import Queue, Target
 from infra.local import runfile
+from infra.local.clock import LocalClock
 from infra.local.config import AuthConfig, ConfigError, data_dir
 from infra.local.seed import SeedError, exports
 from infra.local.seed import seed as seed_demo
@@ -36,6 +38,7 @@ DUE_JOBS = {
     "expire": "unpaid orders past their payment deadline (expiry)",
 }
 STRAGGLER_LIMIT = 100
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 SHOWN_IDS = 3
 
 @cli.command()
@@ -81,6 +84,11 @@ def status(
 def _report(target: Target) -> int:
     """Print the queues, the stragglers and the parked releases; return how many of them
     need ops (dead letters, settlement stragglers, parked releases)."""
+    if isinstance(target.platform_clock, LocalClock):
+        moved = target.platform_clock.offset
+        now = target.platform_clock.now().astimezone(SHANGHAI).isoformat(timespec="seconds")
+        typer.echo(f"platform clock {now} ({moved.days}d {moved.seconds // 3600}h ahead of real "
+                   "time; `infra.cli clock advance` moves it)\n")
     dead = 0
     typer.echo(f"{'queue':<40} {'visible':>8} {'in flight':>10}")
     for queue in Queue:

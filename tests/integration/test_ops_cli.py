@@ -20,6 +20,7 @@ from infra.cli import cli
 from infra.cli import options as options_module
 from infra.cli.targets import Queue, Target, connect
 from infra.local import runfile
+from infra.local.clock import LocalClock
 from infra.local.config import AWS_REGION, FAKE_CREDENTIAL
 from infra.resources import DataPlane, create_data_plane
 
@@ -256,11 +257,13 @@ def test_the_local_stage_finds_the_running_stack_through_its_run_record(
     monkeypatch.setenv("LOCAL_DATA_DIR", str(tmp_path))
     runfile.write(tmp_path, runfile.RunRecord(stack_pid=1, engine="moto", sqs_url=sqs_endpoint,
                                               dynamodb_url=sqs_endpoint))
+    LocalClock(tmp_path, start=datetime(2026, 11, 2, 1, tzinfo=UTC)).advance(timedelta(days=16))
     try:
         result = invoke("status")
         assert result.exit_code == 0, result.output
         assert f"the local stack (moto: tables {sqs_endpoint}" in result.stdout
         assert "local-settlement-dlq.fifo" in result.stdout
+        assert "platform clock 2026-11-18T" in result.stdout
     finally:
         for table in (plane.platform_table, plane.journal_table):
             dynamodb.delete_table(TableName=table)
