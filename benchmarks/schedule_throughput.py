@@ -37,6 +37,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import boto3
+from botocore.config import Config
 
 from chalicelib import bootstrap
 from chalicelib.adapters.clock import ManualClock
@@ -98,10 +99,11 @@ def engines() -> Iterator[tuple[Any, Any]]:
     port = dynamodb_local.free_port()
     server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
                                str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sqs = boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{port}")
+    pool = Config(max_pool_connections=64)  # a connection per worker thread, kept
+    sqs = boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{port}", config=pool)
     try:
         _wait_until_up(sqs)
-        yield boto3.client("dynamodb", endpoint_url=engine.endpoint_url), sqs
+        yield boto3.client("dynamodb", endpoint_url=engine.endpoint_url, config=pool), sqs
     finally:
         server.terminate()
         server.wait(10)

@@ -31,7 +31,8 @@ def handle_in_order(
         except Exception:
             log.exception("%s %s failed", message_type.__name__, record.get("messageId"))
             return _failed_from(records, index)
-        log.info("%s %s: %s", message_type.__name__, record.get("messageId"), outcome)
+        if outcome:
+            log.info("%s %s: %s", message_type.__name__, record.get("messageId"), outcome)
     return {"batchItemFailures": []}
 
 

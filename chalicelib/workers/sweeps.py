@@ -32,9 +32,12 @@ def process_batch(records: list[dict[str, Any]]) -> dict[str, Any]:
     ctx = bootstrap.context()
 
     def run(message: SweepMessage) -> str:
+        """The outcome for the log; empty when the shard had nothing due."""
         report = sweeps.run(ctx, message.task(), budget=BUDGET)
         if report.continuation is not None:
             ctx.publisher.publish_sweep(report.continuation)
+        if not (report.handled or report.failed or report.continuation):
+            return ""
         return (f"{message.job} shard {message.shard}: {report.handled} handled, "
                 f"{report.failed} failed{', continued' if report.continuation else ''}")
 

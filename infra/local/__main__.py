@@ -118,7 +118,8 @@ Local stack up in {seconds:.1f}s (stage local, province {config.province_code});
   API           {at.api_url}   (GET /v1/health, GET /v1/openapi.json)
   sandbox bank  {at.bank_url}   (POST /payments, GET /accounts/<account>)
 {_storage(config, at)}
-  consumer      {at.plane.settlement_queue_url}
+  consumers     {at.plane.settlement_queue_url}
+                {at.plane.sweep_queue_url}
   schedules     expire_orders, auto_confirm, settlement_sweeper every {config.schedule_seconds:g}s
   clock         {_clock(at)}
   ops           {CLI} status | review list | replay-dlq --queue settlement | seed
