@@ -59,7 +59,7 @@ class ApiRequestHandler(PromptReplies, ChaliceRequestHandler):
             self.wfile.write(payload)
 
 
-def _thread_local_requests(app: Chalice) -> None:
+def thread_local_requests(app: Chalice) -> None:
     """What chalice.local.create_local_server does first: the app keeps `current_request` per
     thread, as the threaded server needs."""
     if not isinstance(app, LocalChalice):
@@ -79,7 +79,7 @@ class ApiServer:
             chalice_app=app,
             project_dir=str(PROJECT_DIR),
         )
-        _thread_local_requests(app)
+        thread_local_requests(app)
         self._server = LocalDevServer(app, config, HOST, port, handler_cls=ApiRequestHandler,
                                       server_cls=LoopbackHTTPServer)
         self._thread = threading.Thread(
