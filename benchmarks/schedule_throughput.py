@@ -331,6 +331,8 @@ def run(p: Platform, lessons: int, workers: int) -> None:
         print(f"  {time.monotonic() - began:7.1f} s: {p.bank.instructions_executed()} "
               f"executed by the bank, {callbacks.released} booked as released", flush=True)
     released_at = callbacks.released_at - began
+    if confirmed_at is None:  # the last confirmations and releases fell between two looks
+        print(f"auto-confirmed all {lessons} by {released_at:.1f} s")
     stop.set()
     for thread in threads:
         thread.join()
