@@ -613,3 +613,37 @@ def test_the_delivery_loop_posts_signed_notifications_to_the_platform_url() -> N
     [(body, signature)] = _Receiver.received
     verify(SECRET, signature, body, now=int(time.time()))
     assert json.loads(body)["amount_fen"] == 700
+
+
+# ---------------------------------------------------------------- a simulation's control
+
+
+def test_a_simulation_delivers_one_notification_out_of_turn_or_loses_it_for_good(
+    bank: SandboxBank, platform: Platform
+) -> None:
+    bank.pay(PAYER, SUPERVISED, "order-1", 50_000)
+    bank.instruct_transfer(move("ins-1", 10_000))
+    bank.instruct_transfer(move("ins-2", 20_000))
+    queued = bank.notifications()
+    assert [json.loads(body)["type"] for _, _, body in queued] == [
+        "payment_received", "transfer_succeeded", "transfer_succeeded"]
+
+    assert bank.deliver_one(queued[2][0], copies=2)  # the last one first, twice
+    assert [e.get("instruction_id") for e in platform.events()] == ["ins-2", "ins-2"]
+    bank.drop_notification(queued[1][0])  # ins-1's outcome: lost for good
+    assert [seq for seq, _, _ in bank.notifications()] == [queued[0][0]]
+    assert not bank.deliver_one(queued[1][0])  # gone: nothing sent
+    assert len(platform.calls) == 2
+    assert bank.in_flight(GENERAL) == 10_000  # the platform was never told of ins-1
+    assert sorted((o.instruction.instruction_id, o.succeeded) for o in bank.outcomes()) == [
+        ("ins-1", True), ("ins-2", True)]
+
+
+def test_a_notification_the_platform_refuses_stays_queued(clock: Clock) -> None:
+    platform = Platform(clock, [500])
+    bank = SandboxBank(SECRET, platform, now=clock)
+    bank.pay(PAYER, SUPERVISED, "order-1", 1_000)
+    (seq, _, _), = bank.notifications()
+    assert not bank.deliver_one(seq)
+    assert bank.deliver_one(seq)
+    assert bank.notifications() == []

@@ -11,6 +11,13 @@ from tests.support.harness import Platform
 
 _serial = itertools.count(1)
 
+
+def restart_numbering() -> None:
+    """Number names (accounts, USCCs, subs) from 1 again: a simulation's replay names
+    everything as the run it replays did."""
+    global _serial
+    _serial = itertools.count(1)
+
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 

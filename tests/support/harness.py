@@ -53,7 +53,8 @@ class Reply:
 
     @property
     def code(self) -> str:
-        return str(self.body["error"]["code"]) if isinstance(self.body, dict) else ""
+        error = self.body.get("error") if isinstance(self.body, dict) else None
+        return str(error["code"]) if isinstance(error, dict) else ""
 
 
 @dataclass

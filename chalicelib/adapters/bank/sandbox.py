@@ -290,6 +290,34 @@ class SandboxBank:
                 self._delivering = False
             raise
 
+    def notifications(self) -> list[tuple[int, str, bytes]]:
+        """The queued notifications, in order: (seq, event id, body). A simulation picks which
+        to deliver, and when, with deliver_one() and drop_notification()."""
+        with self._lock:
+            return [(q.seq, q.event_id, q.body) for q in self._queue]
+
+    def deliver_one(self, seq: int, copies: int = 1) -> bool:
+        """Send one queued notification `copies` times, out of turn; True if acknowledged
+        (it leaves the queue), False if refused or unknown (it stays, as deliver_pending)."""
+        with self._lock:
+            item = next((q for q in self._queue if q.seq == seq), None)
+        if item is None or not self._send(item, copies):
+            return False
+        self._acknowledge(item)
+        return True
+
+    def drop_notification(self, seq: int) -> None:
+        """The bank gives up on one notification (a callback lost for good). Its money stays
+        counted by in_flight(): the platform has not been told."""
+        with self._lock:
+            self._queue = [q for q in self._queue if q.seq != seq]
+            self._save()
+
+    def outcomes(self) -> list[TransferOutcome]:
+        """Every instruction the bank has executed, with its outcome."""
+        with self._lock:
+            return list(self._outcomes.values())
+
     def _send(self, item: _Queued, copies: int) -> bool:
         ok = False
         for _ in range(copies):
