@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck install clean
+.PHONY: run test lint typecheck install clean simulate
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m infra.dynamodb_local
 	$(BIN)/python -m pytest
+
+# The deterministic simulator (tests/simulation/): SEED, SEEDS seeds from it, STEPS each.
+SEED ?= 1
+SEEDS ?= 1
+STEPS ?= 400
+simulate: $(STAMP)
+	PYTHONHASHSEED=0 $(BIN)/python -m tests.simulation --seed $(SEED) --seeds $(SEEDS) --steps $(STEPS) $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check chalicelib app.py infra tests benchmarks

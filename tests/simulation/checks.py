@@ -1,0 +1,182 @@
+"""What must hold after every step, and at the end of a run once faults are healed and the
+work drained. Read from the tables (test-only Scans) and the sandbox bank, held against the
+money model's invariants (chalicelib/domain/invariants.py) and the reference model."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from chalicelib.adapters.dynamo.codec import decode
+from chalicelib.domain import invariants
+from chalicelib.domain.bank import UnmatchedPayment
+from chalicelib.domain.consumption import ConfirmedBy, Consumption
+from chalicelib.domain.ledger import JournalEntry
+from chalicelib.domain.order import Order
+from tests.simulation import model
+from tests.simulation.model import Violation
+from tests.simulation.world import World, instruction_consumption
+
+
+@dataclass
+class Seen:
+    orders: dict[str, Order]
+    consumptions: dict[str, Consumption]
+    unmatched: list[UnmatchedPayment]
+
+
+def observe(w: World) -> Seen:
+    items = w.read(w.p.plane.platform_table)
+    by_kind: dict[str, list[dict]] = defaultdict(list)
+    for item in items:
+        by_kind[item["sk"]].append(item)
+    orders = {o.order_id: o for o in (decode(Order, i) for i in by_kind["#order"])}
+    consumptions = {c.consumption_id: c for c in (
+        decode(Consumption, i) for i in by_kind["#consumption"])}
+    unmatched = [decode(UnmatchedPayment, i) for i in by_kind["#unmatched_payment"]]
+    entries = [decode(JournalEntry, i) for i in w.read(w.p.plane.journal_table)]
+    journals: dict[str, list[JournalEntry]] = defaultdict(list)
+    for entry in entries:
+        journals[entry.order_id].append(entry)
+    for order in orders.values():
+        invariants.check_order(order)
+        invariants.check_journal(order, journals.get(order.order_id, []))
+    invariants.check_double_entry(entries)
+    return Seen(orders, consumptions, unmatched)
+
+
+def after_step(w: World) -> Seen:
+    seen = observe(w)
+    _orders(w, seen)
+    _consumptions(w, seen)
+    _bank(w, seen)
+    _time_slots(w)
+    return seen
+
+
+def _orders(w: World, seen: Seen) -> None:
+    known = {o.order_id for o in w.orders}
+    if set(seen.orders) != known:
+        raise Violation(f"orders nobody was told of: {sorted(set(seen.orders) - known)}; "
+                        f"told of but missing: {sorted(known - set(seen.orders))}")
+    for o in w.orders:
+        stored = seen.orders[o.order_id]
+        status = str(stored.status)
+        model.move("order", model.ORDER_MOVES, o.order_id, o.status, status)
+        if status == "expired" and o.status != "expired" and w.now < o.expires_at:
+            raise Violation(f"{o.order_id} expired at {w.now}, before {o.expires_at}")
+        if status == "paid" and o.paid_at_bank < o.amount:
+            raise Violation(f"{o.order_id} paid with {o.paid_at_bank} of {o.amount} at the bank")
+        o.status, o.paid_at = status, stored.paid_at
+        consumed = stored.lessons - stored.lessons_remaining
+        if consumed != len(o.consumptions):
+            raise Violation(f"{o.order_id} consumed {consumed} lessons, "
+                            f"{len(o.consumptions)} were recorded")
+
+
+def _consumptions(w: World, seen: Seen) -> None:
+    if set(seen.consumptions) != set(w.consumptions):
+        raise Violation("consumptions nobody recorded: "
+                        f"{sorted(set(seen.consumptions) - set(w.consumptions))}")
+    released: Counter[str] = Counter()
+    for c in w.consumptions.values():
+        stored = seen.consumptions[c.consumption_id]
+        status = str(stored.status)
+        model.move("consumption", model.CONSUMPTION_MOVES, c.consumption_id, c.status, status)
+        if c.parent_confirmed and status not in model.CONFIRMED:
+            raise Violation(f"{c.consumption_id} was confirmed by its parent, is {status}")
+        if (stored.confirmed_by is ConfirmedBy.AUTO and stored.confirmed_at is not None
+                and stored.confirmed_at < c.silent_until):
+            raise Violation(f"{c.consumption_id} auto-confirmed at {stored.confirmed_at}, "
+                            f"its parent may object until {c.silent_until}")
+        if stored.amount_fen != c.amount:
+            raise Violation(f"{c.consumption_id} amount changed to {stored.amount_fen}")
+        if status == "released":
+            released[c.order_id] += c.amount
+        c.status = status
+    for order_id, order in seen.orders.items():
+        if order.released_fen != released[order_id]:
+            raise Violation(f"{order_id} released {order.released_fen} fen, its released "
+                            f"lessons are worth {released[order_id]}")
+
+
+def _bank(w: World, seen: Seen) -> None:
+    """The bank never paid a lesson twice, the ledger never books money the bank has not
+    moved, and money the bank moved that the ledger has not booked yet is in flight."""
+    successes: dict[str, list[int]] = defaultdict(list)
+    to_account: Counter[str] = Counter()
+    for outcome in w.p.bank.outcomes():
+        if outcome.succeeded:
+            consumption_id = instruction_consumption(outcome.instruction.instruction_id)
+            successes[consumption_id].append(outcome.instruction.amount_fen)
+            to_account[outcome.instruction.to_account] += outcome.instruction.amount_fen
+    for consumption_id, amounts in successes.items():
+        if len(amounts) > 1:
+            raise Violation(f"the bank paid {consumption_id} {len(amounts)} times")
+        status = w.consumptions[consumption_id].status
+        if status not in ("releasing", "released", "needs_review"):
+            raise Violation(f"the bank paid {consumption_id}, the ledger has it {status}")
+    for c in w.consumptions.values():
+        if c.status == "released" and c.consumption_id not in successes:
+            raise Violation(f"{c.consumption_id} released, the bank never paid it")
+    for shop in w.shops:
+        if w.p.bank.balance(shop.general) != to_account[shop.general]:
+            raise Violation(f"{shop.general} holds money no release sent")
+    paid_in = _payments_booked(w, seen)
+    for account, sent in _payments_sent(w).items():
+        if paid_in[account] > sent:
+            raise Violation(f"{account}: ledger booked {paid_in[account]}, families sent {sent}")
+
+
+def _payments_sent(w: World) -> Counter[str]:
+    sent: Counter[str] = Counter()
+    for o in w.orders:
+        sent[o.account] += o.paid_at_bank
+    return sent
+
+
+def _payments_booked(w: World, seen: Seen) -> Counter[str]:
+    account_of = {o.order_id: o.account for o in w.orders}
+    booked: Counter[str] = Counter()
+    for order in seen.orders.values():
+        booked[account_of[order.order_id]] += order.paid_fen
+    for payment in seen.unmatched:
+        booked[account_of[payment.order_id]] += payment.amount_fen
+    return booked
+
+
+def _time_slots(w: World) -> None:
+    by_student: dict[str, list[tuple]] = defaultdict(list)
+    for student, started, ended in w.lessons:
+        for other in by_student[student]:
+            if model.overlaps(other, (started, ended)):
+                raise Violation(f"{student} was consumed for two overlapping lessons: "
+                                f"{other} and {(started, ended)}")
+        by_student[student].append((started, ended))
+
+
+def at_the_end(w: World) -> None:
+    """Once healed and drained: every lesson released exactly once, every deadline acted
+    on, and the bank and the ledger agree to the fen."""
+    seen = after_step(w)
+    stuck = {c.consumption_id: c.status for c in w.consumptions.values()
+             if c.status != "released"}
+    if stuck:
+        raise Violation(f"lessons never released: {stuck}")
+    for o in w.orders:
+        if o.status == "pending_payment":
+            raise Violation(f"{o.order_id} still pending payment at {w.now}")
+    booked = _payments_booked(w, seen)
+    for account, sent in _payments_sent(w).items():
+        if booked[account] != sent:
+            raise Violation(f"{account}: families sent {sent}, the ledger booked "
+                            f"{booked[account]}")
+    released: Counter[str] = Counter()
+    for order in seen.orders.values():
+        released[w.shops[w.order(order.order_id).shop].general] += order.released_fen
+    for shop in w.shops:
+        if w.p.bank.balance(shop.general) != released[shop.general]:
+            raise Violation(f"{shop.general}: bank {w.p.bank.balance(shop.general)}, "
+                            f"ledger released {released[shop.general]}")
+    if w.p.bank.notifications():
+        raise Violation(f"{len(w.p.bank.notifications())} bank callbacks never acknowledged")

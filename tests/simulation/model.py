@@ -1,0 +1,133 @@
+"""The reference model: what the simulator knows each order and lesson must be, kept from
+the answers the platform gave and the rules written down in docs/ (not from its code), and
+the transitions it may make on its own (expiry, auto-confirmation, settlement)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CONFIRM_WORKING_DAYS = 15
+RECORD_WINDOW = timedelta(hours=72)
+LENGTH_TOLERANCE_MINUTES = 10
+CLOCK_SKEW = timedelta(minutes=5)  # a lesson may be recorded this long before it ends
+
+ORDER_MOVES = {
+    "pending_payment": {"pending_payment", "paid", "expired"},
+    "paid": {"paid", "completed"},
+    "completed": {"completed"},
+    "expired": {"expired"},
+}
+CONSUMPTION_MOVES = {
+    "pending_confirmation": {"pending_confirmation", "disputed", "confirmed", "releasing"},
+    "disputed": {"disputed", "confirmed", "releasing"},
+    "confirmed": {"confirmed", "releasing", "released", "needs_review"},
+    "releasing": {"releasing", "confirmed", "released", "needs_review"},
+    "needs_review": {"needs_review", "confirmed", "releasing", "released"},
+    "released": {"released"},
+}
+CONFIRMED = frozenset({"confirmed", "releasing", "released", "needs_review"})
+
+
+class Violation(AssertionError):
+    """The platform did something the model says it must not."""
+
+
+def business_date(instant: datetime) -> date:
+    return instant.astimezone(SHANGHAI).date()
+
+
+def confirm_by(recorded_at: datetime) -> date:
+    """The 15th working day after the recording's business date (chinese-calendar's own
+    statutory days and swapped weekends)."""
+    day, counted = business_date(recorded_at), 0
+    while counted < CONFIRM_WORKING_DAYS:
+        day += timedelta(days=1)
+        counted += chinese_calendar.is_workday(day)
+    return day
+
+
+@dataclass
+class Shop:
+    institution_id: str
+    staff: dict[str, str]
+    course_id: str
+    supervised: str
+    general: str
+    price: int
+    minutes: int
+    starts_on: date
+    ends_on: date
+
+
+@dataclass
+class Family:
+    sub: str
+    parent: dict[str, str]
+    student_id: str
+    payer: str
+
+
+@dataclass
+class Order:
+    order_id: str
+    family: int
+    shop: int
+    lessons: int
+    amount: int
+    reference: str
+    account: str
+    expires_at: datetime
+    key: str
+    body: dict[str, Any]
+    created_at: datetime
+    status: str = "pending_payment"
+    paid_at: datetime | None = None
+    paid_at_bank: int = 0
+    """Fen the sim's families sent to the bank under this order's reference."""
+    consumptions: list[str] = field(default_factory=list)
+    disputes: int = 0
+
+
+@dataclass
+class Consumption:
+    consumption_id: str
+    order_id: str
+    student_id: str
+    started: datetime
+    ended: datetime
+    recorded_at: datetime
+    amount: int
+    status: str = "pending_confirmation"
+    parent_confirmed: bool = False
+
+    @property
+    def silent_until(self) -> datetime:
+        """The end of the confirm-by day: silence confirms only after it."""
+        return datetime.combine(confirm_by(self.recorded_at) + timedelta(days=1),
+                                datetime.min.time(), SHANGHAI)
+
+
+def _reachable(moves: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = {start}, [start]
+    while todo:
+        for nxt in moves.get(todo.pop(), set()) - seen:
+            seen.add(nxt)
+            todo.append(nxt)
+    return seen
+
+
+def move(kind: str, moves: dict[str, set[str]], what: str, before: str, after: str) -> None:
+    """`after` must be reachable from `before` (a step may make several moves: the last
+    day's drain confirms, settles and books a lesson before anyone looks)."""
+    if after not in _reachable(moves, before):
+        raise Violation(f"{kind} {what} moved {before} -> {after}")
+
+
+def overlaps(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]

@@ -1,0 +1,83 @@
+"""Operations: what the seed asks the simulated province to do, one step each.
+
+An operation is data (a kind, raw numbers, the AWS faults it runs under, and for a race its
+parts and the seed of their interleaving). Its numbers are resolved against the world only
+when it runs (`order 7` is the 7th order modulo how many exist), so a run is a list of
+operations, a failing list can be cut shorter and still mean something, and the same seed
+always makes the same list.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tests.simulation import people, races, system
+from tests.simulation.faults import Fault, Kind
+from tests.simulation.world import World
+
+
+@dataclass(frozen=True)
+class Op:
+    kind: str
+    args: tuple[int, ...]
+    faults: tuple[Fault, ...] = ()
+
+    def __str__(self) -> str:
+        faults = "".join(f" !{f.kind}@{f.call}" for f in self.faults)
+        return f"{self.kind}{list(self.args)}{faults}"
+
+
+ACTIONS: dict[str, Callable[..., str]] = {
+    "create_order": people.create_order,
+    "replay_create": people.replay_create,
+    "pay": people.pay,
+    "record_lesson": people.record_lesson,
+    "confirm": people.confirm,
+    "dispute": people.dispute,
+    "read_order": people.read_order,
+    "advance": system.advance,
+    "schedule": system.run_schedule,
+    "deliver_queue": system.deliver_queue,
+    "replay_kept": system.replay_kept,
+    "poison": system.poison,
+    "bank_callbacks": system.bank_callbacks,
+    "bank_trouble": system.bank_trouble,
+    "ops_retry": system.ops_retry,
+    "race": races.race,
+}
+"""Each kind's action: (world, *args[, faults]) -> what happened, for the log."""
+
+WEIGHTS = {
+    "create_order": 6, "replay_create": 2, "pay": 7, "record_lesson": 16, "confirm": 9,
+    "dispute": 2, "read_order": 1, "advance": 9, "schedule": 6, "deliver_queue": 16,
+    "replay_kept": 1, "poison": 1, "bank_callbacks": 7, "bank_trouble": 3, "ops_retry": 1,
+    "race": 10,
+}
+FAULTABLE = frozenset({"create_order", "replay_create", "record_lesson", "confirm", "dispute",
+                       "schedule", "deliver_queue", "bank_callbacks", "race"})
+FAULT_RATE = 0.2
+KINDS = list(Kind)
+
+
+def generate(seed: int, steps: int) -> list[Op]:
+    rng = random.Random(seed)
+    kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
+    return [_one(rng, rng.choices(kinds, weights)[0]) for _ in range(steps)]
+
+
+def _one(rng: random.Random, kind: str) -> Op:
+    args = tuple(rng.randrange(1 << 16) for _ in range(4))
+    faults: tuple[Fault, ...] = ()
+    if kind in FAULTABLE and rng.random() < FAULT_RATE:
+        faults = (Fault(rng.randrange(8), rng.choice(KINDS)),)
+    return Op(kind, args, faults)
+
+
+def apply(w: World, op: Op) -> str:
+    action = ACTIONS[op.kind]
+    arity = action.__code__.co_argcount - 1
+    if op.kind in FAULTABLE:
+        return action(w, *op.args[:arity - 1], faults=op.faults)
+    return action(w, *op.args[:arity])

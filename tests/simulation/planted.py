@@ -1,0 +1,71 @@
+"""Known bugs, planted only here, to show the simulator finds what it is meant to find.
+Each is a context manager that swaps one piece of the platform for a broken one while it is
+open; nothing in chalicelib knows of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+from unittest import mock
+
+from chalicelib.adapters.dynamo.codec import to_attribute_values
+from chalicelib.adapters.dynamo.expressions import UpdateExpression
+from chalicelib.adapters.dynamo.transaction import Transaction
+from chalicelib.adapters.dynamo.unit import AtomicWrite
+from chalicelib.domain.consumption import ConsumptionStatus
+from chalicelib.service import settlement
+
+
+@contextmanager
+def counters_unchecked() -> Iterator[None]:
+    """An order's counters move without their conditions: no decrement is checked to stay
+    non-negative and no expected value (lessons remaining) is required."""
+    original = AtomicWrite.move_order
+
+    def move_order(self: AtomicWrite, order: Any, movement: Any, **kw: Any) -> AtomicWrite:
+        kw.pop("expect", None)
+        return original(self, order, movement, **kw)
+
+    with mock.patch.object(UpdateExpression, "require_at_least", lambda self, *a: self), \
+            mock.patch.object(AtomicWrite, "move_order", move_order):
+        yield
+
+
+@contextmanager
+def journal_unconditioned() -> Iterator[None]:
+    """A journal entry is written without `attribute_not_exists` and without the order's
+    chain head as its condition."""
+    original_put, original_require = Transaction.put_new, UpdateExpression.require_equal
+
+    def put_new(self: Transaction, table: str, item: dict[str, Any], label: str) -> Transaction:
+        if label != "journal":
+            return original_put(self, table, item, label)
+        self._add({"Put": {"TableName": table, "Item": to_attribute_values(item)}}, label)
+        return self
+
+    def require_equal(self: UpdateExpression, name: str, value: Any) -> UpdateExpression:
+        return self if name == "journal_seq" else original_require(self, name, value)
+
+    with mock.patch.object(Transaction, "put_new", put_new), \
+            mock.patch.object(UpdateExpression, "require_equal", require_equal):
+        yield
+
+
+@contextmanager
+def sweeper_ignores_releasing() -> Iterator[None]:
+    """The settlement sweep re-drives confirmed consumptions only, never one stuck in
+    `releasing` (its bank callback lost, its instruction never answered)."""
+    with mock.patch.object(settlement, "SETTLING", frozenset({ConsumptionStatus.CONFIRMED})):
+        yield
+
+
+PLANTED: dict[str, Any] = {
+    "counters_unchecked": counters_unchecked,
+    "journal_unconditioned": journal_unconditioned,
+    "sweeper_ignores_releasing": sweeper_ignores_releasing,
+}
+
+
+def plant(name: str) -> AbstractContextManager[None]:
+    return PLANTED[name]()

@@ -1,0 +1,234 @@
+"""Two use cases at once, in lock-step at their AWS calls in the order the seed picks
+(tests/simulation/lockstep.py): two confirms of one lesson, a lesson recorded while its
+order's parent confirms another, a payment racing the order's expiry, twin requests under one
+Idempotency-Key, two lessons racing for one order, one settlement message handled twice at
+once, a dispute racing a confirm. Whatever the interleaving, each answer must be one the
+platform could give alone, and the checks after the step hold the money to account."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from tests.simulation import model, people, system
+from tests.simulation.faults import Crash, Fault
+from tests.simulation.model import Violation
+from tests.simulation.world import LEASE, World, instruction_consumption
+from tests.support.harness import Reply
+
+Request = tuple[str, str, dict[str, str], Any, str | None]  # method, path, who, body, key
+
+
+def race(w: World, kind: int, a: int, seed: int, faults: tuple[Fault, ...] = ()) -> str:
+    kind %= len(RACES)
+    return RACES[kind](w, a, seed, faults)
+
+
+def _requests(w: World, requests: list[Request], seed: int,
+              faults: tuple[Fault, ...]) -> list[Reply]:
+    """Send the requests at once; then, as clients do, retry each one that got no answer."""
+    def sender(r: Request) -> Callable[[], Reply | None]:
+        return lambda: w.p.request(r[0], r[1], r[2], r[3], key=r[4])
+
+    with w.faults.armed(faults):
+        results = w.lockstep.run([sender(r) for r in requests], seed)
+    replies = []
+    for request, result in zip(requests, results, strict=True):
+        if isinstance(result, Reply) and result.status >= 500 and not faults:
+            raise Violation(f"{request[1]} answered {result.status} in a race: {result.body}")
+        if isinstance(result, BaseException) and not isinstance(result, Crash):
+            raise result
+        if (not isinstance(result, Reply) or result.status >= 500
+                or result.code == "idempotency_request_in_progress"):
+            result = w.http(request[0], request[1], request[2], request[3], key=request[4])
+        replies.append(result)
+    return replies
+
+
+def two_confirms(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
+    c = w.pick(list(w.consumptions.values()), a)
+    if c is None:
+        return "no lesson to confirm twice"
+    parent = w.family_of(w.order(c.order_id)).parent
+    path = f"/v1/consumptions/{c.consumption_id}/confirm"
+    replies = _requests(w, [("POST", path, parent, None, w.new_key()),
+                           ("POST", path, parent, None, w.new_key())], seed, faults)
+    for reply in replies:
+        people.expect(reply, {200})
+    c.parent_confirmed = c.parent_confirmed or c.status in ("pending_confirmation", "disputed")
+    return f"two confirms of {c.consumption_id} at once"
+
+
+def dispute_and_confirm(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
+    c = w.pick(list(w.consumptions.values()), a)
+    if c is None:
+        return "no lesson to dispute and confirm"
+    parent = w.family_of(w.order(c.order_id)).parent
+    replies = _requests(w, [
+        ("POST", f"/v1/consumptions/{c.consumption_id}/dispute", parent, {"reason": "有异议"},
+         w.new_key()),
+        ("POST", f"/v1/consumptions/{c.consumption_id}/confirm", parent, None, w.new_key()),
+    ], seed, faults)
+    people.expect(replies[0], {200, 409})
+    people.expect(replies[1], {200})
+    c.parent_confirmed = c.parent_confirmed or c.status in ("pending_confirmation", "disputed")
+    return f"a dispute and a confirm of {c.consumption_id} at once"
+
+
+def twin_creates(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
+    fam, shop = w.pick(w.families, a), w.pick(w.shops, seed)
+    body = {"course_id": shop.course_id, "student_id": fam.student_id, "lessons": 1 + a % 3}
+    key = w.new_key()
+    replies = _requests(w, [("POST", "/v1/orders", fam.parent, body, key)] * 2, seed, faults)
+    ids = {people.expect(r, {200, 201}).body["order_id"] for r in replies}
+    if len(ids) != 1:
+        raise Violation(f"twin requests under one key created {sorted(ids)}")
+    created = replies[0].body
+    w.orders.append(model.Order(
+        created["order_id"], w.families.index(fam), w.shops.index(shop), body["lessons"],
+        created["amount_fen"], created["payment"]["reference"], created["payment"]["account"],
+        datetime.fromisoformat(created["payment"]["expires_at"]), key, body, w.now))
+    return f"twin creates under one key: {created['order_id']}"
+
+
+def two_lessons(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
+    """Two lessons at different times for one order (its last lesson, often)."""
+    paid = [o for o in w.orders if o.status == "paid" and len(o.consumptions) < o.lessons]
+    last = [o for o in paid if len(o.consumptions) == o.lessons - 1]
+    o = w.pick(last or paid, a)
+    if o is None:
+        return "no paid order for two lessons"
+    shop, now = w.shop_of(o), w.now
+    bodies = []
+    for n in range(2):
+        ended = now - timedelta(minutes=1 + n * (shop.minutes + 5) + seed % 7)
+        started = ended - timedelta(minutes=shop.minutes)
+        bodies.append({"course_id": shop.course_id, "started_at": started.isoformat(),
+                       "ended_at": ended.isoformat(), "teacher_id": "tch-race",
+                       "order_ids": [o.order_id]})
+    replies = _requests(w, [("POST", "/v1/lessons", shop.staff, b, w.new_key()) for b in bodies],
+                        seed, faults)
+    accepted, codes = 0, []
+    for body, reply in zip(bodies, replies, strict=True):
+        codes.append(reply.code or str(reply.status))
+        people.expect(reply, {201, 409, 422})
+        for view in reply.body.get("consumptions", []) if reply.status == 201 else []:
+            if view["consumption_id"] not in w.consumptions:
+                people.remember(w, o, view, datetime.fromisoformat(body["started_at"]),
+                                datetime.fromisoformat(body["ended_at"]))
+                accepted += 1
+    return f"two lessons racing for {o.order_id}: {accepted} consumed {codes}"
+
+
+def payment_and_expiry(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
+    """The bank's payment callbacks delivered while the expiry run and its sweep go."""
+    def expiry() -> str:
+        system.run_schedule(w, 0)
+        for _ in range(10):
+            if system.deliver_queue(w, 1, 0) == "sweep queue empty":
+                break
+        return "expired"
+
+    def callbacks() -> int:
+        return sum(w.p.bank.deliver_one(seq) for seq, _, _ in w.p.bank.notifications())
+
+    with w.faults.armed(faults):
+        w.lockstep.run([expiry, callbacks], seed)
+    return "payment callbacks racing the expiry run"
+
+
+def duplicate_settlement(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
+    """One settlement message handled by two workers at once (SQS delivered it twice)."""
+    url = w.p.plane.settlement_queue_url
+    messages = w.p.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1,
+                                       AttributeNames=["All"],
+                                       VisibilityTimeout=system.VISIBILITY).get("Messages", [])
+    if not messages:
+        return "no settlement message to deliver twice"
+    with w.faults.armed(faults):
+        results = w.lockstep.run([lambda: system.invoke(w, "settlement", messages, ())] * 2,
+                                 seed)
+    failed = set().union(*(r for r in results if isinstance(r, set)))
+    system.finish(w, url, messages, failed)
+    return f"one settlement message handled twice at once ({len(failed)} failed)"
+
+
+def callbacks_at_once(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
+    """Two of the bank's callbacks (often two releases of one order) applied at once."""
+    queued = w.p.bank.notifications()
+    if len(queued) < 2:
+        return "fewer than two callbacks to race"
+    by_order: dict[str, list[int]] = {}
+    for seq, _, body in queued:
+        instruction = json.loads(body).get("instruction_id")
+        if instruction is not None:
+            order_id = w.consumptions[instruction_consumption(instruction)].order_id
+            by_order.setdefault(order_id, []).append(seq)
+    pairs = [seqs[:2] for seqs in by_order.values() if len(seqs) > 1]
+    first = a % len(queued)
+    chosen = pairs[a % len(pairs)] if pairs else [queued[first][0],
+                                                   queued[(first + 1) % len(queued)][0]]
+    with w.faults.armed(faults):
+        results = w.lockstep.run([lambda seq=seq: w.p.bank.deliver_one(seq) for seq in chosen],
+                                 seed)
+    return f"two callbacks at once: {results}"
+
+
+def confirm_outliving_its_lease(w: World, a: int, seed: int,
+                                faults: tuple[Fault, ...]) -> str:
+    """A confirm still running when its key's lease ends, and the client's retry under the
+    same key taking it over."""
+    c = w.pick(list(w.consumptions.values()), a)
+    if c is None:
+        return "no lesson to confirm"
+    parent = w.family_of(w.order(c.order_id)).parent
+    path, key = f"/v1/consumptions/{c.consumption_id}/confirm", w.new_key()
+
+    def slow() -> Reply:
+        return w.p.request("POST", path, parent, None, key=key)
+
+    def retry_after_the_lease() -> Reply:
+        w.p.clock.advance(LEASE)
+        return w.p.request("POST", path, parent, None, key=key)
+
+    with w.faults.armed(faults):
+        results = w.lockstep.run([slow, retry_after_the_lease], seed)
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, Crash):
+            raise result
+    again = people.expect(w.http("POST", path, parent, None, key=key), {200})
+    if again.body["consumption_id"] != c.consumption_id:
+        raise Violation(f"the key of a confirm of {c.consumption_id} answers for "
+                        f"{again.body['consumption_id']}")
+    c.parent_confirmed = c.parent_confirmed or c.status in ("pending_confirmation", "disputed")
+    return f"a confirm of {c.consumption_id} outlived its lease"
+
+
+def two_releases_of_one_order(w: World, a: int, seed: int,
+                              faults: tuple[Fault, ...]) -> str:
+    """An order taught twice in a day, both lessons confirmed and settled, and the bank's
+    two callbacks arriving at once (API Gateway runs them side by side)."""
+    paid = [o for o in w.orders if o.status == "paid" and len(o.consumptions) + 2 <= o.lessons]
+    o = w.pick(paid, a)
+    if o is None:
+        return "no order with two lessons left"
+    shop, lessons = w.orders.index(o), len(o.consumptions)
+    for _ in range(2):
+        theirs = [x for x in w.orders if x.shop == o.shop]
+        people.record_lesson(w, o.shop, theirs.index(o), 0, seed)
+        w.p.clock.advance(timedelta(minutes=w.shop_of(o).minutes + 30))
+    for consumption_id in o.consumptions[lessons:]:
+        people.confirm(w, list(w.consumptions).index(consumption_id), 0)
+    system.deliver_queue(w, 0, 0)
+    return f"order {shop}: " + callbacks_at_once(w, a, seed, faults)
+
+
+RACES: list[Callable[[World, int, int, tuple[Fault, ...]], str]] = [
+    two_confirms, dispute_and_confirm, twin_creates, two_lessons, two_lessons,
+    payment_and_expiry, duplicate_settlement, callbacks_at_once, callbacks_at_once,
+    confirm_outliving_its_lease, two_releases_of_one_order, two_releases_of_one_order,
+    two_releases_of_one_order,
+]
+"""Each race's share of the race steps (the money races twice)."""

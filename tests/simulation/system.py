@@ -1,0 +1,201 @@
+"""What the province's machinery does: time passing, the scheduled functions, the queues'
+deliveries (with their duplicates, losses, reorderings and poison), the bank's callbacks
+(duplicated, reordered, lost for good) and the bank's own failures, and ops retrying parked
+releases. Each runs the handler production runs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from chalicelib import bootstrap
+from chalicelib.domain.errors import PlatformError
+from chalicelib.service import parked
+from tests.simulation.bank import MisbehavingLink
+from tests.simulation.faults import Crash, Fault, Kind
+from tests.simulation.world import World
+from tests.support.harness import lambda_record
+
+SCHEDULES = ("expire_orders", "auto_confirm", "settlement_sweeper")
+VISIBILITY = 900  # seconds of real time: far longer than a run; failures are put back at once
+
+
+def advance(w: World, scale: int, amount: int) -> str:
+    delta = (timedelta(minutes=10 + amount % 170), timedelta(hours=2 + amount % 16),
+             timedelta(days=1 + amount % 3))[scale % 3]
+    w.p.clock.advance(delta)
+    return f"clock +{delta} -> {w.now.isoformat()}"
+
+
+def run_schedule(w: World, job: int, faults: tuple[Fault, ...] = ()) -> str:
+    name = SCHEDULES[job % len(SCHEDULES)]
+    event = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {},
+             "id": str(uuid.UUID(int=w.faults.calls)), "region": "cn-north-1",
+             "resources": [], "time": w.now.isoformat(), "account": "123456789012",
+             "version": "0"}
+    try:
+        with w.faults.armed(faults):
+            w.p.client.lambda_.invoke(name, event)
+    except Crash:
+        return f"{name} crashed"
+    except Exception as failed:
+        if not faults:
+            raise
+        return f"{name} failed: {type(failed).__name__}"
+    return f"ran {name}"
+
+
+def _queue(w: World, which: int) -> tuple[str, str, int]:
+    if which % 2:
+        return "sweep", w.p.plane.sweep_queue_url, 1
+    return "settlement", w.p.plane.settlement_queue_url, 10
+
+
+def deliver_queue(w: World, which: int, mode: int, faults: tuple[Fault, ...] = ()) -> str:
+    """One invocation of a queue's Lambda; mode 6 delivers the batch twice, 7 loses it,
+    8 reverses it, 9 keeps a copy to deliver again much later, 10 crashes the worker."""
+    function, url, batch = _queue(w, which)
+    messages = w.p.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=batch,
+                                       AttributeNames=["All"], VisibilityTimeout=VISIBILITY
+                                       ).get("Messages", [])
+    if not messages:
+        return f"{function} queue empty"
+    mode %= 12
+    if mode == 7:
+        for m in messages:
+            w.p.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        return f"lost {len(messages)} {function} messages"
+    if mode == 9:
+        w.kept_messages += [(url, m["Attributes"]["MessageGroupId"], m["Body"]) for m in messages]
+    if mode == 8:
+        messages.reverse()
+    failed: set[str] = set()
+    for _ in range(2 if mode == 6 else 1):
+        failed = invoke(w, function, messages, faults if mode != 10 else (Fault(0, Kind.CRASH),))
+    finish(w, url, messages, failed)
+    return f"{function} worker: {len(messages)} messages, {len(failed)} failed"
+
+
+def finish(w: World, url: str, messages: list[dict[str, Any]], failed: set[str]) -> None:
+    """As the event source mapping does: delete what succeeded, put the failures back."""
+    for m in messages:
+        if m["MessageId"] in failed:
+            w.p.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
+                                              VisibilityTimeout=0)
+        else:
+            w.p.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def invoke(w: World, function: str, messages: list[dict[str, Any]],
+           faults: tuple[Fault, ...]) -> set[str]:
+    """One invocation of the queue's Lambda; the ids of the messages that failed."""
+    _, url, _ = _queue(w, 1 if function == "sweep" else 0)
+    event = {"Records": [lambda_record(m, url) for m in messages]}
+    try:
+        with w.faults.armed(faults):
+            payload = w.p.client.lambda_.invoke(function, event).payload
+    except Crash:
+        return {m["MessageId"] for m in messages}
+    if not isinstance(payload, dict) or "batchItemFailures" not in payload:
+        if not faults:
+            raise AssertionError(f"{function} failed without a fault: {payload}")
+        return {m["MessageId"] for m in messages}  # the invocation failed: all come back
+    return {f["itemIdentifier"] for f in payload["batchItemFailures"]}
+
+
+def replay_kept(w: World, index: int) -> str:
+    if not w.kept_messages:
+        return "no kept message"
+    url, group, body = w.kept_messages.pop(index % len(w.kept_messages))
+    w.p.sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group,
+                         MessageDeduplicationId=uuid.UUID(int=len(w.log)).hex)
+    return "a stale copy of a message delivered again"
+
+
+def poison(w: World, which: int) -> str:
+    _, url, _ = _queue(w, which)
+    w.p.sqs.send_message(QueueUrl=url, MessageBody='{"not": "a task"', MessageGroupId="poison",
+                         MessageDeduplicationId=uuid.UUID(int=len(w.log) + 1).hex)
+    return "a poison message queued"
+
+
+def bank_callbacks(w: World, mode: int, pick: int, faults: tuple[Fault, ...] = ()) -> str:
+    """The bank delivers its notifications: in order (0-4), reversed (5), one out of turn
+    twice (6), or gives one release outcome up for good (7)."""
+    queued = w.p.bank.notifications()
+    if not queued:
+        return "no callbacks"
+    mode %= 8
+    if mode == 7:
+        outcomes = [q for q in queued if b'"transfer_' in q[2]]
+        if not outcomes:
+            return "no release outcome to lose"
+        w.p.bank.drop_notification(outcomes[pick % len(outcomes)][0])
+        return "a release outcome lost for good"
+    chosen = [queued[pick % len(queued)]] if mode == 6 else (
+        queued[::-1] if mode == 5 else queued)
+    acknowledged = 0
+    with w.faults.armed(faults):
+        for seq, _, _ in chosen:
+            try:
+                acknowledged += w.p.bank.deliver_one(seq, copies=2 if mode == 6 else 1)
+            except Crash:
+                break
+    return f"{acknowledged} of {len(chosen)} callbacks acknowledged"
+
+
+def bank_trouble(w: World, kind: int, shop: int) -> str:
+    link = link_of()
+    bank, sh = w.p.bank, w.pick(w.shops, shop)
+    kind %= 7
+    if kind == 0:
+        bank.fail_next_transfers(1)
+        return "the next transfer fails"
+    if kind == 1:
+        bank.close_account(sh.general)
+        return f"{sh.general} closed"
+    if kind == 2:
+        for s in w.shops:
+            bank.reopen_account(s.general)
+        return "accounts reopened"
+    if kind in (3, 4):
+        bank.set_unavailable(kind == 3)
+        return "bank down" if kind == 3 else "bank up"
+    if kind == 5:
+        link.time_out_next += 1
+        return "the next instruction times out after the bank executed it"
+    link.answers_first = not link.answers_first
+    return f"bank answers first: {link.answers_first}"
+
+
+def link_of() -> MisbehavingLink:
+    link = bootstrap.context().bank
+    assert isinstance(link, MisbehavingLink)
+    return link
+
+
+def ops_retry(w: World, pick: int) -> str:
+    parked_ids = [c.consumption_id for c in w.consumptions.values() if c.status == "needs_review"]
+    if not parked_ids:
+        return "nothing parked"
+    return retry_parked(w, parked_ids[pick % len(parked_ids)])
+
+
+def retry_parked(w: World, consumption_id: str) -> str:
+    """What `infra.cli review retry` does, after ops fixed the account (or not)."""
+    try:
+        with w.faults.armed():
+            parked.retry(bootstrap.context(), consumption_id)
+    except PlatformError as refused:
+        return f"ops retry of {consumption_id} refused: {refused.code}"
+    return f"ops retried {consumption_id}"
+
+
+def queued(w: World) -> int:
+    total = 0
+    for url in (w.p.plane.settlement_queue_url, w.p.plane.sweep_queue_url):
+        attributes = w.p.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+        total += sum(int(v) for v in attributes["Attributes"].values())
+    return total

@@ -1,0 +1,94 @@
+"""The simulation as the test of record: a bounded run of seeds on moto (at least 20,000
+steps across them), a few on DynamoDB Local, the replay of a seed, and the planted bugs it
+must find. `make simulate` runs it for as long as asked."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from infra import dynamodb_local
+from tests.simulation import planted, runner
+from tests.simulation.engines import Engine, next_stage, real_engine
+
+CI_SEEDS = 100
+CI_STEPS = 200  # 100 x 200 = 20,000 steps
+PLANTED_SEEDS = 3
+PLANTED_STEPS = 200
+
+
+def _run_seeds(seeds: list[int]) -> list[tuple[int, int, str | None, dict[str, int], float]]:
+    """In a worker process: (seed, steps, failure report, faults, seconds) per seed."""
+    logging.disable(logging.CRITICAL)
+    results = []
+    for seed in seeds:
+        outcome = runner.simulate(seed, CI_STEPS)
+        results.append((seed, outcome.steps, outcome.report() if outcome.failed else None,
+                        dict(outcome.faults), outcome.seconds))
+    return results
+
+
+def test_every_fen_stays_in_place_across_a_hundred_seeds(capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    workers = max(1, min(4, os.cpu_count() or 1))
+    batches = [list(range(1 + n, CI_SEEDS + 1, workers)) for n in range(workers)]
+    os.environ["PYTHONHASHSEED"] = "0"  # what `make simulate` replays under
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+        results = [r for batch in pool.map(_run_seeds, batches) for r in batch]
+    failures = [report for _, _, report, _, _ in results if report is not None]
+    steps = sum(r[1] for r in results)
+    faults: Counter[str] = Counter()
+    for _, _, _, injected, _ in results:
+        faults.update(injected)
+    busy = sum(r[4] for r in results)
+    with capsys.disabled():
+        print(f"\nsimulation: {len(results)} seeds x {CI_STEPS} steps = {steps} steps on moto, "
+              f"{steps / busy:.1f} steps per second per process; faults injected "
+              f"{dict(sorted(faults.items()))}")
+    assert not failures, "\n\n".join(failures)
+    assert steps == CI_SEEDS * CI_STEPS
+    assert all(faults[kind] > 0 for kind in ("throttle", "conflict", "server_error",
+                                             "timeout_after_write", "crash")), faults
+
+
+def test_a_seed_replays_exactly() -> None:
+    first, again = runner.simulate(11, 60), runner.simulate(11, 60)
+    assert not first.failed, first.report()
+    assert first.log == again.log
+    assert first.faults == again.faults
+
+
+@pytest.mark.parametrize("bug", sorted(planted.PLANTED))
+def test_the_simulation_finds_a_planted_bug(bug: str) -> None:
+    logging.disable(logging.CRITICAL)
+    try:
+        found = next((outcome for outcome in (
+            runner.simulate(seed, PLANTED_STEPS, plant=planted.PLANTED[bug])
+            for seed in range(1, PLANTED_SEEDS + 1)) if outcome.failed), None)
+    finally:
+        logging.disable(logging.NOTSET)
+    assert found is not None, f"{bug} survived {PLANTED_SEEDS} seeds of {PLANTED_STEPS} steps"
+
+
+@pytest.fixture
+def real_engines(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    engine: dynamodb_local.DynamoDBLocal = request.getfixturevalue("dynamodb_local_engine")
+    yield real_engine(engine.endpoint_url, request.getfixturevalue("sqs_endpoint"))
+
+
+@pytest.mark.conformance
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_simulation_on_dynamodb_local(seed: int, real_engines: Engine) -> None:
+    logging.disable(logging.CRITICAL)
+    try:
+        outcome = runner.simulate(seed, 80, engine=real_engines, stage=next_stage())
+    finally:
+        logging.disable(logging.NOTSET)
+    assert not outcome.failed, outcome.report()

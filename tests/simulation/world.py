@@ -1,0 +1,149 @@
+"""The simulated province: the real platform (tests/support/harness.py) with its AWS clients
+under the fault hook, the sandbox bank's callbacks in the simulator's hands, the families and
+institutions that use it, and the model of what they were told."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from ulid import ULID
+
+from chalicelib import bootstrap
+from tests.simulation import model
+from tests.simulation.bank import MisbehavingLink
+from tests.simulation.faults import AwsFaults, Crash, Fault
+from tests.simulation.lockstep import LockStep
+from tests.support import flows
+from tests.support.harness import Platform, Reply
+from tests.support.invariants import scan
+
+RETRIES = 6
+LEASE = timedelta(seconds=91)  # an Idempotency-Key's in-progress lease, and a bit
+SHOPS = ({"lesson_minutes": 60}, {"lesson_minutes": 45}, {"lesson_minutes": 90})
+FAMILIES = 4
+
+
+class World:
+    def __init__(self, p: Platform, seed: int,
+                 read: Callable[[str], list[dict[str, Any]]] | None = None) -> None:
+        self.p = p
+        self.read = read or (lambda table: scan(p.dynamodb, table))
+        """A whole table's items, for the checks (test-only)."""
+        self.faults = AwsFaults(p.dynamodb, p.sqs)
+        self.lockstep = LockStep(self.faults)
+        self._ids = random.Random(f"ids-{seed}")
+        self.shops: list[model.Shop] = []
+        self.families: list[model.Family] = []
+        self.orders: list[model.Order] = []
+        self.consumptions: dict[str, model.Consumption] = {}
+        self.lessons: list[tuple[str, datetime, datetime]] = []  # (student, start, end)
+        self.kept_messages: list[tuple[str, str, str]] = []  # (queue, group, body) to replay
+        self.log: list[str] = []
+        self.answers: dict[str, int] = {}
+        self.link = MisbehavingLink(p.bank)
+        self.link.on_callback = self.deliver_callbacks
+        runtime = bootstrap.runtime()
+        bootstrap.use(replace(runtime, context=replace(
+            runtime.context, new_id=self._new_id, bank=self.link)))
+
+    def deliver_callbacks(self) -> int:
+        """The bank sends every queued notification once, in order; how many were taken."""
+        return sum(self.p.bank.deliver_one(seq) for seq, _, _ in self.p.bank.notifications())
+
+    def _new_id(self, prefix: str, at: datetime | None = None) -> str:
+        """The platform's ids, from the seed: a replay names everything as the run did."""
+        stamp = ULID.from_datetime(at or self.p.clock.now()).bytes[:6]
+        return f"{prefix}_{ULID.from_bytes(stamp + self._ids.randbytes(10))}"
+
+    @property
+    def now(self) -> datetime:
+        return self.p.clock.now()
+
+    # ------------------------------------------------------------------ the cast
+
+    def setup(self) -> None:
+        flows.restart_numbering()
+        today = model.business_date(self.now)
+        for n, course in enumerate(SHOPS):
+            ends = today + timedelta(days=20 if n == 2 else 120)  # the third course ends soon
+            shop = flows.open_shop(self.p, price=10_000 + 2_500 * n, starts_on=str(today),
+                                   ends_on=str(ends), **course)
+            self.shops.append(model.Shop(
+                shop.institution_id, shop.staff, shop.course_id, shop.supervised_account,
+                shop.general_account, shop.price_per_lesson_fen, course["lesson_minutes"],
+                today, ends))
+        for n in range(FAMILIES):
+            fam = flows.family(self.p, f"孩子{n}")
+            self.families.append(model.Family(f"fam{n}", fam.parent, fam.student_id,
+                                              fam.payer_account))
+
+    def open_accounts(self, setup: Callable[[World], object]) -> None:
+        """Orders already bought and paid when the run begins (so the first steps have
+        lessons to teach), made by the same actions the run uses."""
+        setup(self)
+        self.deliver_callbacks()
+        self.p.clock.advance(timedelta(hours=20))  # their first lessons come after it
+
+    # ------------------------------------------------------------------ calling the API
+
+    def http(self, method: str, path: str, who: dict[str, str], body: Any = None, *,
+             key: str | None = None, faults: tuple[Fault, ...] = ()) -> Reply:
+        """As a client does: retry a 5xx, a crash (no answer) or a key still in progress
+        under the same Idempotency-Key until the platform answers for good."""
+        for attempt in range(RETRIES):
+            reply = self.attempt(method, path, who, body, key=key,
+                                 faults=faults if attempt == 0 else ())
+            if reply is None or reply.status >= 500:
+                continue
+            if reply.code == "idempotency_request_in_progress":
+                self.p.clock.advance(LEASE)
+                continue
+            return reply
+        raise model.Violation(f"{method} {path}: no answer after {RETRIES} tries")
+
+    def attempt(self, method: str, path: str, who: dict[str, str], body: Any = None, *,
+                key: str | None = None, faults: tuple[Fault, ...] = ()) -> Reply | None:
+        """One try; None if the process crashed under it. A 5xx is only allowed when an AWS
+        fault was injected."""
+        try:
+            with self.faults.armed(faults):
+                reply = self.p.request(method, path, who, body, key=key)
+        except Crash:
+            return None
+        self.answers[f"{reply.status} {reply.code}".strip()] = self.answers.get(
+            f"{reply.status} {reply.code}".strip(), 0) + 1
+        if reply.status >= 500 and not faults:
+            raise model.Violation(f"{method} {path} answered {reply.status} without a fault: "
+                                  f"{reply.body}")
+        return reply
+
+    def new_key(self) -> str:
+        return f"sim-{self._ids.getrandbits(64):016x}"
+
+    # ------------------------------------------------------------------ lookups
+
+    def pick(self, items: list[Any], n: int) -> Any | None:
+        return items[n % len(items)] if items else None
+
+    def order(self, order_id: str) -> model.Order:
+        return next(o for o in self.orders if o.order_id == order_id)
+
+    def family_of(self, order: model.Order) -> model.Family:
+        return self.families[order.family]
+
+    def shop_of(self, order: model.Order) -> model.Shop:
+        return self.shops[order.shop]
+
+    def note(self, line: str) -> str:
+        self.log.append(line)
+        return line
+
+
+def instruction_consumption(instruction_id: str) -> str:
+    """bki_<id>_<attempt> -> con_<id> (chalicelib/domain/consumption.py's naming)."""
+    return "con_" + instruction_id.removeprefix("bki_").rsplit("_", 1)[0]
+
