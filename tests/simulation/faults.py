@@ -89,9 +89,6 @@ class AwsFaults:
         finally:
             self._armed, self._plan = False, {}
 
-    def heal(self) -> None:
-        self._plan = {}
-
     @property
     def calls(self) -> int:
         return self._calls

@@ -11,8 +11,6 @@ from tests.simulation.world import World
 from tests.support.harness import Reply
 
 KEY_KEPT = timedelta(hours=47)  # an Idempotency-Key's answer is kept 48 hours
-REQUEST_CHECKS = ("invalid_lesson_time", "lesson_not_finished", "lesson_recorded_too_late",
-                  "lesson_length_mismatch", "lesson_outside_course_dates")
 
 
 def expect(reply: Reply, statuses: set[int], codes: set[str] | None = None) -> Reply:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +20,6 @@ from infra.local.api import thread_local_requests
 from infra.resources import create_data_plane
 from tests.simulation import checks, ops, people, system
 from tests.simulation.engines import moto_engine
-from tests.simulation.model import Violation
 from tests.simulation.ops import Op
 from tests.simulation.world import World
 from tests.support.harness import start
@@ -81,7 +80,7 @@ def run(seed: int, plan: list[Op], *, engine: Callable[[], Any] = moto_engine,
             w.setup()
             w.open_accounts(_first_orders)
             checks.after_step(w)
-            with plant() if plant is not None else _nothing():
+            with plant() if plant is not None else nullcontext():
                 _steps(w, plan, outcome)
                 if not outcome.failed:
                     _end(w, outcome)
@@ -91,11 +90,6 @@ def run(seed: int, plan: list[Op], *, engine: Callable[[], Any] = moto_engine,
             outcome.seconds = time.monotonic() - began
             bootstrap.use(None)
     return outcome
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 def _first_orders(w: World) -> None:
@@ -187,5 +181,3 @@ def shrink(outcome: Outcome, budget: int = 40, **kw: Any) -> Outcome:
             chunk //= 2
     return best
 
-
-__all__ = ["Outcome", "Violation", "heal_and_drain", "run", "shrink", "simulate"]

@@ -43,7 +43,6 @@ class World:
         self.lessons: list[tuple[str, datetime, datetime]] = []  # (student, start, end)
         self.kept_messages: list[tuple[str, str, str]] = []  # (queue, group, body) to replay
         self.log: list[str] = []
-        self.answers: dict[str, int] = {}
         self.link = MisbehavingLink(p.bank)
         self.link.on_callback = self.deliver_callbacks
         runtime = bootstrap.runtime()
@@ -114,8 +113,6 @@ class World:
                 reply = self.p.request(method, path, who, body, key=key)
         except Crash:
             return None
-        self.answers[f"{reply.status} {reply.code}".strip()] = self.answers.get(
-            f"{reply.status} {reply.code}".strip(), 0) + 1
         if reply.status >= 500 and not faults:
             raise model.Violation(f"{method} {path} answered {reply.status} without a fault: "
                                   f"{reply.body}")
