@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from chalicelib.adapters.dynamo.codec import decode
 from chalicelib.domain import invariants
 from chalicelib.domain.bank import UnmatchedPayment
 from chalicelib.domain.consumption import ConfirmedBy, Consumption
@@ -25,16 +24,25 @@ class Seen:
     unmatched: list[UnmatchedPayment]
 
 
+KINDS = frozenset({"#order", "#consumption", "#unmatched_payment"})
+
+
 def observe(w: World) -> Seen:
-    items = w.read(w.p.plane.platform_table)
-    by_kind: dict[str, list[dict]] = defaultdict(list)
-    for item in items:
-        by_kind[item["sk"]].append(item)
-    orders = {o.order_id: o for o in (decode(Order, i) for i in by_kind["#order"])}
-    consumptions = {c.consumption_id: c for c in (
-        decode(Consumption, i) for i in by_kind["#consumption"])}
-    unmatched = [decode(UnmatchedPayment, i) for i in by_kind["#unmatched_payment"]]
-    entries = [decode(JournalEntry, i) for i in w.read(w.p.plane.journal_table)]
+    platform, journal = w.p.plane.platform_table, w.p.plane.journal_table
+    orders: dict[str, Order] = {}
+    consumptions: dict[str, Consumption] = {}
+    unmatched: list[UnmatchedPayment] = []
+    for wire in w.read(platform, KINDS):
+        sort_key = wire["sk"]["S"]
+        if sort_key == "#order":
+            order = w.decoded(Order, platform, wire)
+            orders[order.order_id] = order
+        elif sort_key == "#consumption":
+            consumption = w.decoded(Consumption, platform, wire)
+            consumptions[consumption.consumption_id] = consumption
+        else:
+            unmatched.append(w.decoded(UnmatchedPayment, platform, wire))
+    entries = [w.decoded(JournalEntry, journal, wire) for wire in w.read(journal, None)]
     journals: dict[str, list[JournalEntry]] = defaultdict(list)
     for entry in entries:
         journals[entry.order_id].append(entry)

@@ -10,54 +10,114 @@ import itertools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import boto3
 import moto.dynamodb.models as moto_dynamodb
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 
-from chalicelib.adapters.dynamo.codec import from_attribute_values
-from tests.support.invariants import scan
+from chalicelib.adapters.dynamo.codec import decode, from_attribute_values
 
 REGION = "cn-north-1"
-Reader = Callable[[str], list[dict[str, Any]]]
+Wire = dict[str, Any]
+"""An item as DynamoDB sends it ({"pk": {"S": ...}, ...})."""
+Reader = Callable[[str, frozenset[str] | None], list[Wire]]
+"""A whole table's items, or those whose sort key is one of the given (test-only)."""
+T = TypeVar("T")
+
+
+class Decoded:
+    """The items of the tables as domain objects, decoded once per version of an item: a
+    step changes a few items, and decoding every item after every step would cost more
+    than the step it checks."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str, str], tuple[Wire, Any]] = {}
+
+    def __call__(self, kind: type[T], table: str, wire: Wire) -> T:
+        key = (table, wire["pk"]["S"], wire["sk"]["S"])
+        known = self._known.get(key)
+        if known is None or known[0] != wire:
+            known = self._known[key] = (wire, decode(kind, from_attribute_values(wire)))
+        return cast(T, known[1])
+
+
 Engine = Callable[[], Any]
 
 
-class _EachTableCopiedOnce:
-    """moto's transact_write_items backs up a table once per item of the transaction (its
-    loop overwrites the same backup, of the same unchanged table): six items, six deep copies
-    of the whole table. This stands in for its `copy` module during the call and copies each
-    table once, which is what the backup needs; nothing else about moto changes."""
+class _TouchedItemsRolledBack:
+    """moto's transact_write_items backs up every table it touches with a deep copy of the
+    whole table, once per item of the transaction, to restore if the transaction is
+    cancelled: the cost of a transaction grows with the table. A cancelled transaction only
+    has to leave the items it names as they were, so during the call this saves those items
+    and puts them back if it raises, and moto's whole-table copies become the table itself
+    (its restore then a no-op). What moto decides and answers is unchanged."""
 
     def __init__(self) -> None:
-        self.backups: dict[int, Table] | None = None
+        self.active = False
 
     def deepcopy(self, thing: Any, memo: Any = None) -> Any:
-        if self.backups is None or not isinstance(thing, Table):
-            return copy.deepcopy(thing, memo)
-        if id(thing) not in self.backups:
-            self.backups[id(thing)] = copy.deepcopy(thing)
-        return self.backups[id(thing)]
+        if self.active and isinstance(thing, Table):
+            return thing
+        return copy.deepcopy(thing, memo)
 
 
-def _copy_each_table_once() -> None:
-    if isinstance(moto_dynamodb.copy, _EachTableCopiedOnce):
+Saved = list[tuple[Table, Any, Any, Item | None]]
+
+
+def _touched(backend: Any, transact_items: list[dict[str, Any]]) -> Saved:
+    saved: Saved = []
+    for entry in transact_items:
+        _, op = next(iter(entry.items()))
+        table = backend.tables.get(op.get("TableName"))
+        if table is None:
+            continue
+        key = op["Item"] if "Item" in op else op["Key"]
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        current = table.get_item(hash_key, range_key)
+        saved.append((table, hash_key, range_key, copy.deepcopy(current)))
+    return saved
+
+
+def _put_back(saved: Saved) -> None:
+    for table, hash_key, range_key, item in reversed(saved):
+        if range_key is None:
+            if item is None:
+                table.items.pop(hash_key, None)
+            else:
+                table.items[hash_key] = item
+        elif item is None:
+            table.items[hash_key].pop(range_key, None)
+        else:
+            table.items[hash_key][range_key] = item
+
+
+def _roll_back_touched_items_only() -> None:
+    if isinstance(moto_dynamodb.copy, _TouchedItemsRolledBack):
         return
-    shim = _EachTableCopiedOnce()
+    shim = _TouchedItemsRolledBack()
     moto_dynamodb.copy = shim  # type: ignore[assignment]
     original = moto_dynamodb.DynamoDBBackend.transact_write_items
 
     @functools.wraps(original)
     def transact_write_items(self: Any, transact_items: Any) -> None:
-        shim.backups = {}
+        try:
+            saved = _touched(self, transact_items)
+        except Exception:  # noqa: BLE001 - malformed: moto answers it, from whole copies
+            return original(self, transact_items)
+        shim.active = True
         try:
             return original(self, transact_items)
+        except BaseException:
+            _put_back(saved)
+            raise
         finally:
-            shim.backups = None
+            shim.active = False
 
     moto_dynamodb.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore
 
@@ -69,13 +129,15 @@ def moto_engine() -> Iterator[tuple[Any, Any, Reader]]:
     for name, value in {"AWS_ACCESS_KEY_ID": "sim", "AWS_SECRET_ACCESS_KEY": "sim",
                         "AWS_DEFAULT_REGION": REGION}.items():
         os.environ.setdefault(name, value)
-    _copy_each_table_once()
+    _roll_back_touched_items_only()
     with mock_aws():
         backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
 
-        def read(table: str) -> list[dict[str, Any]]:
-            return [from_attribute_values(item.to_json()["Attributes"])
-                    for item in backend.get_table(table).all_items()]
+        def read(table: str, sort_keys: frozenset[str] | None = None) -> list[Wire]:
+            stored = backend.get_table(table)
+            return [item.to_json()["Attributes"]
+                    for by_range in stored.items.values() for item in by_range.values()
+                    if sort_keys is None or item.range_key.value in sort_keys]
 
         yield (boto3.client("dynamodb", region_name=REGION),
                boto3.client("sqs", region_name=REGION), read)
@@ -92,7 +154,19 @@ def real_engine(dynamodb_url: str, sqs_url: str) -> Engine:
     def engine() -> Iterator[tuple[Any, Any, Reader]]:
         dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_url, region_name=REGION)
         sqs = boto3.client("sqs", endpoint_url=sqs_url, region_name=REGION)
-        yield dynamodb, sqs, lambda table: scan(dynamodb, table)
+
+        def read(table: str, sort_keys: frozenset[str] | None = None) -> list[Wire]:
+            items: list[Wire] = []
+            request: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+            while True:
+                response = dynamodb.scan(**request)
+                items += [i for i in response["Items"]
+                          if sort_keys is None or i["sk"]["S"] in sort_keys]
+                if "LastEvaluatedKey" not in response:
+                    return items
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+        yield dynamodb, sqs, read
 
     return engine
 

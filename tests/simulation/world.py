@@ -15,11 +15,11 @@ from ulid import ULID
 from chalicelib import bootstrap
 from tests.simulation import model
 from tests.simulation.bank import MisbehavingLink
+from tests.simulation.engines import Decoded, Reader
 from tests.simulation.faults import AwsFaults, Crash, Fault
 from tests.simulation.lockstep import LockStep
 from tests.support import flows
 from tests.support.harness import Platform, Reply
-from tests.support.invariants import scan
 
 RETRIES = 6
 LEASE = timedelta(seconds=91)  # an Idempotency-Key's in-progress lease, and a bit
@@ -28,11 +28,11 @@ FAMILIES = 4
 
 
 class World:
-    def __init__(self, p: Platform, seed: int,
-                 read: Callable[[str], list[dict[str, Any]]] | None = None) -> None:
+    def __init__(self, p: Platform, seed: int, read: Reader) -> None:
         self.p = p
-        self.read = read or (lambda table: scan(p.dynamodb, table))
-        """A whole table's items, for the checks (test-only)."""
+        self.read = read
+        """A table's items, for the checks (test-only)."""
+        self.decoded = Decoded()
         self.faults = AwsFaults(p.dynamodb, p.sqs)
         self.lockstep = LockStep(self.faults)
         self._ids = random.Random(f"ids-{seed}")
