@@ -12,6 +12,18 @@ from typing import Any
 from tests.simulation.faults import AwsFaults
 
 STALL_SECONDS = 30
+Schedule = Callable[[list[int], int], int]
+"""(who is waiting, how many turns were given) -> who runs until their next AWS call."""
+
+
+def stalled(first_turns: int) -> Schedule:
+    """The first call runs `first_turns` turns (it then waits before its next AWS call),
+    the others run to their end, then the first goes on: a run stalled mid-way."""
+    def pick(waiting: list[int], turn: int) -> int:
+        others = [n for n in waiting if n != 0]
+        return 0 if (turn < first_turns and 0 in waiting) or not others else others[0]
+
+    return pick
 
 
 class LockStep:
@@ -22,9 +34,13 @@ class LockStep:
         self._parked: set[int] = set()
         self._idents: dict[int, int] = {}
 
-    def run(self, calls: list[Callable[[], Any]], seed: int) -> list[Any]:
-        """Each call's result, or the BaseException it ended with."""
+    def run(self, calls: list[Callable[[], Any]], seed: int,
+            schedule: Schedule | None = None) -> list[Any]:
+        """Each call's result, or the BaseException it ended with. At each turn `schedule`
+        picks who runs next (by default the seed, at random)."""
         rng = random.Random(seed)
+        pick = schedule or (lambda waiting, turn: rng.choice(waiting))
+        turns = 0
         results: list[Any] = [None] * len(calls)
         done: set[int] = set()
         threads = [threading.Thread(target=self._body, args=(n, call, results, done))
@@ -37,7 +53,8 @@ class LockStep:
                 self._turn.wait_for(lambda: len(self._parked) == len(calls), STALL_SECONDS)
                 while len(done) < len(calls):
                     waiting = sorted(self._parked - done)
-                    self._running = rng.choice(waiting)
+                    self._running = pick(waiting, turns)
+                    turns += 1
                     self._parked.discard(self._running)
                     self._turn.notify_all()
                     if not self._turn.wait_for(

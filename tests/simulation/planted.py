@@ -4,13 +4,16 @@ open; nothing in chalicelib knows of them."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
 from typing import Any
 from unittest import mock
 
 from chalicelib.adapters.dynamo.codec import to_attribute_values
 from chalicelib.adapters.dynamo.expressions import UpdateExpression
+from chalicelib.adapters.dynamo.idempotency import DynamoIdempotencyStore, Reservation
 from chalicelib.adapters.dynamo.transaction import Transaction
 from chalicelib.adapters.dynamo.unit import AtomicWrite
 from chalicelib.domain.consumption import ConsumptionStatus
@@ -60,7 +63,25 @@ def sweeper_ignores_releasing() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def idempotency_completed_unconditionally() -> Iterator[None]:
+    """A request completes its Idempotency-Key's record whoever holds it now: a run that
+    outlived its lease overwrites the answer of the retry that took the key over."""
+
+    def complete(self: DynamoIdempotencyStore, held: Reservation, status: int, body: Any,
+                 now: datetime) -> None:
+        self.tables.client.update_item(
+            TableName=self.tables.platform, Key=self._key(held),
+            UpdateExpression="SET response_status = :status, response_body = :body",
+            ExpressionAttributeValues={":status": {"N": str(status)},
+                                       ":body": {"S": json.dumps(body, ensure_ascii=False)}})
+
+    with mock.patch.object(DynamoIdempotencyStore, "complete", complete):
+        yield
+
+
 PLANTED: dict[str, Any] = {
+    "idempotency_completed_unconditionally": idempotency_completed_unconditionally,
     "counters_unchecked": counters_unchecked,
     "journal_unconditioned": journal_unconditioned,
     "sweeper_ignores_releasing": sweeper_ignores_releasing,

@@ -14,11 +14,14 @@ from typing import Any
 
 from tests.simulation import model, people, system
 from tests.simulation.faults import Crash, Fault
+from tests.simulation.lockstep import stalled
 from tests.simulation.model import Violation
 from tests.simulation.world import LEASE, World, instruction_consumption
 from tests.support.harness import Reply
 
 Request = tuple[str, str, dict[str, str], Any, str | None]  # method, path, who, body, key
+STALLED_AT = 6  # a confirm makes about five AWS calls
+SETTLEMENT_GRACE = timedelta(minutes=11)  # the policy's 10 minutes before a confirm settles
 
 
 def race(w: World, kind: int, a: int, seed: int, faults: tuple[Fault, ...] = ()) -> str:
@@ -178,9 +181,13 @@ def callbacks_at_once(w: World, a: int, seed: int, faults: tuple[Fault, ...]) ->
 
 def confirm_outliving_its_lease(w: World, a: int, seed: int,
                                 faults: tuple[Fault, ...]) -> str:
-    """A confirm still running when its key's lease ends, and the client's retry under the
-    same key taking it over."""
-    c = w.pick(list(w.consumptions.values()), a)
+    """A confirm stalled before one of its AWS calls (the seed picks which) past its key's
+    lease, and the client's retry under the same key taking it over after the lesson began
+    to settle, so the two runs can answer differently. The key must then answer what the
+    retry answered: the record belongs to whoever took it over, and the stalled run's late
+    answer must not overwrite it."""
+    settling = [c for c in w.consumptions.values() if c.status == "confirmed"]
+    c = w.pick(settling or list(w.consumptions.values()), a)
     if c is None:
         return "no lesson to confirm"
     parent = w.family_of(w.order(c.order_id)).parent
@@ -189,12 +196,14 @@ def confirm_outliving_its_lease(w: World, a: int, seed: int,
     def slow() -> Reply:
         return w.p.request("POST", path, parent, None, key=key)
 
-    def retry_after_the_lease() -> Reply:
-        w.p.clock.advance(LEASE)
+    def retry_once_it_settles() -> Reply:
+        w.p.clock.advance(LEASE + SETTLEMENT_GRACE)
+        system.deliver_queue(w, 0, 0)
         return w.p.request("POST", path, parent, None, key=key)
 
     with w.faults.armed(faults):
-        results = w.lockstep.run([slow, retry_after_the_lease], seed)
+        results = w.lockstep.run([slow, retry_once_it_settles], seed,
+                                 stalled(1 + seed % STALLED_AT))
     for result in results:
         if isinstance(result, BaseException) and not isinstance(result, Crash):
             raise result
@@ -202,6 +211,11 @@ def confirm_outliving_its_lease(w: World, a: int, seed: int,
     if again.body["consumption_id"] != c.consumption_id:
         raise Violation(f"the key of a confirm of {c.consumption_id} answers for "
                         f"{again.body['consumption_id']}")
+    retried = results[1]
+    if isinstance(retried, Reply) and retried.status == 200 and again.body != retried.body:
+        raise Violation(f"the key of a confirm of {c.consumption_id} answers "
+                        f"{again.body['status']}; the retry that held it answered "
+                        f"{retried.body['status']}")
     c.parent_confirmed = c.parent_confirmed or c.status in ("pending_confirmation", "disputed")
     return f"a confirm of {c.consumption_id} outlived its lease"
 
