@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from chalicelib.domain import invariants
 from chalicelib.domain.bank import UnmatchedPayment
+from chalicelib.domain.catalog import Course, Institution
 from chalicelib.domain.consumption import ConfirmedBy, Consumption
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.order import Order
@@ -22,9 +23,11 @@ class Seen:
     orders: dict[str, Order]
     consumptions: dict[str, Consumption]
     unmatched: list[UnmatchedPayment]
+    reviewed: dict[str, str]
+    """The status of each institution and course."""
 
 
-KINDS = frozenset({"#order", "#consumption", "#unmatched_payment"})
+KINDS = frozenset({"#order", "#consumption", "#unmatched_payment", "#institution", "#course"})
 
 
 def observe(w: World) -> Seen:
@@ -32,6 +35,7 @@ def observe(w: World) -> Seen:
     orders: dict[str, Order] = {}
     consumptions: dict[str, Consumption] = {}
     unmatched: list[UnmatchedPayment] = []
+    reviewed: dict[str, str] = {}
     for wire in w.read(platform, KINDS):
         sort_key = wire["sk"]["S"]
         if sort_key == "#order":
@@ -40,8 +44,12 @@ def observe(w: World) -> Seen:
         elif sort_key == "#consumption":
             consumption = w.decoded(Consumption, platform, wire)
             consumptions[consumption.consumption_id] = consumption
-        else:
+        elif sort_key == "#unmatched_payment":
             unmatched.append(w.decoded(UnmatchedPayment, platform, wire))
+        else:
+            item = w.decoded(Institution if sort_key == "#institution" else Course,
+                             platform, wire)
+            reviewed[wire["pk"]["S"]] = str(item.status)
     entries = [w.decoded(JournalEntry, journal, wire) for wire in w.read(journal, None)]
     journals: dict[str, list[JournalEntry]] = defaultdict(list)
     for entry in entries:
@@ -50,16 +58,32 @@ def observe(w: World) -> Seen:
         invariants.check_order(order)
         invariants.check_journal(order, journals.get(order.order_id, []))
     invariants.check_double_entry(entries)
-    return Seen(orders, consumptions, unmatched)
+    return Seen(orders, consumptions, unmatched, reviewed)
 
 
 def after_step(w: World) -> Seen:
     seen = observe(w)
+    _reviews(w, seen)
     _orders(w, seen)
     _consumptions(w, seen)
     _bank(w, seen)
     _time_slots(w)
     return seen
+
+
+def _reviews(w: World, seen: Seen) -> None:
+    """Exactly the applications and courses that were accepted are stored, each as its
+    regulator's last answer left it."""
+    told = {i.institution_id: i.status for i in w.institutions}
+    told |= {c.course_id: c.status for c in w.courses}
+    if set(seen.reviewed) != set(told):
+        raise Violation(f"institutions or courses nobody was told of: "
+                        f"{sorted(set(seen.reviewed) - set(told))}; told of but missing: "
+                        f"{sorted(set(told) - set(seen.reviewed))}")
+    for reviewed_id, status in seen.reviewed.items():
+        if status != told[reviewed_id]:
+            raise Violation(f"{reviewed_id} is {status}; its regulator was told "
+                            f"{told[reviewed_id]}")
 
 
 def _orders(w: World, seen: Seen) -> None:

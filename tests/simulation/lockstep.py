@@ -6,22 +6,25 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from tests.simulation.faults import AwsFaults
+from tests.simulation.faults import WRITES, AwsFaults
 
 STALL_SECONDS = 30
-Schedule = Callable[[list[int], int], int]
-"""(who is waiting, how many turns were given) -> who runs until their next AWS call."""
+Schedule = Callable[[list[int], dict[int, int]], int]
+"""(who is waiting, how many writes each has reached) -> who runs until its next AWS call."""
 
 
-def stalled(first_turns: int) -> Schedule:
-    """The first call runs `first_turns` turns (it then waits before its next AWS call),
-    the others run to their end, then the first goes on: a run stalled mid-way."""
-    def pick(waiting: list[int], turn: int) -> int:
+def stalled(before_write: int) -> Schedule:
+    """The first call runs until it is about to make its `before_write`-th write (PutItem,
+    TransactWriteItems, SendMessage...), the others run to their end, then it goes on: a run
+    stalled mid-way, at one of the points where what it does next can matter."""
+    def pick(waiting: list[int], writes: dict[int, int]) -> int:
         others = [n for n in waiting if n != 0]
-        return 0 if (turn < first_turns and 0 in waiting) or not others else others[0]
+        first_goes = 0 in waiting and writes.get(0, 0) < before_write
+        return 0 if first_goes or not others else others[0]
 
     return pick
 
@@ -33,14 +36,15 @@ class LockStep:
         self._running: int | None = None
         self._parked: set[int] = set()
         self._idents: dict[int, int] = {}
+        self._writes: Counter[int] = Counter()
 
     def run(self, calls: list[Callable[[], Any]], seed: int,
             schedule: Schedule | None = None) -> list[Any]:
         """Each call's result, or the BaseException it ended with. At each turn `schedule`
         picks who runs next (by default the seed, at random)."""
         rng = random.Random(seed)
-        pick = schedule or (lambda waiting, turn: rng.choice(waiting))
-        turns = 0
+        pick = schedule or (lambda waiting, writes: rng.choice(waiting))
+        self._writes.clear()
         results: list[Any] = [None] * len(calls)
         done: set[int] = set()
         threads = [threading.Thread(target=self._body, args=(n, call, results, done))
@@ -53,8 +57,7 @@ class LockStep:
                 self._turn.wait_for(lambda: len(self._parked) == len(calls), STALL_SECONDS)
                 while len(done) < len(calls):
                     waiting = sorted(self._parked - done)
-                    self._running = pick(waiting, turns)
-                    turns += 1
+                    self._running = pick(waiting, self._writes)
                     self._parked.discard(self._running)
                     self._turn.notify_all()
                     if not self._turn.wait_for(
@@ -79,11 +82,12 @@ class LockStep:
             done.add(n)
             self._turn.notify_all()
 
-    def _pause(self) -> None:
+    def _pause(self, operation: str = "") -> None:
         n = self._idents.get(threading.get_ident())
         if n is None:
             return
         with self._turn:
+            self._writes[n] += operation in WRITES
             self._parked.add(n)
             self._turn.notify_all()
             self._turn.wait_for(lambda: self._running == n and n not in self._parked)

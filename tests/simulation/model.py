@@ -32,6 +32,12 @@ CONSUMPTION_MOVES = {
     "released": {"released"},
 }
 CONFIRMED = frozenset({"confirmed", "releasing", "released", "needs_review"})
+REVIEW_MOVES = {  # an institution's and a course's review: decided once, for good
+    "pending_review": {"pending_review", "whitelisted", "approved", "rejected"},
+    "whitelisted": {"whitelisted"},
+    "approved": {"approved"},
+    "rejected": {"rejected"},
+}
 
 
 class Violation(AssertionError):
@@ -63,6 +69,30 @@ class Shop:
     minutes: int
     starts_on: date
     ends_on: date
+
+
+@dataclass
+class Institution:
+    """One that applied: its status is what the regulator's answers said."""
+
+    institution_id: str
+    staff: dict[str, str]
+    supervised: str
+    general: str
+    status: str = "pending_review"
+
+
+@dataclass
+class Course:
+    """One submitted for review; approved, it is on sale as a Shop."""
+
+    course_id: str
+    institution: int
+    price: int
+    minutes: int
+    starts_on: date
+    ends_on: date
+    status: str = "pending_review"
 
 
 @dataclass

@@ -2,8 +2,10 @@
 (tests/simulation/lockstep.py): two confirms of one lesson, a lesson recorded while its
 order's parent confirms another, a payment racing the order's expiry, twin requests under one
 Idempotency-Key, two lessons racing for one order, one settlement message handled twice at
-once, a dispute racing a confirm. Whatever the interleaving, each answer must be one the
-platform could give alone, and the checks after the step hold the money to account."""
+once, a dispute racing a confirm, a confirm stalled past its key's lease while the retry takes
+it over, two regulators deciding one application. Whatever the interleaving, each answer must
+be one the platform could give alone, and the checks after the step hold the money to
+account."""
 
 from __future__ import annotations
 
@@ -17,11 +19,11 @@ from tests.simulation.faults import Crash, Fault
 from tests.simulation.lockstep import stalled
 from tests.simulation.model import Violation
 from tests.simulation.world import LEASE, World, instruction_consumption
+from tests.support import flows
 from tests.support.harness import Reply
 
 Request = tuple[str, str, dict[str, str], Any, str | None]  # method, path, who, body, key
-STALLED_AT = 6  # a confirm makes about five AWS calls
-SETTLEMENT_GRACE = timedelta(minutes=11)  # the policy's 10 minutes before a confirm settles
+CONFIRM_WRITES = 4  # its key's reservation, the confirm, its settlement message, the answer
 
 
 def race(w: World, kind: int, a: int, seed: int, faults: tuple[Fault, ...] = ()) -> str:
@@ -181,13 +183,14 @@ def callbacks_at_once(w: World, a: int, seed: int, faults: tuple[Fault, ...]) ->
 
 def confirm_outliving_its_lease(w: World, a: int, seed: int,
                                 faults: tuple[Fault, ...]) -> str:
-    """A confirm stalled before one of its AWS calls (the seed picks which) past its key's
-    lease, and the client's retry under the same key taking it over after the lesson began
-    to settle, so the two runs can answer differently. The key must then answer what the
-    retry answered: the record belongs to whoever took it over, and the stalled run's late
-    answer must not overwrite it."""
-    settling = [c for c in w.consumptions.values() if c.status == "confirmed"]
-    c = w.pick(settling or list(w.consumptions.values()), a)
+    """A parent's confirm stalled before one of its writes (the seed picks which) past its
+    key's lease, and the client's retry under the same key taking it over after the lesson
+    was settled and the bank called back, so the two runs can answer differently
+    (`confirmed`, then `released`). The key must then answer what the retry answered: the
+    record belongs to whoever took it over, and the stalled run's late answer must not
+    overwrite it."""
+    pending = [c for c in w.consumptions.values() if c.status == "pending_confirmation"]
+    c = w.pick(pending or list(w.consumptions.values()), a)
     if c is None:
         return "no lesson to confirm"
     parent = w.family_of(w.order(c.order_id)).parent
@@ -196,14 +199,15 @@ def confirm_outliving_its_lease(w: World, a: int, seed: int,
     def slow() -> Reply:
         return w.p.request("POST", path, parent, None, key=key)
 
-    def retry_once_it_settles() -> Reply:
-        w.p.clock.advance(LEASE + SETTLEMENT_GRACE)
-        system.deliver_queue(w, 0, 0)
+    def retry_once_it_settled() -> Reply:
+        w.p.clock.advance(LEASE)
+        system.deliver_queue(w, 0, 0, faults)  # the race's faults may strike: tolerated
+        w.deliver_callbacks()
         return w.p.request("POST", path, parent, None, key=key)
 
     with w.faults.armed(faults):
-        results = w.lockstep.run([slow, retry_once_it_settles], seed,
-                                 stalled(1 + seed % STALLED_AT))
+        results = w.lockstep.run([slow, retry_once_it_settled], seed,
+                                 stalled(1 + seed % CONFIRM_WRITES))
     for result in results:
         if isinstance(result, BaseException) and not isinstance(result, Crash):
             raise result
@@ -239,10 +243,36 @@ def two_releases_of_one_order(w: World, a: int, seed: int,
     return f"order {shop}: " + callbacks_at_once(w, a, seed, faults)
 
 
+def two_reviews(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
+    """Two regulators decide one application at once, one to whitelist and one to reject:
+    exactly one decision stands, the other is told it came too late."""
+    pending = [i for i in w.institutions if i.status == "pending_review"]
+    institution = w.pick(pending or w.institutions, a)
+    if institution is None:
+        return "no institution to review"
+    base = f"/v1/regulator/institutions/{institution.institution_id}"
+    replies = _requests(w, [
+        ("POST", f"{base}/approve", flows.regulator(w.p, sub="regulator-a"), {}, w.new_key()),
+        ("POST", f"{base}/reject", flows.regulator(w.p, sub="regulator-b"), {"reason": "材料不全"},
+         w.new_key())], seed, faults)
+    decided = {r.body["status"] for r in replies if r.status == 200}
+    late = [r for r in replies if r.status != 200]
+    for reply in late:
+        people.expect(reply, {409}, {"institution_not_pending", "institution_changed"})
+    if institution.status == "pending_review" and len(decided) != 1:
+        raise Violation(f"{institution.institution_id} decided {sorted(decided)} at once")
+    if institution.status != "pending_review" and decided - {institution.status}:
+        raise Violation(f"{institution.institution_id}, {institution.status}, was re-decided "
+                        f"{sorted(decided)}")
+    institution.status = next(iter(decided), institution.status)
+    return f"{institution.institution_id} reviewed twice at once: {institution.status}"
+
+
 RACES: list[Callable[[World, int, int, tuple[Fault, ...]], str]] = [
     two_confirms, dispute_and_confirm, twin_creates, two_lessons, two_lessons,
     payment_and_expiry, duplicate_settlement, callbacks_at_once, callbacks_at_once,
-    confirm_outliving_its_lease, two_releases_of_one_order, two_releases_of_one_order,
-    two_releases_of_one_order,
+    confirm_outliving_its_lease, confirm_outliving_its_lease, two_releases_of_one_order,
+    two_releases_of_one_order, two_releases_of_one_order, two_reviews,
 ]
-"""Each race's share of the race steps (the money races twice)."""
+"""Each race's share of the race steps (the money races, and a key outliving its lease,
+more than once)."""

@@ -18,7 +18,7 @@ from chalicelib import bootstrap
 from chalicelib.adapters.clock import ManualClock
 from infra.local.api import thread_local_requests
 from infra.resources import create_data_plane
-from tests.simulation import checks, ops, people, system
+from tests.simulation import checks, onboarding, ops, people, system
 from tests.simulation.engines import moto_engine
 from tests.simulation.ops import Op
 from tests.simulation.world import World
@@ -31,6 +31,8 @@ STARTS = (  # each a few days before a statutory holiday, so deadlines cross it
     datetime(2026, 6, 15, 9, 0, tzinfo=SHANGHAI),  # Dragon Boat Festival
     datetime(2026, 9, 24, 9, 0, tzinfo=SHANGHAI),  # Mid-Autumn and National Day
 )
+FIRST_SHOPS = ((60, 10_000, 120), (45, 12_500, 120), (90, 15_000, 20))
+"""(lesson minutes, price per lesson, days on sale): the third course ends within the run."""
 DRAIN_DAYS = 40
 DRAIN_ROUNDS = 12
 
@@ -78,6 +80,7 @@ def run(seed: int, plan: list[Op], *, engine: Callable[[], Any] = moto_engine,
         try:
             w = World(p, seed, read)
             w.setup()
+            onboarding.open_shops(w, FIRST_SHOPS)
             w.open_accounts(_first_orders)
             checks.after_step(w)
             with plant() if plant is not None else nullcontext():

@@ -56,15 +56,15 @@ def deliver_queue(w: World, which: int, mode: int, faults: tuple[Fault, ...] = (
     """One invocation of a queue's Lambda; mode 6 delivers the batch twice, 7 loses it,
     8 reverses it, 9 keeps a copy to deliver again much later, 10 crashes the worker."""
     function, url, batch = _queue(w, which)
-    messages = w.p.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=batch,
-                                       AttributeNames=["All"], VisibilityTimeout=VISIBILITY
-                                       ).get("Messages", [])
+    with w.faults.unarmed():
+        messages = w.p.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=batch,
+                                           AttributeNames=["All"], VisibilityTimeout=VISIBILITY
+                                           ).get("Messages", [])
     if not messages:
         return f"{function} queue empty"
     mode %= 12
     if mode == 7:
-        for m in messages:
-            w.p.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        finish(w, url, messages, set())
         return f"lost {len(messages)} {function} messages"
     if mode == 9:
         w.kept_messages += [(url, m["Attributes"]["MessageGroupId"], m["Body"]) for m in messages]
@@ -79,12 +79,13 @@ def deliver_queue(w: World, which: int, mode: int, faults: tuple[Fault, ...] = (
 
 def finish(w: World, url: str, messages: list[dict[str, Any]], failed: set[str]) -> None:
     """As the event source mapping does: delete what succeeded, put the failures back."""
-    for m in messages:
-        if m["MessageId"] in failed:
-            w.p.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
-                                              VisibilityTimeout=0)
-        else:
-            w.p.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    with w.faults.unarmed():
+        for m in messages:
+            if m["MessageId"] in failed:
+                w.p.sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+            else:
+                w.p.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 
 def invoke(w: World, function: str, messages: list[dict[str, Any]],

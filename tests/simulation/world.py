@@ -23,7 +23,6 @@ from tests.support.harness import Platform, Reply
 
 RETRIES = 6
 LEASE = timedelta(seconds=91)  # an Idempotency-Key's in-progress lease, and a bit
-SHOPS = ({"lesson_minutes": 60}, {"lesson_minutes": 45}, {"lesson_minutes": 90})
 FAMILIES = 4
 
 
@@ -36,7 +35,10 @@ class World:
         self.faults = AwsFaults(p.dynamodb, p.sqs)
         self.lockstep = LockStep(self.faults)
         self._ids = random.Random(f"ids-{seed}")
+        self.institutions: list[model.Institution] = []
+        self.courses: list[model.Course] = []
         self.shops: list[model.Shop] = []
+        """The courses on sale."""
         self.families: list[model.Family] = []
         self.orders: list[model.Order] = []
         self.consumptions: dict[str, model.Consumption] = {}
@@ -65,16 +67,8 @@ class World:
     # ------------------------------------------------------------------ the cast
 
     def setup(self) -> None:
+        """The families (the shops are opened by the run's own onboarding actions)."""
         flows.restart_numbering()
-        today = model.business_date(self.now)
-        for n, course in enumerate(SHOPS):
-            ends = today + timedelta(days=20 if n == 2 else 120)  # the third course ends soon
-            shop = flows.open_shop(self.p, price=10_000 + 2_500 * n, starts_on=str(today),
-                                   ends_on=str(ends), **course)
-            self.shops.append(model.Shop(
-                shop.institution_id, shop.staff, shop.course_id, shop.supervised_account,
-                shop.general_account, shop.price_per_lesson_fen, course["lesson_minutes"],
-                today, ends))
         for n in range(FAMILIES):
             fam = flows.family(self.p, f"孩子{n}")
             self.families.append(model.Family(f"fam{n}", fam.parent, fam.student_id,
