@@ -10,6 +10,7 @@ from chalicelib.api.errors import framework_answers
 from chalicelib.api.institution_staff import institution_staff
 from chalicelib.api.parents import parents
 from chalicelib.api.public import public
+from chalicelib.api.refunds import refunds
 from chalicelib.api.regulators import regulators
 from chalicelib.api.shared import shared
 from chalicelib.workers.schedules import scheduled_jobs
@@ -20,7 +21,8 @@ app = Chalice(app_name="ots-platform")
 app.log.setLevel(logging.INFO)
 app.register_middleware(framework_answers, "http")
 
-for blueprint in (public, catalog, parents, institution_staff, shared, regulators, bank):
+for blueprint in (public, catalog, parents, institution_staff, shared, refunds, regulators,
+                  bank):
     app.register_blueprint(blueprint)
 app.register_blueprint(settlement_worker)
 app.register_blueprint(sweep_worker)

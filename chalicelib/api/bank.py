@@ -26,7 +26,7 @@ def notification(call: Call) -> Result:
         outcome = bank_events.payment_received(
             call.ctx, event_id=event.event_id, payment_reference=event.payment_reference,
             amount_fen=event.amount_fen, bank_txn_id=event.bank_txn_id,
-            occurred_at=event.occurred_at,
+            occurred_at=event.occurred_at, payer_account=event.payer_account or "",
         )
     else:
         outcome = bank_events.transfer_outcome(

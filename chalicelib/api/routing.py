@@ -54,6 +54,7 @@ PATH_IDS = {  # path parameter -> (id prefix, the code when no such thing can ex
     "course_id": ("crs", "course_not_found"),
     "order_id": ("ord", "order_not_found"),
     "consumption_id": ("con", "consumption_not_found"),
+    "refund_id": ("rfd", "refund_not_found"),
 }
 ID_BODY = re.compile(r"^[0-9A-Z]{26}$")
 PATH_PARAMETER = re.compile(r"\{(\w+)\}")

@@ -9,6 +9,7 @@ from chalicelib.api import schemas
 from chalicelib.domain.catalog import Course, Institution, Student
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.order import Order, payment_reference
+from chalicelib.domain.refund import RefundRequest
 
 
 def _fields(obj: Any) -> dict[str, Any]:
@@ -45,3 +46,7 @@ def created_order(ord_: Order, ins: Institution) -> schemas.CreatedOrder:
 
 def consumption(con: Consumption) -> schemas.ConsumptionView:
     return schemas.ConsumptionView.model_validate(_fields(con))
+
+
+def refund(rfd: RefundRequest) -> schemas.RefundView:
+    return schemas.RefundView.model_validate(_fields(rfd))

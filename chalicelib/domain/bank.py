@@ -17,9 +17,10 @@ class InstructionStatus(StrEnum):
 
 @dataclass(frozen=True)
 class BankInstruction:
-    """A release (or later refund) instruction, one per attempt; its id is the bank's key.
+    """A release or refund instruction, one per attempt; its id is the bank's key.
 
     `from_account`/`to_account` are ledger accounts; `bank_*` the custodian's account numbers.
+    A release names its consumption; a refund (`refund_id`) names no consumption.
     """
 
     instruction_id: str
@@ -34,6 +35,7 @@ class BankInstruction:
     pending_transfer_id: str
     status: InstructionStatus
     created_at: datetime
+    refund_id: str = ""
 
 
 class UnmatchedReason(StrEnum):

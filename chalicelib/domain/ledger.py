@@ -50,6 +50,10 @@ def release_transfer_id(consumption_id: str, attempt: int) -> str:
     return f"{consumption_id}:release:{attempt}"
 
 
+def refund_transfer_id(refund_id: str, attempt: int) -> str:
+    return f"{refund_id}:refund:{attempt}"
+
+
 def resolution_transfer_id(pending_id: str, phase: Phase) -> str:
     return f"{pending_id}:{phase}"
 

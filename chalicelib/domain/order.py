@@ -36,7 +36,9 @@ LESSON_BUCKETS = (
     "lessons_released",
     "lessons_refunded",
 )
-COUNTERS = ("paid_fen", *MONEY_BUCKETS, *LESSON_BUCKETS, "open_disputes")
+COUNTERS = ("paid_fen", *MONEY_BUCKETS, *LESSON_BUCKETS, "open_disputes", "open_refunds")
+UNBLOCKED = {"open_disputes": 0, "open_refunds": 0}
+"""What a release and a new lesson require of their order: no dispute or refund request open."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,13 @@ class Order:
     lessons_released: int = 0
     lessons_refunded: int = 0
     open_disputes: int = 0
+    open_refunds: int = 0
+    """Refund requests awaiting a decision (at most one)."""
     journal_seq: int = 0
     journal_head: str = ""
     paid_at: datetime | None = None
+    payer_bank_account: str = ""
+    """The account the payment came from: where a refund goes back to (the original route)."""
 
     def lesson_price_fen(self, lesson_number: int) -> int:
         return lesson_price_fen(self.amount_fen, self.lessons, lesson_number)

@@ -27,6 +27,11 @@ class Policy:
     """A lesson must be recorded within this many hours of its end."""
     lesson_length_tolerance_minutes: int = 10
     """A lesson may be this many minutes shorter or longer than its course's lesson length."""
+    refund_decision_working_days: int = 5
+    """The institution's time to decide a refund request; silence after it approves."""
+    refund_payout_days_before_start: int = 5
+    refund_payout_days_after_start: int = 15
+    """Calendar days from the request in which an approved refund must reach the payer."""
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -8,6 +8,7 @@ an unmatched payment for follow-up, never applied silently and never dropped.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from enum import StrEnum
 
@@ -16,9 +17,11 @@ from chalicelib.domain import order as order_rules
 from chalicelib.domain.bank import InstructionStatus, UnmatchedPayment, UnmatchedReason
 from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
 from chalicelib.domain.order import Order, OrderStatus
-from chalicelib.service import retry, transfers
+from chalicelib.service import refund_payouts, retry, transfers
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
+
+log = logging.getLogger(__name__)
 
 
 class Outcome(StrEnum):
@@ -35,6 +38,7 @@ def payment_received(
     amount_fen: int,
     bank_txn_id: str,
     occurred_at: datetime,
+    payer_account: str = "",
 ) -> Outcome:
     def attempt() -> Outcome:
         order_id = order_rules.order_id_for_reference(payment_reference)
@@ -46,7 +50,7 @@ def payment_received(
                 amount_fen=amount_fen, bank_txn_id=bank_txn_id,
             )
         assert order is not None
-        _apply_payment(ctx, order, event_id, bank_txn_id, occurred_at)
+        _apply_payment(ctx, order, event_id, bank_txn_id, occurred_at, payer_account)
         return Outcome.APPLIED
 
     try:
@@ -75,7 +79,8 @@ def _unpayable(order: Order | None, amount_fen: int) -> UnmatchedReason | None:
 
 
 def _apply_payment(
-    ctx: Context, order: Order, event_id: str, bank_txn_id: str, occurred_at: datetime
+    ctx: Context, order: Order, event_id: str, bank_txn_id: str, occurred_at: datetime,
+    payer_account: str,
 ) -> None:
     """The journal entry carries the bank's time of the payment; the order when it was told."""
     now = ctx.now()
@@ -92,7 +97,8 @@ def _apply_payment(
         cause=bank_txn_id,
     )
     ctx.store.write().move_order(
-        order, order_rules.payment(order), entry=entry, set_fields={"paid_at": now}
+        order, order_rules.payment(order), entry=entry,
+        set_fields={"paid_at": now, "payer_bank_account": payer_account},
     ).mark_bank_event(event_id, "payment_received", now).commit()
 
 
@@ -149,6 +155,8 @@ def transfer_outcome(
     if instruction.status is InstructionStatus.REFUSED:
         if not succeeded:  # the bank moved nothing: as the platform booked it
             return Outcome.DUPLICATE
+        if instruction.refund_id:
+            raise _refund_paid_after_refusal(instruction.instruction_id)
         try:
             transfers.book_late_success(ctx, instruction, event_id)
         except WriteRejected as rejected:
@@ -158,8 +166,9 @@ def transfer_outcome(
         return Outcome.APPLIED
     if instruction.status is not InstructionStatus.SENT:
         raise _opposite(instruction.status)
+    resolve = refund_payouts.resolve if instruction.refund_id else transfers.resolve
     try:
-        transfers.resolve(ctx, instruction, event_id, succeeded=succeeded, reason=reason)
+        resolve(ctx, instruction, event_id, succeeded=succeeded, reason=reason)
     except WriteRejected as rejected:
         if "bank_event" in rejected.failed:
             return Outcome.DUPLICATE
@@ -168,6 +177,15 @@ def transfer_outcome(
             return Outcome.DUPLICATE
         raise _opposite(current.status if current else instruction.status) from rejected
     return Outcome.APPLIED
+
+
+def _refund_paid_after_refusal(instruction_id: str) -> StateConflict:
+    """The bank paid a refund it had refused and had no record of: not booked automatically
+    (its request is parked for review); not acknowledged, so it stays visible until ops
+    reconcile it with the bank."""
+    log.error("bank paid refund %s after refusing it: reconcile with the bank", instruction_id)
+    return StateConflict("该退款指令已被拒绝，银行却已执行", code="instruction_already_resolved",
+                         instruction_id=instruction_id)
 
 
 def _opposite(status: InstructionStatus) -> StateConflict:

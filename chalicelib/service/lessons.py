@@ -123,6 +123,9 @@ def _attending_order(ctx: Context, course: Course, lesson: Lesson, order_id: str
 def _check_consumable(order: Order | None, order_id: str, lesson: Lesson) -> Order:
     if order is None or order.status is not OrderStatus.PAID or order.lessons_remaining < 1:
         raise StateConflict("订单没有可消课时", code="order_has_no_lessons", order_id=order_id)
+    if order.open_refunds:
+        raise StateConflict("订单有待处理的退款申请，暂停消课", code="order_refund_pending",
+                            order_id=order_id)
     check_attends(order, lesson)
     return order
 
@@ -150,7 +153,7 @@ def _consume(
         write.create(consumption, "consumption", due=("autoconfirm", consumption.confirm_deadline))
         write.move_order(
             order, order_rules.lesson_recorded(),
-            expect={"lessons_remaining": order.lessons_remaining},
+            expect={"lessons_remaining": order.lessons_remaining, "open_refunds": 0},
         ).occupy_slots(order.student_id, lesson.lesson_id,
                        footprints(lesson.started_at, lesson.ended_at))
         try:

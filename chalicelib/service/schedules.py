@@ -5,6 +5,10 @@
     autoconfirm  a lesson whose parent stayed silent past its confirm-by day is confirmed
     settle       a confirmed or releasing consumption the fast path has not finished is put
                  off with backoff and queued again
+    refunddecide a refund request the institution left undecided past its decide-by day is
+                 approved (silence approves)
+    refund       a refund payout the fast path has not finished is reserved and sent again
+                 (approved after a failed attempt) or resent (refunding), with backoff
 
 chalicelib/service/sweeps.py runs them over every due item; each handler is safe to repeat.
 """
@@ -19,7 +23,7 @@ from datetime import datetime
 from chalicelib.domain import order as order_rules
 from chalicelib.domain.consumption import ConfirmedBy
 from chalicelib.domain.order import OrderStatus
-from chalicelib.service import consumptions, settlement
+from chalicelib.service import consumptions, refund_payouts, refunds, settlement
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
 
@@ -57,11 +61,21 @@ def settle(ctx: Context, consumption_id: str, until: datetime) -> bool:
     return settlement.redrive(ctx, consumption_id, token=until.strftime("%Y%m%dT%H%M%S"))
 
 
+def approve_on_silence(ctx: Context, refund_id: str, until: datetime) -> bool:
+    return refunds.approve_on_silence(ctx, refund_id)
+
+
+def refund(ctx: Context, refund_id: str, until: datetime) -> bool:
+    return refund_payouts.redrive(ctx, refund_id)
+
+
 JOBS = {
     job.name: job
     for job in (
         Job("expire", "order", expire),
         Job("autoconfirm", "consumption", auto_confirm),
         Job("settle", "consumption", settle),
+        Job("refunddecide", "refund", approve_on_silence),
+        Job("refund", "refund", refund),
     )
 }

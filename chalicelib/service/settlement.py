@@ -43,8 +43,9 @@ def settle(ctx: Context, consumption_id: str) -> str:
     instruction = instruction or ctx.store.instruction(consumption.instruction_id)
     if instruction is None:
         raise NotFound("银行指令不存在", code="instruction_not_found")
-    if not reserved_now and orders.get(ctx, consumption.order_id).open_disputes:
-        return "waits: the order has open disputes (nothing is sent meanwhile)"
+    blocked = orders.get(ctx, consumption.order_id)
+    if not reserved_now and (blocked.open_disputes or blocked.open_refunds):
+        return "waits: the order has an open dispute or refund request (nothing is sent)"
     try:
         ctx.bank.instruct_transfer(TransferInstruction(
             instruction_id=instruction.instruction_id,
@@ -112,9 +113,9 @@ def _reserve(
         if before is None or before.status is not ConsumptionStatus.CONFIRMED:
             return before or consumption, None
         order = orders.get(ctx, before.order_id)
-        if order.open_disputes:
-            log.info("order %s has open disputes: release of %s waits", order.order_id,
-                     before.consumption_id)
+        if order.open_disputes or order.open_refunds:
+            log.info("order %s has an open dispute or refund request: release of %s waits",
+                     order.order_id, before.consumption_id)
             return before, None
         return _commit_reserve(ctx, order, before)
 
@@ -158,7 +159,7 @@ def _commit_reserve(
         order,
         order_rules.release_reserved(before.amount_fen),
         entry=entry,
-        expect={"open_disputes": 0},
+        expect=order_rules.UNBLOCKED,
     ).replace(before, after, "consumption", due=("settle", now + grace)).create(
         instruction, "instruction"
     ).commit()

@@ -16,6 +16,7 @@ from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
 from chalicelib.domain.order import Movement, Order
+from chalicelib.domain.refund import RefundRequest
 from chalicelib.domain.timeslots import Footprint
 from chalicelib.service.ports import Page
 
@@ -65,6 +66,7 @@ class Store(Protocol):
     def lesson(self, lesson_id: str) -> Lesson | None: ...
     def consumption(self, consumption_id: str) -> Consumption | None: ...
     def instruction(self, instruction_id: str) -> BankInstruction | None: ...
+    def refund(self, refund_id: str) -> RefundRequest | None: ...
     def journal(self, order_id: str) -> list[JournalEntry]: ...
 
     def institutions_by_status(
@@ -93,6 +95,14 @@ class Store(Protocol):
     def consumptions_of_institution(
         self, institution_id: str, status: str, limit: int, cursor: str | None
     ) -> Page[Consumption]: ...
+
+    def refunds_of_parent(
+        self, parent_sub: str, status: str, limit: int, cursor: str | None
+    ) -> Page[RefundRequest]: ...
+
+    def refunds_of_institution(
+        self, institution_id: str, status: str, limit: int, cursor: str | None
+    ) -> Page[RefundRequest]: ...
 
     def consumptions_needing_review(
         self, limit: int, cursor: str | None

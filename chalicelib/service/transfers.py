@@ -59,7 +59,7 @@ def resolve(
             write.replace(before, after, "consumption", due=("settle", retry_at))
         phase = ledger.Phase.POST if succeeded else ledger.Phase.VOID
         outcome = InstructionStatus.SUCCEEDED if succeeded else InstructionStatus.FAILED
-        write.move_order(order, movement, entry=_resolution(order, instruction, phase, now)) \
+        write.move_order(order, movement, entry=resolution(order, instruction, phase, now)) \
             .replace(instruction, replace(instruction, status=outcome), "instruction") \
             .mark_bank_event(event_id, f"transfer_{outcome}", now).commit()
         return after
@@ -131,7 +131,7 @@ def park(ctx: Context, instruction: BankInstruction, reason: str) -> None:
         now = ctx.now()
         ctx.store.write().move_order(
             order, order_rules.release_voided(instruction.amount_fen),
-            entry=_resolution(order, instruction, ledger.Phase.VOID, now),
+            entry=resolution(order, instruction, ledger.Phase.VOID, now),
         ).replace(before, _parked(before, reason), "consumption").replace(
             instruction, replace(instruction, status=InstructionStatus.REFUSED), "instruction"
         ).commit()
@@ -144,9 +144,11 @@ def _parked(before: Consumption, reason: str) -> Consumption:
                    deferrals=0)
 
 
-def _resolution(
+def resolution(
     order: Order, instruction: BankInstruction, phase: ledger.Phase, at: datetime
 ) -> ledger.JournalEntry:
+    """The entry that posts or voids an instruction's pending transfer (a release's or a
+    refund's)."""
     return ledger.next_entry(
         order_id=order.order_id,
         after_seq=order.journal_seq,

@@ -20,7 +20,8 @@ NEEDS_REVIEW_METRIC = "ConsumptionsNeedingReview"
 
 @scheduled_jobs.schedule(Rate(15, unit=Rate.MINUTES), name="auto_confirm")
 def auto_confirm(event: CloudWatchEvent) -> int:
-    return sweeps.fan_out(bootstrap.context(), "autoconfirm")
+    ctx = bootstrap.context()  # silence confirms lessons and approves refund requests
+    return sweeps.fan_out(ctx, "autoconfirm") + sweeps.fan_out(ctx, "refunddecide")
 
 
 @scheduled_jobs.schedule(Rate(5, unit=Rate.MINUTES), name="expire_orders")
@@ -32,4 +33,4 @@ def expire_orders(event: CloudWatchEvent) -> int:
 def settlement_sweeper(event: CloudWatchEvent) -> int:
     ctx = bootstrap.context()
     ctx.metrics.gauge(NEEDS_REVIEW_METRIC, parked.count(ctx))
-    return sweeps.fan_out(ctx, "settle")
+    return sweeps.fan_out(ctx, "settle") + sweeps.fan_out(ctx, "refund")

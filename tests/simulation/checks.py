@@ -13,9 +13,10 @@ from chalicelib.domain.catalog import Course, Institution
 from chalicelib.domain.consumption import ConfirmedBy, Consumption
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.order import Order
-from tests.simulation import model
+from chalicelib.domain.refund import ApprovedBy, RefundRequest
+from tests.simulation import model, refunds
 from tests.simulation.model import Violation
-from tests.simulation.world import World, instruction_consumption
+from tests.simulation.world import World, instruction_cause
 
 
 @dataclass
@@ -25,9 +26,11 @@ class Seen:
     unmatched: list[UnmatchedPayment]
     reviewed: dict[str, str]
     """The status of each institution and course."""
+    refunds: dict[str, RefundRequest]
 
 
-KINDS = frozenset({"#order", "#consumption", "#unmatched_payment", "#institution", "#course"})
+KINDS = frozenset({"#order", "#consumption", "#unmatched_payment", "#institution", "#course",
+                   "#refund"})
 
 
 def observe(w: World) -> Seen:
@@ -36,6 +39,7 @@ def observe(w: World) -> Seen:
     consumptions: dict[str, Consumption] = {}
     unmatched: list[UnmatchedPayment] = []
     reviewed: dict[str, str] = {}
+    refunds: dict[str, RefundRequest] = {}
     for wire in w.read(platform, KINDS):
         sort_key = wire["sk"]["S"]
         if sort_key == "#order":
@@ -44,6 +48,9 @@ def observe(w: World) -> Seen:
         elif sort_key == "#consumption":
             consumption = w.decoded(Consumption, platform, wire)
             consumptions[consumption.consumption_id] = consumption
+        elif sort_key == "#refund":
+            refund = w.decoded(RefundRequest, platform, wire)
+            refunds[refund.refund_id] = refund
         elif sort_key == "#unmatched_payment":
             unmatched.append(w.decoded(UnmatchedPayment, platform, wire))
         else:
@@ -58,12 +65,13 @@ def observe(w: World) -> Seen:
         invariants.check_order(order)
         invariants.check_journal(order, journals.get(order.order_id, []))
     invariants.check_double_entry(entries)
-    return Seen(orders, consumptions, unmatched, reviewed)
+    return Seen(orders, consumptions, unmatched, reviewed, refunds)
 
 
 def after_step(w: World) -> Seen:
     seen = observe(w)
     _reviews(w, seen)
+    _refunds(w, seen)
     _orders(w, seen)
     _consumptions(w, seen)
     _bank(w, seen)
@@ -86,6 +94,27 @@ def _reviews(w: World, seen: Seen) -> None:
                             f"{told[reviewed_id]}")
 
 
+def _refunds(w: World, seen: Seen) -> None:
+    """Exactly the requests that were accepted, each moving only along its legal path, its
+    amount never changed; one the tables show decided by silence is decided in the model."""
+    if set(seen.refunds) != set(w.refunds):
+        raise Violation(f"refund requests nobody was told of: "
+                        f"{sorted(set(seen.refunds) - set(w.refunds))}; told of but missing: "
+                        f"{sorted(set(w.refunds) - set(seen.refunds))}")
+    for r in w.refunds.values():
+        stored = seen.refunds[r.refund_id]
+        status = str(stored.status)
+        model.move("refund", model.REFUND_MOVES, r.refund_id, r.status, status)
+        if (stored.amount_fen, stored.lessons) != (r.amount, r.lessons):
+            raise Violation(f"{r.refund_id} changed to {stored.lessons} lessons, "
+                            f"{stored.amount_fen} fen")
+        if r.status == "pending_decision" and status != r.status:
+            if stored.approved_by is ApprovedBy.SILENCE and w.now < stored.decision_deadline:
+                raise Violation(f"{r.refund_id} approved by silence before its deadline")
+            refunds.decided(w, r, status)
+        r.status = status
+
+
 def _orders(w: World, seen: Seen) -> None:
     known = {o.order_id for o in w.orders}
     if set(seen.orders) != known:
@@ -100,7 +129,11 @@ def _orders(w: World, seen: Seen) -> None:
         if status == "paid" and o.paid_at_bank < o.amount:
             raise Violation(f"{o.order_id} paid with {o.paid_at_bank} of {o.amount} at the bank")
         o.status, o.paid_at = status, stored.paid_at
-        consumed = stored.lessons - stored.lessons_remaining
+        if (stored.lessons_refunded, stored.open_refunds) != (o.refunded, int(bool(o.open_refund))):
+            raise Violation(f"{o.order_id} refunded {stored.lessons_refunded} lessons with "
+                            f"{stored.open_refunds} requests open; the model: {o.refunded}, "
+                            f"{o.open_refund or 'none'}")
+        consumed = stored.lessons - stored.lessons_remaining - stored.lessons_refunded
         if consumed != len(o.consumptions):
             raise Violation(f"{o.order_id} consumed {consumed} lessons, "
                             f"{len(o.consumptions)} were recorded")
@@ -139,15 +172,26 @@ def _bank(w: World, seen: Seen) -> None:
     to_account: Counter[str] = Counter()
     for outcome in w.p.bank.outcomes():
         if outcome.succeeded:
-            consumption_id = instruction_consumption(outcome.instruction.instruction_id)
-            successes[consumption_id].append(outcome.instruction.amount_fen)
+            successes[instruction_cause(outcome.instruction.instruction_id)].append(outcome.instruction.amount_fen)
             to_account[outcome.instruction.to_account] += outcome.instruction.amount_fen
-    for consumption_id, amounts in successes.items():
+    for paid_for, amounts in successes.items():
         if len(amounts) > 1:
-            raise Violation(f"the bank paid {consumption_id} {len(amounts)} times")
-        status = w.consumptions[consumption_id].status
+            raise Violation(f"the bank paid {paid_for} {len(amounts)} times")
+        if paid_for in w.refunds:
+            status = w.refunds[paid_for].status
+            if status not in ("refunding", "refunded"):
+                raise Violation(f"the bank paid {paid_for} back, the ledger has it {status}")
+            continue
+        status = w.consumptions[paid_for].status
         if status not in ("releasing", "released", "needs_review"):
-            raise Violation(f"the bank paid {consumption_id}, the ledger has it {status}")
+            raise Violation(f"the bank paid {paid_for}, the ledger has it {status}")
+    for r in w.refunds.values():
+        if r.status == "refunded" and r.refund_id not in successes:
+            raise Violation(f"{r.refund_id} refunded, the bank never paid it")
+    for fam in w.families:
+        sent = sum(o.paid_at_bank for o in w.orders if w.family_of(o) is fam)
+        if w.p.bank.balance(fam.payer) != to_account[fam.payer] - sent:
+            raise Violation(f"{fam.payer} holds money no refund sent")
     for c in w.consumptions.values():
         if c.status == "released" and c.consumption_id not in successes:
             raise Violation(f"{c.consumption_id} released, the bank never paid it")
@@ -195,6 +239,20 @@ def at_the_end(w: World) -> None:
              if c.status != "released"}
     if stuck:
         raise Violation(f"lessons never released: {stuck}")
+    unpaid = {r.refund_id: r.status for r in w.refunds.values()
+              if r.status not in ("rejected", "refunded")}
+    if unpaid:
+        raise Violation(f"refunds never paid back: {unpaid}")
+    for order in seen.orders.values():
+        refunded = sum(r.amount for r in w.refunds.values()
+                       if r.order_id == order.order_id and r.status == "refunded")
+        if order.refunded_fen != refunded:
+            raise Violation(f"{order.order_id} refunded {order.refunded_fen} fen, its refunds "
+                            f"paid {refunded}")
+        if order.status == "completed" and (
+                order.released_fen + order.refunded_fen != order.paid_fen):
+            raise Violation(f"{order.order_id} completed with {order.released_fen} released "
+                            f"+ {order.refunded_fen} refunded of {order.paid_fen} paid")
     for o in w.orders:
         if o.status == "pending_payment":
             raise Violation(f"{o.order_id} still pending payment at {w.now}")

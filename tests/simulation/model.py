@@ -32,6 +32,15 @@ CONSUMPTION_MOVES = {
     "released": {"released"},
 }
 CONFIRMED = frozenset({"confirmed", "releasing", "released", "needs_review"})
+REFUND_MOVES = {
+    "pending_decision": {"pending_decision", "rejected", "refunding"},
+    "rejected": {"rejected"},
+    "refunding": {"refunding", "approved", "refunded", "needs_review"},
+    "approved": {"approved", "refunding"},
+    "needs_review": {"needs_review"},
+    "refunded": {"refunded"},
+}
+APPROVED = frozenset({"refunding", "approved", "refunded", "needs_review"})
 REVIEW_MOVES = {  # an institution's and a course's review: decided once, for good
     "pending_review": {"pending_review", "whitelisted", "approved", "rejected"},
     "whitelisted": {"whitelisted"},
@@ -96,6 +105,15 @@ class Course:
 
 
 @dataclass
+class Refund:
+    refund_id: str
+    order_id: str
+    lessons: int
+    amount: int
+    status: str
+
+
+@dataclass
 class Family:
     sub: str
     parent: dict[str, str]
@@ -122,6 +140,14 @@ class Order:
     """Fen the sim's families sent to the bank under this order's reference."""
     consumptions: list[str] = field(default_factory=list)
     disputes: int = 0
+    refunded: int = 0
+    """Lessons a refund took back (approved: reserved, paid out or being paid)."""
+    open_refund: str = ""
+    """The refund request awaiting a decision, if any."""
+
+    @property
+    def remaining(self) -> int:
+        return self.lessons - len(self.consumptions) - self.refunded
 
 
 @dataclass

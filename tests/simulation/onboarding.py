@@ -74,13 +74,14 @@ def submit_course(w: World, n: int, variant: int, faults: tuple[Fault, ...] = ()
         return "no institution to submit a course"
     today = model.business_date(w.now)
     return submit(w, w.institutions.index(institution), MINUTES[variant % len(MINUTES)],
-                  8_000 + 500 * (variant % 9), today + timedelta(days=COURSE_DAYS), faults)
+                  8_000 + 500 * (variant % 9), today + timedelta(days=COURSE_DAYS), faults,
+                  starts_on=today + timedelta(days=variant % 3))  # some start in days
 
 
 def submit(w: World, institution: int, minutes: int, price: int, ends_on: date,
-           faults: tuple[Fault, ...] = ()) -> str:
+           faults: tuple[Fault, ...] = (), *, starts_on: date | None = None) -> str:
     inst = w.institutions[institution]
-    starts_on = model.business_date(w.now)
+    starts_on = starts_on or model.business_date(w.now)
     body = flows.course_body(price, lesson_minutes=minutes, starts_on=str(starts_on),
                              ends_on=str(ends_on))
     reply = w.http("POST", "/v1/courses", inst.staff, body, key=w.new_key(), faults=faults)

@@ -103,9 +103,10 @@ def predicted_refusals(w: World, orders: list[model.Order], started: datetime,
     ) if applies}
     refused: dict[str, str] = {}
     for o in orders:
-        remaining = o.lessons - len(o.consumptions)
-        if o.status != "paid" or remaining < 1:
+        if o.status != "paid" or o.remaining < 1:
             refused[o.order_id] = "order_has_no_lessons"
+        elif o.open_refund:
+            refused[o.order_id] = "order_refund_pending"
         elif o.paid_at is not None and started < o.paid_at:
             refused[o.order_id] = "lesson_before_payment"
     return request, refused
@@ -115,7 +116,7 @@ def record_lesson(w: World, shop: int, order: int, variant: int, gap: int,
                   faults: tuple[Fault, ...] = ()) -> str:
     sh = w.pick(w.shops, shop)
     theirs = [o for o in w.orders if w.shop_of(o) is sh]
-    teachable = [o for o in theirs if o.status == "paid" and len(o.consumptions) < o.lessons]
+    teachable = [o for o in theirs if o.status == "paid" and o.remaining > 0]
     if teachable and variant % 12 < 10:  # mostly the orders an institution really teaches
         theirs = teachable
     if not theirs:

@@ -18,7 +18,7 @@ from tests.simulation import model, people, system
 from tests.simulation.faults import Crash, Fault
 from tests.simulation.lockstep import stalled
 from tests.simulation.model import Violation
-from tests.simulation.world import LEASE, World, instruction_consumption
+from tests.simulation.world import LEASE, World
 from tests.support import flows
 from tests.support.harness import Reply
 
@@ -100,8 +100,8 @@ def twin_creates(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
 
 def two_lessons(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
     """Two lessons at different times for one order (its last lesson, often)."""
-    paid = [o for o in w.orders if o.status == "paid" and len(o.consumptions) < o.lessons]
-    last = [o for o in paid if len(o.consumptions) == o.lessons - 1]
+    paid = [o for o in w.orders if o.status == "paid" and o.remaining > 0]
+    last = [o for o in paid if o.remaining == 1]
     o = w.pick(last or paid, a)
     if o is None:
         return "no paid order for two lessons"
@@ -169,7 +169,7 @@ def callbacks_at_once(w: World, a: int, seed: int, faults: tuple[Fault, ...]) ->
     for seq, _, body in queued:
         instruction = json.loads(body).get("instruction_id")
         if instruction is not None:
-            order_id = w.consumptions[instruction_consumption(instruction)].order_id
+            order_id = w.order_paid_by(instruction)
             by_order.setdefault(order_id, []).append(seq)
     pairs = [seqs[:2] for seqs in by_order.values() if len(seqs) > 1]
     first = a % len(queued)
@@ -228,7 +228,8 @@ def two_releases_of_one_order(w: World, a: int, seed: int,
                               faults: tuple[Fault, ...]) -> str:
     """An order taught twice in a day, both lessons confirmed and settled, and the bank's
     two callbacks arriving at once (API Gateway runs them side by side)."""
-    paid = [o for o in w.orders if o.status == "paid" and len(o.consumptions) + 2 <= o.lessons]
+    paid = [o for o in w.orders if o.status == "paid" and o.remaining >= 2
+            and not o.open_refund]
     o = w.pick(paid, a)
     if o is None:
         return "no order with two lessons left"

@@ -149,7 +149,8 @@ def heal_and_drain(w: World) -> None:
         for c in [c for c in w.consumptions.values() if c.status == "needs_review"]:
             system.retry_parked(w, c.consumption_id)
         if not system.queued(w) and not bank.notifications() and all(
-                c.status == "released" for c in w.consumptions.values()):
+                c.status == "released" for c in w.consumptions.values()) and all(
+                r.status in ("rejected", "refunded") for r in w.refunds.values()):
             break
         w.p.clock.advance(timedelta(hours=2))  # past any backoff (at most an hour)
     w.note(f"  end: drained by {w.now.isoformat()}")

@@ -42,6 +42,7 @@ class World:
         self.families: list[model.Family] = []
         self.orders: list[model.Order] = []
         self.consumptions: dict[str, model.Consumption] = {}
+        self.refunds: dict[str, model.Refund] = {}
         self.lessons: list[tuple[str, datetime, datetime]] = []  # (student, start, end)
         self.kept_messages: list[tuple[str, str, str]] = []  # (queue, group, body) to replay
         self.log: list[str] = []
@@ -129,12 +130,21 @@ class World:
     def shop_of(self, order: model.Order) -> model.Shop:
         return self.shops[order.shop]
 
+    def order_paid_by(self, instruction_id: str) -> str:
+        """The order an instruction moves money of."""
+        cause = instruction_cause(instruction_id)
+        known = self.refunds.get(cause) or self.consumptions[cause]
+        return known.order_id
+
     def note(self, line: str) -> str:
         self.log.append(line)
         return line
 
 
-def instruction_consumption(instruction_id: str) -> str:
-    """bki_<id>_<attempt> -> con_<id> (chalicelib/domain/consumption.py's naming)."""
-    return "con_" + instruction_id.removeprefix("bki_").rsplit("_", 1)[0]
+def instruction_cause(instruction_id: str) -> str:
+    """What an instruction pays for: bki_<id>_<attempt> -> con_<id> (a release,
+    chalicelib/domain/consumption.py's naming); bkr_<id>_<attempt> -> rfd_<id> (a refund,
+    chalicelib/domain/refund.py's)."""
+    body = instruction_id[4:].rsplit("_", 1)[0]
+    return ("rfd_" if instruction_id.startswith("bkr_") else "con_") + body
 

@@ -42,14 +42,16 @@ def test_the_copy_in_docs_is_up_to_date() -> None:
     assert json.loads(DOCS_COPY.read_text(encoding="utf-8")) == openapi.document(), regenerate
 
 
-CREATING_POSTS = ["/v1/orders", "/v1/lessons", "/v1/institutions", "/v1/courses", "/v1/students"]
+CREATING_POSTS = ["/v1/orders", "/v1/lessons", "/v1/institutions", "/v1/courses", "/v1/students",
+                  "/v1/orders/{order_id}/refund-requests"]
 TRANSITIONS = [
     "/v1/consumptions/{consumption_id}/confirm", "/v1/consumptions/{consumption_id}/dispute",
     "/v1/regulator/institutions/{institution_id}/approve",
     "/v1/regulator/institutions/{institution_id}/reject",
     "/v1/regulator/courses/{course_id}/approve", "/v1/regulator/courses/{course_id}/reject",
+    "/v1/refund-requests/{refund_id}/approve", "/v1/refund-requests/{refund_id}/reject",
 ]
-DECISIONS = [path for path in TRANSITIONS if path.startswith("/v1/regulator/")]
+DECISIONS = [path for path in TRANSITIONS if path.endswith(("/approve", "/reject"))]
 
 
 def _operations() -> list[tuple[str, str, dict[str, Any]]]:

@@ -154,6 +154,7 @@ class SandboxBank:
                     "event_id": event_id,
                     "type": "payment_received",
                     "payment_reference": payment_reference,
+                    "payer_account": payer_account,
                     "amount_fen": amount_fen,
                     "bank_txn_id": bank_txn_id,
                     "occurred_at": occurred_at.isoformat(),

@@ -39,8 +39,10 @@ class UpdateExpression:
         return self
 
     def increment(self, attribute: str, delta: int) -> UpdateExpression:
+        """A counter an item written before the counter existed lacks counts from 0."""
         name = self.name(attribute)
-        self._sets.append(f"{name} = {name} + {self.value(delta)}")
+        self._sets.append(f"{name} = if_not_exists({name}, {self.value(0)}) + "
+                          f"{self.value(delta)}")
         return self
 
     def remove(self, attribute: str) -> UpdateExpression:
@@ -49,6 +51,12 @@ class UpdateExpression:
 
     def require_equal(self, attribute: str, value: Any) -> UpdateExpression:
         self._conditions.append(f"{self.name(attribute)} = {self.value(value)}")
+        return self
+
+    def require_zero(self, attribute: str) -> UpdateExpression:
+        """0, or absent (a counter an item written before it existed lacks)."""
+        name = self.name(attribute)
+        self._conditions.append(f"(attribute_not_exists({name}) OR {name} = {self.value(0)})")
         return self
 
     def require_at_least(self, attribute: str, value: int) -> UpdateExpression:

@@ -14,6 +14,7 @@ ENTITY_SK = {
     "instruction": "#instruction",
     "bank_event": "#event",
     "unmatched_payment": "#unmatched_payment",
+    "refund": "#refund",
     "idempotency": "#idempotency",
 }
 

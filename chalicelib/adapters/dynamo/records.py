@@ -12,6 +12,7 @@ from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
 from chalicelib.domain.order import Order, OrderStatus
+from chalicelib.domain.refund import RefundRequest, RefundStatus
 
 
 def institution(ins: Institution) -> dict[str, Any]:
@@ -72,12 +73,8 @@ def consumption(con: Consumption) -> dict[str, Any]:
 
 
 def consumption_index(con: Consumption) -> dict[str, str]:
-    index = {
-        "gsi1pk": keys.parent_partition(con.parent_sub),
-        "gsi1sk": f"consumption#{con.status}#{con.consumption_id}",
-        "gsi2pk": keys.institution_partition(con.institution_id),
-        "gsi2sk": f"consumption#{con.status}#{con.consumption_id}",
-    }
+    index = _owners("consumption", con.status, con.consumption_id, con.parent_sub,
+                    con.institution_id)
     if con.status is ConsumptionStatus.NEEDS_REVIEW:
         index["gsi3pk"] = keys.review_partition("consumption", con.status)
         index["gsi3sk"] = con.consumption_id
@@ -103,3 +100,27 @@ def unmatched_payment(ump: UnmatchedPayment) -> dict[str, Any]:
 
 def journal_entry(entry: JournalEntry) -> dict[str, Any]:
     return {"pk": entry.order_id, "sk": entry.transfer_id, **encode(entry)}
+
+
+def refund_request(rfd: RefundRequest) -> dict[str, Any]:
+    """Listed per parent and per institution by status (gsi1, gsi2); a parked payout on the
+    review index (gsi3)."""
+    item = {
+        **keys.key("refund", rfd.refund_id),
+        **encode(rfd),
+        **_owners("refund", rfd.status, rfd.refund_id, rfd.parent_sub, rfd.institution_id),
+    }
+    if rfd.status is RefundStatus.NEEDS_REVIEW:
+        item["gsi3pk"] = keys.review_partition("refund", rfd.status)
+        item["gsi3sk"] = f"{rfd.region_code}#{rfd.refund_id}"
+    return item
+
+
+def _owners(kind: str, status: str, entity_id: str, parent_sub: str, institution_id: str
+            ) -> dict[str, str]:
+    """Listed under its parent (gsi1) and its institution (gsi2) by status."""
+    sort_key = f"{kind}#{status}#{entity_id}"
+    return {
+        "gsi1pk": keys.parent_partition(parent_sub), "gsi1sk": sort_key,
+        "gsi2pk": keys.institution_partition(institution_id), "gsi2sk": sort_key,
+    }

@@ -19,6 +19,7 @@ from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
 from chalicelib.domain.order import Order
+from chalicelib.domain.refund import RefundRequest
 from chalicelib.service.ports import Page
 
 T = TypeVar("T")
@@ -55,6 +56,9 @@ class DynamoStore:
 
     def instruction(self, instruction_id: str) -> BankInstruction | None:
         return self._get(BankInstruction, keys.key("instruction", instruction_id))
+
+    def refund(self, refund_id: str) -> RefundRequest | None:
+        return self._get(RefundRequest, keys.key("refund", refund_id))
 
     def journal(self, order_id: str) -> list[JournalEntry]:
         entries: list[JournalEntry] = []
@@ -108,16 +112,26 @@ class DynamoStore:
     def consumptions_of_parent(
         self, parent_sub: str, status: str, limit: int, cursor: str | None
     ) -> Page[Consumption]:
-        partition = keys.parent_partition(parent_sub)
-        prefix = f"consumption#{status}#" if status else "consumption#"
-        return self._page(Consumption, "gsi1", partition, prefix, limit, cursor)
+        return self._owned(Consumption, "gsi1", keys.parent_partition(parent_sub),
+                           "consumption", status, limit, cursor)
 
     def consumptions_of_institution(
         self, institution_id: str, status: str, limit: int, cursor: str | None
     ) -> Page[Consumption]:
-        partition = keys.institution_partition(institution_id)
-        prefix = f"consumption#{status}#" if status else "consumption#"
-        return self._page(Consumption, "gsi2", partition, prefix, limit, cursor)
+        return self._owned(Consumption, "gsi2", keys.institution_partition(institution_id),
+                           "consumption", status, limit, cursor)
+
+    def refunds_of_parent(
+        self, parent_sub: str, status: str, limit: int, cursor: str | None
+    ) -> Page[RefundRequest]:
+        return self._owned(RefundRequest, "gsi1", keys.parent_partition(parent_sub),
+                           "refund", status, limit, cursor)
+
+    def refunds_of_institution(
+        self, institution_id: str, status: str, limit: int, cursor: str | None
+    ) -> Page[RefundRequest]:
+        return self._owned(RefundRequest, "gsi2", keys.institution_partition(institution_id),
+                           "refund", status, limit, cursor)
 
     def consumptions_needing_review(
         self, limit: int, cursor: str | None
@@ -152,6 +166,15 @@ class DynamoStore:
         )
         item = response.get("Item")
         return None if item is None else from_attribute_values(item)
+
+    def _owned(
+        self, cls: Callable[..., T], index: str, partition: str, kind: str, status: str,
+        limit: int, cursor: str | None,
+    ) -> Page[T]:
+        """A parent's or an institution's items of one kind (`<kind>#<status>#<id>` sort
+        keys), all or of one status."""
+        prefix = f"{kind}#{status}#" if status else f"{kind}#"
+        return self._page(cls, index, partition, prefix, limit, cursor)
 
     def _page(
         self,

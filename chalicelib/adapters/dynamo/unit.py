@@ -23,6 +23,7 @@ from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
 from chalicelib.domain.order import Movement, Order, OrderStatus
+from chalicelib.domain.refund import RefundRequest
 from chalicelib.domain.timeslots import Footprint
 
 _RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {
@@ -34,6 +35,7 @@ _RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {
     Consumption: records.consumption,
     BankInstruction: records.instruction,
     UnmatchedPayment: records.unmatched_payment,
+    RefundRequest: records.refund_request,
 }
 
 
@@ -66,7 +68,7 @@ class AtomicWrite:
             item.update(keys.due_attributes(due[0], entity_id, due[1]))
         expression = UpdateExpression().require_exists()
         expression.require_equal("status", encode(before.status))
-        if isinstance(before, Consumption):
+        if isinstance(before, Consumption | RefundRequest):
             expression.require_equal("attempt", before.attempt)
         for name, value in item.items():
             if name not in ("pk", "sk"):
@@ -92,7 +94,10 @@ class AtomicWrite:
         for name, amount in movement.decrements().items():
             expression.require_at_least(name, amount)
         for name, value in (expect or {}).items():
-            expression.require_equal(name, value)
+            if value == 0:
+                expression.require_zero(name)
+            else:
+                expression.require_equal(name, value)
         for name, delta in movement.deltas.items():
             expression.increment(name, delta)
         if movement.to_status is not None:

@@ -31,6 +31,13 @@ from chalicelib.api.schemas.orders import (
     PaymentInstructions,
 )
 from chalicelib.api.schemas.public import Health
+from chalicelib.api.schemas.refunds import (
+    RefundAsk,
+    RefundDecision,
+    RefundPage,
+    RefundQuery,
+    RefundView,
+)
 from chalicelib.api.schemas.students import StudentLink, StudentPage, StudentView
 
 __all__ = [
@@ -39,6 +46,7 @@ __all__ = [
     "CustodianBody", "Decision", "Dispute", "Health", "InstitutionApplication",
     "InstitutionPage", "InstitutionQuery", "InstitutionView", "LessonRecord", "OrderPage",
     "OrderQuery", "OrderRequest", "OrderView", "Page", "PageQuery", "PaymentInstructions",
-    "PaymentReceived", "RecordedLesson", "RefusedOrder", "StudentLink", "StudentPage",
+    "PaymentReceived", "RecordedLesson", "RefundAsk", "RefundDecision", "RefundPage",
+    "RefundQuery", "RefundView", "RefusedOrder", "StudentLink", "StudentPage",
     "StudentView", "TransferOutcome",
 ]

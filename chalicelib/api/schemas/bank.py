@@ -18,6 +18,8 @@ class PaymentReceived(Strict):
     amount_fen: PositiveFen
     bank_txn_id: Annotated[str, Field(min_length=1, max_length=128)]
     occurred_at: Time
+    payer_account: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """Where the money came from: where a refund is paid back to (the original route)."""
 
 
 class TransferOutcome(Strict):

@@ -41,6 +41,7 @@ class OrderView(BaseModel):
     lessons_released: int
     lessons_refunded: int
     open_disputes: int
+    open_refunds: int
     created_at: Time
     expires_at: Time
     paid_at: Time | None

@@ -1,0 +1,54 @@
+"""Refund requests: a parent asks for an order's unconsumed money back; the institution
+decides."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from chalicelib.api.schemas.common import Page, PageQuery, Strict, Time
+
+Reason = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class RefundAsk(Strict):
+    reason: Reason
+
+
+class RefundDecision(Strict):
+    reason: str = Field(default="", max_length=500)
+    """Required to reject."""
+
+
+class RefundView(BaseModel):
+    refund_id: str
+    order_id: str
+    institution_id: str
+    status: str
+    reason: str
+    lessons: int
+    amount_fen: int
+    requested_at: Time
+    decide_by: date
+    decide_by_estimated: bool
+    before_start: bool
+    approved_by: str | None
+    decided_at: Time | None
+    rejection_reason: str
+    payout_due: date | None
+    refunded_at: Time | None
+    review_reason: str
+
+
+class RefundPage(Page):
+    items: list[RefundView]
+
+
+class RefundQuery(PageQuery):
+    status: str = Field(
+        default="",
+        pattern=r"^(pending_decision|rejected|escalated|approved|refunding|refunded"
+                r"|needs_review)?$",
+    )

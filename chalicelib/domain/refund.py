@@ -1,0 +1,155 @@
+"""A refund request: the parent asks for the unconsumed money of an order back.
+
+    pending_decision --approve (institution, silence)--> refunding --bank paid--> refunded
+          |                                                 |    ^
+          +--reject--> rejected --escalate--> escalated     |    | the payout job reserves
+                          (the parent may ask again)        |    | and instructs again
+                                                            v    |
+                                          bank failed: void --> approved (attempt + 1)
+                                          refused for good: void --> needs_review (ops retry)
+
+Before the course starts and with no lesson consumed, a request is approved at once, in full.
+Otherwise the institution decides within the policy's working days and silence approves.
+The amount is what the order's remaining lessons are worth at the order's own prices (the
+last lesson carries the remainder), so released + refunded = paid exactly, with no fee.
+While a request is open (awaiting a decision, or escalated) the order's releases wait and no
+lesson can consume it. Approval moves the money held -> refunding and instructs the bank
+supervised -> the payer's account the payment came from; the bank's outcome posts it
+(refunded) or voids it (held again) and the payout is retried, or parked for review on a
+definitive refusal. The payout is due within the policy's days (before the course starts: 5;
+after: 15).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from chalicelib.domain.calendar import SHANGHAI
+from chalicelib.domain.money import lessons_price_fen
+from chalicelib.domain.order import Movement, Order, OrderStatus
+
+MAX_REFUND_ATTEMPTS = 8
+
+
+class RefundStatus(StrEnum):
+    PENDING_DECISION = "pending_decision"
+    REJECTED = "rejected"
+    ESCALATED = "escalated"
+    APPROVED = "approved"
+    """Approved, its payout voided by the bank: the money is held until the next attempt."""
+    REFUNDING = "refunding"
+    REFUNDED = "refunded"
+    NEEDS_REVIEW = "needs_review"
+
+
+OPEN = frozenset({RefundStatus.PENDING_DECISION, RefundStatus.ESCALATED})
+"""Awaiting a decision: the order's releases wait and no lesson consumes it."""
+
+
+class ApprovedBy(StrEnum):
+    AT_ONCE = "at_once"
+    INSTITUTION = "institution"
+    SILENCE = "silence"
+    REGULATOR = "regulator"
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    refund_id: str
+    order_id: str
+    parent_sub: str
+    institution_id: str
+    region_code: str
+    reason: str
+    status: RefundStatus
+    lessons: int
+    """The order's remaining lessons when asked: what is refunded."""
+    amount_fen: int
+    requested_at: datetime
+    decide_by: date
+    """The institution's last day to decide; silence after it approves."""
+    decide_by_estimated: bool
+    before_start: bool
+    """Asked before the course started with nothing consumed (the shorter payout deadline)."""
+    approved_by: ApprovedBy | None = None
+    decided_at: datetime | None = None
+    decided_by: str = ""
+    rejection_reason: str = ""
+    payout_due: date | None = None
+    attempt: int = 1
+    refunded_at: datetime | None = None
+    review_reason: str = ""
+    deferrals: int = 0
+
+    @property
+    def decision_deadline(self) -> datetime:
+        """Silence until the end of the decide-by day (Asia/Shanghai) approves it."""
+        return datetime.combine(self.decide_by + timedelta(days=1), time(), SHANGHAI)
+
+    @property
+    def instruction_id(self) -> str:
+        """The bank instruction of the current payout attempt."""
+        return f"bkr_{self.refund_id.removeprefix('rfd_')}_{self.attempt}"
+
+
+def refundable(order: Order) -> tuple[int, int]:
+    """(lessons, fen) a refund of `order` returns now: its remaining lessons, the last ones
+    of the order, at its own prices."""
+    remaining = order.lessons_remaining
+    first = order.lessons - order.lessons_refunded - remaining + 1
+    return remaining, lessons_price_fen(order.amount_fen, order.lessons, first, remaining)
+
+
+_PAID = frozenset({OrderStatus.PAID})
+
+
+def requested() -> Movement:
+    return Movement("request_refund", _PAID, {"open_refunds": 1})
+
+
+def closed_unapproved() -> Movement:
+    """A request rejected (or withdrawn): the order goes on."""
+    return Movement("close_refund_request", _PAID, {"open_refunds": -1})
+
+
+def reserved(request: RefundRequest, *, was_open: bool) -> Movement:
+    """Approval: the remaining lessons and their money leave the order for the payer."""
+    deltas = {
+        "held_fen": -request.amount_fen, "refunding_fen": request.amount_fen,
+        "lessons_remaining": -request.lessons, "lessons_refunded": request.lessons,
+    }
+    if was_open:
+        deltas["open_refunds"] = -1
+    return Movement("reserve_refund", _PAID, deltas)
+
+
+def voided(request: RefundRequest) -> Movement:
+    """The bank did not pay it out: the money is held again (its lessons stay refunded:
+    nothing can consume them while the payout is retried or reviewed)."""
+    return Movement("void_refund", _PAID, {
+        "refunding_fen": -request.amount_fen, "held_fen": request.amount_fen,
+    })
+
+
+def rereserved(request: RefundRequest) -> Movement:
+    """A payout retried (a new attempt, a new instruction): held -> refunding again."""
+    return Movement("reserve_refund_again", _PAID, {
+        "held_fen": -request.amount_fen, "refunding_fen": request.amount_fen,
+    })
+
+
+def posted(order: Order, request: RefundRequest) -> Movement:
+    """The bank paid the payer back. With every lesson released or refunded and no money
+    left on it, the order is complete."""
+    finishes = (
+        order.lessons_released + order.lessons_refunded == order.lessons
+        and order.releasing_fen == 0 and order.held_fen == 0
+        and order.refunding_fen == request.amount_fen
+    )
+    return Movement(
+        "post_refund", _PAID,
+        {"refunding_fen": -request.amount_fen, "refunded_fen": request.amount_fen},
+        OrderStatus.COMPLETED if finishes else None,
+    )

@@ -1,0 +1,190 @@
+"""A refund's payout: the money leaves the order for the payer, then the bank pays it back
+by the route it came (supervised account -> the payer's account), in two phases as a
+release does (chalicelib/service/settlement.py, transfers.py).
+
+`reserve` adds to the approving write: the order's held money -> refunding with a pending
+journal entry, and the bank instruction. `instruct` sends it (the instruction id makes a
+resend safe). The bank's outcome posts it (refunded) or voids it (held again; the request
+`approved`, its next attempt queued on the schedule); a definitive refusal voids it and
+parks the request for review. The `refund` job of the schedule re-drives what the fast path
+left: an approved request is reserved and sent again, a refunding one resent, with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from chalicelib.domain import backoff, ledger
+from chalicelib.domain import refund as rules
+from chalicelib.domain.bank import BankInstruction, InstructionStatus
+from chalicelib.domain.errors import NotFound, StateConflict
+from chalicelib.domain.order import Order
+from chalicelib.domain.refund import MAX_REFUND_ATTEMPTS, RefundRequest, RefundStatus
+from chalicelib.service import orders, retry, transfers
+from chalicelib.service.context import Context
+from chalicelib.service.ports import BankRefused, BankUnavailable, TransferInstruction
+from chalicelib.service.store import AtomicWrite
+
+log = logging.getLogger(__name__)
+
+RESEND_AFTER = timedelta(minutes=10)
+"""A payout sent and not answered is resent after this long (then with backoff)."""
+
+
+def reserve(ctx: Context, write: AtomicWrite, order: Order, after: RefundRequest, *,
+            was_open: bool, create: bool = False, before: RefundRequest | None = None
+            ) -> BankInstruction:
+    """Add the reservation of `after`'s payout to `write`: the request (created, or replaced
+    from `before`), the order's movement with a pending journal entry, the instruction."""
+    now = ctx.now()
+    pending_id = ledger.refund_transfer_id(after.refund_id, after.attempt)
+    entry = ledger.next_entry(
+        order_id=order.order_id, after_seq=order.journal_seq, after_hash=order.journal_head,
+        transfer_id=pending_id, phase=ledger.Phase.PENDING,
+        debit_account=ledger.supervised_account(order.institution_id),
+        credit_account=ledger.PAYER, amount_fen=after.amount_fen,
+        occurred_at=now.isoformat(), cause=after.refund_id,
+    )
+    instruction = BankInstruction(
+        instruction_id=after.instruction_id, order_id=order.order_id, consumption_id="",
+        institution_id=order.institution_id, from_account=entry.debit_account,
+        to_account=entry.credit_account, bank_from_account=order.supervised_bank_account,
+        bank_to_account=order.payer_bank_account, amount_fen=after.amount_fen,
+        pending_transfer_id=pending_id, status=InstructionStatus.SENT, created_at=now,
+        refund_id=after.refund_id,
+    )
+    if after.attempt == 1:
+        movement = rules.reserved(after, was_open=was_open)
+        expect = {"lessons_remaining": after.lessons}
+    else:
+        movement, expect = rules.rereserved(after), {}
+    due = ("refund", now + RESEND_AFTER)
+    if create:
+        write.create(after, "refund", due=due)
+    else:
+        assert before is not None
+        write.replace(before, after, "refund", due=due)
+    write.move_order(order, movement, entry=entry, expect=expect)
+    write.create(instruction, "instruction")
+    return instruction
+
+
+def instruct(ctx: Context, request: RefundRequest) -> str:
+    """Send the current attempt's instruction to the bank; what happened, for the log."""
+    instruction = ctx.store.instruction(request.instruction_id)
+    if instruction is None or instruction.status is not InstructionStatus.SENT:
+        return "nothing to send"
+    try:
+        ctx.bank.instruct_transfer(TransferInstruction(
+            instruction_id=instruction.instruction_id,
+            from_account=instruction.bank_from_account,
+            to_account=instruction.bank_to_account, amount_fen=instruction.amount_fen,
+        ))
+    except BankRefused as refusal:
+        log.warning("bank refused refund %s: %s", instruction.instruction_id, refusal.reason)
+        return _refused(ctx, instruction, refusal.reason)
+    except BankUnavailable:
+        log.warning("bank unavailable for refund %s: the schedule resends it",
+                    instruction.instruction_id)
+        return "deferred"
+    return "instructed"
+
+
+def _refused(ctx: Context, instruction: BankInstruction, reason: str) -> str:
+    """As a release's refusal: the bank's own record decides whether it never executed."""
+    try:
+        record = ctx.bank.executed(instruction.instruction_id)
+    except BankUnavailable:
+        return "deferred: the bank could not say what it did with the refund"
+    if record is None:
+        resolve(ctx, instruction, f"refused:{instruction.instruction_id}", succeeded=False,
+                reason=reason, for_good=True)
+        return "needs_review"
+    try:
+        resolve(ctx, instruction, f"record:{instruction.instruction_id}",
+                succeeded=record.succeeded, reason=record.reason)
+    except StateConflict:
+        log.info("refund %s was resolved meanwhile", instruction.instruction_id)
+    return f"resolved from the bank's record ({'succeeded' if record.succeeded else 'failed'})"
+
+
+def resolve(ctx: Context, instruction: BankInstruction, event_id: str, *, succeeded: bool,
+            reason: str = "", for_good: bool = False) -> None:
+    """Apply the bank's outcome of a payout: posted, or voided (retried, or parked when the
+    bank refused it for good or failed it MAX_REFUND_ATTEMPTS times)."""
+
+    def attempt() -> None:
+        order = orders.get(ctx, instruction.order_id)
+        before = _refunding(ctx, instruction)
+        now = ctx.now()
+        write = ctx.store.write()
+        if succeeded:
+            movement = rules.posted(order, before)
+            write.replace(before, replace(before, status=RefundStatus.REFUNDED,
+                                          refunded_at=now), "refund")
+            outcome = InstructionStatus.SUCCEEDED
+        else:
+            movement = rules.voided(before)
+            write.replace(before, _after_failure(before, reason, for_good, now), "refund",
+                          due=None if for_good or before.attempt >= MAX_REFUND_ATTEMPTS
+                          else ("refund", now + backoff.delay(before.attempt - 1)))
+            outcome = InstructionStatus.REFUSED if for_good else InstructionStatus.FAILED
+        phase = ledger.Phase.POST if succeeded else ledger.Phase.VOID
+        entry = transfers.resolution(order, instruction, phase, now)
+        write.move_order(order, movement, entry=entry) \
+            .replace(instruction, replace(instruction, status=outcome), "instruction")
+        if not for_good:
+            write.mark_bank_event(event_id, f"transfer_{outcome}", now)
+        write.commit()
+
+    retry.on_conflict(attempt, retry_when=retry.order_changed)
+
+
+def _after_failure(before: RefundRequest, reason: str, for_good: bool, now: datetime
+                   ) -> RefundRequest:
+    if for_good or before.attempt >= MAX_REFUND_ATTEMPTS:
+        return replace(before, status=RefundStatus.NEEDS_REVIEW,
+                       review_reason=(reason or "transfer_failed")[:500], deferrals=0)
+    return replace(before, status=RefundStatus.APPROVED, attempt=before.attempt + 1,
+                   deferrals=0)
+
+
+def redrive(ctx: Context, refund_id: str) -> bool:
+    """The schedule found this payout due: an approved one is reserved and sent again, a
+    refunding one resent (put off first with backoff, so a bank that keeps silent is not
+    asked every run)."""
+    request = ctx.store.refund(refund_id)
+    if request is None:
+        return False
+    if request.status is RefundStatus.APPROVED:
+        return _reserve_again(ctx, request)
+    if request.status is not RefundStatus.REFUNDING:
+        return False
+    if not ctx.schedule.reschedule("refund", refund_id, "refund",
+                                   ctx.now() + backoff.delay(request.deferrals),
+                                   deferrals=request.deferrals):
+        return False
+    instruct(ctx, request)
+    return True
+
+
+def _reserve_again(ctx: Context, before: RefundRequest) -> bool:
+    after = replace(before, status=RefundStatus.REFUNDING)
+    write = ctx.store.write()
+    reserve(ctx, write, orders.get(ctx, before.order_id), after, was_open=False, before=before)
+    write.commit()
+    instruct(ctx, after)
+    return True
+
+
+def _refunding(ctx: Context, instruction: BankInstruction) -> RefundRequest:
+    request = ctx.store.refund(instruction.refund_id)
+    if request is None:
+        raise NotFound("退款申请不存在", code="refund_not_found")
+    if (request.status is not RefundStatus.REFUNDING
+            or request.instruction_id != instruction.instruction_id):
+        raise StateConflict("银行回执与当前退款不符", code="instruction_not_current",
+                            instruction_id=instruction.instruction_id)
+    return request

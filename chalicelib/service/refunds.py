@@ -1,0 +1,178 @@
+"""Refund requests: a parent asks, the institution decides (silence approves), and an
+approved request's money leaves the order for the payer in one transaction, then through
+the bank (chalicelib/service/refund_payouts.py). The rules: chalicelib/domain/refund.py."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from chalicelib.domain import refund as rules
+from chalicelib.domain.calendar import business_date
+from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
+from chalicelib.domain.order import Order, OrderStatus
+from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
+from chalicelib.service import orders, refund_payouts, retry
+from chalicelib.service.caller import Caller, Role
+from chalicelib.service.context import Context
+from chalicelib.service.ports import Page, WriteRejected
+
+
+def request(ctx: Context, caller: Caller, refund_id: str, order_id: str, reason: str
+            ) -> RefundRequest:
+    """Ask for the order's unconsumed money back: approved at once in full before the course
+    starts with nothing consumed, otherwise awaiting the institution's decision."""
+    caller.require(Role.PARENT)
+
+    def attempt() -> RefundRequest:
+        existing = ctx.store.refund(refund_id)
+        if existing is not None:  # a retry of this very request
+            return existing
+        order = orders.visible(ctx, caller, order_id)
+        fresh = _new_request(ctx, order, refund_id, reason)
+        write = ctx.store.write()
+        if fresh.before_start:
+            fresh = replace(fresh, status=RefundStatus.REFUNDING, approved_by=ApprovedBy.AT_ONCE,
+                            decided_at=fresh.requested_at)
+            refund_payouts.reserve(ctx, write, order, fresh, was_open=False, create=True)
+        else:
+            write.create(fresh, "refund", due=("refunddecide", fresh.decision_deadline))
+            write.move_order(order, rules.requested(), expect={"open_refunds": 0})
+        write.commit()
+        return fresh
+
+    created = retry.on_conflict(attempt, retry_when=_retry_or_explain)
+    if created.status is RefundStatus.REFUNDING and created.attempt == 1:
+        refund_payouts.instruct(ctx, created)
+    return created
+
+
+def _new_request(ctx: Context, order: Order, refund_id: str, reason: str) -> RefundRequest:
+    if order.status is not OrderStatus.PAID:
+        raise StateConflict("该订单不能申请退款", code="order_not_refundable",
+                            order_id=order.order_id, status=str(order.status))
+    if order.open_refunds:
+        raise StateConflict("该订单已有待处理的退款申请", code="refund_request_open",
+                            order_id=order.order_id)
+    lessons, amount = rules.refundable(order)
+    if lessons == 0:
+        raise StateConflict("该订单没有未消耗的课时", code="nothing_to_refund",
+                            order_id=order.order_id)
+    now = ctx.now()
+    today = business_date(now)
+    course = ctx.store.course(order.course_id)
+    before_start = (course is not None and today < course.starts_on
+                    and order.lessons_remaining == order.lessons)
+    policy = ctx.policy()
+    deadline = ctx.calendar.add_working_days(today, policy.refund_decision_working_days)
+    payout_days = (policy.refund_payout_days_before_start if before_start
+                   else policy.refund_payout_days_after_start)
+    return RefundRequest(
+        refund_id=refund_id, order_id=order.order_id, parent_sub=order.parent_sub,
+        institution_id=order.institution_id, region_code=order.region_code, reason=reason,
+        status=RefundStatus.PENDING_DECISION, lessons=lessons, amount_fen=amount,
+        requested_at=now, decide_by=deadline.due_on, decide_by_estimated=deadline.estimated,
+        before_start=before_start, payout_due=today + timedelta(days=payout_days),
+    )
+
+
+def _retry_or_explain(rejected: WriteRejected) -> bool:
+    """A lost race on the order re-reads it (and then explains why it cannot be refunded);
+    a twin that created this request first is found by the retry."""
+    return rejected.contended or rejected.failed <= {"order", "refund"}
+
+
+def decide(ctx: Context, caller: Caller, refund_id: str, *, approve: bool, reason: str
+           ) -> RefundRequest:
+    """The institution approves, or rejects with a reason. Deciding again the same way
+    returns the request; a request no longer awaiting its decision is a 409."""
+    caller.require(Role.INSTITUTION)
+    found = visible(ctx, caller, refund_id)
+    if not approve and not reason.strip():
+        raise RuleViolation("拒绝退款须说明理由", code="rejection_reason_required")
+    if approve:
+        return approve_pending(ctx, found.refund_id, ApprovedBy.INSTITUTION, caller.sub)
+    return _reject(ctx, found.refund_id, caller.sub, reason)
+
+
+def approve_pending(ctx: Context, refund_id: str, by: ApprovedBy, who: str) -> RefundRequest:
+    def attempt() -> RefundRequest:
+        before = _get(ctx, refund_id)
+        if before.status is not RefundStatus.PENDING_DECISION:
+            if before.status is RefundStatus.REJECTED or by is ApprovedBy.SILENCE:
+                _not_pending(before)
+            return before
+        order = orders.get(ctx, before.order_id)
+        after = replace(before, status=RefundStatus.REFUNDING, approved_by=by,
+                        decided_at=ctx.now(), decided_by=who)
+        write = ctx.store.write()
+        refund_payouts.reserve(ctx, write, order, after, was_open=True, before=before)
+        write.commit()
+        return after
+
+    approved = retry.on_conflict(attempt, retry_when=lambda r: True)
+    if approved.status is RefundStatus.REFUNDING and approved.approved_by is by:
+        refund_payouts.instruct(ctx, approved)
+    return approved
+
+
+def _reject(ctx: Context, refund_id: str, who: str, reason: str) -> RefundRequest:
+    def attempt() -> RefundRequest:
+        before = _get(ctx, refund_id)
+        if before.status is RefundStatus.REJECTED:
+            return before
+        if before.status is not RefundStatus.PENDING_DECISION:
+            _not_pending(before)
+        after = replace(before, status=RefundStatus.REJECTED, decided_at=ctx.now(),
+                        decided_by=who, rejection_reason=reason[:500])
+        ctx.store.write().replace(before, after, "refund").move_order(
+            orders.get(ctx, before.order_id), rules.closed_unapproved()).commit()
+        return after
+
+    return retry.on_conflict(attempt, retry_when=lambda r: True)
+
+
+def _not_pending(found: RefundRequest) -> None:
+    raise StateConflict("该退款申请不在待处理状态", code="refund_not_pending",
+                        status=str(found.status))
+
+
+def approve_on_silence(ctx: Context, refund_id: str) -> bool:
+    """The decide-by day has passed without a decision: approved."""
+    found = ctx.store.refund(refund_id)
+    if (found is None or found.status is not RefundStatus.PENDING_DECISION
+            or ctx.now() < found.decision_deadline):
+        return False
+    try:
+        approved = approve_pending(ctx, refund_id, ApprovedBy.SILENCE, "")
+    except StateConflict:
+        return False  # decided meanwhile
+    return approved.approved_by is ApprovedBy.SILENCE
+
+
+def visible(ctx: Context, caller: Caller, refund_id: str) -> RefundRequest:
+    """The request if the caller may see it (its parent, its institution, a regulator of
+    the order's jurisdiction); NotFound otherwise."""
+    found = ctx.store.refund(refund_id)
+    if found is not None:
+        try:
+            orders.visible(ctx, caller, found.order_id)
+            return found
+        except NotFound:
+            pass
+    raise NotFound("退款申请不存在", code="refund_not_found", refund_id=refund_id)
+
+
+def listing(ctx: Context, caller: Caller, *, status: str, limit: int, cursor: str | None
+            ) -> Page[RefundRequest]:
+    """A parent's own requests; an institution's queue."""
+    if caller.role is Role.PARENT:
+        return ctx.store.refunds_of_parent(caller.sub, status, limit, cursor)
+    return ctx.store.refunds_of_institution(caller.own_institution(), status, limit, cursor)
+
+
+def _get(ctx: Context, refund_id: str) -> RefundRequest:
+    found = ctx.store.refund(refund_id)
+    if found is None:
+        raise NotFound("退款申请不存在", code="refund_not_found", refund_id=refund_id)
+    return found
