@@ -175,6 +175,7 @@ def release_posted(order: Order, amount_fen: int) -> Movement:
         order.lessons_released + order.lessons_refunded + 1 == order.lessons
         and order.releasing_fen == amount_fen
         and order.held_fen == 0
+        and order.refunding_fen == 0  # a refund still being paid out completes it instead
     )
     return Movement(
         "post_release",
@@ -196,6 +197,7 @@ def release_booked_late(order: Order, amount_fen: int) -> Movement:
         order.lessons_released + order.lessons_refunded + 1 == order.lessons
         and order.releasing_fen == 0
         and order.held_fen == amount_fen
+        and order.refunding_fen == 0
     )
     return Movement(
         "book_late_release",

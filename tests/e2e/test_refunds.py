@@ -209,3 +209,29 @@ def test_only_the_orders_parent_asks_and_only_its_institution_decides(
     assert parent_approves.status == 403
     assert refund_of(platform, fam.parent, refund_id)["status"] == "pending_decision"
     platform.check()
+
+
+def test_a_release_posted_while_the_refund_is_paid_out_leaves_the_order_open_until_it_is(
+    platform: Platform,
+) -> None:
+    """Found by the simulator (seeds 45 and 57): the last lesson's release completed the
+    order while its refund was still refunding, and the refund could then never post."""
+    shop, fam, order, consumed = taught_order(platform, lessons=3, taught=1)
+    flows.confirm(platform, fam, consumed[0])
+    refund_id = ask(platform, fam, order["order_id"]).body["refund_id"]
+    platform.post(f"/v1/refund-requests/{refund_id}/approve", shop.staff, {})
+    queued = platform.bank.notifications()
+    refund_callbacks = [seq for seq, _, body in queued if b"bkr_" in body]
+    platform.advance(hours=2)
+    platform.run_schedule("settlement_sweeper")
+    platform.drain_settlement()
+    for seq, _, body in platform.bank.notifications():
+        if b"bki_" in body:
+            assert platform.bank.deliver_one(seq)
+    released = flows.order_of(platform, fam.parent, order["order_id"])
+    assert (released["status"], released["released_fen"]) == ("paid", PRICE)
+    for seq in refund_callbacks:
+        assert platform.bank.deliver_one(seq)
+    closed = flows.order_of(platform, fam.parent, order["order_id"])
+    assert (closed["status"], closed["refunded_fen"]) == ("completed", 2 * PRICE)
+    platform.check()
