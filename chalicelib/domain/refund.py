@@ -2,8 +2,8 @@
 
     pending_decision --approve (institution, silence)--> refunding --bank paid--> refunded
           |                                                 |    ^
-          +--reject--> rejected --escalate--> escalated     |    | the payout job reserves
-                          (the parent may ask again)        |    | and instructs again
+          +--reject--> rejected                             |    | the payout job reserves
+                (the parent may ask again)                  |    | and instructs again
                                                             v    |
                                           bank failed: void --> approved (attempt + 1)
                                           refused for good: void --> needs_review (ops retry)
@@ -12,7 +12,7 @@ Before the course starts and with no lesson consumed, a request is approved at o
 Otherwise the institution decides within the policy's working days and silence approves.
 The amount is what the order's remaining lessons are worth at the order's own prices (the
 last lesson carries the remainder), so released + refunded = paid exactly, with no fee.
-While a request is open (awaiting a decision, or escalated) the order's releases wait and no
+While a request is open (awaiting a decision) the order's releases wait and no
 lesson can consume it. Approval moves the money held -> refunding and instructs the bank
 supervised -> the payer's account the payment came from; the bank's outcome posts it
 (refunded) or voids it (held again) and the payout is retried, or parked for review on a
@@ -36,16 +36,11 @@ MAX_REFUND_ATTEMPTS = 8
 class RefundStatus(StrEnum):
     PENDING_DECISION = "pending_decision"
     REJECTED = "rejected"
-    ESCALATED = "escalated"
     APPROVED = "approved"
     """Approved, its payout voided by the bank: the money is held until the next attempt."""
     REFUNDING = "refunding"
     REFUNDED = "refunded"
     NEEDS_REVIEW = "needs_review"
-
-
-OPEN = frozenset({RefundStatus.PENDING_DECISION, RefundStatus.ESCALATED})
-"""Awaiting a decision: the order's releases wait and no lesson consumes it."""
 
 
 class ApprovedBy(StrEnum):

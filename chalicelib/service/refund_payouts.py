@@ -71,11 +71,8 @@ def reserve(ctx: Context, write: AtomicWrite, order: Order, after: RefundRequest
     return instruction
 
 
-def instruct(ctx: Context, request: RefundRequest) -> str:
-    """Send the current attempt's instruction to the bank; what happened, for the log."""
-    instruction = ctx.store.instruction(request.instruction_id)
-    if instruction is None or instruction.status is not InstructionStatus.SENT:
-        return "nothing to send"
+def instruct(ctx: Context, instruction: BankInstruction) -> str:
+    """Send a payout's instruction to the bank; what happened, for the log."""
     try:
         ctx.bank.instruct_transfer(TransferInstruction(
             instruction_id=instruction.instruction_id,
@@ -166,16 +163,19 @@ def redrive(ctx: Context, refund_id: str) -> bool:
                                    ctx.now() + backoff.delay(request.deferrals),
                                    deferrals=request.deferrals):
         return False
-    instruct(ctx, request)
+    instruction = ctx.store.instruction(request.instruction_id)
+    if instruction is not None and instruction.status is InstructionStatus.SENT:
+        instruct(ctx, instruction)
     return True
 
 
 def _reserve_again(ctx: Context, before: RefundRequest) -> bool:
     after = replace(before, status=RefundStatus.REFUNDING)
     write = ctx.store.write()
-    reserve(ctx, write, orders.get(ctx, before.order_id), after, was_open=False, before=before)
+    instruction = reserve(ctx, write, orders.get(ctx, before.order_id), after, was_open=False,
+                          before=before)
     write.commit()
-    instruct(ctx, after)
+    instruct(ctx, instruction)
     return True
 
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from chalicelib.domain import refund as rules
+from chalicelib.domain.bank import BankInstruction
 from chalicelib.domain.calendar import business_date
 from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
 from chalicelib.domain.order import Order, OrderStatus
@@ -24,26 +25,28 @@ def request(ctx: Context, caller: Caller, refund_id: str, order_id: str, reason:
     starts with nothing consumed, otherwise awaiting the institution's decision."""
     caller.require(Role.PARENT)
 
-    def attempt() -> RefundRequest:
+    def attempt() -> tuple[RefundRequest, BankInstruction | None]:
         existing = ctx.store.refund(refund_id)
-        if existing is not None:  # a retry of this very request
-            return existing
+        if existing is not None:  # a retry of this very request (its payout, if any, is
+            return existing, None  # the schedule's to resend)
         order = orders.visible(ctx, caller, order_id)
         fresh = _new_request(ctx, order, refund_id, reason)
         write = ctx.store.write()
+        instruction = None
         if fresh.before_start:
             fresh = replace(fresh, status=RefundStatus.REFUNDING, approved_by=ApprovedBy.AT_ONCE,
                             decided_at=fresh.requested_at)
-            refund_payouts.reserve(ctx, write, order, fresh, was_open=False, create=True)
+            instruction = refund_payouts.reserve(ctx, write, order, fresh, was_open=False,
+                                                 create=True)
         else:
             write.create(fresh, "refund", due=("refunddecide", fresh.decision_deadline))
             write.move_order(order, rules.requested(), expect={"open_refunds": 0})
         write.commit()
-        return fresh
+        return fresh, instruction
 
-    created = retry.on_conflict(attempt, retry_when=_retry_or_explain)
-    if created.status is RefundStatus.REFUNDING and created.attempt == 1:
-        refund_payouts.instruct(ctx, created)
+    created, instruction = retry.on_conflict(attempt, retry_when=_retry_or_explain)
+    if instruction is not None:
+        refund_payouts.instruct(ctx, instruction)
     return created
 
 
@@ -96,23 +99,24 @@ def decide(ctx: Context, caller: Caller, refund_id: str, *, approve: bool, reaso
 
 
 def approve_pending(ctx: Context, refund_id: str, by: ApprovedBy, who: str) -> RefundRequest:
-    def attempt() -> RefundRequest:
+    def attempt() -> tuple[RefundRequest, BankInstruction | None]:
         before = _get(ctx, refund_id)
         if before.status is not RefundStatus.PENDING_DECISION:
             if before.status is RefundStatus.REJECTED or by is ApprovedBy.SILENCE:
                 _not_pending(before)
-            return before
+            return before, None
         order = orders.get(ctx, before.order_id)
         after = replace(before, status=RefundStatus.REFUNDING, approved_by=by,
                         decided_at=ctx.now(), decided_by=who)
         write = ctx.store.write()
-        refund_payouts.reserve(ctx, write, order, after, was_open=True, before=before)
+        instruction = refund_payouts.reserve(ctx, write, order, after, was_open=True,
+                                             before=before)
         write.commit()
-        return after
+        return after, instruction
 
-    approved = retry.on_conflict(attempt, retry_when=lambda r: True)
-    if approved.status is RefundStatus.REFUNDING and approved.approved_by is by:
-        refund_payouts.instruct(ctx, approved)
+    approved, instruction = retry.on_conflict(attempt, retry_when=lambda r: True)
+    if instruction is not None:
+        refund_payouts.instruct(ctx, instruction)
     return approved
 
 

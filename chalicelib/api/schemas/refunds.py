@@ -49,6 +49,6 @@ class RefundPage(Page):
 class RefundQuery(PageQuery):
     status: str = Field(
         default="",
-        pattern=r"^(pending_decision|rejected|escalated|approved|refunding|refunded"
+        pattern=r"^(pending_decision|rejected|approved|refunding|refunded"
                 r"|needs_review)?$",
     )
