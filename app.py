@@ -6,6 +6,7 @@ from chalice import Chalice
 
 from chalicelib.api.bank import bank
 from chalicelib.api.catalog import catalog
+from chalicelib.api.disputes import disputes
 from chalicelib.api.errors import framework_answers
 from chalicelib.api.institution_staff import institution_staff
 from chalicelib.api.parents import parents
@@ -21,8 +22,8 @@ app = Chalice(app_name="ots-platform")
 app.log.setLevel(logging.INFO)
 app.register_middleware(framework_answers, "http")
 
-for blueprint in (public, catalog, parents, institution_staff, shared, refunds, regulators,
-                  bank):
+for blueprint in (public, catalog, parents, institution_staff, shared, disputes, refunds,
+                  regulators, bank):
     app.register_blueprint(blueprint)
 app.register_blueprint(settlement_worker)
 app.register_blueprint(sweep_worker)

@@ -52,6 +52,7 @@ from chalicelib.domain import invariants, ledger
 from chalicelib.domain.bank_signature import sign
 from chalicelib.domain.calendar import business_date
 from chalicelib.domain.consumption import Consumption, ConsumptionStatus
+from chalicelib.domain.money import lesson_price_fen
 from chalicelib.domain.order import Order, OrderStatus
 from chalicelib.workers import settlement as settlement_worker
 from chalicelib.workers import sweeps as sweep_worker
@@ -186,7 +187,7 @@ def pending(order: Order, serial: str, number: int, now: datetime) -> Consumptio
         consumption_id=f"con_{serial}", order_id=order.order_id, lesson_id=f"les_{serial}",
         institution_id=order.institution_id, parent_sub=order.parent_sub,
         student_id=order.student_id, course_id=order.course_id, lesson_number=number,
-        amount_fen=order.lesson_price_fen(number),
+        amount_fen=lesson_price_fen(order.amount_fen, order.lessons, number),
         status=ConsumptionStatus.PENDING_CONFIRMATION, recorded_at=recorded,
         confirm_by=business_date(recorded) + timedelta(days=21), confirm_by_estimated=False,
     )

@@ -1,20 +1,24 @@
 """A consumption (消课): one lesson of one order, from recording to release.
 
     pending_confirmation -> confirmed -> releasing -> released
-            |  ^                ^  ^         |
-            v  | (parent        |  |         | bank failed: void, attempt + 1
-          disputed  confirms)   |  +---------+
-                                |            | bank refused for good (4xx), or failed
-                                |            v MAX_RELEASE_ATTEMPTS times: void
-                                +------- needs_review
-                         ops retry, attempt + 1
+      |     |  ^                ^  ^         |
+      |     v  | (parent        |  |         | bank failed: void, attempt + 1
+      |   disputed  confirms)   |  +---------+
+      |     |                   |            | bank refused for good (4xx), or failed
+      |     |                   |            v MAX_RELEASE_ATTEMPTS times: void
+      |     |                   +------- needs_review
+      |     |                    ops retry, attempt + 1
+      v     v
+      withdrawn   by the institution, or returned by a regulator deciding an escalated
+                  dispute (chalicelib/domain/dispute.py): it consumed nothing
 
 A pending consumption is confirmed by the parent or, after the policy's number of working
-days of silence, automatically. A disputed one waits for the parent (or, later, a regulator)
-and stops the order's releases meanwhile. A release the bank will not execute is voided (its
-money is held again) and parked as `needs_review` with the bank's reason, never left in
-`releasing`; ops retry it once the account is fixed, under a new attempt and so a new bank
-instruction id.
+days of silence, automatically. A disputed one waits for the institution's answer, the
+parent's acceptance or, after the policy's working days, a regulator's decision
+(chalicelib/domain/dispute.py), and stops the order's releases and new lessons meanwhile.
+A release the bank will not execute is voided (its money is held again) and parked as
+`needs_review` with the bank's reason, never left in `releasing`; ops retry it once the
+account is fixed, under a new attempt and so a new bank instruction id.
 """
 
 from __future__ import annotations
@@ -33,8 +37,11 @@ class ConsumptionStatus(StrEnum):
     RELEASING = "releasing"
     RELEASED = "released"
     NEEDS_REVIEW = "needs_review"
+    WITHDRAWN = "withdrawn"
+    """Returned to the order unpaid: it consumed nothing."""
 
 
+WITHDRAWABLE = frozenset({ConsumptionStatus.PENDING_CONFIRMATION, ConsumptionStatus.DISPUTED})
 CONFIRMABLE = frozenset({ConsumptionStatus.PENDING_CONFIRMATION, ConsumptionStatus.DISPUTED})
 ALREADY_CONFIRMED = frozenset({
     ConsumptionStatus.CONFIRMED, ConsumptionStatus.RELEASING, ConsumptionStatus.RELEASED,
@@ -48,6 +55,7 @@ MAX_RELEASE_ATTEMPTS = 8
 class ConfirmedBy(StrEnum):
     PARENT = "parent"
     AUTO = "auto"
+    REGULATOR = "regulator"
 
 
 @dataclass(frozen=True)
@@ -74,11 +82,35 @@ class Consumption:
     """Why the bank would not release it (while `needs_review`)."""
     deferrals: int = 0
     """How often its pending work was put off without progress (the backoff's exponent)."""
+    carries_remainder: bool = False
+    """Its price includes the order's rounding remainder (chalicelib/domain/lesson_money.py)."""
+    region_code: str = ""
+    """The order's region: where an escalated dispute is listed for regulators."""
+    disputed_at: datetime | None = None
+    answer_by: date | None = None
+    """Still disputed after this day, the dispute goes to the regulator."""
+    answer_by_estimated: bool = False
+    institution_note: str = ""
+    """The institution's answer when it upholds the lesson."""
+    answered_at: datetime | None = None
+    escalated_at: datetime | None = None
+    """Sent to the jurisdiction's regulator (still disputed): the regulator decides."""
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str = ""
+    """`institution`, `regulator` or `liquidation`."""
+    resolution_reason: str = ""
+    """Why it was withdrawn, or the regulator's reason for its decision."""
 
     @property
     def confirm_deadline(self) -> datetime:
         """Silence until the end of the confirm-by day (Asia/Shanghai) confirms the lesson."""
         return datetime.combine(self.confirm_by + timedelta(days=1), time(), SHANGHAI)
+
+    @property
+    def answer_deadline(self) -> datetime:
+        """Still disputed at the end of the answer-by day, it goes to the regulator."""
+        assert self.answer_by is not None
+        return datetime.combine(self.answer_by + timedelta(days=1), time(), SHANGHAI)
 
     @property
     def instruction_id(self) -> str:

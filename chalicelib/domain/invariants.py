@@ -6,15 +6,25 @@ Per order:   paid = held + releasing + released + refunding + refunded, all >= 0
 Per order's journal: the chain verifies; posted supervised balance = held + releasing +
              refunding; posted general balance = released; unresolved pending = releasing +
              refunding.
+Per order's lessons: its consumptions and taken refunds account for every lesson counter,
+             the remainder is carried at most once (and once nothing remains, once), and
+             their prices plus what the remaining lessons would cost is exactly its amount.
 Global:      debits equal credits (the payer's balance is minus the sum of all others).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 from chalicelib.domain import ledger
+from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.order import COUNTERS, MONEY_BUCKETS, Order
+from chalicelib.domain.refund import RefundRequest, RefundStatus
+
+TAKEN = frozenset({RefundStatus.APPROVED, RefundStatus.REFUNDING, RefundStatus.REFUNDED,
+                   RefundStatus.NEEDS_REVIEW})
+"""A refund in these states has taken its lessons (and their price) from the order."""
 
 
 class InvariantViolated(AssertionError):
@@ -66,3 +76,36 @@ def check_double_entry(entries: Iterable[ledger.JournalEntry]) -> None:
     balances = ledger.posted_balances(entries)
     if sum(balances.values()) != 0:
         raise InvariantViolated(f"journal debits != credits: {balances}")
+
+
+def check_lessons(order: Order, consumptions: Iterable[Consumption],
+                  refunds: Iterable[RefundRequest]) -> None:
+    """`order`'s own consumptions and refund requests against its counters and its price."""
+    mine = [c for c in consumptions if c.order_id == order.order_id]
+    taken = [r for r in refunds if r.order_id == order.order_id and r.status in TAKEN]
+    count = Counter(c.status for c in mine)
+    status = ConsumptionStatus
+    expected = {
+        "lessons_pending_confirmation": count[status.PENDING_CONFIRMATION] + count[status.DISPUTED],
+        "open_disputes": count[status.DISPUTED],
+        "lessons_confirmed_unreleased": (count[status.CONFIRMED] + count[status.RELEASING]
+                                         + count[status.NEEDS_REVIEW]),
+        "lessons_released": count[status.RELEASED],
+        "lessons_withdrawn": count[status.WITHDRAWN],
+        "lessons_refunded": sum(r.lessons for r in taken),
+    }
+    live = [c for c in mine if c.status is not status.WITHDRAWN]
+    expected["remainder_carried"] = (sum(c.carries_remainder for c in live)
+                                     + sum(r.carries_remainder for r in taken))
+    found = {name: getattr(order, name) for name in expected}
+    if found != expected:
+        raise InvariantViolated(f"{order.order_id}: counters {found} != its lessons {expected}")
+    base = order.amount_fen // order.lessons
+    remainder = order.amount_fen - base * order.lessons
+    if order.lessons_remaining == 0 and remainder and not order.remainder_carried:
+        raise InvariantViolated(f"{order.order_id}: nothing remains, the remainder is uncharged")
+    priced = (sum(c.amount_fen for c in live) + sum(r.amount_fen for r in taken)
+              + base * order.lessons_remaining + (0 if order.remainder_carried else remainder))
+    if priced != order.amount_fen:
+        raise InvariantViolated(f"{order.order_id}: its lessons are priced {priced} fen, "
+                                f"it costs {order.amount_fen}")

@@ -18,7 +18,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from chalicelib.domain.errors import StateConflict
-from chalicelib.domain.money import lesson_price_fen
 
 
 class OrderStatus(StrEnum):
@@ -36,7 +35,10 @@ LESSON_BUCKETS = (
     "lessons_released",
     "lessons_refunded",
 )
-COUNTERS = ("paid_fen", *MONEY_BUCKETS, *LESSON_BUCKETS, "open_disputes", "open_refunds")
+COUNTERS = (
+    "paid_fen", *MONEY_BUCKETS, *LESSON_BUCKETS, "open_disputes", "open_refunds",
+    "lessons_withdrawn", "remainder_carried",
+)
 UNBLOCKED = {"open_disputes": 0, "open_refunds": 0}
 """What a release and a new lesson require of their order: no dispute or refund request open."""
 
@@ -70,14 +72,18 @@ class Order:
     open_disputes: int = 0
     open_refunds: int = 0
     """Refund requests awaiting a decision (at most one)."""
+    lessons_withdrawn: int = 0
+    """Lessons recorded and then withdrawn (returned to the order unpaid): they keep their
+    numbers, so the next lesson recorded is numbered after them."""
+    remainder_carried: int = 0
+    """1 once a live consumption or a refund carries the order's rounding remainder (the
+    fen that floor(paid / lessons) leaves over), so it is charged exactly once
+    (chalicelib/domain/lesson_money.py)."""
     journal_seq: int = 0
     journal_head: str = ""
     paid_at: datetime | None = None
     payer_bank_account: str = ""
     """The account the payment came from: where a refund goes back to (the original route)."""
-
-    def lesson_price_fen(self, lesson_number: int) -> int:
-        return lesson_price_fen(self.amount_fen, self.lessons, lesson_number)
 
 
 @dataclass(frozen=True)
@@ -139,11 +145,11 @@ def expiry() -> Movement:
     return Movement("expire", frozenset({OrderStatus.PENDING_PAYMENT}), {}, OrderStatus.EXPIRED)
 
 
-def lesson_recorded() -> Movement:
-    return Movement(
-        "record_lesson", _ACTIVE,
-        {"lessons_remaining": -1, "lessons_pending_confirmation": 1},
-    )
+def lesson_recorded(*, carries_remainder: bool = False) -> Movement:
+    deltas = {"lessons_remaining": -1, "lessons_pending_confirmation": 1}
+    if carries_remainder:
+        deltas["remainder_carried"] = 1
+    return Movement("record_lesson", _ACTIVE, deltas)
 
 
 def lesson_confirmed(*, was_disputed: bool) -> Movement:

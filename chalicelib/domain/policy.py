@@ -29,6 +29,8 @@ class Policy:
     """A lesson may be this many minutes shorter or longer than its course's lesson length."""
     refund_decision_working_days: int = 5
     """The institution's time to decide a refund request; silence after it approves."""
+    dispute_answer_working_days: int = 10
+    """A dispute still open after this many working days goes to the regulator."""
     refund_payout_days_before_start: int = 5
     refund_payout_days_after_start: int = 15
     """Calendar days from the request in which an approved refund must reach the payer."""

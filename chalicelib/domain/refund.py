@@ -10,8 +10,9 @@
 
 Before the course starts and with no lesson consumed, a request is approved at once, in full.
 Otherwise the institution decides within the policy's working days and silence approves.
-The amount is what the order's remaining lessons are worth at the order's own prices (the
-last lesson carries the remainder), so released + refunded = paid exactly, with no fee.
+The amount is what the order's remaining lessons are worth at the order's own prices,
+counted when the request is approved (chalicelib/domain/lesson_money.py: the remainder is
+charged exactly once), so released + refunded = paid exactly, with no fee.
 While a request is open (awaiting a decision) the order's releases wait and no
 lesson can consume it. Approval moves the money held -> refunding and instructs the bank
 supervised -> the payer's account the payment came from; the bank's outcome posts it
@@ -22,12 +23,12 @@ after: 15).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
+from chalicelib.domain import lesson_money
 from chalicelib.domain.calendar import SHANGHAI
-from chalicelib.domain.money import lessons_price_fen
 from chalicelib.domain.order import Movement, Order, OrderStatus
 
 MAX_REFUND_ATTEMPTS = 8
@@ -48,6 +49,9 @@ class ApprovedBy(StrEnum):
     INSTITUTION = "institution"
     SILENCE = "silence"
     REGULATOR = "regulator"
+    WITHDRAWAL = "withdrawal"
+    """A lesson withdrawn after the order's remaining money was refunded: its money follows
+    at once (chalicelib/domain/dispute.py)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ class RefundRequest:
     reason: str
     status: RefundStatus
     lessons: int
-    """The order's remaining lessons when asked: what is refunded."""
+    """The order's remaining lessons: what is refunded (counted again on approval)."""
     amount_fen: int
     requested_at: datetime
     decide_by: date
@@ -77,6 +81,8 @@ class RefundRequest:
     refunded_at: datetime | None = None
     review_reason: str = ""
     deferrals: int = 0
+    carries_remainder: bool = False
+    """Its amount includes the order's rounding remainder (set on approval)."""
 
     @property
     def decision_deadline(self) -> datetime:
@@ -89,12 +95,12 @@ class RefundRequest:
         return f"bkr_{self.refund_id.removeprefix('rfd_')}_{self.attempt}"
 
 
-def refundable(order: Order) -> tuple[int, int]:
-    """(lessons, fen) a refund of `order` returns now: its remaining lessons, the last ones
-    of the order, at its own prices."""
-    remaining = order.lessons_remaining
-    first = order.lessons - order.lessons_refunded - remaining + 1
-    return remaining, lessons_price_fen(order.amount_fen, order.lessons, first, remaining)
+def priced(request: RefundRequest, order: Order) -> RefundRequest:
+    """`request` refunding what `order` has remaining now (a lesson withdrawn while the
+    request waited comes back to the order, and so into the refund)."""
+    share = lesson_money.refundable(order)
+    return replace(request, lessons=share.lessons, amount_fen=share.amount_fen,
+                   carries_remainder=share.carries_remainder)
 
 
 _PAID = frozenset({OrderStatus.PAID})
@@ -117,6 +123,8 @@ def reserved(request: RefundRequest, *, was_open: bool) -> Movement:
     }
     if was_open:
         deltas["open_refunds"] = -1
+    if request.carries_remainder:
+        deltas["remainder_carried"] = 1
     return Movement("reserve_refund", _PAID, deltas)
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from chalicelib.domain import order as order_rules
+from chalicelib.domain.calendar import business_date
 from chalicelib.domain.consumption import (
     ALREADY_CONFIRMED,
     CONFIRMABLE,
@@ -28,9 +29,11 @@ def confirm(ctx: Context, caller: Caller, consumption_id: str) -> Consumption:
 
 
 def confirm_now(
-    ctx: Context, consumption_id: str, by: ConfirmedBy, *, fresh: Consumption | None = None
+    ctx: Context, consumption_id: str, by: ConfirmedBy, *, fresh: Consumption | None = None,
+    reason: str = "",
 ) -> Consumption:
-    """Confirm once, however many callers race: the loser sees it confirmed and returns it."""
+    """Confirm once, however many callers race: the loser sees it confirmed and returns it.
+    A withdrawn lesson cannot be confirmed (409); `reason` is a regulator's, for the record."""
     loaded = [fresh] if fresh is not None else []
 
     def attempt() -> Consumption:
@@ -39,12 +42,17 @@ def confirm_now(
             raise NotFound("消课记录不存在", code="consumption_not_found")
         if before.status in ALREADY_CONFIRMED:
             return before
+        if before.status is ConsumptionStatus.WITHDRAWN:
+            if by is ConfirmedBy.AUTO:
+                return before
+            raise StateConflict("该课时已撤回", code="consumption_withdrawn")
         if by is ConfirmedBy.AUTO and before.status is not ConsumptionStatus.PENDING_CONFIRMATION:
             return before
         order = orders.get(ctx, before.order_id)
         now = ctx.now()
         after = replace(
-            before, status=ConsumptionStatus.CONFIRMED, confirmed_at=now, confirmed_by=by
+            before, status=ConsumptionStatus.CONFIRMED, confirmed_at=now, confirmed_by=by,
+            resolution_reason=reason[:500],
         )
         grace = timedelta(minutes=ctx.policy().settlement_grace_minutes)
         ctx.store.write().replace(before, after, "consumption", due=("settle", now + grace)) \
@@ -61,6 +69,8 @@ def confirm_now(
 
 
 def dispute(ctx: Context, caller: Caller, consumption_id: str, reason: str) -> Consumption:
+    """The parent disputes a pending lesson: the institution answers, and a dispute still
+    open after the policy's working days goes to the regulator (service/disputes.py)."""
     caller.require(Role.PARENT)
 
     def attempt() -> Consumption:
@@ -69,11 +79,19 @@ def dispute(ctx: Context, caller: Caller, consumption_id: str, reason: str) -> C
             return before
         if before.status not in CONFIRMABLE:
             raise StateConflict(
-                "该课时已确认，不能再提出异议", code="consumption_not_pending",
+                "该课时不在待确认状态，不能提出异议", code="consumption_not_pending",
                 status=str(before.status),
             )
-        after = replace(before, status=ConsumptionStatus.DISPUTED, dispute_reason=reason)
-        ctx.store.write().replace(before, after, "consumption").move_order(
+        now = ctx.now()
+        answer_by = ctx.calendar.add_working_days(
+            business_date(now), ctx.policy().dispute_answer_working_days
+        )
+        after = replace(before, status=ConsumptionStatus.DISPUTED, dispute_reason=reason,
+                        disputed_at=now, answer_by=answer_by.due_on,
+                        answer_by_estimated=answer_by.estimated)
+        ctx.store.write().replace(
+            before, after, "consumption", due=("disputeescalate", after.answer_deadline)
+        ).move_order(
             orders.get(ctx, before.order_id), order_rules.lesson_disputed()
         ).commit()
         return after

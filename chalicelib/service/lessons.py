@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from chalicelib.domain import lesson_money
 from chalicelib.domain import order as order_rules
 from chalicelib.domain.calendar import business_date
 from chalicelib.domain.catalog import Course, CourseStatus
@@ -126,6 +127,9 @@ def _check_consumable(order: Order | None, order_id: str, lesson: Lesson) -> Ord
     if order.open_refunds:
         raise StateConflict("订单有待处理的退款申请，暂停消课", code="order_refund_pending",
                             order_id=order_id)
+    if order.open_disputes:
+        raise StateConflict("订单有未解决的课时异议，暂停消课", code="order_dispute_open",
+                            order_id=order_id)
     check_attends(order, lesson)
     return order
 
@@ -152,8 +156,9 @@ def _consume(
             write.create(lesson, "lesson")
         write.create(consumption, "consumption", due=("autoconfirm", consumption.confirm_deadline))
         write.move_order(
-            order, order_rules.lesson_recorded(),
-            expect={"lessons_remaining": order.lessons_remaining, "open_refunds": 0},
+            order, order_rules.lesson_recorded(carries_remainder=consumption.carries_remainder),
+            expect={**lesson_money.expected_counters(order), **order_rules.UNBLOCKED,
+                    "lessons_withdrawn": order.lessons_withdrawn},
         ).occupy_slots(order.student_id, lesson.lesson_id,
                        footprints(lesson.started_at, lesson.ended_at))
         try:
@@ -188,7 +193,7 @@ def _new_consumption(
 ) -> Consumption:
     """The parent's window opens when the lesson is recorded (when they can first see it),
     never when it is said to have ended: a backdated lesson gets the full window too."""
-    number = order.lessons - order.lessons_remaining - order.lessons_refunded + 1
+    price = lesson_money.next_lesson(order)
     deadline = ctx.calendar.add_working_days(
         business_date(lesson.recorded_at), ctx.policy().auto_confirm_working_days
     )
@@ -200,8 +205,10 @@ def _new_consumption(
         parent_sub=order.parent_sub,
         student_id=order.student_id,
         course_id=order.course_id,
-        lesson_number=number,
-        amount_fen=order.lesson_price_fen(number),
+        lesson_number=lesson_money.next_lesson_number(order),
+        amount_fen=price.amount_fen,
+        carries_remainder=price.carries_remainder,
+        region_code=order.region_code,
         status=ConsumptionStatus.PENDING_CONFIRMATION,
         recorded_at=lesson.recorded_at,
         confirm_by=deadline.due_on,

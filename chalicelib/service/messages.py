@@ -20,7 +20,7 @@ class SettlementMessage(BaseModel):
 class SweepMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    job: Literal["expire", "autoconfirm", "settle", "refunddecide", "refund"]
+    job: Literal["expire", "autoconfirm", "settle", "disputeescalate", "refunddecide", "refund"]
     shard: int = Field(ge=0, le=255)
     until: AwareDatetime
     cursor: str | None = Field(default=None, max_length=4096)

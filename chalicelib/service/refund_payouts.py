@@ -13,31 +13,45 @@ left: an approved request is reserved and sent again, a refunding one resent, wi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from chalicelib.domain import backoff, ledger
+from chalicelib.domain import backoff, ledger, lesson_money
 from chalicelib.domain import refund as rules
 from chalicelib.domain.bank import BankInstruction, InstructionStatus
 from chalicelib.domain.errors import NotFound, StateConflict
-from chalicelib.domain.order import Order
+from chalicelib.domain.order import Movement, Order
 from chalicelib.domain.refund import MAX_REFUND_ATTEMPTS, RefundRequest, RefundStatus
 from chalicelib.service import orders, retry, transfers
 from chalicelib.service.context import Context
-from chalicelib.service.ports import BankRefused, BankUnavailable, TransferInstruction
+from chalicelib.service.ports import (
+    BankRefused,
+    BankUnavailable,
+    TransferInstruction,
+    WriteRejected,
+)
 from chalicelib.service.store import AtomicWrite
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 RESEND_AFTER = timedelta(minutes=10)
 """A payout sent and not answered is resent after this long (then with backoff)."""
 
 
 def reserve(ctx: Context, write: AtomicWrite, order: Order, after: RefundRequest, *,
-            was_open: bool, create: bool = False, before: RefundRequest | None = None
+            was_open: bool, create: bool = False, before: RefundRequest | None = None,
+            movement: Movement | None = None, expect: dict[str, int] | None = None
             ) -> BankInstruction:
     """Add the reservation of `after`'s payout to `write`: the request (created, or replaced
-    from `before`), the order's movement with a pending journal entry, the instruction."""
+    from `before`), the order's movement with a pending journal entry, the instruction.
+
+    A first attempt moves the order by `rules.reserved` on condition its remaining lessons
+    are still what `after` was priced from, unless the caller brings the `movement` (and
+    what it `expect`s) that already holds the reservation (a withdrawn lesson's refund)."""
     now = ctx.now()
     pending_id = ledger.refund_transfer_id(after.refund_id, after.attempt)
     entry = ledger.next_entry(
@@ -55,11 +69,11 @@ def reserve(ctx: Context, write: AtomicWrite, order: Order, after: RefundRequest
         pending_transfer_id=pending_id, status=InstructionStatus.SENT, created_at=now,
         refund_id=after.refund_id,
     )
-    if after.attempt == 1:
-        movement = rules.reserved(after, was_open=was_open)
-        expect = {"lessons_remaining": after.lessons}
-    else:
+    if after.attempt > 1:
         movement, expect = rules.rereserved(after), {}
+    elif movement is None:
+        movement = rules.reserved(after, was_open=was_open)
+        expect = lesson_money.expected_counters(order)
     due = ("refund", now + RESEND_AFTER)
     if create:
         write.create(after, "refund", due=due)
@@ -69,6 +83,18 @@ def reserve(ctx: Context, write: AtomicWrite, order: Order, after: RefundRequest
     write.move_order(order, movement, entry=entry, expect=expect)
     write.create(instruction, "instruction")
     return instruction
+
+
+def commit_then_instruct(
+    ctx: Context, attempt: Callable[[], tuple[T, BankInstruction | None]],
+    retry_when: Callable[[WriteRejected], bool],
+) -> T:
+    """Run `attempt` (a write that may reserve a payout) until it commits, then send the
+    payout it reserved, if any: the bank hears of a refund only once it is in the ledger."""
+    result, instruction = retry.on_conflict(attempt, retry_when=retry_when)
+    if instruction is not None:
+        instruct(ctx, instruction)
+    return result
 
 
 def instruct(ctx: Context, instruction: BankInstruction) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from chalicelib.domain import lesson_money
 from chalicelib.domain import refund as rules
 from chalicelib.domain.bank import BankInstruction
 from chalicelib.domain.calendar import business_date
@@ -44,10 +45,7 @@ def request(ctx: Context, caller: Caller, refund_id: str, order_id: str, reason:
         write.commit()
         return fresh, instruction
 
-    created, instruction = retry.on_conflict(attempt, retry_when=_retry_or_explain)
-    if instruction is not None:
-        refund_payouts.instruct(ctx, instruction)
-    return created
+    return refund_payouts.commit_then_instruct(ctx, attempt, _retry_or_explain)
 
 
 def _new_request(ctx: Context, order: Order, refund_id: str, reason: str) -> RefundRequest:
@@ -57,8 +55,8 @@ def _new_request(ctx: Context, order: Order, refund_id: str, reason: str) -> Ref
     if order.open_refunds:
         raise StateConflict("该订单已有待处理的退款申请", code="refund_request_open",
                             order_id=order.order_id)
-    lessons, amount = rules.refundable(order)
-    if lessons == 0:
+    share = lesson_money.refundable(order)
+    if share.lessons == 0:
         raise StateConflict("该订单没有未消耗的课时", code="nothing_to_refund",
                             order_id=order.order_id)
     now = ctx.now()
@@ -73,7 +71,8 @@ def _new_request(ctx: Context, order: Order, refund_id: str, reason: str) -> Ref
     return RefundRequest(
         refund_id=refund_id, order_id=order.order_id, parent_sub=order.parent_sub,
         institution_id=order.institution_id, region_code=order.region_code, reason=reason,
-        status=RefundStatus.PENDING_DECISION, lessons=lessons, amount_fen=amount,
+        status=RefundStatus.PENDING_DECISION, lessons=share.lessons, amount_fen=share.amount_fen,
+        carries_remainder=share.carries_remainder,
         requested_at=now, decide_by=deadline.due_on, decide_by_estimated=deadline.estimated,
         before_start=before_start, payout_due=today + timedelta(days=payout_days),
     )
@@ -106,18 +105,15 @@ def approve_pending(ctx: Context, refund_id: str, by: ApprovedBy, who: str) -> R
                 _not_pending(before)
             return before, None
         order = orders.get(ctx, before.order_id)
-        after = replace(before, status=RefundStatus.REFUNDING, approved_by=by,
-                        decided_at=ctx.now(), decided_by=who)
+        after = replace(rules.priced(before, order), status=RefundStatus.REFUNDING,
+                        approved_by=by, decided_at=ctx.now(), decided_by=who)
         write = ctx.store.write()
         instruction = refund_payouts.reserve(ctx, write, order, after, was_open=True,
                                              before=before)
         write.commit()
         return after, instruction
 
-    approved, instruction = retry.on_conflict(attempt, retry_when=lambda r: True)
-    if instruction is not None:
-        refund_payouts.instruct(ctx, instruction)
-    return approved
+    return refund_payouts.commit_then_instruct(ctx, attempt, lambda r: True)
 
 
 def _reject(ctx: Context, refund_id: str, who: str, reason: str) -> RefundRequest:

@@ -5,6 +5,7 @@
     autoconfirm  a lesson whose parent stayed silent past its confirm-by day is confirmed
     settle       a confirmed or releasing consumption the fast path has not finished is put
                  off with backoff and queued again
+    disputeescalate  a lesson still disputed past its answer-by day goes to the regulator
     refunddecide a refund request the institution left undecided past its decide-by day is
                  approved (silence approves)
     refund       a refund payout the fast path has not finished is reserved and sent again
@@ -23,7 +24,7 @@ from datetime import datetime
 from chalicelib.domain import order as order_rules
 from chalicelib.domain.consumption import ConfirmedBy
 from chalicelib.domain.order import OrderStatus
-from chalicelib.service import consumptions, refund_payouts, refunds, settlement
+from chalicelib.service import consumptions, disputes, refund_payouts, refunds, settlement
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
 
@@ -61,6 +62,10 @@ def settle(ctx: Context, consumption_id: str, until: datetime) -> bool:
     return settlement.redrive(ctx, consumption_id, token=until.strftime("%Y%m%dT%H%M%S"))
 
 
+def escalate_dispute(ctx: Context, consumption_id: str, until: datetime) -> bool:
+    return disputes.escalate_on_silence(ctx, consumption_id)
+
+
 def approve_on_silence(ctx: Context, refund_id: str, until: datetime) -> bool:
     return refunds.approve_on_silence(ctx, refund_id)
 
@@ -75,6 +80,7 @@ JOBS = {
         Job("expire", "order", expire),
         Job("autoconfirm", "consumption", auto_confirm),
         Job("settle", "consumption", settle),
+        Job("disputeescalate", "consumption", escalate_dispute),
         Job("refunddecide", "refund", approve_on_silence),
         Job("refund", "refund", refund),
     )

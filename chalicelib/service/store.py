@@ -108,4 +108,10 @@ class Store(Protocol):
         self, limit: int, cursor: str | None
     ) -> Page[Consumption]: ...
 
+    def escalated_disputes(
+        self, region_prefix: str, limit: int, cursor: str | None
+    ) -> Page[Consumption]:
+        """Disputes sent to the regulator, of the regions under `region_prefix`."""
+        ...
+
     def count_needing_review(self) -> int: ...

@@ -20,8 +20,9 @@ NEEDS_REVIEW_METRIC = "ConsumptionsNeedingReview"
 
 @scheduled_jobs.schedule(Rate(15, unit=Rate.MINUTES), name="auto_confirm")
 def auto_confirm(event: CloudWatchEvent) -> int:
-    ctx = bootstrap.context()  # silence confirms lessons and approves refund requests
-    return sweeps.fan_out(ctx, "autoconfirm") + sweeps.fan_out(ctx, "refunddecide")
+    ctx = bootstrap.context()  # silence confirms lessons, escalates disputes, approves refunds
+    return sum(sweeps.fan_out(ctx, job) for job in ("autoconfirm", "disputeescalate",
+                                                       "refunddecide"))
 
 
 @scheduled_jobs.schedule(Rate(5, unit=Rate.MINUTES), name="expire_orders")

@@ -64,6 +64,7 @@ def observe(w: World) -> Seen:
     for order in orders.values():
         invariants.check_order(order)
         invariants.check_journal(order, journals.get(order.order_id, []))
+        invariants.check_lessons(order, consumptions.values(), refunds.values())
     invariants.check_double_entry(entries)
     return Seen(orders, consumptions, unmatched, reviewed, refunds)
 
@@ -105,13 +106,13 @@ def _refunds(w: World, seen: Seen) -> None:
         stored = seen.refunds[r.refund_id]
         status = str(stored.status)
         model.move("refund", model.REFUND_MOVES, r.refund_id, r.status, status)
-        if (stored.amount_fen, stored.lessons) != (r.amount, r.lessons):
-            raise Violation(f"{r.refund_id} changed to {stored.lessons} lessons, "
-                            f"{stored.amount_fen} fen")
         if r.status == "pending_decision" and status != r.status:
             if stored.approved_by is ApprovedBy.SILENCE and w.now < stored.decision_deadline:
                 raise Violation(f"{r.refund_id} approved by silence before its deadline")
             refunds.decided(w, r, status)
+        if (stored.amount_fen, stored.lessons) != (r.amount, r.lessons):
+            raise Violation(f"{r.refund_id} is for {stored.lessons} lessons, "
+                            f"{stored.amount_fen} fen; the model: {r.lessons}, {r.amount}")
         r.status = status
 
 
@@ -134,9 +135,9 @@ def _orders(w: World, seen: Seen) -> None:
                             f"{stored.open_refunds} requests open; the model: {o.refunded}, "
                             f"{o.open_refund or 'none'}")
         consumed = stored.lessons - stored.lessons_remaining - stored.lessons_refunded
-        if consumed != len(o.consumptions):
+        if consumed != len(o.consumptions) - o.withdrawn:
             raise Violation(f"{o.order_id} consumed {consumed} lessons, "
-                            f"{len(o.consumptions)} were recorded")
+                            f"{len(o.consumptions)} were recorded, {o.withdrawn} withdrawn")
 
 
 def _consumptions(w: World, seen: Seen) -> None:
@@ -156,6 +157,11 @@ def _consumptions(w: World, seen: Seen) -> None:
                             f"its parent may object until {c.silent_until}")
         if stored.amount_fen != c.amount:
             raise Violation(f"{c.consumption_id} amount changed to {stored.amount_fen}")
+        if stored.escalated_at is not None and not c.escalated:
+            if c.escalate_after is None or stored.escalated_at < c.escalate_after:
+                raise Violation(f"{c.consumption_id} escalated at {stored.escalated_at}, its "
+                                f"institution may answer until {c.escalate_after}")
+            c.escalated = True
         if status == "released":
             released[c.order_id] += c.amount
         c.status = status
@@ -236,7 +242,7 @@ def at_the_end(w: World) -> None:
     on, and the bank and the ledger agree to the fen."""
     seen = after_step(w)
     stuck = {c.consumption_id: c.status for c in w.consumptions.values()
-             if c.status != "released"}
+             if c.status not in ("released", "withdrawn")}
     if stuck:
         raise Violation(f"lessons never released: {stuck}")
     unpaid = {r.refund_id: r.status for r in w.refunds.values()

@@ -13,6 +13,7 @@ import chinese_calendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONFIRM_WORKING_DAYS = 15
+ANSWER_WORKING_DAYS = 10  # a dispute still open after these goes to the regulator
 RECORD_WINDOW = timedelta(hours=72)
 LENGTH_TOLERANCE_MINUTES = 10
 CLOCK_SKEW = timedelta(minutes=5)  # a lesson may be recorded this long before it ends
@@ -24,8 +25,10 @@ ORDER_MOVES = {
     "expired": {"expired"},
 }
 CONSUMPTION_MOVES = {
-    "pending_confirmation": {"pending_confirmation", "disputed", "confirmed", "releasing"},
-    "disputed": {"disputed", "confirmed", "releasing"},
+    "pending_confirmation": {"pending_confirmation", "disputed", "confirmed", "releasing",
+                             "withdrawn"},
+    "disputed": {"disputed", "confirmed", "releasing", "withdrawn"},
+    "withdrawn": {"withdrawn"},
     "confirmed": {"confirmed", "releasing", "released", "needs_review"},
     "releasing": {"releasing", "confirmed", "released", "needs_review"},
     "needs_review": {"needs_review", "confirmed", "releasing", "released"},
@@ -60,11 +63,20 @@ def business_date(instant: datetime) -> date:
 def confirm_by(recorded_at: datetime) -> date:
     """The 15th working day after the recording's business date (chinese-calendar's own
     statutory days and swapped weekends)."""
-    day, counted = business_date(recorded_at), 0
-    while counted < CONFIRM_WORKING_DAYS:
+    return working_days_after(recorded_at, CONFIRM_WORKING_DAYS)
+
+
+def working_days_after(instant: datetime, days: int) -> date:
+    day, counted = business_date(instant), 0
+    while counted < days:
         day += timedelta(days=1)
         counted += chinese_calendar.is_workday(day)
     return day
+
+
+def end_of(day: date) -> datetime:
+    """The first instant after `day` (Asia/Shanghai): a deadline on `day` has passed."""
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), SHANGHAI)
 
 
 @dataclass
@@ -111,6 +123,9 @@ class Refund:
     lessons: int
     amount: int
     status: str
+    returned: int = 0
+    """Fen of lessons withdrawn while it awaited its decision: approval refunds them too."""
+    returned_lessons: int = 0
 
 
 @dataclass
@@ -139,7 +154,8 @@ class Order:
     paid_at_bank: int = 0
     """Fen the sim's families sent to the bank under this order's reference."""
     consumptions: list[str] = field(default_factory=list)
-    disputes: int = 0
+    """Every lesson recorded for it, withdrawn ones too."""
+    withdrawn: int = 0
     refunded: int = 0
     """Lessons a refund took back (approved: reserved, paid out or being paid)."""
     open_refund: str = ""
@@ -147,7 +163,7 @@ class Order:
 
     @property
     def remaining(self) -> int:
-        return self.lessons - len(self.consumptions) - self.refunded
+        return self.lessons - len(self.consumptions) + self.withdrawn - self.refunded
 
 
 @dataclass
@@ -161,12 +177,14 @@ class Consumption:
     amount: int
     status: str = "pending_confirmation"
     parent_confirmed: bool = False
+    escalate_after: datetime | None = None
+    """Disputed: the end of its answer-by day, when it may go to the regulator."""
+    escalated: bool = False
 
     @property
     def silent_until(self) -> datetime:
         """The end of the confirm-by day: silence confirms only after it."""
-        return datetime.combine(confirm_by(self.recorded_at) + timedelta(days=1),
-                                datetime.min.time(), SHANGHAI)
+        return end_of(confirm_by(self.recorded_at))
 
 
 def _reachable(moves: dict[str, set[str]], start: str) -> set[str]:

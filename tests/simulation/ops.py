@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.simulation import onboarding, people, races, refunds, system
+from tests.simulation import disputes, onboarding, people, races, refunds, system
 from tests.simulation.faults import Fault, Kind
 from tests.simulation.world import World
 
@@ -43,6 +43,9 @@ ACTIONS: dict[str, Callable[..., str]] = {
     "record_lesson": people.record_lesson,
     "confirm": people.confirm,
     "dispute": people.dispute,
+    "withdraw": disputes.withdraw,
+    "uphold": disputes.uphold,
+    "decide_dispute": disputes.decide,
     "read_order": people.read_order,
     "advance": system.advance,
     "schedule": system.run_schedule,
@@ -60,13 +63,15 @@ WEIGHTS = {
     "apply": 1, "decide_institution": 1, "submit_course": 1, "decide_course": 1,
     "buy_off_sale": 1, "ask_refund": 3, "decide_refund": 2,
     "create_order": 6, "replay_create": 2, "pay": 7, "record_lesson": 16, "confirm": 9,
-    "dispute": 2, "read_order": 1, "advance": 9, "schedule": 6, "deliver_queue": 16,
+    "dispute": 3, "withdraw": 2, "uphold": 1, "decide_dispute": 2, "read_order": 1,
+    "advance": 9, "schedule": 6, "deliver_queue": 16,
     "replay_kept": 1, "poison": 1, "bank_callbacks": 7, "bank_trouble": 3, "ops_retry": 1,
     "race": 10,
 }
 FAULTABLE = frozenset({"apply", "decide_institution", "submit_course", "decide_course",
                        "buy_off_sale", "ask_refund", "decide_refund", "create_order",
-                       "replay_create", "record_lesson", "confirm", "dispute", "schedule",
+                       "replay_create", "record_lesson", "confirm", "dispute", "withdraw",
+                       "uphold", "decide_dispute", "schedule",
                        "deliver_queue", "bank_callbacks", "race"})
 FAULT_RATE = 0.2
 KINDS = list(Kind)

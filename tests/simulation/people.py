@@ -107,6 +107,8 @@ def predicted_refusals(w: World, orders: list[model.Order], started: datetime,
             refused[o.order_id] = "order_has_no_lessons"
         elif o.open_refund:
             refused[o.order_id] = "order_refund_pending"
+        elif any(w.consumptions[c].status == "disputed" for c in o.consumptions):
+            refused[o.order_id] = "order_dispute_open"
         elif o.paid_at is not None and started < o.paid_at:
             refused[o.order_id] = "lesson_before_payment"
     return request, refused
@@ -173,7 +175,8 @@ def remember(w: World, o: model.Order, view: dict, started: datetime, ended: dat
 
 
 def confirm(w: World, consumption: int, who: int, faults: tuple[Fault, ...] = ()) -> str:
-    open_ones = [c for c in w.consumptions.values() if c.status not in model.CONFIRMED]
+    open_ones = [c for c in w.consumptions.values()
+                 if c.status in ("pending_confirmation", "disputed")]
     c = w.pick(open_ones if open_ones and who % 3 else list(w.consumptions.values()),
                consumption)
     if c is None:
@@ -186,6 +189,9 @@ def confirm(w: World, consumption: int, who: int, faults: tuple[Fault, ...] = ()
         return f"a stranger could not confirm {c.consumption_id}"
     reply = w.http("POST", f"/v1/consumptions/{c.consumption_id}/confirm", owner.parent,
                    key=w.new_key(), faults=faults)
+    if c.status == "withdrawn":
+        expect(reply, {409}, {"consumption_withdrawn"})
+        return f"{c.consumption_id} was withdrawn: not confirmed"
     expect(reply, {200})
     if reply.body["status"] not in model.CONFIRMED:
         raise Violation(f"confirmed {c.consumption_id} answered {reply.body['status']}")
@@ -194,16 +200,22 @@ def confirm(w: World, consumption: int, who: int, faults: tuple[Fault, ...] = ()
 
 
 def dispute(w: World, consumption: int, faults: tuple[Fault, ...] = ()) -> str:
-    c = w.pick(list(w.consumptions.values()), consumption)
+    pending = [c for c in w.consumptions.values() if c.status == "pending_confirmation"]
+    c = w.pick(pending if pending and consumption % 4 else list(w.consumptions.values()),
+               consumption)
     if c is None:
         return "nothing to dispute"
     owner = w.family_of(w.order(c.order_id))
     reply = w.http("POST", f"/v1/consumptions/{c.consumption_id}/dispute", owner.parent,
                    {"reason": "老师没来"}, key=w.new_key(), faults=faults)
-    if c.status in model.CONFIRMED:
+    if c.status in model.CONFIRMED or c.status == "withdrawn":
         expect(reply, {409}, {"consumption_not_pending"})
-        return f"{c.consumption_id} is confirmed: no dispute"
+        return f"{c.consumption_id} is {c.status}: no dispute"
     expect(reply, {200})
+    if c.status != "disputed":
+        c.status = "disputed"
+        c.escalate_after = model.end_of(model.working_days_after(w.now,
+                                                                 model.ANSWER_WORKING_DAYS))
     return f"disputed {c.consumption_id}"
 
 

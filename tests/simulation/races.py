@@ -2,10 +2,10 @@
 (tests/simulation/lockstep.py): two confirms of one lesson, a lesson recorded while its
 order's parent confirms another, a payment racing the order's expiry, twin requests under one
 Idempotency-Key, two lessons racing for one order, one settlement message handled twice at
-once, a dispute racing a confirm, a confirm stalled past its key's lease while the retry takes
-it over, two regulators deciding one application. Whatever the interleaving, each answer must
-be one the platform could give alone, and the checks after the step hold the money to
-account."""
+once, a dispute racing a confirm, a withdrawal racing a confirm, a confirm stalled past its
+key's lease while the retry takes it over, two regulators deciding one application. Whatever
+the interleaving, each answer must be one the platform could give alone, and the checks
+after the step hold the money to account."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from tests.simulation import model, people, system
+from tests.simulation import disputes, model, people, system
 from tests.simulation.faults import Crash, Fault
 from tests.simulation.lockstep import stalled
 from tests.simulation.model import Violation
@@ -52,8 +52,12 @@ def _requests(w: World, requests: list[Request], seed: int,
     return replies
 
 
+def _not_withdrawn(w: World) -> list[model.Consumption]:
+    return [c for c in w.consumptions.values() if c.status != "withdrawn"]
+
+
 def two_confirms(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
-    c = w.pick(list(w.consumptions.values()), a)
+    c = w.pick(_not_withdrawn(w), a)
     if c is None:
         return "no lesson to confirm twice"
     parent = w.family_of(w.order(c.order_id)).parent
@@ -67,7 +71,7 @@ def two_confirms(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
 
 
 def dispute_and_confirm(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
-    c = w.pick(list(w.consumptions.values()), a)
+    c = w.pick(_not_withdrawn(w), a)
     if c is None:
         return "no lesson to dispute and confirm"
     parent = w.family_of(w.order(c.order_id)).parent
@@ -80,6 +84,30 @@ def dispute_and_confirm(w: World, a: int, seed: int, faults: tuple[Fault, ...]) 
     people.expect(replies[1], {200})
     c.parent_confirmed = c.parent_confirmed or c.status in ("pending_confirmation", "disputed")
     return f"a dispute and a confirm of {c.consumption_id} at once"
+
+
+def withdraw_and_confirm(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
+    """The institution withdraws a lesson while its parent confirms it: exactly one wins,
+    and the other is told so."""
+    pending = [c for c in w.consumptions.values() if c.status in disputes.OPEN]
+    c = w.pick(pending, a)
+    if c is None:
+        return "no lesson to withdraw and confirm"
+    o = w.order(c.order_id)
+    withdrew, confirmed = _requests(w, [
+        ("POST", f"/v1/consumptions/{c.consumption_id}/withdraw", w.shop_of(o).staff,
+         {"reason": "误录"}, w.new_key()),
+        ("POST", f"/v1/consumptions/{c.consumption_id}/confirm", w.family_of(o).parent, None,
+         w.new_key()),
+    ], seed, faults)
+    if withdrew.status == 200:
+        people.expect(confirmed, {409}, {"consumption_withdrawn"})
+        disputes.withdrawn(w, o, c)
+        return f"{c.consumption_id} withdrawn before its confirm"
+    people.expect(withdrew, {409}, {"consumption_not_withdrawable"})
+    people.expect(confirmed, {200})
+    c.parent_confirmed = True
+    return f"{c.consumption_id} confirmed before its withdrawal"
 
 
 def twin_creates(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
@@ -190,7 +218,7 @@ def confirm_outliving_its_lease(w: World, a: int, seed: int,
     record belongs to whoever took it over, and the stalled run's late answer must not
     overwrite it."""
     pending = [c for c in w.consumptions.values() if c.status == "pending_confirmation"]
-    c = w.pick(pending or list(w.consumptions.values()), a)
+    c = w.pick(pending or _not_withdrawn(w), a)
     if c is None:
         return "no lesson to confirm"
     parent = w.family_of(w.order(c.order_id)).parent
@@ -273,7 +301,7 @@ RACES: list[Callable[[World, int, int, tuple[Fault, ...]], str]] = [
     two_confirms, dispute_and_confirm, twin_creates, two_lessons, two_lessons,
     payment_and_expiry, duplicate_settlement, callbacks_at_once, callbacks_at_once,
     confirm_outliving_its_lease, confirm_outliving_its_lease, two_releases_of_one_order,
-    two_releases_of_one_order, two_releases_of_one_order, two_reviews,
+    two_releases_of_one_order, two_releases_of_one_order, two_reviews, withdraw_and_confirm,
 ]
 """Each race's share of the race steps (the money races, and a key outliving its lease,
 more than once)."""

@@ -31,7 +31,8 @@ def ask_refund(w: World, order: int, faults: tuple[Fault, ...] = ()) -> str:
         return f"refund of {o.order_id}, every lesson taught: refused"
     expect(reply, {201})
     refund = reply.body
-    worth = o.amount - (o.lessons - o.remaining) * (o.amount // o.lessons)
+    worth = o.amount - sum(w.consumptions[c].amount for c in o.consumptions
+                           if w.consumptions[c].status != "withdrawn")
     if (refund["lessons"], refund["amount_fen"]) != (o.remaining, worth):
         raise Violation(f"refund of {o.order_id}: {refund['lessons']} lessons for "
                         f"{refund['amount_fen']} fen; the model says {o.remaining} for {worth}")
@@ -74,5 +75,7 @@ def decided(w: World, r: model.Refund, status: str) -> None:
     o = w.order(r.order_id)
     if o.open_refund == r.refund_id:
         o.open_refund = ""
-        if status in model.APPROVED:
+        if status in model.APPROVED:  # priced again: lessons withdrawn meanwhile go with it
+            r.amount, r.lessons = r.amount + r.returned, r.lessons + r.returned_lessons
             o.refunded += r.lessons
+        r.returned = r.returned_lessons = 0

@@ -18,7 +18,7 @@ from chalicelib import bootstrap
 from chalicelib.adapters.clock import ManualClock
 from infra.local.api import thread_local_requests
 from infra.resources import create_data_plane
-from tests.simulation import checks, onboarding, ops, people, system
+from tests.simulation import checks, disputes, onboarding, ops, people, system
 from tests.simulation.engines import moto_engine
 from tests.simulation.ops import Op
 from tests.simulation.world import World
@@ -126,17 +126,15 @@ def _end(w: World, outcome: Outcome) -> None:
 
 
 def heal_and_drain(w: World) -> None:
-    """Every fault healed, disputes withdrawn, and the province left to run day by day until
-    nothing is left to do: every deadline passes and every schedule and queue runs."""
+    """Every fault healed, and the province left to run day by day until nothing is left
+    to do: every deadline passes and every schedule and queue runs; a dispute still open is
+    escalated on the schedule and the regulator decides it (releasing or returning it)."""
     bank = w.p.bank
     bank.set_unavailable(False)
     bank.fail_next_transfers(0)
     for shop in w.shops:
         bank.reopen_account(shop.general)
     w.link.time_out_next, w.link.answers_first = 0, False
-    for c in list(w.consumptions.values()):
-        if c.status == "disputed":
-            people.confirm(w, list(w.consumptions).index(c.consumption_id), 0)
     w.p.clock.advance(timedelta(days=DRAIN_DAYS))  # past every confirm-by day and expiry
     for _ in range(DRAIN_ROUNDS):
         for job in range(len(system.SCHEDULES)):
@@ -148,8 +146,12 @@ def heal_and_drain(w: World) -> None:
         checks.after_step(w)
         for c in [c for c in w.consumptions.values() if c.status == "needs_review"]:
             system.retry_parked(w, c.consumption_id)
+        escalated = [c for c in w.consumptions.values() if c.escalated and c.status == "disputed"]
+        for verdict in range(len(escalated)):  # the first disputed is the oldest escalated
+            w.note(f"  end: {disputes.decide(w, 0, verdict % 2)}")
+            checks.after_step(w)
         if not system.queued(w) and not bank.notifications() and all(
-                c.status == "released" for c in w.consumptions.values()) and all(
+                c.status in ("released", "withdrawn") for c in w.consumptions.values()) and all(
                 r.status in ("rejected", "refunded") for r in w.refunds.values()):
             break
         w.p.clock.advance(timedelta(hours=2))  # past any backoff (at most an hour)

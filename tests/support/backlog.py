@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from chalicelib import bootstrap
 from chalicelib.adapters import ids
 from chalicelib.adapters.dynamo import keys
+from chalicelib.domain import lesson_money
 from chalicelib.domain.consumption import ConfirmedBy, Consumption, ConsumptionStatus
 from chalicelib.domain.order import Movement, OrderStatus
 from tests.support import flows
@@ -57,13 +58,15 @@ def _confirmed(p: Platform, order_id: str, shard: int, due_at: datetime) -> str:
     ctx = bootstrap.context()
     order = ctx.store.order(order_id)
     assert order is not None
-    number = order.lessons - order.lessons_remaining + 1
+    number = lesson_money.next_lesson_number(order)
+    price = lesson_money.next_lesson(order)
     now = p.clock.now()
     consumption = Consumption(
         consumption_id=id_in_shard("con", shard, now), order_id=order_id,
         lesson_id=ids.new_id("les", now), institution_id=order.institution_id,
         parent_sub=order.parent_sub, student_id=order.student_id, course_id=order.course_id,
-        lesson_number=number, amount_fen=order.lesson_price_fen(number),
+        lesson_number=number, amount_fen=price.amount_fen,
+        carries_remainder=price.carries_remainder,
         status=ConsumptionStatus.PENDING_CONFIRMATION, recorded_at=now, confirm_by=now.date(),
         confirm_by_estimated=False,
     )
@@ -71,7 +74,8 @@ def _confirmed(p: Platform, order_id: str, shard: int, due_at: datetime) -> str:
                         confirmed_by=ConfirmedBy.PARENT)
     recorded_and_confirmed = Movement(
         "record_and_confirm", frozenset({OrderStatus.PAID}),
-        {"lessons_remaining": -1, "lessons_confirmed_unreleased": 1},
+        {"lessons_remaining": -1, "lessons_confirmed_unreleased": 1,
+         **({"remainder_carried": 1} if price.carries_remainder else {})},
     )
     ctx.store.write().create(confirmed, "consumption", due=("settle", due_at)).move_order(
         order, recorded_and_confirmed).commit()

@@ -11,8 +11,10 @@ from chalicelib.adapters.dynamo.codec import decode, from_attribute_values
 from chalicelib.domain import invariants
 from chalicelib.domain.bank import UnmatchedPayment
 from chalicelib.domain.catalog import Institution
+from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.order import Order
+from chalicelib.domain.refund import RefundRequest
 from infra.resources import DataPlane
 
 
@@ -36,6 +38,8 @@ def check_all(dynamodb: Any, plane: DataPlane, bank: SandboxBank | None) -> None
     unmatched = [
         decode(UnmatchedPayment, i) for i in platform_items if i["sk"] == "#unmatched_payment"
     ]
+    consumptions = [decode(Consumption, i) for i in platform_items if i["sk"] == "#consumption"]
+    refunds = [decode(RefundRequest, i) for i in platform_items if i["sk"] == "#refund"]
     entries = [decode(JournalEntry, i) for i in scan(dynamodb, plane.journal_table)]
     by_order: dict[str, list[JournalEntry]] = defaultdict(list)
     for entry in entries:
@@ -44,6 +48,7 @@ def check_all(dynamodb: Any, plane: DataPlane, bank: SandboxBank | None) -> None
     for order in orders:
         invariants.check_order(order)
         invariants.check_journal(order, by_order.get(order.order_id, []))
+        invariants.check_lessons(order, consumptions, refunds)
     invariants.check_double_entry(entries)
     if bank is not None:
         _check_bank(bank, institutions, orders, unmatched)

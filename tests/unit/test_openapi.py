@@ -50,6 +50,8 @@ TRANSITIONS = [
     "/v1/regulator/institutions/{institution_id}/reject",
     "/v1/regulator/courses/{course_id}/approve", "/v1/regulator/courses/{course_id}/reject",
     "/v1/refund-requests/{refund_id}/approve", "/v1/refund-requests/{refund_id}/reject",
+    "/v1/consumptions/{consumption_id}/withdraw", "/v1/consumptions/{consumption_id}/uphold",
+    "/v1/regulator/consumptions/{consumption_id}/decide",
 ]
 DECISIONS = [path for path in TRANSITIONS if path.endswith(("/approve", "/reject"))]
 

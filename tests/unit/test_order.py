@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain import invariants
+from chalicelib.domain import invariants, lesson_money
 from chalicelib.domain import order as rules
 from chalicelib.domain.errors import StateConflict
 from chalicelib.domain.order import Order, OrderStatus
@@ -32,10 +32,10 @@ def paid(order: Order) -> Order:
 
 
 def release_one(order: Order) -> Order:
-    number = order.lessons - order.lessons_remaining + 1
-    amount = order.lesson_price_fen(number)
+    price = lesson_money.next_lesson(order)
+    amount = price.amount_fen
     for movement in (
-        rules.lesson_recorded(),
+        rules.lesson_recorded(carries_remainder=price.carries_remainder),
         rules.lesson_confirmed(was_disputed=False),
         rules.release_reserved(amount),
     ):
@@ -119,16 +119,19 @@ def test_any_sequence_of_lesson_and_release_steps_keeps_the_order_invariant(
     amount: int, lessons: int, script: list[str]
 ) -> None:
     order = paid(new_order(amount, lessons))
+    prices: list[int] = []
     reserved: list[int] = []
     for step in script:
-        number = order.lessons - order.lessons_remaining
         try:
             if step == "record":
-                order = rules.apply(order, rules.lesson_recorded())
+                recorded = lesson_money.next_lesson(order)
+                order = rules.apply(order, rules.lesson_recorded(
+                    carries_remainder=recorded.carries_remainder))
+                prices.append(recorded.amount_fen)
             elif step == "confirm":
                 order = rules.apply(order, rules.lesson_confirmed(was_disputed=False))
             elif step == "release" and order.lessons_confirmed_unreleased > len(reserved):
-                price = order.lesson_price_fen(max(1, number))
+                price = prices[len(reserved)]
                 order = rules.apply(order, rules.release_reserved(price))
                 reserved.append(price)
             elif step == "fail" and reserved:

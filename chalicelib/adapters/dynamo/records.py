@@ -78,6 +78,9 @@ def consumption_index(con: Consumption) -> dict[str, str]:
     if con.status is ConsumptionStatus.NEEDS_REVIEW:
         index["gsi3pk"] = keys.review_partition("consumption", con.status)
         index["gsi3sk"] = con.consumption_id
+    elif con.status is ConsumptionStatus.DISPUTED and con.escalated_at is not None:
+        index["gsi3pk"] = keys.review_partition("dispute", "escalated")
+        index["gsi3sk"] = f"{con.region_code}#{con.consumption_id}"
     return index
 
 

@@ -139,6 +139,12 @@ class DynamoStore:
         partition = keys.review_partition("consumption", ConsumptionStatus.NEEDS_REVIEW)
         return self._page(Consumption, "gsi3", partition, "", limit, cursor)
 
+    def escalated_disputes(
+        self, region_prefix: str, limit: int, cursor: str | None
+    ) -> Page[Consumption]:
+        partition = keys.review_partition("dispute", "escalated")
+        return self._page(Consumption, "gsi3", partition, region_prefix, limit, cursor)
+
     def count_needing_review(self) -> int:
         partition = keys.review_partition("consumption", ConsumptionStatus.NEEDS_REVIEW)
         request: dict[str, Any] = {

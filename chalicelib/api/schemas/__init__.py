@@ -14,13 +14,16 @@ from chalicelib.api.schemas.institutions import (
     InstitutionView,
 )
 from chalicelib.api.schemas.lessons import (
+    Answer,
     ConsumptionPage,
     ConsumptionQuery,
     ConsumptionView,
     Dispute,
+    DisputeDecision,
     LessonRecord,
     RecordedLesson,
     RefusedOrder,
+    Withdrawal,
 )
 from chalicelib.api.schemas.orders import (
     CreatedOrder,
@@ -41,12 +44,12 @@ from chalicelib.api.schemas.refunds import (
 from chalicelib.api.schemas.students import StudentLink, StudentPage, StudentView
 
 __all__ = [
-    "BankAck", "BankNotification", "ConsumptionPage", "ConsumptionQuery", "ConsumptionView",
-    "CoursePage", "CourseQuery", "CourseSubmission", "CourseView", "CreatedOrder",
-    "CustodianBody", "Decision", "Dispute", "Health", "InstitutionApplication",
-    "InstitutionPage", "InstitutionQuery", "InstitutionView", "LessonRecord", "OrderPage",
-    "OrderQuery", "OrderRequest", "OrderView", "Page", "PageQuery", "PaymentInstructions",
-    "PaymentReceived", "RecordedLesson", "RefundAsk", "RefundDecision", "RefundPage",
-    "RefundQuery", "RefundView", "RefusedOrder", "StudentLink", "StudentPage",
-    "StudentView", "TransferOutcome",
+    "Answer", "BankAck", "BankNotification", "ConsumptionPage", "ConsumptionQuery",
+    "ConsumptionView", "CoursePage", "CourseQuery", "CourseSubmission", "CourseView",
+    "CreatedOrder", "CustodianBody", "Decision", "Dispute", "DisputeDecision", "Health",
+    "InstitutionApplication", "InstitutionPage", "InstitutionQuery", "InstitutionView",
+    "LessonRecord", "OrderPage", "OrderQuery", "OrderRequest", "OrderView", "Page",
+    "PageQuery", "PaymentInstructions", "PaymentReceived", "RecordedLesson", "RefundAsk",
+    "RefundDecision", "RefundPage", "RefundQuery", "RefundView", "RefusedOrder", "StudentLink",
+    "StudentPage", "StudentView", "TransferOutcome", "Withdrawal",
 ]

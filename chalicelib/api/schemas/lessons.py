@@ -1,9 +1,9 @@
-"""Lessons recorded and their consumptions: confirm, dispute, list."""
+"""Lessons recorded and their consumptions: confirm, dispute, withdraw, answer, decide, list."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -32,6 +32,19 @@ class ConsumptionView(BaseModel):
     confirmed_by: str | None
     confirmed_at: Time | None
     released_at: Time | None
+    dispute_reason: str
+    disputed_at: Time | None
+    answer_by: date | None
+    """Still disputed after this day, the dispute goes to the regulator."""
+    answer_by_estimated: bool
+    institution_note: str
+    """The institution's answer when it upholds a disputed lesson."""
+    answered_at: Time | None
+    escalated_at: Time | None
+    withdrawn_at: Time | None
+    withdrawn_by: str
+    resolution_reason: str
+    """Why it was withdrawn, or the regulator's reason for its decision."""
 
 
 class RefusedOrder(BaseModel):
@@ -58,9 +71,28 @@ class ConsumptionPage(Page):
 class ConsumptionQuery(PageQuery):
     status: str = Field(
         default="",
-        pattern=r"^(pending_confirmation|disputed|confirmed|releasing|released|needs_review)?$",
+        pattern=r"^(pending_confirmation|disputed|confirmed|releasing|released|needs_review"
+                r"|withdrawn)?$",
     )
 
 
 class Dispute(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Withdrawal(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Answer(Strict):
+    """The institution stands by a disputed lesson, and says why."""
+
+    note: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class DisputeDecision(Strict):
+    """A regulator ends an escalated dispute: release the lesson's money to the institution,
+    or return the lesson to the order."""
+
+    outcome: Literal["release", "return"]
     reason: Annotated[str, Field(min_length=1, max_length=500)]

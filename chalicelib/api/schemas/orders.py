@@ -40,6 +40,8 @@ class OrderView(BaseModel):
     lessons_confirmed_unreleased: int
     lessons_released: int
     lessons_refunded: int
+    lessons_withdrawn: int
+    """Recorded and then withdrawn (returned to the order unpaid): not in the buckets above."""
     open_disputes: int
     open_refunds: int
     created_at: Time
