@@ -73,9 +73,9 @@ def decide(ctx: Context, caller: Caller, consumption_id: str, outcome: Outcome, 
     the institution (confirmed) or returned to the order (withdrawn)."""
     found = _supervised(ctx, caller, consumption_id)
     reason = _required(reason, "decision_reason_required", "监管裁决须说明理由")
-    if found.status in WITHDRAWABLE and found.escalated_at is None:
-        raise StateConflict("该异议尚未提交监管部门", code="dispute_not_escalated",
-                            answer_by=str(found.answer_by))
+    if found.escalated_at is None:
+        raise StateConflict("该课时没有提交监管部门的异议", code="dispute_not_escalated",
+                            answer_by=str(found.answer_by or ""))
     if outcome is Outcome.RELEASE:
         if found.status is ConsumptionStatus.WITHDRAWN:
             _decided_otherwise(found)
@@ -88,7 +88,8 @@ def decide(ctx: Context, caller: Caller, consumption_id: str, outcome: Outcome, 
 
 def escalated(ctx: Context, caller: Caller, *, limit: int, cursor: str | None
               ) -> Page[Consumption]:
-    """The escalated disputes of the caller's jurisdiction and department, oldest first."""
+    """The escalated disputes of the caller's jurisdiction and department, by region, then
+    by the time each lesson was recorded."""
     caller.require(Role.REGULATOR)
     page = ctx.store.escalated_disputes(region_prefix(caller.region), limit, cursor)
     visible = [c for c in page.items if _supervises(ctx, caller, c)]
@@ -148,7 +149,9 @@ def _refund_of(ctx: Context, order: Order, lesson: Consumption) -> RefundRequest
 
 
 def _still_due(consumption: Consumption) -> tuple[str, datetime] | None:
-    if consumption.escalated_at is not None:
+    """Where an answered dispute stays on the schedule (a dispute opened before answer-by
+    days existed has none: docs/decisions.md, "Disputes")."""
+    if consumption.escalated_at is not None or consumption.answer_by is None:
         return None
     return ("disputeescalate", consumption.answer_deadline)
 

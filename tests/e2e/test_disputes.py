@@ -6,15 +6,20 @@ who releases or returns it. While it is disputed no new lesson consumes the orde
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from chalicelib.adapters.dynamo.store import DynamoStore
 from tests.support import flows
 from tests.support.harness import Platform
 
 PRICE = 10_000
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+PAST_ANSWER_BY = datetime(2026, 3, 17, 0, 1, tzinfo=SHANGHAI)  # disputed on 2 March
 
 
 def taught_once(p: Platform, lessons: int = 3, **course: Any
@@ -245,3 +250,70 @@ def test_only_the_lessons_institution_withdraws_or_answers_and_only_what_is_open
                              {"note": "x"})
     assert (answered.status, answered.code) == (409, "consumption_not_disputed")
     platform.check()
+
+
+def _after_read(monkeypatch: pytest.MonkeyPatch, nth: int, racer: Callable[[], None]) -> None:
+    """The `nth` read of a consumption returns, then `racer` commits (a racing writer)."""
+    real = DynamoStore.consumption
+    left = [nth]
+
+    def read(self: DynamoStore, consumption_id: str) -> Any:
+        found = real(self, consumption_id)
+        left[0] -= 1
+        if left[0] == 0:
+            racer()
+        return found
+
+    monkeypatch.setattr(DynamoStore, "consumption", read)
+
+
+def test_an_answer_racing_the_escalation_is_kept_and_the_dispute_escalated(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found in review: both rewrote the whole lesson from their own read, so the one that
+    committed second erased the other's change (the note, or the escalation)."""
+    shop, _, _, consumption_id = disputed_lesson(platform)
+    platform.clock.set(PAST_ANSWER_BY)
+
+    def answer() -> None:
+        upheld = platform.post(f"/v1/consumptions/{consumption_id}/uphold", shop.staff,
+                               {"note": "有签到表"})
+        assert upheld.status == 200, upheld.body
+
+    _after_read(monkeypatch, 1, answer)  # the escalation read it, then the answer committed
+    platform.run_schedule("auto_confirm")
+    monkeypatch.undo()
+    platform.run_schedule("auto_confirm")  # the escalation lost the race: the next run
+    [seen] = platform.get("/v1/regulator/disputes", flows.regulator(platform)).body["items"]
+    assert (seen["institution_note"], seen["escalated_at"] is not None) == ("有签到表", True)
+
+    _after_read(monkeypatch, 2, lambda: None)  # and an answer after it keeps it escalated
+    again = platform.post(f"/v1/consumptions/{consumption_id}/uphold", shop.staff,
+                          {"note": "另附照片"})
+    assert again.status == 200 and again.body["escalated_at"] is not None
+    platform.check()
+
+
+def test_an_answer_whose_read_predates_the_escalation_keeps_it(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shop, _, _, consumption_id = disputed_lesson(platform)
+    platform.clock.set(PAST_ANSWER_BY)
+    _after_read(monkeypatch, 2, lambda: platform.run_schedule("auto_confirm"))
+    upheld = platform.post(f"/v1/consumptions/{consumption_id}/uphold", shop.staff,
+                           {"note": "有签到表"})
+    assert upheld.status == 200, upheld.body
+    assert upheld.body["escalated_at"] is not None  # read again after losing, not undone
+    listed = platform.get("/v1/regulator/disputes", flows.regulator(platform)).body["items"]
+    assert [c["institution_note"] for c in listed] == ["有签到表"]
+
+
+def test_a_regulator_decides_only_a_lesson_whose_dispute_was_escalated(
+    platform: Platform,
+) -> None:
+    _, fam, _, consumption_id = taught_once(platform)
+    flows.confirm(platform, fam, consumption_id)
+    for outcome in ("release", "return"):
+        decided = platform.post(f"/v1/regulator/consumptions/{consumption_id}/decide",
+                                flows.regulator(platform), {"outcome": outcome, "reason": "裁决"})
+        assert (decided.status, decided.code) == (409, "dispute_not_escalated")

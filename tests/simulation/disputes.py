@@ -90,9 +90,9 @@ def decide(w: World, n: int, verdict: int, faults: tuple[Fault, ...] = ()) -> st
                {404}, {"consumption_not_found"})
         return f"a regulator elsewhere could not decide {c.consumption_id}"
     reply = w.http("POST", path, flows.regulator(w.p), body, key=w.new_key(), faults=faults)
-    if c.status in OPEN and not c.escalated:
+    if not c.escalated:
         expect(reply, {409}, {"dispute_not_escalated"})
-        return f"{c.consumption_id} not escalated yet: no decision"
+        return f"{c.consumption_id} never escalated: no decision"
     agrees = (c.status in model.CONFIRMED) if outcome == "release" else c.status == "withdrawn"
     if c.status not in OPEN and not agrees:
         expect(reply, {409}, {"dispute_already_resolved", "consumption_not_withdrawable"})

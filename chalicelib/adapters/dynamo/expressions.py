@@ -53,6 +53,19 @@ class UpdateExpression:
         self._conditions.append(f"{self.name(attribute)} = {self.value(value)}")
         return self
 
+    def require_unchanged(self, attribute: str, value: Any) -> UpdateExpression:
+        """Still `value` (a stored value); None or "" also match an absent attribute, which
+        is how an item written before the attribute existed (or without it) stores it."""
+        name = self.name(attribute)
+        if value is None:
+            self._conditions.append(f"attribute_not_exists({name})")
+        elif value == "":
+            self._conditions.append(
+                f"(attribute_not_exists({name}) OR {name} = {self.value(value)})")
+        else:
+            self.require_equal(attribute, value)
+        return self
+
     def require_zero(self, attribute: str) -> UpdateExpression:
         """0, or absent (a counter an item written before it existed lacks)."""
         name = self.name(attribute)

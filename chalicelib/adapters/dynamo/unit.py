@@ -39,6 +39,14 @@ _RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {
 }
 
 
+UNSTATUSED_FIELDS: dict[type, tuple[str, ...]] = {
+    Consumption: ("institution_note", "escalated_at"),
+}
+"""Fields an item's use cases change without changing its status (a dispute answered, or
+escalated): a rewrite requires them as it read them, so two rewrites of one disputed lesson
+from two reads cannot erase each other's change (the loser reads again)."""
+
+
 class AtomicWrite:
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
@@ -70,6 +78,8 @@ class AtomicWrite:
         expression.require_equal("status", encode(before.status))
         if isinstance(before, Consumption | RefundRequest):
             expression.require_equal("attempt", before.attempt)
+        for name in UNSTATUSED_FIELDS.get(type(before), ()):
+            expression.require_unchanged(name, encode(getattr(before, name)))
         for name, value in item.items():
             if name not in ("pk", "sk"):
                 expression.set(name, value)
