@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from typing import Any
 
 from chalicelib.api import schemas
@@ -48,5 +49,7 @@ def consumption(con: Consumption) -> schemas.ConsumptionView:
     return schemas.ConsumptionView.model_validate(_fields(con))
 
 
-def refund(rfd: RefundRequest) -> schemas.RefundView:
-    return schemas.RefundView.model_validate(_fields(rfd))
+def refund(rfd: RefundRequest, today: date) -> schemas.RefundView:
+    """`today`: the business date, against which the payout deadline is judged."""
+    return schemas.RefundView.model_validate(
+        {**_fields(rfd), "payout_overdue": rfd.payout_overdue(today)})

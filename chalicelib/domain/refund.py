@@ -1,15 +1,18 @@
 """A refund request: the parent asks for the unconsumed money of an order back.
 
     pending_decision --approve (institution, silence)--> refunding --bank paid--> refunded
-          |                                                 |    ^
-          +--reject--> rejected                             |    | the payout job reserves
-                (the parent may ask again)                  |    | and instructs again
+          |                                            ^    |    ^
+          +--reject--> rejected --parent escalates--> escalated  | the payout job reserves
+                (the parent may   <--regulator dismisses--+  |    | and instructs again
+                 ask again)             regulator orders ----+  |    |
                                                             v    |
                                           bank failed: void --> approved (attempt + 1)
                                           refused for good: void --> needs_review (ops retry)
 
 Before the course starts and with no lesson consumed, a request is approved at once, in full.
-Otherwise the institution decides within the policy's working days and silence approves.
+Otherwise the institution decides within the policy's working days and silence approves. A
+parent who disagrees with a rejection escalates it to the regulators of the order's region,
+who order the refund or dismiss the escalation; while it is escalated the order waits again.
 The amount is what the order's remaining lessons are worth at the order's own prices,
 counted when the request is approved (chalicelib/domain/lesson_money.py: the remainder is
 charged exactly once), so released + refunded = paid exactly, with no fee.
@@ -42,6 +45,14 @@ class RefundStatus(StrEnum):
     REFUNDING = "refunding"
     REFUNDED = "refunded"
     NEEDS_REVIEW = "needs_review"
+    ESCALATED = "escalated"
+    """Rejected, and taken by the parent to the regulator, who orders it or dismisses it."""
+
+
+OPEN = frozenset({RefundStatus.PENDING_DECISION, RefundStatus.ESCALATED})
+"""Awaiting a decision: the order's lessons and releases wait (the order's `open_refunds`)."""
+IN_FLIGHT = frozenset({RefundStatus.APPROVED, RefundStatus.REFUNDING, RefundStatus.NEEDS_REVIEW})
+"""Approved and not yet paid back: what a payout deadline applies to."""
 
 
 class ApprovedBy(StrEnum):
@@ -83,11 +94,21 @@ class RefundRequest:
     deferrals: int = 0
     carries_remainder: bool = False
     """Its amount includes the order's rounding remainder (set on approval)."""
+    escalated_at: datetime | None = None
+    escalation_reason: str = ""
+    """The parent's, when escalating a rejection."""
+    regulator_reason: str = ""
+    """The regulator's, when ordering the refund or dismissing the escalation."""
 
     @property
     def decision_deadline(self) -> datetime:
         """Silence until the end of the decide-by day (Asia/Shanghai) approves it."""
         return datetime.combine(self.decide_by + timedelta(days=1), time(), SHANGHAI)
+
+    def payout_overdue(self, today: date) -> bool:
+        """Approved, not yet paid back, and past the day it was due to reach the payer."""
+        return (self.status in IN_FLIGHT and self.payout_due is not None
+                and today > self.payout_due)
 
     @property
     def instruction_id(self) -> str:
@@ -107,11 +128,12 @@ _PAID = frozenset({OrderStatus.PAID})
 
 
 def requested() -> Movement:
+    """A request asked (or a rejection escalated): the order waits for its decision."""
     return Movement("request_refund", _PAID, {"open_refunds": 1})
 
 
 def closed_unapproved() -> Movement:
-    """A request rejected (or withdrawn): the order goes on."""
+    """A request rejected (or an escalation dismissed): the order goes on."""
     return Movement("close_refund_request", _PAID, {"open_refunds": -1})
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from chalicelib.domain import lesson_money
 from chalicelib.domain import refund as rules
@@ -48,17 +49,22 @@ def request(ctx: Context, caller: Caller, refund_id: str, order_id: str, reason:
     return refund_payouts.commit_then_instruct(ctx, attempt, _retry_or_explain)
 
 
-def _new_request(ctx: Context, order: Order, refund_id: str, reason: str) -> RefundRequest:
+def check_refundable(order: Order) -> None:
+    """A request can open on `order` now: it is paid, none is open, something remains."""
     if order.status is not OrderStatus.PAID:
         raise StateConflict("该订单不能申请退款", code="order_not_refundable",
                             order_id=order.order_id, status=str(order.status))
     if order.open_refunds:
         raise StateConflict("该订单已有待处理的退款申请", code="refund_request_open",
                             order_id=order.order_id)
-    share = lesson_money.refundable(order)
-    if share.lessons == 0:
+    if lesson_money.refundable(order).lessons == 0:
         raise StateConflict("该订单没有未消耗的课时", code="nothing_to_refund",
                             order_id=order.order_id)
+
+
+def _new_request(ctx: Context, order: Order, refund_id: str, reason: str) -> RefundRequest:
+    check_refundable(order)
+    share = lesson_money.refundable(order)
     now = ctx.now()
     today = business_date(now)
     course = ctx.store.course(order.course_id)
@@ -97,16 +103,23 @@ def decide(ctx: Context, caller: Caller, refund_id: str, *, approve: bool, reaso
     return _reject(ctx, found.refund_id, caller.sub, reason)
 
 
-def approve_pending(ctx: Context, refund_id: str, by: ApprovedBy, who: str) -> RefundRequest:
+def approve_pending(ctx: Context, refund_id: str, by: ApprovedBy, who: str,
+                    **changes: Any) -> RefundRequest:
+    """Approve a request awaiting its decision (a regulator: an escalated one), priced again
+    from the order; once approved, approving it again returns it."""
+    awaiting = (RefundStatus.ESCALATED if by is ApprovedBy.REGULATOR
+                else RefundStatus.PENDING_DECISION)
+
     def attempt() -> tuple[RefundRequest, BankInstruction | None]:
-        before = _get(ctx, refund_id)
-        if before.status is not RefundStatus.PENDING_DECISION:
-            if before.status is RefundStatus.REJECTED or by is ApprovedBy.SILENCE:
-                _not_pending(before)
+        before = get(ctx, refund_id)
+        if before.status is not awaiting:
+            if (before.status in rules.OPEN or before.status is RefundStatus.REJECTED
+                    or by is ApprovedBy.SILENCE):
+                not_awaiting(before, awaiting)
             return before, None
         order = orders.get(ctx, before.order_id)
         after = replace(rules.priced(before, order), status=RefundStatus.REFUNDING,
-                        approved_by=by, decided_at=ctx.now(), decided_by=who)
+                        approved_by=by, decided_at=ctx.now(), decided_by=who, **changes)
         write = ctx.store.write()
         instruction = refund_payouts.reserve(ctx, write, order, after, was_open=True,
                                              before=before)
@@ -118,11 +131,11 @@ def approve_pending(ctx: Context, refund_id: str, by: ApprovedBy, who: str) -> R
 
 def _reject(ctx: Context, refund_id: str, who: str, reason: str) -> RefundRequest:
     def attempt() -> RefundRequest:
-        before = _get(ctx, refund_id)
+        before = get(ctx, refund_id)
         if before.status is RefundStatus.REJECTED:
             return before
         if before.status is not RefundStatus.PENDING_DECISION:
-            _not_pending(before)
+            not_awaiting(before, RefundStatus.PENDING_DECISION)
         after = replace(before, status=RefundStatus.REJECTED, decided_at=ctx.now(),
                         decided_by=who, rejection_reason=reason[:500])
         ctx.store.write().replace(before, after, "refund").move_order(
@@ -132,7 +145,10 @@ def _reject(ctx: Context, refund_id: str, who: str, reason: str) -> RefundReques
     return retry.on_conflict(attempt, retry_when=lambda r: True)
 
 
-def _not_pending(found: RefundRequest) -> None:
+def not_awaiting(found: RefundRequest, awaiting: RefundStatus) -> None:
+    if awaiting is RefundStatus.ESCALATED:
+        raise StateConflict("该退款申请未提交监管部门", code="refund_not_escalated",
+                            status=str(found.status))
     raise StateConflict("该退款申请不在待处理状态", code="refund_not_pending",
                         status=str(found.status))
 
@@ -171,7 +187,7 @@ def listing(ctx: Context, caller: Caller, *, status: str, limit: int, cursor: st
     return ctx.store.refunds_of_institution(caller.own_institution(), status, limit, cursor)
 
 
-def _get(ctx: Context, refund_id: str) -> RefundRequest:
+def get(ctx: Context, refund_id: str) -> RefundRequest:
     found = ctx.store.refund(refund_id)
     if found is None:
         raise NotFound("退款申请不存在", code="refund_not_found", refund_id=refund_id)

@@ -108,6 +108,12 @@ class Store(Protocol):
         self, limit: int, cursor: str | None
     ) -> Page[Consumption]: ...
 
+    def refunds_by_status(
+        self, status: str, region_prefix: str, limit: int, cursor: str | None
+    ) -> Page[RefundRequest]:
+        """Escalated requests or payouts in flight, of the regions under `region_prefix`."""
+        ...
+
     def escalated_disputes(
         self, region_prefix: str, limit: int, cursor: str | None
     ) -> Page[Consumption]:

@@ -37,7 +37,8 @@ CONSUMPTION_MOVES = {
 CONFIRMED = frozenset({"confirmed", "releasing", "released", "needs_review"})
 REFUND_MOVES = {
     "pending_decision": {"pending_decision", "rejected", "refunding"},
-    "rejected": {"rejected"},
+    "rejected": {"rejected", "escalated"},
+    "escalated": {"escalated", "refunding", "rejected"},
     "refunding": {"refunding", "approved", "refunded", "needs_review"},
     "approved": {"approved", "refunding"},
     "needs_review": {"needs_review"},
@@ -126,6 +127,8 @@ class Refund:
     returned: int = 0
     """Fen of lessons withdrawn while it awaited its decision: approval refunds them too."""
     returned_lessons: int = 0
+    dismissed: bool = False
+    """Escalated by the parent and dismissed by the regulator: it stays rejected."""
 
 
 @dataclass

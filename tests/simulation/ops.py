@@ -37,6 +37,8 @@ ACTIONS: dict[str, Callable[..., str]] = {
     "buy_off_sale": onboarding.buy_off_sale,
     "ask_refund": refunds.ask_refund,
     "decide_refund": refunds.decide_refund,
+    "escalate_refund": refunds.escalate_refund,
+    "regulate_refund": refunds.regulate_refund,
     "create_order": people.create_order,
     "replay_create": people.replay_create,
     "pay": people.pay,
@@ -62,6 +64,7 @@ ACTIONS: dict[str, Callable[..., str]] = {
 WEIGHTS = {
     "apply": 1, "decide_institution": 1, "submit_course": 1, "decide_course": 1,
     "buy_off_sale": 1, "ask_refund": 3, "decide_refund": 2,
+    "escalate_refund": 1, "regulate_refund": 1,
     "create_order": 6, "replay_create": 2, "pay": 7, "record_lesson": 16, "confirm": 9,
     "dispute": 3, "withdraw": 2, "uphold": 1, "decide_dispute": 2, "read_order": 1,
     "advance": 9, "schedule": 6, "deliver_queue": 16,
@@ -69,7 +72,8 @@ WEIGHTS = {
     "race": 10,
 }
 FAULTABLE = frozenset({"apply", "decide_institution", "submit_course", "decide_course",
-                       "buy_off_sale", "ask_refund", "decide_refund", "create_order",
+                       "buy_off_sale", "ask_refund", "decide_refund", "escalate_refund",
+                       "regulate_refund", "create_order",
                        "replay_create", "record_lesson", "confirm", "dispute", "withdraw",
                        "uphold", "decide_dispute", "schedule",
                        "deliver_queue", "bank_callbacks", "race"})

@@ -1,7 +1,8 @@
 """Refund requests, over HTTP, each answer held against the model: a parent asks for an
 order's unconsumed money back (or asks again while one is open, or for an order with nothing
 left), the institution approves or rejects (and decides twice); silence approves on the
-schedule and the payout goes through the bank's callbacks like any transfer."""
+schedule and the payout goes through the bank's callbacks like any transfer. A parent takes
+a rejection to the regulator, who orders the refund or dismisses the escalation."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from tests.simulation.faults import Fault
 from tests.simulation.model import Violation
 from tests.simulation.people import expect
 from tests.simulation.world import World
+from tests.support import flows
 
 
 def ask_refund(w: World, order: int, faults: tuple[Fault, ...] = ()) -> str:
@@ -31,8 +33,7 @@ def ask_refund(w: World, order: int, faults: tuple[Fault, ...] = ()) -> str:
         return f"refund of {o.order_id}, every lesson taught: refused"
     expect(reply, {201})
     refund = reply.body
-    worth = o.amount - sum(w.consumptions[c].amount for c in o.consumptions
-                           if w.consumptions[c].status != "withdrawn")
+    worth = _worth(w, o)
     if (refund["lessons"], refund["amount_fen"]) != (o.remaining, worth):
         raise Violation(f"refund of {o.order_id}: {refund['lessons']} lessons for "
                         f"{refund['amount_fen']} fen; the model says {o.remaining} for {worth}")
@@ -68,6 +69,62 @@ def decide_refund(w: World, n: int, verdict: int, faults: tuple[Fault, ...] = ()
     else:
         expect(reply, {409}, {"refund_not_pending"})
     return f"refund {r.refund_id}: {reply.status} {reply.body.get('status')}"
+
+
+def _worth(w: World, o: model.Order) -> int:
+    """What the order's remaining lessons are worth: what it cost, less its live lessons."""
+    return o.amount - sum(w.consumptions[c].amount for c in o.consumptions
+                          if w.consumptions[c].status != "withdrawn")
+
+
+def escalate_refund(w: World, n: int, faults: tuple[Fault, ...] = ()) -> str:
+    """The parent takes a rejection to the regulator (or tries with one not rejected)."""
+    rejected = [r for r in w.refunds.values() if r.status == "rejected" and not r.dismissed]
+    r = w.pick(rejected or list(w.refunds.values()), n)
+    if r is None:
+        return "no refund request to escalate"
+    o = w.order(r.order_id)
+    reply = w.http("POST", f"/v1/refund-requests/{r.refund_id}/escalate",
+                   w.family_of(o).parent, {"reason": "拒绝无理"}, key=w.new_key(),
+                   faults=faults)
+    refusal = ("" if r.status == "escalated" else "refund_not_rejected" if r.status != "rejected"
+               else "refund_already_escalated" if r.dismissed
+               else "order_not_refundable" if o.status != "paid"
+               else "refund_request_open" if o.open_refund
+               else "nothing_to_refund" if o.remaining == 0 else "")
+    if refusal:
+        expect(reply, {409}, {refusal})
+        return f"escalating {r.refund_id}: {refusal}"
+    expect(reply, {200})
+    if r.status == "rejected":
+        r.status, r.lessons, r.amount = "escalated", o.remaining, _worth(w, o)
+        o.open_refund = r.refund_id
+    if (reply.body["lessons"], reply.body["amount_fen"]) != (r.lessons, r.amount):
+        raise Violation(f"{r.refund_id} escalated for {reply.body['lessons']} lessons, "
+                        f"{reply.body['amount_fen']} fen; the model: {r.lessons}, {r.amount}")
+    return f"escalated {r.refund_id}"
+
+
+def regulate_refund(w: World, n: int, verdict: int, faults: tuple[Fault, ...] = ()) -> str:
+    """A regulator of the province orders (one in two) or dismisses an escalated request."""
+    escalated = [r for r in w.refunds.values() if r.status == "escalated"]
+    r = w.pick(escalated or list(w.refunds.values()), n)
+    if r is None:
+        return "no refund request to regulate"
+    order_it = verdict % 2 == 1
+    path = f"/v1/regulator/refund-requests/{r.refund_id}/{'order' if order_it else 'dismiss'}"
+    reply = w.http("POST", path, flows.regulator(w.p), {"reason": "经核查"}, key=w.new_key(),
+                   faults=faults)
+    if r.status == "escalated":
+        expect(reply, {200})
+        r.dismissed = not order_it
+        decided(w, r, "refunding" if order_it else "rejected")
+        r.status = reply.body["status"]
+    elif (order_it and r.status in model.APPROVED) or (not order_it and r.dismissed):
+        expect(reply, {200})
+    else:
+        expect(reply, {409}, {"refund_not_escalated"})
+    return f"regulator on {r.refund_id}: {reply.status} {reply.body.get('status')}"
 
 
 def decided(w: World, r: model.Refund, status: str) -> None:

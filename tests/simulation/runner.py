@@ -18,7 +18,7 @@ from chalicelib import bootstrap
 from chalicelib.adapters.clock import ManualClock
 from infra.local.api import thread_local_requests
 from infra.resources import create_data_plane
-from tests.simulation import checks, disputes, onboarding, ops, people, system
+from tests.simulation import checks, disputes, onboarding, ops, people, refunds, system
 from tests.simulation.engines import moto_engine
 from tests.simulation.ops import Op
 from tests.simulation.world import World
@@ -149,6 +149,10 @@ def heal_and_drain(w: World) -> None:
         escalated = [c for c in w.consumptions.values() if c.escalated and c.status == "disputed"]
         for verdict in range(len(escalated)):  # the first disputed is the oldest escalated
             w.note(f"  end: {disputes.decide(w, 0, verdict % 2)}")
+            checks.after_step(w)
+        to_decide = [r for r in w.refunds.values() if r.status == "escalated"]
+        for verdict in range(len(to_decide)):  # the regulator orders or dismisses each
+            w.note(f"  end: {refunds.regulate_refund(w, 0, verdict % 2)}")
             checks.after_step(w)
         if not system.queued(w) and not bank.notifications() and all(
                 c.status in ("released", "withdrawn") for c in w.consumptions.values()) and all(

@@ -52,6 +52,9 @@ TRANSITIONS = [
     "/v1/refund-requests/{refund_id}/approve", "/v1/refund-requests/{refund_id}/reject",
     "/v1/consumptions/{consumption_id}/withdraw", "/v1/consumptions/{consumption_id}/uphold",
     "/v1/regulator/consumptions/{consumption_id}/decide",
+    "/v1/refund-requests/{refund_id}/escalate",
+    "/v1/regulator/refund-requests/{refund_id}/order",
+    "/v1/regulator/refund-requests/{refund_id}/dismiss",
 ]
 DECISIONS = [path for path in TRANSITIONS if path.endswith(("/approve", "/reject"))]
 

@@ -12,7 +12,7 @@ from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
 from chalicelib.domain.order import Order, OrderStatus
-from chalicelib.domain.refund import RefundRequest, RefundStatus
+from chalicelib.domain.refund import IN_FLIGHT, RefundRequest, RefundStatus
 
 
 def institution(ins: Institution) -> dict[str, Any]:
@@ -105,15 +105,20 @@ def journal_entry(entry: JournalEntry) -> dict[str, Any]:
     return {"pk": entry.order_id, "sk": entry.transfer_id, **encode(entry)}
 
 
+REGULATED_REFUNDS = frozenset({RefundStatus.ESCALATED, *IN_FLIGHT})
+"""The refund states regulators list by jurisdiction (gsi3): escalated ones to decide,
+payouts in flight to watch against their deadline."""
+
+
 def refund_request(rfd: RefundRequest) -> dict[str, Any]:
-    """Listed per parent and per institution by status (gsi1, gsi2); a parked payout on the
-    review index (gsi3)."""
+    """Listed per parent and per institution by status (gsi1, gsi2); escalated and in
+    flight, for the regulators of its region (gsi3)."""
     item = {
         **keys.key("refund", rfd.refund_id),
         **encode(rfd),
         **_owners("refund", rfd.status, rfd.refund_id, rfd.parent_sub, rfd.institution_id),
     }
-    if rfd.status is RefundStatus.NEEDS_REVIEW:
+    if rfd.status in REGULATED_REFUNDS:
         item["gsi3pk"] = keys.review_partition("refund", rfd.status)
         item["gsi3sk"] = f"{rfd.region_code}#{rfd.refund_id}"
     return item

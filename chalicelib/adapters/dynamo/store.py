@@ -139,6 +139,12 @@ class DynamoStore:
         partition = keys.review_partition("consumption", ConsumptionStatus.NEEDS_REVIEW)
         return self._page(Consumption, "gsi3", partition, "", limit, cursor)
 
+    def refunds_by_status(
+        self, status: str, region_prefix: str, limit: int, cursor: str | None
+    ) -> Page[RefundRequest]:
+        partition = keys.review_partition("refund", status)
+        return self._page(RefundRequest, "gsi3", partition, region_prefix, limit, cursor)
+
     def escalated_disputes(
         self, region_prefix: str, limit: int, cursor: str | None
     ) -> Page[Consumption]:

@@ -37,9 +37,12 @@ from chalicelib.api.schemas.public import Health
 from chalicelib.api.schemas.refunds import (
     RefundAsk,
     RefundDecision,
+    RefundEscalation,
     RefundPage,
     RefundQuery,
     RefundView,
+    RegulatorRefundDecision,
+    RegulatorRefundQuery,
 )
 from chalicelib.api.schemas.students import StudentLink, StudentPage, StudentView
 
@@ -50,6 +53,7 @@ __all__ = [
     "InstitutionApplication", "InstitutionPage", "InstitutionQuery", "InstitutionView",
     "LessonRecord", "OrderPage", "OrderQuery", "OrderRequest", "OrderView", "Page",
     "PageQuery", "PaymentInstructions", "PaymentReceived", "RecordedLesson", "RefundAsk",
-    "RefundDecision", "RefundPage", "RefundQuery", "RefundView", "RefusedOrder", "StudentLink",
+    "RefundDecision", "RefundEscalation", "RefundPage", "RefundQuery", "RefundView",
+    "RefusedOrder", "RegulatorRefundDecision", "RegulatorRefundQuery", "StudentLink",
     "StudentPage", "StudentView", "TransferOutcome", "Withdrawal",
 ]

@@ -1,10 +1,10 @@
 """Refund requests: a parent asks for an order's unconsumed money back; the institution
-decides."""
+decides; a rejection the parent escalates, a regulator orders or dismisses."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -20,6 +20,15 @@ class RefundAsk(Strict):
 class RefundDecision(Strict):
     reason: str = Field(default="", max_length=500)
     """Required to reject."""
+
+
+class RefundEscalation(Strict):
+    reason: Reason
+    """Why the parent disagrees with the rejection."""
+
+
+class RegulatorRefundDecision(Strict):
+    reason: Reason
 
 
 class RefundView(BaseModel):
@@ -40,6 +49,11 @@ class RefundView(BaseModel):
     payout_due: date | None
     refunded_at: Time | None
     review_reason: str
+    escalated_at: Time | None
+    escalation_reason: str
+    regulator_reason: str
+    payout_overdue: bool
+    """Approved, not yet paid back, and past `payout_due`."""
 
 
 class RefundPage(Page):
@@ -50,5 +64,10 @@ class RefundQuery(PageQuery):
     status: str = Field(
         default="",
         pattern=r"^(pending_decision|rejected|approved|refunding|refunded"
-                r"|needs_review)?$",
+                r"|needs_review|escalated)?$",
     )
+
+
+class RegulatorRefundQuery(PageQuery):
+    status: Literal["escalated", "approved", "refunding", "needs_review"] = "escalated"
+    """Escalated requests to decide, or payouts in flight (each with `payout_overdue`)."""

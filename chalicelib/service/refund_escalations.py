@@ -1,0 +1,96 @@
+"""A rejection the parent disagrees with goes to the regulators of the order's region: the
+parent escalates it (the order waits again, as for a request awaiting its decision), and a
+regulator supervising the institution orders the refund (approved as an institution's
+approval would be, priced from the order then) or dismisses the escalation (the order goes
+on). Regulators also watch the payouts in flight against their deadline. The rules:
+chalicelib/domain/refund.py."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from chalicelib.domain import refund as rules
+from chalicelib.domain.calendar import business_date
+from chalicelib.domain.errors import StateConflict
+from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
+from chalicelib.service import orders, refunds, retry
+from chalicelib.service.caller import Caller, Role, region_prefix
+from chalicelib.service.context import Context
+from chalicelib.service.ports import Page
+
+REASON_LIMIT = 500
+
+
+def escalate(ctx: Context, caller: Caller, refund_id: str, reason: str) -> RefundRequest:
+    """The parent takes a rejected request to the regulator, once. It is priced again from
+    the order (lessons went on while it was rejected), and the order waits for the decision."""
+    caller.require(Role.PARENT)
+    found = refunds.visible(ctx, caller, refund_id)
+
+    def attempt() -> RefundRequest:
+        before = refunds.get(ctx, found.refund_id)
+        if before.status is RefundStatus.ESCALATED:
+            return before
+        if before.status is not RefundStatus.REJECTED:
+            raise StateConflict("只有被拒绝的退款申请可以提交监管部门",
+                                code="refund_not_rejected", status=str(before.status))
+        if before.escalated_at is not None:
+            raise StateConflict("监管部门已驳回该申请，不能再次提交",
+                                code="refund_already_escalated")
+        order = orders.get(ctx, before.order_id)
+        refunds.check_refundable(order)
+        after = replace(rules.priced(before, order), status=RefundStatus.ESCALATED,
+                        escalated_at=ctx.now(), escalation_reason=reason[:REASON_LIMIT])
+        ctx.store.write().replace(before, after, "refund").move_order(
+            order, rules.requested(), expect={"open_refunds": 0}).commit()
+        return after
+
+    return retry.on_conflict(attempt, retry_when=lambda r: True)
+
+
+def order_refund(ctx: Context, caller: Caller, refund_id: str, reason: str) -> RefundRequest:
+    """A supervising regulator orders an escalated request refunded: the payout is due
+    within the policy's days from the order."""
+    found = _supervised(ctx, caller, refund_id)
+    today = business_date(ctx.now())
+    due = today + timedelta(days=ctx.policy().refund_payout_days_after_start)
+    return refunds.approve_pending(ctx, found.refund_id, ApprovedBy.REGULATOR, caller.sub,
+                                   regulator_reason=reason[:REASON_LIMIT], payout_due=due)
+
+
+def dismiss(ctx: Context, caller: Caller, refund_id: str, reason: str) -> RefundRequest:
+    """A supervising regulator upholds the institution's rejection: the order goes on."""
+    found = _supervised(ctx, caller, refund_id)
+
+    def attempt() -> RefundRequest:
+        before = refunds.get(ctx, found.refund_id)
+        if before.status is RefundStatus.REJECTED and before.regulator_reason:
+            return before  # dismissed already
+        if before.status is not RefundStatus.ESCALATED:
+            refunds.not_awaiting(before, RefundStatus.ESCALATED)
+        after = replace(before, status=RefundStatus.REJECTED, decided_at=ctx.now(),
+                        decided_by=caller.sub, regulator_reason=reason[:REASON_LIMIT])
+        ctx.store.write().replace(before, after, "refund").move_order(
+            orders.get(ctx, before.order_id), rules.closed_unapproved()).commit()
+        return after
+
+    return retry.on_conflict(attempt, retry_when=lambda r: True)
+
+
+def listing(ctx: Context, caller: Caller, *, status: RefundStatus, limit: int,
+            cursor: str | None) -> Page[RefundRequest]:
+    """Escalated requests, or payouts in flight, of the caller's jurisdiction and department."""
+    caller.require(Role.REGULATOR)
+    page = ctx.store.refunds_by_status(status, region_prefix(caller.region), limit, cursor)
+    visible = []
+    for request in page.items:
+        institution = ctx.store.institution(request.institution_id)
+        if institution is not None and caller.supervises(institution):
+            visible.append(request)
+    return Page(visible, page.next_cursor)
+
+
+def _supervised(ctx: Context, caller: Caller, refund_id: str) -> RefundRequest:
+    caller.require(Role.REGULATOR)
+    return refunds.visible(ctx, caller, refund_id)

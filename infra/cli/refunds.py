@@ -1,0 +1,62 @@
+"""Refunds in flight and waiting on a regulator, across the province: what ops watch
+against the payout deadlines (chalicelib/domain/refund.py).
+
+    python -m infra.cli refunds list [--status refunding] [--overdue] [--stage local]
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.adapters.dynamo.records import REGULATED_REFUNDS
+from chalicelib.domain.calendar import business_date
+from chalicelib.domain.refund import RefundStatus
+from infra.cli.app import cli
+from infra.cli.options import EndpointUrl, Region, Stage, target_of
+
+refunds = typer.Typer(no_args_is_help=True, help=__doc__.splitlines()[0])
+cli.add_typer(refunds, name="refunds")
+
+PAGE = 100
+STATUSES = sorted(str(s) for s in REGULATED_REFUNDS)
+
+
+@refunds.command("list")
+def list_refunds(
+    status: Annotated[list[str], typer.Option(help=f"any of {', '.join(STATUSES)}")] = STATUSES,
+    overdue: Annotated[bool, typer.Option(help="only payouts past their payout_due")] = False,
+    stage: Stage = "local", endpoint_url: EndpointUrl = "", region: Region = "",
+) -> None:
+    """Refund requests escalated or being paid out, each with its deadline."""
+    unknown = sorted(set(status) - set(STATUSES))
+    if unknown:
+        typer.echo(f"error: unknown status {', '.join(unknown)} (one of {', '.join(STATUSES)})",
+                   err=True)
+        raise typer.Exit(2)
+    target = target_of(stage, endpoint_url, region)
+    store, today = target.store(), business_date(target.clock().now())
+    typer.echo(f"{target.description}\n")
+    typer.echo(f"{'refund':<32} {'order':<32} {'status':<12} {'amount_fen':>10}  payout_due")
+    shown = late = 0
+    try:
+        for wanted in status:
+            cursor: str | None = None
+            while True:
+                page = store.refunds_by_status(RefundStatus(wanted), "", PAGE, cursor)
+                for r in page.items:
+                    is_late = r.payout_overdue(today)
+                    if overdue and not is_late:
+                        continue
+                    typer.echo(f"{r.refund_id:<32} {r.order_id:<32} {r.status:<12} "
+                               f"{r.amount_fen:>10}  {r.payout_due}{'  OVERDUE' * is_late}")
+                    shown, late = shown + 1, late + is_late
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+    except (ClientError, BotoCoreError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"\n{shown} refund(s), {late} past their payout deadline")
