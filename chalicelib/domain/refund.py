@@ -132,6 +132,12 @@ def requested() -> Movement:
     return Movement("request_refund", _PAID, {"open_refunds": 1})
 
 
+def opening_expects(order: Order) -> dict[str, int]:
+    """What opening a request on `order` requires of it: none open, and the remaining
+    lessons it was priced from unchanged (a lesson recorded meanwhile re-prices it)."""
+    return {"open_refunds": 0, **lesson_money.expected_counters(order)}
+
+
 def closed_unapproved() -> Movement:
     """A request rejected (or an escalation dismissed): the order goes on."""
     return Movement("close_refund_request", _PAID, {"open_refunds": -1})

@@ -43,7 +43,7 @@ def escalate(ctx: Context, caller: Caller, refund_id: str, reason: str) -> Refun
         after = replace(rules.priced(before, order), status=RefundStatus.ESCALATED,
                         escalated_at=ctx.now(), escalation_reason=reason[:REASON_LIMIT])
         ctx.store.write().replace(before, after, "refund").move_order(
-            order, rules.requested(), expect={"open_refunds": 0}).commit()
+            order, rules.requested(), expect=rules.opening_expects(order)).commit()
         return after
 
     return retry.on_conflict(attempt, retry_when=lambda r: True)

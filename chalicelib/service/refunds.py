@@ -42,7 +42,7 @@ def request(ctx: Context, caller: Caller, refund_id: str, order_id: str, reason:
                                                  create=True)
         else:
             write.create(fresh, "refund", due=("refunddecide", fresh.decision_deadline))
-            write.move_order(order, rules.requested(), expect={"open_refunds": 0})
+            write.move_order(order, rules.requested(), expect=rules.opening_expects(order))
         write.commit()
         return fresh, instruction
 

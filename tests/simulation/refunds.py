@@ -64,8 +64,8 @@ def decide_refund(w: World, n: int, verdict: int, faults: tuple[Fault, ...] = ()
     if r.status == "pending_decision":
         expect(reply, {200})
         decided(w, r, "refunding" if approve else "rejected")
-    elif (r.status == "rejected") != approve:
-        expect(reply, {200})
+    elif r.status != "escalated" and (r.status == "rejected") != approve:
+        expect(reply, {200})  # decided that way already (an escalated one: the regulator's)
     else:
         expect(reply, {409}, {"refund_not_pending"})
     return f"refund {r.refund_id}: {reply.status} {reply.body.get('status')}"
