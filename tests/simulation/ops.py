@@ -66,10 +66,10 @@ WEIGHTS = {
     "buy_off_sale": 1, "ask_refund": 3, "decide_refund": 2,
     "escalate_refund": 1, "regulate_refund": 1,
     "create_order": 6, "replay_create": 2, "pay": 7, "record_lesson": 16, "confirm": 9,
-    "dispute": 3, "withdraw": 2, "uphold": 1, "decide_dispute": 2, "read_order": 1,
+    "dispute": 2, "withdraw": 2, "uphold": 1, "decide_dispute": 2, "read_order": 1,
     "advance": 9, "schedule": 6, "deliver_queue": 16,
     "replay_kept": 1, "poison": 1, "bank_callbacks": 7, "bank_trouble": 3, "ops_retry": 1,
-    "race": 10,
+    "race": 12,
 }
 FAULTABLE = frozenset({"apply", "decide_institution", "submit_course", "decide_course",
                        "buy_off_sale", "ask_refund", "decide_refund", "escalate_refund",

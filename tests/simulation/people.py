@@ -201,7 +201,7 @@ def confirm(w: World, consumption: int, who: int, faults: tuple[Fault, ...] = ()
 
 def dispute(w: World, consumption: int, faults: tuple[Fault, ...] = ()) -> str:
     pending = [c for c in w.consumptions.values() if c.status == "pending_confirmation"]
-    c = w.pick(pending if pending and consumption % 4 else list(w.consumptions.values()),
+    c = w.pick(pending if pending and consumption % 2 else list(w.consumptions.values()),
                consumption)
     if c is None:
         return "nothing to dispute"

@@ -257,7 +257,8 @@ def two_releases_of_one_order(w: World, a: int, seed: int,
     """An order taught twice in a day, both lessons confirmed and settled, and the bank's
     two callbacks arriving at once (API Gateway runs them side by side)."""
     paid = [o for o in w.orders if o.status == "paid" and o.remaining >= 2
-            and not o.open_refund]
+            and not o.open_refund
+            and not any(w.consumptions[c].status == "disputed" for c in o.consumptions)]
     o = w.pick(paid, a)
     if o is None:
         return "no order with two lessons left"
@@ -301,7 +302,8 @@ RACES: list[Callable[[World, int, int, tuple[Fault, ...]], str]] = [
     two_confirms, dispute_and_confirm, twin_creates, two_lessons, two_lessons,
     payment_and_expiry, duplicate_settlement, callbacks_at_once, callbacks_at_once,
     confirm_outliving_its_lease, confirm_outliving_its_lease, two_releases_of_one_order,
-    two_releases_of_one_order, two_releases_of_one_order, two_reviews, withdraw_and_confirm,
+    two_releases_of_one_order, two_releases_of_one_order, two_releases_of_one_order,
+    two_reviews, withdraw_and_confirm,
 ]
 """Each race's share of the race steps (the money races, and a key outliving its lease,
 more than once)."""
