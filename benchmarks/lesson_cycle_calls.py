@@ -43,6 +43,26 @@ class CallCounter:
         return Counter(self.calls)
 
 
+def report(counter: CallCounter, steps: list[tuple[str, Callable[[], Any]]], whole: str
+           ) -> int:
+    """Run each step, print the platform's calls it made (the event source mapping's apart)
+    and the total; the total."""
+    total = 0
+    for title, step in steps:
+        calls = counter.measure(step)
+        platform_calls = {k: v for k, v in calls.items()
+                          if k.split(".")[1] not in EVENT_SOURCE_MAPPING_CALLS}
+        queue_calls = {k: v for k, v in calls.items() if k not in platform_calls}
+        count = sum(platform_calls.values())
+        total += count
+        detail = ", ".join(f"{k} x{v}" for k, v in sorted(platform_calls.items()))
+        print(f"{title:50s} {count:3d}  {detail}")
+        if queue_calls:
+            print(f"{'':50s}      (event source mapping: {dict(sorted(queue_calls.items()))})")
+    print(f"{whole:50s} {total:3d}")
+    return total
+
+
 def main() -> None:
     for name, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
                         "AWS_DEFAULT_REGION": "cn-north-1"}.items():
@@ -64,19 +84,7 @@ def main() -> None:
             ("release (settlement worker)", p.drain_settlement),
             ("bank confirmation (POST /v1/bank/notifications)", p.bank.deliver_pending),
         ]
-        total = 0
-        for title, step in steps:
-            calls = counter.measure(step)
-            platform_calls = {k: v for k, v in calls.items()
-                              if k.split(".")[1] not in EVENT_SOURCE_MAPPING_CALLS}
-            queue_calls = {k: v for k, v in calls.items() if k not in platform_calls}
-            count = sum(platform_calls.values())
-            total += count
-            detail = ", ".join(f"{k} x{v}" for k, v in sorted(platform_calls.items()))
-            print(f"{title:50s} {count:3d}  {detail}")
-            if queue_calls:
-                print(f"{'':50s}      (event source mapping: {dict(sorted(queue_calls.items()))})")
-        print(f"{'one lesson, full cycle':50s} {total:3d}")
+        report(counter, steps, "one lesson, full cycle")
         seen = flows.order_of(p, fam.parent, order["order_id"])
         assert seen["released_fen"] == 15_000, seen
 

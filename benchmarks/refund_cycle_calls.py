@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from benchmarks.lesson_cycle_calls import EVENT_SOURCE_MAPPING_CALLS, CallCounter
+from benchmarks.lesson_cycle_calls import CallCounter, report
 from chalicelib.adapters.clock import ManualClock
 from infra.resources import create_data_plane
 from tests.conftest import START
@@ -60,16 +60,7 @@ def main() -> None:
             ("approve and instruct (POST .../approve)", approve),
             ("bank confirmation (POST /v1/bank/notifications)", p.bank.deliver_pending),
         ]
-        total = 0
-        for title, step in steps:
-            calls = counter.measure(step)
-            platform_calls = {k: v for k, v in calls.items()
-                              if k.split(".")[1] not in EVENT_SOURCE_MAPPING_CALLS}
-            count = sum(platform_calls.values())
-            total += count
-            detail = ", ".join(f"{k} x{v}" for k, v in sorted(platform_calls.items()))
-            print(f"{title:50s} {count:3d}  {detail}")
-        print(f"{'one refund, request to bank confirmation':50s} {total:3d}")
+        report(counter, steps, "one refund, request to bank confirmation")
         seen = flows.order_of(p, fam.parent, order["order_id"])
         assert (seen["status"], seen["refunded_fen"]) == ("completed", 9 * PRICE), seen
 

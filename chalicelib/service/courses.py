@@ -120,9 +120,4 @@ def pending_review(
     page = ctx.store.courses_by_status(
         CourseStatus.PENDING_REVIEW, region_prefix(caller.region), limit, cursor
     )
-    visible = []
-    for course in page.items:
-        institution = ctx.store.institution(course.institution_id)
-        if institution is not None and caller.supervises(institution):
-            visible.append(course)
-    return Page(visible, page.next_cursor)
+    return institutions.supervised_only(ctx, caller, page)

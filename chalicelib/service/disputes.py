@@ -16,7 +16,7 @@ from chalicelib.domain.dispute import Outcome, WithdrawnBy
 from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
 from chalicelib.domain.order import Order
 from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
-from chalicelib.service import consumptions, orders, refund_payouts, retry
+from chalicelib.service import consumptions, institutions, orders, refund_payouts, retry
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page, WriteRejected
@@ -92,8 +92,7 @@ def escalated(ctx: Context, caller: Caller, *, limit: int, cursor: str | None
     by the time each lesson was recorded."""
     caller.require(Role.REGULATOR)
     page = ctx.store.escalated_disputes(region_prefix(caller.region), limit, cursor)
-    visible = [c for c in page.items if _supervises(ctx, caller, c)]
-    return Page(visible, page.next_cursor)
+    return institutions.supervised_only(ctx, caller, page)
 
 
 def return_lesson(ctx: Context, consumption_id: str, by: WithdrawnBy, reason: str

@@ -14,7 +14,7 @@ from chalicelib.domain import refund as rules
 from chalicelib.domain.calendar import business_date
 from chalicelib.domain.errors import StateConflict
 from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
-from chalicelib.service import orders, refunds, retry
+from chalicelib.service import institutions, orders, refunds, retry
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page
@@ -83,12 +83,7 @@ def listing(ctx: Context, caller: Caller, *, status: RefundStatus, limit: int,
     """Escalated requests, or payouts in flight, of the caller's jurisdiction and department."""
     caller.require(Role.REGULATOR)
     page = ctx.store.refunds_by_status(status, region_prefix(caller.region), limit, cursor)
-    visible = []
-    for request in page.items:
-        institution = ctx.store.institution(request.institution_id)
-        if institution is not None and caller.supervises(institution):
-            visible.append(request)
-    return Page(visible, page.next_cursor)
+    return institutions.supervised_only(ctx, caller, page)
 
 
 def _supervised(ctx: Context, caller: Caller, refund_id: str) -> RefundRequest:
