@@ -27,6 +27,7 @@ def notification(call: Call) -> Result:
             call.ctx, event_id=event.event_id, payment_reference=event.payment_reference,
             amount_fen=event.amount_fen, bank_txn_id=event.bank_txn_id,
             occurred_at=event.occurred_at, payer_account=event.payer_account or "",
+            payee_account=event.payee_account or "",
         )
     else:
         outcome = bank_events.transfer_outcome(

@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 
 PAYER = "payer"
+UNMATCHED = "unmatched"
+"""Money in a supervised account that matched no order: outside every order's journal."""
 GENESIS_HASH = "0" * 64
 
 

@@ -9,15 +9,22 @@ an unmatched payment for follow-up, never applied silently and never dropped.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from chalicelib.domain import ledger
 from chalicelib.domain import order as order_rules
-from chalicelib.domain.bank import InstructionStatus, UnmatchedPayment, UnmatchedReason
+from chalicelib.domain.bank import (
+    BankInstruction,
+    InstructionStatus,
+    UnmatchedPayment,
+    UnmatchedReason,
+)
 from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
 from chalicelib.domain.order import Order, OrderStatus
-from chalicelib.service import refund_payouts, retry, transfers
+from chalicelib.service import refund_payouts, retry, transfers, unmatched_returns
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
 
@@ -30,6 +37,18 @@ class Outcome(StrEnum):
     RECORDED_FOR_REVIEW = "recorded_for_review"
 
 
+@dataclass(frozen=True)
+class _Arrival:
+    """A payment as the bank told it."""
+
+    event_id: str
+    payment_reference: str
+    amount_fen: int
+    bank_txn_id: str
+    payer_account: str
+    payee_account: str
+
+
 def payment_received(
     ctx: Context,
     *,
@@ -39,16 +58,17 @@ def payment_received(
     bank_txn_id: str,
     occurred_at: datetime,
     payer_account: str = "",
+    payee_account: str = "",
 ) -> Outcome:
+    arrived = _Arrival(event_id, payment_reference, amount_fen, bank_txn_id, payer_account,
+                       payee_account)
+
     def attempt() -> Outcome:
         order_id = order_rules.order_id_for_reference(payment_reference)
         order = ctx.store.order(order_id) if order_id else None
         reason = _unpayable(order, amount_fen)
         if reason is not None:
-            return _record_unmatched(
-                ctx, order, reason, event_id=event_id, payment_reference=payment_reference,
-                amount_fen=amount_fen, bank_txn_id=bank_txn_id,
-            )
+            return _record_unmatched(ctx, order, reason, arrived)
         assert order is not None
         _apply_payment(ctx, order, event_id, bank_txn_id, occurred_at, payer_account)
         return Outcome.APPLIED
@@ -60,11 +80,7 @@ def payment_received(
             return Outcome.DUPLICATE
         if "journal" in rejected.failed:  # another event paid this order first
             order = ctx.store.order(order_rules.order_id_for_reference(payment_reference) or "")
-            return _record_unmatched(
-                ctx, order, UnmatchedReason.ORDER_NOT_PAYABLE, event_id=event_id,
-                payment_reference=payment_reference, amount_fen=amount_fen,
-                bank_txn_id=bank_txn_id,
-            )
+            return _record_unmatched(ctx, order, UnmatchedReason.ORDER_NOT_PAYABLE, arrived)
         raise
 
 
@@ -103,36 +119,37 @@ def _apply_payment(
 
 
 def _record_unmatched(
-    ctx: Context,
-    order: Order | None,
-    reason: UnmatchedReason,
-    *,
-    event_id: str,
-    payment_reference: str,
-    amount_fen: int,
-    bank_txn_id: str,
+    ctx: Context, order: Order | None, reason: UnmatchedReason, arrived: _Arrival
 ) -> Outcome:
+    """Record the payment for return, and send the return once that is committed. A
+    notification that names no receiving account is returned from the order's supervised
+    account, when the reference names an order."""
     now = ctx.now()
     unmatched = UnmatchedPayment(
-        unmatched_id=ctx.derived_id("ump", now, event_id),
-        event_id=event_id,
-        bank_txn_id=bank_txn_id,
-        payment_reference=payment_reference,
-        amount_fen=amount_fen,
+        unmatched_id=ctx.derived_id("ump", now, arrived.event_id),
+        event_id=arrived.event_id,
+        bank_txn_id=arrived.bank_txn_id,
+        payment_reference=arrived.payment_reference,
+        amount_fen=arrived.amount_fen,
         reason=reason,
         received_at=now,
         order_id=order.order_id if order else "",
         expected_fen=order.amount_fen if order else 0,
         region_code=order.region_code if order else "",
+        payer_account=arrived.payer_account,
+        received_account=arrived.payee_account or (
+            order.supervised_bank_account if order else ""),
     )
+    write = ctx.store.write()
+    instruction = unmatched_returns.start(ctx, write, unmatched)
     try:
-        ctx.store.write().create(unmatched, "unmatched").mark_bank_event(
-            event_id, "payment_received", now
-        ).commit()
+        write.mark_bank_event(arrived.event_id, "payment_received", now).commit()
     except WriteRejected as rejected:
         if rejected.failed & {"bank_event", "unmatched"}:
             return Outcome.DUPLICATE
         raise
+    if instruction is not None:
+        unmatched_returns.instruct(ctx, instruction)
     return Outcome.RECORDED_FOR_REVIEW
 
 
@@ -155,7 +172,7 @@ def transfer_outcome(
     if instruction.status is InstructionStatus.REFUSED:
         if not succeeded:  # the bank moved nothing: as the platform booked it
             return Outcome.DUPLICATE
-        if instruction.refund_id:
+        if instruction.refund_id or instruction.unmatched_id:
             raise _refund_paid_after_refusal(instruction.instruction_id)
         try:
             transfers.book_late_success(ctx, instruction, event_id)
@@ -166,7 +183,7 @@ def transfer_outcome(
         return Outcome.APPLIED
     if instruction.status is not InstructionStatus.SENT:
         raise _opposite(instruction.status)
-    resolve = refund_payouts.resolve if instruction.refund_id else transfers.resolve
+    resolve = _resolver(instruction)
     try:
         resolve(ctx, instruction, event_id, succeeded=succeeded, reason=reason)
     except WriteRejected as rejected:
@@ -177,6 +194,15 @@ def transfer_outcome(
             return Outcome.DUPLICATE
         raise _opposite(current.status if current else instruction.status) from rejected
     return Outcome.APPLIED
+
+
+def _resolver(instruction: BankInstruction) -> Callable[..., None]:
+    """What applies the bank's outcome of `instruction`: a refund's, a return's, a release's."""
+    if instruction.refund_id:
+        return refund_payouts.resolve
+    if instruction.unmatched_id:
+        return unmatched_returns.resolve
+    return transfers.resolve
 
 
 def _refund_paid_after_refusal(instruction_id: str) -> StateConflict:

@@ -20,7 +20,8 @@ class SettlementMessage(BaseModel):
 class SweepMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    job: Literal["expire", "autoconfirm", "settle", "disputeescalate", "refunddecide", "refund"]
+    job: Literal["expire", "autoconfirm", "settle", "disputeescalate", "refunddecide", "refund",
+                 "returnpayment"]
     shard: int = Field(ge=0, le=255)
     until: AwareDatetime
     cursor: str | None = Field(default=None, max_length=4096)

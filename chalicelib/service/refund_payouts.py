@@ -24,14 +24,9 @@ from chalicelib.domain.bank import BankInstruction, InstructionStatus
 from chalicelib.domain.errors import NotFound, StateConflict
 from chalicelib.domain.order import Movement, Order
 from chalicelib.domain.refund import MAX_REFUND_ATTEMPTS, RefundRequest, RefundStatus
-from chalicelib.service import orders, retry, transfers
+from chalicelib.service import orders, outbound, retry, transfers
 from chalicelib.service.context import Context
-from chalicelib.service.ports import (
-    BankRefused,
-    BankUnavailable,
-    TransferInstruction,
-    WriteRejected,
-)
+from chalicelib.service.ports import WriteRejected
 from chalicelib.service.store import AtomicWrite
 
 log = logging.getLogger(__name__)
@@ -99,38 +94,7 @@ def commit_then_instruct(
 
 def instruct(ctx: Context, instruction: BankInstruction) -> str:
     """Send a payout's instruction to the bank; what happened, for the log."""
-    try:
-        ctx.bank.instruct_transfer(TransferInstruction(
-            instruction_id=instruction.instruction_id,
-            from_account=instruction.bank_from_account,
-            to_account=instruction.bank_to_account, amount_fen=instruction.amount_fen,
-        ))
-    except BankRefused as refusal:
-        log.warning("bank refused refund %s: %s", instruction.instruction_id, refusal.reason)
-        return _refused(ctx, instruction, refusal.reason)
-    except BankUnavailable:
-        log.warning("bank unavailable for refund %s: the schedule resends it",
-                    instruction.instruction_id)
-        return "deferred"
-    return "instructed"
-
-
-def _refused(ctx: Context, instruction: BankInstruction, reason: str) -> str:
-    """As a release's refusal: the bank's own record decides whether it never executed."""
-    try:
-        record = ctx.bank.executed(instruction.instruction_id)
-    except BankUnavailable:
-        return "deferred: the bank could not say what it did with the refund"
-    if record is None:
-        resolve(ctx, instruction, f"refused:{instruction.instruction_id}", succeeded=False,
-                reason=reason, for_good=True)
-        return "needs_review"
-    try:
-        resolve(ctx, instruction, f"record:{instruction.instruction_id}",
-                succeeded=record.succeeded, reason=record.reason)
-    except StateConflict:
-        log.info("refund %s was resolved meanwhile", instruction.instruction_id)
-    return f"resolved from the bank's record ({'succeeded' if record.succeeded else 'failed'})"
+    return outbound.send(ctx, instruction, resolve, "refund")
 
 
 def resolve(ctx: Context, instruction: BankInstruction, event_id: str, *, succeeded: bool,

@@ -10,6 +10,8 @@
                  approved (silence approves)
     refund       a refund payout the fast path has not finished is reserved and sent again
                  (approved after a failed attempt) or resent (refunding), with backoff
+    returnpayment  a return of money that matched no order, not yet answered by the bank
+                 (or its next attempt after a failure), is sent again, with backoff
 
 chalicelib/service/sweeps.py runs them over every due item; each handler is safe to repeat.
 """
@@ -24,7 +26,14 @@ from datetime import datetime
 from chalicelib.domain import order as order_rules
 from chalicelib.domain.consumption import ConfirmedBy
 from chalicelib.domain.order import OrderStatus
-from chalicelib.service import consumptions, disputes, refund_payouts, refunds, settlement
+from chalicelib.service import (
+    consumptions,
+    disputes,
+    refund_payouts,
+    refunds,
+    settlement,
+    unmatched_returns,
+)
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
 
@@ -74,6 +83,10 @@ def refund(ctx: Context, refund_id: str, until: datetime) -> bool:
     return refund_payouts.redrive(ctx, refund_id)
 
 
+def return_payment(ctx: Context, unmatched_id: str, until: datetime) -> bool:
+    return unmatched_returns.redrive(ctx, unmatched_id)
+
+
 JOBS = {
     job.name: job
     for job in (
@@ -83,5 +96,6 @@ JOBS = {
         Job("disputeescalate", "consumption", escalate_dispute),
         Job("refunddecide", "refund", approve_on_silence),
         Job("refund", "refund", refund),
+        Job(unmatched_returns.JOB, "unmatched_payment", return_payment),
     )
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from chalicelib.domain.bank import BankInstruction
+from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
 from chalicelib.domain.catalog import Course, Institution, Student
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.ledger import JournalEntry
@@ -67,6 +67,7 @@ class Store(Protocol):
     def consumption(self, consumption_id: str) -> Consumption | None: ...
     def instruction(self, instruction_id: str) -> BankInstruction | None: ...
     def refund(self, refund_id: str) -> RefundRequest | None: ...
+    def unmatched(self, unmatched_id: str) -> UnmatchedPayment | None: ...
     def journal(self, order_id: str) -> list[JournalEntry]: ...
 
     def institutions_by_status(
@@ -112,6 +113,13 @@ class Store(Protocol):
         self, status: str, region_prefix: str, limit: int, cursor: str | None
     ) -> Page[RefundRequest]:
         """Escalated requests or payouts in flight, of the regions under `region_prefix`."""
+        ...
+
+    def unmatched_by_status(
+        self, status: str, region_prefix: str, limit: int, cursor: str | None
+    ) -> Page[UnmatchedPayment]:
+        """Payments that matched no order, by return status, of the regions under
+        `region_prefix` ("00" for a reference that names no order)."""
         ...
 
     def escalated_disputes(

@@ -5,6 +5,7 @@ from infra.cli import (
     deploy,  # noqa: F401
     dev,  # noqa: F401  (registers its commands)
     operations,  # noqa: F401
+    payments,  # noqa: F401
     refunds,  # noqa: F401
     review,  # noqa: F401
 )

@@ -36,6 +36,8 @@ DUE_JOBS = {
     "settle": "confirmed or releasing consumptions past their grace (the sweeper re-drives)",
     "autoconfirm": "lessons past their confirm-by date (auto-confirm)",
     "expire": "unpaid orders past their payment deadline (expiry)",
+    "refund": "refund payouts not yet answered by the bank (resent with backoff)",
+    "returnpayment": "returns of unmatched payments not yet answered (resent with backoff)",
 }
 STRAGGLER_LIMIT = 100
 SHANGHAI = ZoneInfo("Asia/Shanghai")

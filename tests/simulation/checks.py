@@ -180,9 +180,16 @@ def _bank(w: World, seen: Seen) -> None:
         if outcome.succeeded:
             successes[instruction_cause(outcome.instruction.instruction_id)].append(outcome.instruction.amount_fen)
             to_account[outcome.instruction.to_account] += outcome.instruction.amount_fen
+    returns = {u.unmatched_id: u for u in seen.unmatched}
     for paid_for, amounts in successes.items():
         if len(amounts) > 1:
             raise Violation(f"the bank paid {paid_for} {len(amounts)} times")
+        if paid_for in returns:
+            payment = returns[paid_for]
+            if payment.status not in ("returning", "returned") or amounts != [payment.amount_fen]:
+                raise Violation(f"the bank returned {amounts} of {paid_for}, the ledger has "
+                                f"{payment.amount_fen} {payment.status}")
+            continue
         if paid_for in w.refunds:
             status = w.refunds[paid_for].status
             if status not in ("refunding", "refunded"):
@@ -191,6 +198,9 @@ def _bank(w: World, seen: Seen) -> None:
         status = w.consumptions[paid_for].status
         if status not in ("releasing", "released", "needs_review"):
             raise Violation(f"the bank paid {paid_for}, the ledger has it {status}")
+    for payment in seen.unmatched:
+        if payment.status == "returned" and payment.unmatched_id not in successes:
+            raise Violation(f"{payment.unmatched_id} returned, the bank never paid it back")
     for r in w.refunds.values():
         if r.status == "refunded" and r.refund_id not in successes:
             raise Violation(f"{r.refund_id} refunded, the bank never paid it")
@@ -245,6 +255,9 @@ def at_the_end(w: World) -> None:
              if c.status not in ("released", "withdrawn")}
     if stuck:
         raise Violation(f"lessons never released: {stuck}")
+    kept = {u.unmatched_id: u.status for u in seen.unmatched if u.status != "returned"}
+    if kept:
+        raise Violation(f"payments that matched no order never returned: {kept}")
     unpaid = {r.refund_id: r.status for r in w.refunds.values()
               if r.status not in ("rejected", "refunded")}
     if unpaid:

@@ -143,9 +143,11 @@ def heal_and_drain(w: World) -> None:
         _drain(w, 0)
         w.deliver_callbacks()
         _drain(w, 0)
-        checks.after_step(w)
+        seen = checks.after_step(w)
         for c in [c for c in w.consumptions.values() if c.status == "needs_review"]:
             system.retry_parked(w, c.consumption_id)
+        for payment in [u for u in seen.unmatched if u.status == "needs_review"]:
+            w.note(f"  end: {system.return_parked(w, payment.unmatched_id)}")
         escalated = [c for c in w.consumptions.values() if c.escalated and c.status == "disputed"]
         for verdict in range(len(escalated)):  # the first disputed is the oldest escalated
             w.note(f"  end: {disputes.decide(w, 0, verdict % 2)}")
@@ -156,7 +158,8 @@ def heal_and_drain(w: World) -> None:
             checks.after_step(w)
         if not system.queued(w) and not bank.notifications() and all(
                 c.status in ("released", "withdrawn") for c in w.consumptions.values()) and all(
-                r.status in ("rejected", "refunded") for r in w.refunds.values()):
+                r.status in ("rejected", "refunded") for r in w.refunds.values()) and all(
+                u.status == "returned" for u in seen.unmatched):
             break
         w.p.clock.advance(timedelta(hours=2))  # past any backoff (at most an hour)
     w.note(f"  end: drained by {w.now.isoformat()}")

@@ -11,7 +11,7 @@ from typing import Any
 
 from chalicelib import bootstrap
 from chalicelib.domain.errors import PlatformError
-from chalicelib.service import parked
+from chalicelib.service import parked, unmatched_returns
 from tests.simulation.bank import MisbehavingLink
 from tests.simulation.faults import Crash, Fault, Kind
 from tests.simulation.world import World
@@ -191,6 +191,16 @@ def retry_parked(w: World, consumption_id: str) -> str:
     except PlatformError as refused:
         return f"ops retry of {consumption_id} refused: {refused.code}"
     return f"ops retried {consumption_id}"
+
+
+def return_parked(w: World, unmatched_id: str) -> str:
+    """What `infra.cli payments return` does, after ops fixed the payer's account."""
+    try:
+        with w.faults.armed():
+            unmatched_returns.retry_parked(bootstrap.context(), unmatched_id)
+    except PlatformError as refused:
+        return f"ops return of {unmatched_id} refused: {refused.code}"
+    return f"ops queued {unmatched_id} for return again"
 
 
 def queued(w: World) -> int:

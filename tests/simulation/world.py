@@ -131,8 +131,11 @@ class World:
         return self.shops[order.shop]
 
     def order_paid_by(self, instruction_id: str) -> str:
-        """The order an instruction moves money of."""
+        """The order an instruction moves money of (a return of money that matched no order
+        stands on its own: its payment's id)."""
         cause = instruction_cause(instruction_id)
+        if cause.startswith("ump_"):
+            return cause
         known = self.refunds.get(cause) or self.consumptions[cause]
         return known.order_id
 
@@ -144,7 +147,8 @@ class World:
 def instruction_cause(instruction_id: str) -> str:
     """What an instruction pays for: bki_<id>_<attempt> -> con_<id> (a release,
     chalicelib/domain/consumption.py's naming); bkr_<id>_<attempt> -> rfd_<id> (a refund,
-    chalicelib/domain/refund.py's)."""
+    chalicelib/domain/refund.py's); bku_<id>_<attempt> -> ump_<id> (a return of money that
+    matched no order, chalicelib/domain/bank.py's)."""
     body = instruction_id[4:].rsplit("_", 1)[0]
-    return ("rfd_" if instruction_id.startswith("bkr_") else "con_") + body
+    return {"bkr_": "rfd_", "bku_": "ump_"}.get(instruction_id[:4], "con_") + body
 

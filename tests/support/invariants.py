@@ -66,7 +66,7 @@ def _check_bank(
         mine = [o for o in orders if o.institution_id == institution.institution_id]
         awaiting_return = sum(
             u.amount_fen for u in unmatched
-            if order_institution.get(u.order_id) == institution.institution_id
+            if u.awaiting_return and order_institution.get(u.order_id) == institution.institution_id
         )
         supervised = institution.custodian.supervised_account
         general = institution.custodian.general_account

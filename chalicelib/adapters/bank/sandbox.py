@@ -155,6 +155,7 @@ class SandboxBank:
                     "type": "payment_received",
                     "payment_reference": payment_reference,
                     "payer_account": payer_account,
+                    "payee_account": to_account,
                     "amount_fen": amount_fen,
                     "bank_txn_id": bank_txn_id,
                     "occurred_at": occurred_at.isoformat(),

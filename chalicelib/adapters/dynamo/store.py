@@ -13,7 +13,7 @@ from chalicelib.adapters.dynamo.codec import decode, from_attribute_values, to_a
 from chalicelib.adapters.dynamo.cursor import decode_cursor, encode_cursor
 from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.dynamo.unit import AtomicWrite
-from chalicelib.domain.bank import BankInstruction
+from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
 from chalicelib.domain.catalog import Course, Institution, Student
 from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.ledger import JournalEntry
@@ -59,6 +59,9 @@ class DynamoStore:
 
     def refund(self, refund_id: str) -> RefundRequest | None:
         return self._get(RefundRequest, keys.key("refund", refund_id))
+
+    def unmatched(self, unmatched_id: str) -> UnmatchedPayment | None:
+        return self._get(UnmatchedPayment, keys.key("unmatched_payment", unmatched_id))
 
     def journal(self, order_id: str) -> list[JournalEntry]:
         entries: list[JournalEntry] = []
@@ -144,6 +147,12 @@ class DynamoStore:
     ) -> Page[RefundRequest]:
         partition = keys.review_partition("refund", status)
         return self._page(RefundRequest, "gsi3", partition, region_prefix, limit, cursor)
+
+    def unmatched_by_status(
+        self, status: str, region_prefix: str, limit: int, cursor: str | None
+    ) -> Page[UnmatchedPayment]:
+        partition = keys.review_partition("unmatched_payment", status)
+        return self._page(UnmatchedPayment, "gsi3", partition, region_prefix, limit, cursor)
 
     def escalated_disputes(
         self, region_prefix: str, limit: int, cursor: str | None

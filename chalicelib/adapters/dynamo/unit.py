@@ -76,7 +76,7 @@ class AtomicWrite:
             item.update(keys.due_attributes(due[0], entity_id, due[1]))
         expression = UpdateExpression().require_exists()
         expression.require_equal("status", encode(before.status))
-        if isinstance(before, Consumption | RefundRequest):
+        if isinstance(before, Consumption | RefundRequest | UnmatchedPayment):
             expression.require_equal("attempt", before.attempt)
         for name in UNSTATUSED_FIELDS.get(type(before), ()):
             expression.require_unchanged(name, encode(getattr(before, name)))

@@ -20,6 +20,9 @@ class PaymentReceived(Strict):
     occurred_at: Time
     payer_account: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     """Where the money came from: where a refund is paid back to (the original route)."""
+    payee_account: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """The supervised account the money reached: where money that matched no order is
+    returned from."""
 
 
 class TransferOutcome(Strict):

@@ -1,0 +1,81 @@
+"""Payments that matched no order (unknown reference, wrong amount, an order no longer
+payable): each is returned to its payer through the bank (chalicelib/service/unmatched_returns.py).
+Ops watch the returns and follow up the ones parked for review.
+
+    python -m infra.cli payments unmatched [--status needs_review] [--stage local]
+    python -m infra.cli payments return ump_… [ump_… ...] [--stage local]
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.domain.bank import UnmatchedStatus
+from chalicelib.domain.errors import PlatformError
+from chalicelib.service import unmatched_returns
+from infra.cli.app import cli
+from infra.cli.options import EndpointUrl, Region, Stage, every, target_of
+
+payments = typer.Typer(no_args_is_help=True, help=__doc__.splitlines()[0])
+cli.add_typer(payments, name="payments")
+
+PAGE = 100
+STATUSES = [str(s) for s in UnmatchedStatus]
+UNFINISHED = [str(UnmatchedStatus.RETURNING), str(UnmatchedStatus.NEEDS_REVIEW)]
+
+
+@payments.command("unmatched")
+def list_unmatched(
+    status: Annotated[list[str], typer.Option(help=f"any of {', '.join(STATUSES)}")] = UNFINISHED,
+    stage: Stage = "local", endpoint_url: EndpointUrl = "", region: Region = "",
+) -> None:
+    """Unmatched payments by return status (default: being returned, or parked)."""
+    unknown = sorted(set(status) - set(STATUSES))
+    if unknown:
+        typer.echo(f"error: unknown status {', '.join(unknown)} (one of {', '.join(STATUSES)})",
+                   err=True)
+        raise typer.Exit(2)
+    target = target_of(stage, endpoint_url, region)
+    store = target.store()
+    typer.echo(f"{target.description}\n")
+    typer.echo(f"{'payment':<32} {'reason':<18} {'status':<12} {'amount_fen':>10} "
+               f"{'attempt':>7}  payer / note")
+    shown = 0
+    try:
+        for wanted in status:
+            for p in every(lambda cursor, wanted=wanted: store.unmatched_by_status(
+                    wanted, "", PAGE, cursor)):
+                typer.echo(f"{p.unmatched_id:<32} {p.reason:<18} {p.status:<12} "
+                           f"{p.amount_fen:>10} {p.attempt:>7}  "
+                           f"{p.payer_account or '-'} {p.review_reason}".rstrip())
+                shown += 1
+    except (ClientError, BotoCoreError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"\n{shown} unmatched payment(s)")
+
+
+@payments.command("return")
+def return_parked(
+    unmatched_ids: Annotated[list[str], typer.Argument(help="parked payments to return")],
+    stage: Stage = "local", endpoint_url: EndpointUrl = "", region: Region = "",
+) -> None:
+    """Return parked payments again, each under a new attempt (a new bank instruction id),
+    sent by the settlement sweeper's next run."""
+    ctx = target_of(stage, endpoint_url, region).context()
+    failed = 0
+    for unmatched_id in unmatched_ids:
+        try:
+            retried = unmatched_returns.retry_parked(ctx, unmatched_id)
+        except PlatformError as refusal:
+            typer.echo(f"{unmatched_id}: not returned ({refusal.code}: {refusal.message})",
+                       err=True)
+            failed += 1
+            continue
+        typer.echo(f"{unmatched_id}: queued for return as attempt {retried.attempt} "
+                   f"(instruction {retried.instruction_id})")
+    if failed:
+        raise typer.Exit(1)
