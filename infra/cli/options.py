@@ -7,6 +7,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from chalicelib.domain.errors import PlatformError
 from chalicelib.service.ports import Page
 from infra.cli.targets import NoLocalStack, Target, connect
 
@@ -36,3 +37,26 @@ def every(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
         cursor = page.next_cursor
         if cursor is None:
             return
+
+
+def require_known(statuses: list[str], known: list[str]) -> None:
+    """Exit 2 naming any of `statuses` not in `known`."""
+    unknown = sorted(set(statuses) - set(known))
+    if unknown:
+        typer.echo(f"error: unknown status {', '.join(unknown)} (one of {', '.join(known)})",
+                   err=True)
+        raise typer.Exit(2)
+
+
+def each_or_exit(ids: list[str], act: Callable[[str], str], refused: str) -> None:
+    """`act` on each id, echoing what it says; an id it refuses (a PlatformError) is reported
+    as `<id>: <refused> (<code>: <message>)` and the command exits 1 after trying them all."""
+    failed = 0
+    for entity_id in ids:
+        try:
+            typer.echo(f"{entity_id}: {act(entity_id)}")
+        except PlatformError as refusal:
+            typer.echo(f"{entity_id}: {refused} ({refusal.code}: {refusal.message})", err=True)
+            failed += 1
+    if failed:
+        raise typer.Exit(1)

@@ -14,10 +14,17 @@ import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.bank import UnmatchedStatus
-from chalicelib.domain.errors import PlatformError
 from chalicelib.service import unmatched_returns
 from infra.cli.app import cli
-from infra.cli.options import EndpointUrl, Region, Stage, every, target_of
+from infra.cli.options import (
+    EndpointUrl,
+    Region,
+    Stage,
+    each_or_exit,
+    every,
+    require_known,
+    target_of,
+)
 
 payments = typer.Typer(no_args_is_help=True, help=__doc__.splitlines()[0])
 cli.add_typer(payments, name="payments")
@@ -33,11 +40,7 @@ def list_unmatched(
     stage: Stage = "local", endpoint_url: EndpointUrl = "", region: Region = "",
 ) -> None:
     """Unmatched payments by return status (default: being returned, or parked)."""
-    unknown = sorted(set(status) - set(STATUSES))
-    if unknown:
-        typer.echo(f"error: unknown status {', '.join(unknown)} (one of {', '.join(STATUSES)})",
-                   err=True)
-        raise typer.Exit(2)
+    require_known(status, STATUSES)
     target = target_of(stage, endpoint_url, region)
     store = target.store()
     typer.echo(f"{target.description}\n")
@@ -66,16 +69,10 @@ def return_parked(
     """Return parked payments again, each under a new attempt (a new bank instruction id),
     sent by the settlement sweeper's next run."""
     ctx = target_of(stage, endpoint_url, region).context()
-    failed = 0
-    for unmatched_id in unmatched_ids:
-        try:
-            retried = unmatched_returns.retry_parked(ctx, unmatched_id)
-        except PlatformError as refusal:
-            typer.echo(f"{unmatched_id}: not returned ({refusal.code}: {refusal.message})",
-                       err=True)
-            failed += 1
-            continue
-        typer.echo(f"{unmatched_id}: queued for return as attempt {retried.attempt} "
-                   f"(instruction {retried.instruction_id})")
-    if failed:
-        raise typer.Exit(1)
+
+    def queue(unmatched_id: str) -> str:
+        retried = unmatched_returns.retry_parked(ctx, unmatched_id)
+        return (f"queued for return as attempt {retried.attempt} "
+                f"(instruction {retried.instruction_id})")
+
+    each_or_exit(unmatched_ids, queue, "not returned")

@@ -15,7 +15,7 @@ from chalicelib.adapters.dynamo.records import REGULATED_REFUNDS
 from chalicelib.domain.calendar import business_date
 from chalicelib.domain.refund import RefundStatus
 from infra.cli.app import cli
-from infra.cli.options import EndpointUrl, Region, Stage, target_of
+from infra.cli.options import EndpointUrl, Region, Stage, require_known, target_of
 
 refunds = typer.Typer(no_args_is_help=True, help=__doc__.splitlines()[0])
 cli.add_typer(refunds, name="refunds")
@@ -31,11 +31,7 @@ def list_refunds(
     stage: Stage = "local", endpoint_url: EndpointUrl = "", region: Region = "",
 ) -> None:
     """Refund requests escalated or being paid out, each with its deadline."""
-    unknown = sorted(set(status) - set(STATUSES))
-    if unknown:
-        typer.echo(f"error: unknown status {', '.join(unknown)} (one of {', '.join(STATUSES)})",
-                   err=True)
-        raise typer.Exit(2)
+    require_known(status, STATUSES)
     target = target_of(stage, endpoint_url, region)
     store, today = target.store(), business_date(target.clock().now())
     typer.echo(f"{target.description}\n")

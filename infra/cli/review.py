@@ -13,10 +13,9 @@ from typing import Annotated
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.domain.errors import PlatformError
 from chalicelib.service import parked
 from infra.cli.app import cli
-from infra.cli.options import EndpointUrl, Region, Stage, target_of
+from infra.cli.options import EndpointUrl, Region, Stage, each_or_exit, target_of
 
 review = typer.Typer(no_args_is_help=True, help=__doc__.splitlines()[0])
 cli.add_typer(review, name="review")
@@ -57,16 +56,10 @@ def retry_parked(
 ) -> None:
     """Settle parked releases again, each under a new attempt (a new bank instruction id)."""
     ctx = target_of(stage, endpoint_url, region).context()
-    failed = 0
-    for consumption_id in consumption_ids:
-        try:
-            retried = parked.retry(ctx, consumption_id)
-        except PlatformError as refusal:
-            typer.echo(f"{consumption_id}: not retried ({refusal.code}: {refusal.message})",
-                       err=True)
-            failed += 1
-            continue
-        typer.echo(f"{consumption_id}: queued again as attempt {retried.attempt} "
-                   f"(instruction {retried.instruction_id})")
-    if failed:
-        raise typer.Exit(1)
+
+    def settle_again(consumption_id: str) -> str:
+        retried = parked.retry(ctx, consumption_id)
+        return (f"queued again as attempt {retried.attempt} "
+                f"(instruction {retried.instruction_id})")
+
+    each_or_exit(consumption_ids, settle_again, "not retried")
