@@ -6,7 +6,7 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
-from chalicelib.domain.catalog import CourseStatus, InstitutionStatus
+from chalicelib.domain.catalog import CourseStatus
 from chalicelib.service import courses, institutions
 
 catalog = Blueprint(__name__)
@@ -17,7 +17,7 @@ catalog = Blueprint(__name__)
 def list_institutions(call: Call) -> Result:
     q = call.query
     page = institutions.listing(
-        call.ctx, call.who, status=InstitutionStatus(q.status), region=q.region, limit=q.limit,
+        call.ctx, call.who, status=q.status, region=q.region, limit=q.limit,
         cursor=q.cursor,
     )
     items = [views.institution(i) for i in page.items]

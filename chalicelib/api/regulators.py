@@ -6,7 +6,7 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
-from chalicelib.service import courses, institutions
+from chalicelib.service import courses, freezes, institutions
 
 regulators = Blueprint(__name__)
 
@@ -38,6 +38,24 @@ def approve_institution(call: Call) -> Result:
        request=schemas.Decision, response=schemas.InstitutionView)
 def reject_institution(call: Call) -> Result:
     return _decide_institution(call, approve=False)
+
+
+@route(regulators, "POST", "/v1/regulator/institutions/{institution_id}/freeze",
+       summary="Freeze an institution: no sales, lessons or releases; refunds still flow",
+       tag="regulators", request=schemas.FreezeDecision, response=schemas.InstitutionView)
+def freeze_institution(call: Call) -> Result:
+    frozen = freezes.freeze(call.ctx, call.who, call.params["institution_id"],
+                            reason=call.body.reason)
+    return 200, views.institution(frozen)
+
+
+@route(regulators, "POST", "/v1/regulator/institutions/{institution_id}/unfreeze",
+       summary="Lift an institution's freeze", tag="regulators",
+       request=schemas.FreezeDecision, response=schemas.InstitutionView)
+def unfreeze_institution(call: Call) -> Result:
+    unfrozen = freezes.unfreeze(call.ctx, call.who, call.params["institution_id"],
+                                reason=call.body.reason)
+    return 200, views.institution(unfrozen)
 
 
 @route(regulators, "GET", "/v1/regulator/courses", summary="Courses awaiting review",

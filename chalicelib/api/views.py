@@ -19,7 +19,7 @@ def _fields(obj: Any) -> dict[str, Any]:
 
 def institution(ins: Institution) -> schemas.InstitutionView:
     return schemas.InstitutionView.model_validate(
-        {**_fields(ins), "custodian_bank": ins.custodian.bank}
+        {**_fields(ins), "custodian_bank": ins.custodian.bank, "frozen": ins.frozen}
     )
 
 

@@ -44,6 +44,7 @@ class UnmatchedReason(StrEnum):
     UNKNOWN_REFERENCE = "unknown_reference"
     AMOUNT_MISMATCH = "amount_mismatch"
     ORDER_NOT_PAYABLE = "order_not_payable"
+    INSTITUTION_FROZEN = "institution_frozen"
 
 
 class UnmatchedStatus(StrEnum):

@@ -38,6 +38,10 @@ class InstitutionStatus(StrEnum):
     REJECTED = "rejected"
 
 
+FROZEN_LISTING = "frozen"
+"""Where frozen institutions are listed (for regulators), out of the whitelist parents see."""
+
+
 class CourseStatus(StrEnum):
     PENDING_REVIEW = "pending_review"
     APPROVED = "approved"
@@ -78,6 +82,21 @@ class Institution:
     decided_at: datetime | None = None
     decided_by: str = ""
     decision_reason: str = ""
+    frozen_at: datetime | None = None
+    """Set while a regulator has the institution frozen (chalicelib/service/freezes.py)."""
+    frozen_by: str = ""
+    freeze_reason: str = ""
+    freeze_generation: int = 0
+    """Counts freezes and unfreezes: the fan-out stamps it onto each order with the marker,
+    so an older pass never overwrites a newer one."""
+    fanout_pass: int = 0
+    """Which pass of the freeze marker's fan-out onto the orders is due (1, 2), 0 when done."""
+    fanout_cursor: str = ""
+    """Where the due pass goes on (the orders index's cursor), "" from the start."""
+
+    @property
+    def frozen(self) -> bool:
+        return self.frozen_at is not None
 
     @property
     def department(self) -> Department:

@@ -39,8 +39,9 @@ COUNTERS = (
     "paid_fen", *MONEY_BUCKETS, *LESSON_BUCKETS, "open_disputes", "open_refunds",
     "lessons_withdrawn", "remainder_carried",
 )
-UNBLOCKED = {"open_disputes": 0, "open_refunds": 0}
-"""What a release and a new lesson require of their order: no dispute or refund request open."""
+UNBLOCKED = {"open_disputes": 0, "open_refunds": 0, "frozen": 0}
+"""What a release and a new lesson require of their order: no dispute or refund request
+open, and its institution not frozen."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,17 @@ class Order:
     paid_at: datetime | None = None
     payer_bank_account: str = ""
     """The account the payment came from: where a refund goes back to (the original route)."""
+    frozen: int = 0
+    """1 while the institution is frozen: the freeze marker its fan-out copies onto the order
+    (chalicelib/service/freezes.py), which the money paths require to be 0 in their own
+    condition."""
+    freeze_generation: int = 0
+    """The institution's freeze generation the marker was copied from."""
+
+    @property
+    def blocked(self) -> bool:
+        """A release or a new lesson must wait (UNBLOCKED does not hold)."""
+        return bool(self.open_disputes or self.open_refunds or self.frozen)
 
 
 @dataclass(frozen=True)

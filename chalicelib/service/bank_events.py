@@ -91,6 +91,8 @@ def _unpayable(order: Order | None, amount_fen: int) -> UnmatchedReason | None:
         return UnmatchedReason.ORDER_NOT_PAYABLE
     if amount_fen != order.amount_fen:
         return UnmatchedReason.AMOUNT_MISMATCH
+    if order.frozen:
+        return UnmatchedReason.INSTITUTION_FROZEN
     return None
 
 
@@ -113,7 +115,7 @@ def _apply_payment(
         cause=bank_txn_id,
     )
     ctx.store.write().move_order(
-        order, order_rules.payment(order), entry=entry,
+        order, order_rules.payment(order), entry=entry, expect={"frozen": 0},
         set_fields={"paid_at": now, "payer_bank_account": payer_account},
     ).mark_bank_event(event_id, "payment_received", now).commit()
 

@@ -90,13 +90,14 @@ def decide(ctx: Context, caller: Caller, course_id: str, *, approve: bool, reaso
 
 
 def on_sale(ctx: Context, course_id: str) -> tuple[Course, Institution]:
-    """An approved course and its whitelisted institution, or NotFound / RuleViolation."""
+    """An approved course and its institution, whitelisted and not frozen, or NotFound /
+    RuleViolation."""
     course = ctx.store.course(course_id)
     if course is None:
         raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
     if course.status is not CourseStatus.APPROVED:
         raise RuleViolation("课程尚未通过审核，不能购买", code="course_not_approved")
-    return course, institutions.whitelisted(ctx, course.institution_id)
+    return course, institutions.selling(ctx, course.institution_id)
 
 
 def of_institution(

@@ -86,12 +86,15 @@ def visible_to_regulator(ctx: Context, caller: Caller, institution_id: str) -> I
     return institution
 
 
-def whitelisted(ctx: Context, institution_id: str) -> Institution:
-    """An institution parents may see and buy from."""
+def selling(ctx: Context, institution_id: str) -> Institution:
+    """An institution parents may buy from: whitelisted and not frozen."""
     institution = ctx.store.institution(institution_id)
     if institution is None or institution.status is not InstitutionStatus.WHITELISTED:
         raise NotFound("机构不存在或未列入白名单", code="institution_not_found",
                        institution_id=institution_id)
+    if institution.frozen:
+        raise RuleViolation("机构已被监管部门冻结，暂停招生收费", code="institution_frozen",
+                            institution_id=institution_id)
     return institution
 
 
@@ -108,18 +111,19 @@ def get(ctx: Context, caller: Caller, institution_id: str) -> Institution:
 
 
 def listing(
-    ctx: Context, caller: Caller, *, status: InstitutionStatus, region: str, limit: int,
+    ctx: Context, caller: Caller, *, status: str, region: str, limit: int,
     cursor: str | None,
 ) -> Page[Institution]:
-    """Parents see the whitelist; regulators see any status inside their jurisdiction."""
-    if status is not InstitutionStatus.WHITELISTED:
+    """Parents see the whitelist; regulators see any status inside their jurisdiction, and
+    the frozen institutions (`FROZEN_LISTING`)."""
+    if status != InstitutionStatus.WHITELISTED:
         caller.require(Role.REGULATOR)
     prefix = region_prefix(region) if region else ""
     if caller.role is Role.REGULATOR:
         own = region_prefix(caller.region)
         prefix = prefix if prefix.startswith(own) else own
     page = ctx.store.institutions_by_status(status, prefix, limit, cursor)
-    if caller.role is Role.REGULATOR and status is not InstitutionStatus.WHITELISTED:
+    if caller.role is Role.REGULATOR and status != InstitutionStatus.WHITELISTED:
         page = Page([i for i in page.items if caller.supervises(i)], page.next_cursor)
     return page
 

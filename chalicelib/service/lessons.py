@@ -130,6 +130,9 @@ def _check_consumable(order: Order | None, order_id: str, lesson: Lesson) -> Ord
     if order.open_disputes:
         raise StateConflict("订单有未解决的课时异议，暂停消课", code="order_dispute_open",
                             order_id=order_id)
+    if order.frozen:
+        raise StateConflict("机构已被监管部门冻结，暂停消课", code="institution_frozen",
+                            order_id=order_id)
     check_attends(order, lesson)
     return order
 

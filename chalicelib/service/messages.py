@@ -21,7 +21,7 @@ class SweepMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     job: Literal["expire", "autoconfirm", "settle", "disputeescalate", "refunddecide", "refund",
-                 "returnpayment"]
+                 "returnpayment", "freezefanout"]
     shard: int = Field(ge=0, le=255)
     until: AwareDatetime
     cursor: str | None = Field(default=None, max_length=4096)

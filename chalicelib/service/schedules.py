@@ -12,6 +12,8 @@
                  (approved after a failed attempt) or resent (refunding), with backoff
     returnpayment  a return of money that matched no order, not yet answered by the bank
                  (or its next attempt after a failure), is sent again, with backoff
+    freezefanout an institution frozen or unfrozen has its marker copied onto its orders,
+                 page by page, in two passes
 
 chalicelib/service/sweeps.py runs them over every due item; each handler is safe to repeat.
 """
@@ -29,6 +31,7 @@ from chalicelib.domain.order import OrderStatus
 from chalicelib.service import (
     consumptions,
     disputes,
+    freezes,
     refund_payouts,
     refunds,
     settlement,
@@ -87,6 +90,10 @@ def return_payment(ctx: Context, unmatched_id: str, until: datetime) -> bool:
     return unmatched_returns.redrive(ctx, unmatched_id)
 
 
+def mark_freeze(ctx: Context, institution_id: str, until: datetime) -> bool:
+    return freezes.fan_out(ctx, institution_id)
+
+
 JOBS = {
     job.name: job
     for job in (
@@ -97,5 +104,6 @@ JOBS = {
         Job("refunddecide", "refund", approve_on_silence),
         Job("refund", "refund", refund),
         Job(unmatched_returns.JOB, "unmatched_payment", return_payment),
+        Job(freezes.JOB, "institution", mark_freeze),
     )
 }

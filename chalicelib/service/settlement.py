@@ -44,8 +44,9 @@ def settle(ctx: Context, consumption_id: str) -> str:
     if instruction is None:
         raise NotFound("银行指令不存在", code="instruction_not_found")
     blocked = orders.get(ctx, consumption.order_id)
-    if not reserved_now and (blocked.open_disputes or blocked.open_refunds):
-        return "waits: the order has an open dispute or refund request (nothing is sent)"
+    if not reserved_now and blocked.blocked:
+        return ("waits: the order has an open dispute or refund request, or its institution "
+                "is frozen (nothing is sent)")
     try:
         ctx.bank.instruct_transfer(TransferInstruction(
             instruction_id=instruction.instruction_id,
@@ -113,9 +114,9 @@ def _reserve(
         if before is None or before.status is not ConsumptionStatus.CONFIRMED:
             return before or consumption, None
         order = orders.get(ctx, before.order_id)
-        if order.open_disputes or order.open_refunds:
-            log.info("order %s has an open dispute or refund request: release of %s waits",
-                     order.order_id, before.consumption_id)
+        if order.blocked:
+            log.info("order %s is blocked (a dispute, a refund request or a freeze): release "
+                     "of %s waits", order.order_id, before.consumption_id)
             return before, None
         return _commit_reserve(ctx, order, before)
 

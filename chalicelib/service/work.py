@@ -8,6 +8,7 @@ import logging
 
 from chalicelib.domain.consumption import Consumption
 from chalicelib.service.context import Context
+from chalicelib.service.ports import SweepTask
 
 log = logging.getLogger(__name__)
 
@@ -23,3 +24,17 @@ def publish_settlement(ctx: Context, consumption: Consumption, *, redrive: str =
     except Exception:
         log.exception("settlement of %s not queued; the sweep will re-drive it",
                       consumption.consumption_id)
+
+
+def run_now(ctx: Context, job: str) -> int:
+    """Queue a run of a scheduled job now, one task per shard of the schedule (the fast path
+    of work that is due at once); if the queue is unreachable the job's next scheduled run
+    does it."""
+    tasks = [SweepTask(job, shard, ctx.now()) for shard in range(ctx.schedule.shards)]
+    try:
+        for task in tasks:
+            ctx.publisher.publish_sweep(task)
+    except Exception:
+        log.exception("a run of %s not queued; its next scheduled run does the work", job)
+        return 0
+    return len(tasks)

@@ -129,6 +129,8 @@ def _orders(w: World, seen: Seen) -> None:
             raise Violation(f"{o.order_id} expired at {w.now}, before {o.expires_at}")
         if status == "paid" and o.paid_at_bank < o.amount:
             raise Violation(f"{o.order_id} paid with {o.paid_at_bank} of {o.amount} at the bank")
+        if status == "paid" and o.status != "paid" and w.frozen(w.shop_of(o)):
+            raise Violation(f"{o.order_id} took a payment while its institution is frozen")
         o.status, o.paid_at = status, stored.paid_at
         if (stored.lessons_refunded, stored.open_refunds) != (o.refunded, int(bool(o.open_refund))):
             raise Violation(f"{o.order_id} refunded {stored.lessons_refunded} lessons with "
@@ -162,6 +164,10 @@ def _consumptions(w: World, seen: Seen) -> None:
                 raise Violation(f"{c.consumption_id} escalated at {stored.escalated_at}, its "
                                 f"institution may answer until {c.escalate_after}")
             c.escalated = True
+        if status == "releasing" and c.status != status and w.frozen(
+                w.shop_of(w.order(c.order_id))):
+            raise Violation(f"{c.consumption_id}'s release reserved while its institution is "
+                            "frozen")
         if status == "released":
             released[c.order_id] += c.amount
         c.status = status

@@ -102,6 +102,7 @@ class Institution:
     supervised: str
     general: str
     status: str = "pending_review"
+    frozen: bool = False
 
 
 @dataclass

@@ -25,7 +25,11 @@ def create_order(w: World, family: int, shop: int, lessons: int,
     fam, sh = w.pick(w.families, family), w.pick(w.shops, shop)
     body = {"course_id": sh.course_id, "student_id": fam.student_id, "lessons": 1 + lessons % 5}
     key = w.new_key()
-    reply = expect(w.http("POST", "/v1/orders", fam.parent, body, key=key, faults=faults), {201})
+    reply = w.http("POST", "/v1/orders", fam.parent, body, key=key, faults=faults)
+    if w.frozen(sh):
+        expect(reply, {422}, {"institution_frozen"})
+        return f"buying {sh.course_id} of a frozen institution: refused"
+    expect(reply, {201})
     created = reply.body
     if created["amount_fen"] != sh.price * body["lessons"]:
         raise Violation(f"order priced {created['amount_fen']} for {body}")
@@ -109,6 +113,8 @@ def predicted_refusals(w: World, orders: list[model.Order], started: datetime,
             refused[o.order_id] = "order_refund_pending"
         elif any(w.consumptions[c].status == "disputed" for c in o.consumptions):
             refused[o.order_id] = "order_dispute_open"
+        elif w.frozen(w.shop_of(o)):
+            refused[o.order_id] = "institution_frozen"
         elif o.paid_at is not None and started < o.paid_at:
             refused[o.order_id] = "lesson_before_payment"
     return request, refused

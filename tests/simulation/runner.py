@@ -18,7 +18,7 @@ from chalicelib import bootstrap
 from chalicelib.adapters.clock import ManualClock
 from infra.local.api import thread_local_requests
 from infra.resources import create_data_plane
-from tests.simulation import checks, disputes, onboarding, ops, people, refunds, system
+from tests.simulation import checks, disputes, freezes, onboarding, ops, people, refunds, system
 from tests.simulation.engines import moto_engine
 from tests.simulation.ops import Op
 from tests.simulation.world import World
@@ -135,6 +135,7 @@ def heal_and_drain(w: World) -> None:
     for shop in w.shops:
         bank.reopen_account(shop.general)
     w.link.time_out_next, w.link.answers_first = 0, False
+    freezes.lift_all(w)
     w.p.clock.advance(timedelta(days=DRAIN_DAYS))  # past every confirm-by day and expiry
     for _ in range(DRAIN_ROUNDS):
         for job in range(len(system.SCHEDULES)):

@@ -139,6 +139,10 @@ class World:
         known = self.refunds.get(cause) or self.consumptions[cause]
         return known.order_id
 
+    def frozen(self, shop: model.Shop) -> bool:
+        """The shop's institution is frozen, as its regulator was told."""
+        return any(i.frozen for i in self.institutions if i.institution_id == shop.institution_id)
+
     def note(self, line: str) -> str:
         self.log.append(line)
         return line

@@ -54,12 +54,13 @@ class UpdateExpression:
         return self
 
     def require_unchanged(self, attribute: str, value: Any) -> UpdateExpression:
-        """Still `value` (a stored value); None or "" also match an absent attribute, which
-        is how an item written before the attribute existed (or without it) stores it."""
+        """Still `value` (a stored value); None, "" or 0 also match an absent attribute,
+        which is how an item written before the attribute existed (or without it) stores
+        it."""
         name = self.name(attribute)
         if value is None:
             self._conditions.append(f"attribute_not_exists({name})")
-        elif value == "":
+        elif value in ("", 0):
             self._conditions.append(
                 f"(attribute_not_exists({name}) OR {name} = {self.value(value)})")
         else:

@@ -7,7 +7,7 @@ from typing import Any
 from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.codec import encode
 from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
-from chalicelib.domain.catalog import Course, Institution, Student
+from chalicelib.domain.catalog import FROZEN_LISTING, Course, Institution, Student
 from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
@@ -16,10 +16,11 @@ from chalicelib.domain.refund import IN_FLIGHT, RefundRequest, RefundStatus
 
 
 def institution(ins: Institution) -> dict[str, Any]:
+    listed = FROZEN_LISTING if ins.frozen else ins.status
     return {
         **keys.key("institution", ins.institution_id),
         **encode(ins),
-        "gsi3pk": keys.review_partition("institution", ins.status),
+        "gsi3pk": keys.review_partition("institution", listed),
         "gsi3sk": f"{ins.region_code}#{ins.institution_id}",
     }
 

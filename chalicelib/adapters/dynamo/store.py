@@ -8,9 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from botocore.exceptions import ClientError
+
 from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.codec import decode, from_attribute_values, to_attribute_values
 from chalicelib.adapters.dynamo.cursor import decode_cursor, encode_cursor
+from chalicelib.adapters.dynamo.expressions import UpdateExpression
 from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.dynamo.unit import AtomicWrite
 from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
@@ -174,6 +177,25 @@ class DynamoStore:
             if "LastEvaluatedKey" not in response:
                 return count
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # markers
+
+    def stamp_freeze(self, order_id: str, generation: int, *, frozen: bool) -> bool:
+        """Copy an institution's freeze marker onto one of its orders, unless the order
+        already carries this generation or a newer one; False if it did."""
+        expression = UpdateExpression().require_exists()
+        seen = expression.name("freeze_generation")
+        expression.require(f"attribute_not_exists({seen}) OR {seen} < "
+                           f"{expression.value(generation)}")
+        expression.set("frozen", int(frozen)).set("freeze_generation", generation)
+        request = expression.as_update(self.tables.platform, keys.key("order", order_id))
+        try:
+            self.tables.client.update_item(**request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # helpers
 

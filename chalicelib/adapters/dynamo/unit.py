@@ -41,10 +41,12 @@ _RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {
 
 UNSTATUSED_FIELDS: dict[type, tuple[str, ...]] = {
     Consumption: ("institution_note", "escalated_at"),
+    Institution: ("freeze_generation", "fanout_pass", "fanout_cursor"),
 }
 """Fields an item's use cases change without changing its status (a dispute answered, or
-escalated): a rewrite requires them as it read them, so two rewrites of one disputed lesson
-from two reads cannot erase each other's change (the loser reads again)."""
+escalated; an institution frozen, or its fan-out advanced): a rewrite requires them as it
+read them, so two rewrites of one item from two reads cannot erase each other's change (the
+loser reads again)."""
 
 
 class AtomicWrite:

@@ -8,6 +8,7 @@ from chalicelib.api.schemas.courses import CoursePage, CourseQuery, CourseSubmis
 from chalicelib.api.schemas.institutions import (
     CustodianBody,
     Decision,
+    FreezeDecision,
     InstitutionApplication,
     InstitutionPage,
     InstitutionQuery,
@@ -49,7 +50,8 @@ from chalicelib.api.schemas.students import StudentLink, StudentPage, StudentVie
 __all__ = [
     "Answer", "BankAck", "BankNotification", "ConsumptionPage", "ConsumptionQuery",
     "ConsumptionView", "CoursePage", "CourseQuery", "CourseSubmission", "CourseView",
-    "CreatedOrder", "CustodianBody", "Decision", "Dispute", "DisputeDecision", "Health",
+    "CreatedOrder", "CustodianBody", "Decision", "Dispute", "DisputeDecision",
+    "FreezeDecision", "Health",
     "InstitutionApplication", "InstitutionPage", "InstitutionQuery", "InstitutionView",
     "LessonRecord", "OrderPage", "OrderQuery", "OrderRequest", "OrderView", "Page",
     "PageQuery", "PaymentInstructions", "PaymentReceived", "RecordedLesson", "RefundAsk",

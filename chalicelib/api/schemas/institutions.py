@@ -38,6 +38,9 @@ class InstitutionView(BaseModel):
     status: str
     custodian_bank: str
     created_at: Time
+    frozen: bool
+    frozen_at: Time | None
+    freeze_reason: str
 
 
 class InstitutionPage(Page):
@@ -45,9 +48,16 @@ class InstitutionPage(Page):
 
 
 class InstitutionQuery(PageQuery):
-    status: str = Field(default="whitelisted", pattern=r"^(whitelisted|pending_review|rejected)$")
+    status: str = Field(
+        default="whitelisted", pattern=r"^(whitelisted|pending_review|rejected|frozen)$"
+    )
     region: str = Field(default="", pattern=r"^([0-9]{2}|[0-9]{4}|[0-9]{6})?$")
 
 
 class Decision(Strict):
     reason: str = Field(default="", max_length=500)
+
+
+class FreezeDecision(Strict):
+    reason: str = Field(min_length=1, max_length=500)
+    """Recorded with the freeze (required, to unfreeze too)."""

@@ -44,6 +44,9 @@ class OrderView(BaseModel):
     """Recorded and then withdrawn (returned to the order unpaid): not in the buckets above."""
     open_disputes: int
     open_refunds: int
+    frozen: bool
+    """The institution is frozen: no lesson is recorded and nothing is released meanwhile;
+    refunds still flow."""
     created_at: Time
     expires_at: Time
     paid_at: Time | None

@@ -1,0 +1,119 @@
+"""Freezing an institution: while frozen it sells nothing new, is hidden from search, records
+no lessons and releases nothing (its queued releases wait); refunds still flow.
+
+The money paths check the freeze inside their own transaction's condition, on the order
+they already write: a freeze marker (`frozen`, `freeze_generation`) that a fan-out copies
+onto each of the institution's orders, and that lesson recording, a release's reservation
+and a payment require to be 0 (chalicelib/domain/order.py `UNBLOCKED`). The institution item
+itself is written once per freeze and once per page of the fan-out, never on the money
+path, so it is not a hot item.
+
+The fan-out is the `freezefanout` job on the institution item: started at once over the
+sweep queue, and found again by the schedule if that message is lost. Pass 1 marks every
+order; pass 2, `SECOND_PASS_AFTER` later, marks an order a purchase created from a read of
+the institution just before the freeze committed. Each freeze or unfreeze bumps the
+generation, and an order takes a marker only from a newer generation than its own, so
+passes of an older freeze never undo a newer one. A release reserved before its order was
+marked completes (the reservation is the serialization point); one not yet reserved waits,
+and the settlement sweep resumes it after the unfreeze.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import timedelta
+
+from chalicelib.domain.catalog import Institution, InstitutionStatus
+from chalicelib.domain.errors import StateConflict
+from chalicelib.service import institutions, retry, work
+from chalicelib.service.caller import Caller, Role
+from chalicelib.service.context import Context
+from chalicelib.service.ports import WriteRejected
+
+JOB = "freezefanout"
+SECOND_PASS_AFTER = timedelta(minutes=2)
+"""Far longer than a purchase takes between reading the institution and writing its order."""
+PAGE_SIZE = 100
+BUDGET_SECONDS = 10.0
+"""Of a sweep task's time: marking goes on in the next run after this."""
+
+
+def freeze(ctx: Context, caller: Caller, institution_id: str, *, reason: str) -> Institution:
+    return _change(ctx, caller, institution_id, frozen=True, reason=reason)
+
+
+def unfreeze(ctx: Context, caller: Caller, institution_id: str, *, reason: str) -> Institution:
+    return _change(ctx, caller, institution_id, frozen=False, reason=reason)
+
+
+def _change(
+    ctx: Context, caller: Caller, institution_id: str, *, frozen: bool, reason: str
+) -> Institution:
+    """Freeze or unfreeze (again: the same answer) and start marking its orders."""
+    caller.require(Role.REGULATOR)
+
+    def attempt() -> Institution:
+        before = institutions.visible_to_regulator(ctx, caller, institution_id)
+        if before.status is not InstitutionStatus.WHITELISTED:
+            raise StateConflict("只能冻结或解冻已列入白名单的机构",
+                                code="institution_not_whitelisted", status=str(before.status))
+        if before.frozen == frozen:
+            return before
+        now = ctx.now()
+        after = replace(
+            before,
+            frozen_at=now if frozen else None,
+            frozen_by=caller.sub if frozen else "",
+            freeze_reason=reason if frozen else "",
+            freeze_generation=before.freeze_generation + 1,
+            fanout_pass=1,
+            fanout_cursor="",
+        )
+        ctx.store.write().replace(before, after, "institution", due=(JOB, now)).commit()
+        return after
+
+    changed = retry.on_conflict(attempt, retry_when=lambda rejected: True)
+    work.run_now(ctx, JOB)
+    return changed
+
+
+def fan_out(ctx: Context, institution_id: str) -> bool:
+    """The due pass of an institution's freeze marker, for as many pages as the budget
+    allows; True if it made progress."""
+    institution = ctx.store.institution(institution_id)
+    if institution is None or not institution.fanout_pass:
+        return False
+    deadline = time.monotonic() + BUDGET_SECONDS
+    cursor = institution.fanout_cursor or None
+    while True:
+        page = ctx.store.orders_of_institution(institution_id, PAGE_SIZE, cursor)
+        for order in page.items:
+            if order.freeze_generation < institution.freeze_generation:
+                ctx.store.stamp_freeze(order.order_id, institution.freeze_generation,
+                                       frozen=institution.frozen)
+        cursor = page.next_cursor
+        if cursor is None or time.monotonic() >= deadline:
+            break
+    return _advance(ctx, institution, cursor)
+
+
+def _advance(ctx: Context, institution: Institution, cursor: str | None) -> bool:
+    """Save where the fan-out goes on: the rest of this pass now, pass 2 later, or done. A
+    newer freeze or unfreeze (or a twin run) that wrote first wins."""
+    now = ctx.now()
+    if cursor is not None:
+        after, due = replace(institution, fanout_cursor=cursor), now
+    elif institution.fanout_pass == 1:
+        after, due = replace(institution, fanout_pass=2, fanout_cursor=""), now + SECOND_PASS_AFTER
+    else:
+        after, due = replace(institution, fanout_pass=0, fanout_cursor=""), None
+    try:
+        ctx.store.write().replace(
+            institution, after, "institution", due=(JOB, due) if due else None
+        ).commit()
+    except WriteRejected:
+        return False
+    if cursor is not None:
+        work.run_now(ctx, JOB)
+    return True
