@@ -55,6 +55,8 @@ TRANSITIONS = [
     "/v1/refund-requests/{refund_id}/escalate",
     "/v1/regulator/refund-requests/{refund_id}/order",
     "/v1/regulator/refund-requests/{refund_id}/dismiss",
+    "/v1/regulator/institutions/{institution_id}/freeze",
+    "/v1/regulator/institutions/{institution_id}/unfreeze",
 ]
 DECISIONS = [path for path in TRANSITIONS if path.endswith(("/approve", "/reject"))]
 
