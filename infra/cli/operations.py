@@ -38,6 +38,7 @@ DUE_JOBS = {
     "expire": "unpaid orders past their payment deadline (expiry)",
     "refund": "refund payouts not yet answered by the bank (resent with backoff)",
     "returnpayment": "returns of unmatched payments not yet answered (resent with backoff)",
+    "freezefanout": "freezes or unfreezes not yet copied onto every order of the institution",
 }
 STRAGGLER_LIMIT = 100
 SHANGHAI = ZoneInfo("Asia/Shanghai")

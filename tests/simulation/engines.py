@@ -8,12 +8,14 @@ import copy
 import functools
 import itertools
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 import boto3
 import moto.dynamodb.models as moto_dynamodb
+import moto.sqs.models as moto_sqs
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
@@ -158,6 +160,21 @@ def _sort_items_natively() -> None:
     Table.all_items = all_items  # type: ignore[method-assign]
 
 
+def _read_the_sqs_clock_cheaply() -> None:
+    """moto's SQS asks the time twice per queued message on every receive and attribute
+    read, each through datetime arithmetic (a fifth of a run): the same Unix milliseconds,
+    from time.time()."""
+    original = moto_sqs.unix_time_millis
+    if getattr(original, "cheap", False):
+        return
+
+    def unix_time_millis(dt: Any = None) -> float:
+        return time.time() * 1000.0 if dt is None else float(original(dt))
+
+    unix_time_millis.cheap = True  # type: ignore[attr-defined]
+    moto_sqs.unix_time_millis = unix_time_millis  # type: ignore[assignment]
+
+
 @contextmanager
 def moto_engine() -> Iterator[tuple[Any, Any, Reader]]:
     """moto in process. The checks read its tables from its backend: a Scan through moto
@@ -167,6 +184,7 @@ def moto_engine() -> Iterator[tuple[Any, Any, Reader]]:
         os.environ.setdefault(name, value)
     _roll_back_touched_items_only()
     _sort_items_natively()
+    _read_the_sqs_clock_cheaply()
     with mock_aws():
         backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
 
