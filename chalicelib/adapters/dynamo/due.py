@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.cursor import decode_cursor, encode_cursor
 from chalicelib.adapters.dynamo.expressions import UpdateExpression
@@ -72,11 +70,5 @@ class DynamoSchedule:
                 if deferrals == 0 else f"{counted} = {seen}"
             )
             expression.set("deferrals", deferrals + 1)
-        request = expression.as_update(self.tables.platform, keys.key(kind, entity_id))
-        try:
-            self.tables.client.update_item(**request)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self.tables.update_if(
+            expression.as_update(self.tables.platform, keys.key(kind, entity_id)))

@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from botocore.exceptions import ClientError
-
 from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.codec import decode, from_attribute_values, to_attribute_values
 from chalicelib.adapters.dynamo.cursor import decode_cursor, encode_cursor
@@ -188,14 +186,8 @@ class DynamoStore:
         expression.require(f"attribute_not_exists({seen}) OR {seen} < "
                            f"{expression.value(generation)}")
         expression.set("frozen", int(frozen)).set("freeze_generation", generation)
-        request = expression.as_update(self.tables.platform, keys.key("order", order_id))
-        try:
-            self.tables.client.update_item(**request)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self.tables.update_if(
+            expression.as_update(self.tables.platform, keys.key("order", order_id)))
 
     # helpers
 
