@@ -14,6 +14,7 @@ from chalicelib.api.public import public
 from chalicelib.api.refunds import refunds
 from chalicelib.api.regulators import regulators
 from chalicelib.api.shared import shared
+from chalicelib.workers.liquidation import liquidation_worker
 from chalicelib.workers.schedules import scheduled_jobs
 from chalicelib.workers.settlement import settlement_worker
 from chalicelib.workers.sweeps import sweep_worker
@@ -27,4 +28,5 @@ for blueprint in (public, catalog, parents, institution_staff, shared, disputes,
     app.register_blueprint(blueprint)
 app.register_blueprint(settlement_worker)
 app.register_blueprint(sweep_worker)
+app.register_blueprint(liquidation_worker)
 app.register_blueprint(scheduled_jobs)

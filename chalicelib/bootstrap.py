@@ -68,6 +68,7 @@ def build(
             sqs,
             queue_url(settings.settlement_queue_url, settings.settlement_queue_name),
             queue_url(settings.sweep_queue_url, settings.sweep_queue_name),
+            queue_url(settings.liquidation_queue_url, settings.liquidation_queue_name),
         ),
         clock=clock or SystemClock(),
         metrics=metrics or EmbeddedMetrics(settings.stage),

@@ -21,6 +21,8 @@ class Settings(BaseModel):
     settlement_queue_name: str = ""
     sweep_queue_url: str = ""
     sweep_queue_name: str = ""
+    liquidation_queue_url: str = ""
+    liquidation_queue_name: str = ""
     auth_issuer: str
     auth_audience: str
     auth_hs256_secret: str = ""
@@ -42,6 +44,8 @@ class Settings(BaseModel):
             raise ValueError("no settlement queue configured")
         if not (self.sweep_queue_url or self.sweep_queue_name):
             raise ValueError("no sweep queue configured")
+        if not (self.liquidation_queue_url or self.liquidation_queue_name):
+            raise ValueError("no liquidation queue configured")
         return self
 
     @classmethod
@@ -57,6 +61,8 @@ class Settings(BaseModel):
             settlement_queue_name=env.get("SETTLEMENT_QUEUE_NAME", f"{stage}-settlement.fifo"),
             sweep_queue_url=env.get("SWEEP_QUEUE_URL", ""),
             sweep_queue_name=env.get("SWEEP_QUEUE_NAME", f"{stage}-sweep.fifo"),
+            liquidation_queue_url=env.get("LIQUIDATION_QUEUE_URL", ""),
+            liquidation_queue_name=env.get("LIQUIDATION_QUEUE_NAME", f"{stage}-liquidation"),
             auth_issuer=env.get("AUTH_ISSUER", "ots-local"),
             auth_audience=env.get("AUTH_AUDIENCE", "ots-platform"),
             auth_hs256_secret=env.get("AUTH_HS256_SECRET", ""),

@@ -92,6 +92,8 @@ class DataPlane:
     settlement_dlq_url: str
     sweep_queue_url: str
     sweep_dlq_url: str
+    liquidation_queue_url: str
+    liquidation_dlq_url: str
 
 
 def load_template(path: Path = DEFAULT_TEMPLATE) -> dict[str, Any]:
@@ -136,6 +138,8 @@ def create_data_plane(
         settlement_dlq_url=_lookup(queues.urls, "SettlementDeadLetterQueue"),
         sweep_queue_url=_lookup(queues.urls, "SweepQueue"),
         sweep_dlq_url=_lookup(queues.urls, "SweepDeadLetterQueue"),
+        liquidation_queue_url=_lookup(queues.urls, "LiquidationQueue"),
+        liquidation_dlq_url=_lookup(queues.urls, "LiquidationDeadLetterQueue"),
     )
 
 

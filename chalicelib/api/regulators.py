@@ -1,4 +1,5 @@
-"""Regulators: whitelist decisions on institutions and courses in their jurisdiction."""
+"""Regulators: whitelist decisions on institutions and courses in their jurisdiction, and
+the interventions (freeze, liquidation)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
-from chalicelib.service import courses, freezes, institutions
+from chalicelib.service import courses, freezes, institutions, liquidations
 
 regulators = Blueprint(__name__)
 
@@ -56,6 +57,24 @@ def unfreeze_institution(call: Call) -> Result:
     unfrozen = freezes.unfreeze(call.ctx, call.who, call.params["institution_id"],
                                 reason=call.body.reason)
     return 200, views.institution(unfrozen)
+
+
+@route(regulators, "POST", "/v1/regulator/institutions/{institution_id}/liquidate",
+       summary="Liquidate an institution: frozen for good, every order's unconsumed money "
+       "refunded", tag="regulators", request=schemas.FreezeDecision,
+       response=schemas.LiquidationView)
+def liquidate_institution(call: Call) -> Result:
+    started = liquidations.liquidate(call.ctx, call.who, call.params["institution_id"],
+                                     reason=call.body.reason)
+    return 200, views.liquidation(*started)
+
+
+@route(regulators, "GET", "/v1/regulator/institutions/{institution_id}/liquidation",
+       summary="A liquidation's progress", tag="regulators",
+       response=schemas.LiquidationView)
+def liquidation_progress(call: Call) -> Result:
+    found = liquidations.progress(call.ctx, call.who, call.params["institution_id"])
+    return 200, views.liquidation(*found)
 
 
 @route(regulators, "GET", "/v1/regulator/courses", summary="Courses awaiting review",

@@ -9,6 +9,7 @@ from typing import Any
 from chalicelib.api import schemas
 from chalicelib.domain.catalog import Course, Institution, Student
 from chalicelib.domain.consumption import Consumption
+from chalicelib.domain.liquidation import Liquidation, LiquidationStatus, Progress
 from chalicelib.domain.order import Order, payment_reference
 from chalicelib.domain.refund import RefundRequest
 
@@ -21,6 +22,13 @@ def institution(ins: Institution) -> schemas.InstitutionView:
     return schemas.InstitutionView.model_validate(
         {**_fields(ins), "custodian_bank": ins.custodian.bank, "frozen": ins.frozen}
     )
+
+
+def liquidation(liq: Liquidation, progress: Progress) -> schemas.LiquidationView:
+    return schemas.LiquidationView.model_validate({
+        **_fields(liq), **_fields(progress),
+        "orders_listed": liq.status is not LiquidationStatus.LISTING,
+    })
 
 
 def course(crs: Course) -> schemas.CourseView:

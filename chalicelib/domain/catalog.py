@@ -93,6 +93,9 @@ class Institution:
     """Which pass of the freeze marker's fan-out onto the orders is due (1, 2), 0 when done."""
     fanout_cursor: str = ""
     """Where the due pass goes on (the orders index's cursor), "" from the start."""
+    liquidated_at: datetime | None = None
+    """When a regulator ordered its liquidation (chalicelib/domain/liquidation.py): frozen
+    for good, every order's unconsumed money refunded."""
 
     @property
     def frozen(self) -> bool:

@@ -56,6 +56,8 @@ class ConfirmedBy(StrEnum):
     PARENT = "parent"
     AUTO = "auto"
     REGULATOR = "regulator"
+    LIQUIDATION = "liquidation"
+    """Pending when its institution was liquidated under a policy that confirms them."""
 
 
 @dataclass(frozen=True)

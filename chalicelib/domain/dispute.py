@@ -31,6 +31,9 @@ from chalicelib.domain.order import Movement, Order, OrderStatus
 class WithdrawnBy(StrEnum):
     INSTITUTION = "institution"
     REGULATOR = "regulator"
+    LIQUIDATION = "liquidation"
+    """Returned by its institution's liquidation: refunded with the order's remaining
+    lessons (chalicelib/domain/liquidation.py)."""
 
 
 class Outcome(StrEnum):
@@ -43,10 +46,13 @@ class Outcome(StrEnum):
 _PAID = frozenset({OrderStatus.PAID})
 
 
-def refunds_at_once(order: Order) -> bool:
+def refunds_at_once(order: Order, by: WithdrawnBy) -> bool:
     """A lesson withdrawn from `order` is refunded at once: the order's remaining money was
-    already refunded (and no refund request is awaiting a decision, which would take it)."""
-    return order.lessons_refunded > 0 and order.open_refunds == 0
+    already refunded (and no refund request is awaiting a decision, which would take it).
+    A liquidation returns it to the order instead: its own refund of the order's remaining
+    lessons follows and takes it."""
+    return (order.lessons_refunded > 0 and order.open_refunds == 0
+            and by is not WithdrawnBy.LIQUIDATION)
 
 
 def withdrawn(consumption: Consumption, *, refunded: bool) -> Movement:

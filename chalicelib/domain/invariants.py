@@ -10,6 +10,9 @@ Per order's lessons: its consumptions and taken refunds account for every lesson
              the remainder is carried at most once (and once nothing remains, once), and
              their prices plus what the remaining lessons would cost is exactly its amount.
 Global:      debits equal credits (the payer's balance is minus the sum of all others).
+Per liquidation: its progress counts each order's record once (orders, lessons, fen to
+             refund), each record names the refund its order names, for what that refund
+             takes, and no more is counted as paid back than its paid refunds.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Iterable
 
 from chalicelib.domain import ledger
 from chalicelib.domain.consumption import Consumption, ConsumptionStatus
+from chalicelib.domain.liquidation import OrderLiquidated, Progress
 from chalicelib.domain.order import COUNTERS, MONEY_BUCKETS, Order
 from chalicelib.domain.refund import RefundRequest, RefundStatus
 
@@ -109,3 +113,31 @@ def check_lessons(order: Order, consumptions: Iterable[Consumption],
     if priced != order.amount_fen:
         raise InvariantViolated(f"{order.order_id}: its lessons are priced {priced} fen, "
                                 f"it costs {order.amount_fen}")
+
+
+def check_liquidation(institution_id: str, progress: Progress,
+                      records: Iterable[OrderLiquidated], orders: dict[str, Order],
+                      refunds: dict[str, RefundRequest]) -> None:
+    mine = [r for r in records if r.institution_id == institution_id]
+    counted = Progress(
+        orders_done=len(mine), lessons_refunded=sum(r.lessons for r in mine),
+        fen_to_refund=sum(r.amount_fen for r in mine), fen_refunded=progress.fen_refunded)
+    if progress != counted:
+        raise InvariantViolated(f"{institution_id}: progress {progress}, its orders' records "
+                                f"{counted}")
+    paid = 0
+    for record in mine:
+        order = orders[record.order_id]
+        if order.liquidated_at is None or order.liquidation_refund_id != record.refund_id:
+            raise InvariantViolated(f"{record.order_id}: liquidated with {record.refund_id!r}, "
+                                    f"the order says {order.liquidation_refund_id!r}")
+        refund = refunds.get(record.refund_id)
+        if record.refund_id and (refund is None or (refund.lessons, refund.amount_fen) != (
+                record.lessons, record.amount_fen)):
+            raise InvariantViolated(f"{record.order_id}: its record refunds {record.lessons} "
+                                    f"lessons, {record.amount_fen} fen; its refund {refund}")
+        if refund is not None and refund.status is RefundStatus.REFUNDED:
+            paid += refund.amount_fen
+    if not 0 <= progress.fen_refunded <= paid:
+        raise InvariantViolated(f"{institution_id}: counted {progress.fen_refunded} fen paid "
+                                f"back, its refunds paid {paid}")

@@ -91,6 +91,12 @@ class Order:
     condition."""
     freeze_generation: int = 0
     """The institution's freeze generation the marker was copied from."""
+    liquidated_at: datetime | None = None
+    """When its institution's liquidation finished with it: nothing is left on it to
+    consume, its unconsumed money is being refunded (chalicelib/domain/liquidation.py)."""
+    liquidation_refund_id: str = ""
+    """The refund that pays its unconsumed lessons back in a liquidation (named by the
+    transaction that reserves it)."""
 
     @property
     def blocked(self) -> bool:

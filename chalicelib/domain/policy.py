@@ -13,6 +13,7 @@ from typing import Any
 MAX_RECORD_WINDOW_HOURS = 14 * 24
 """A student's time slots are kept 30 days (chalicelib/domain/timeslots.py): a lesson may
 never be recorded so late that the slots it must not overlap are already forgotten."""
+LIQUIDATION_PENDING_LESSONS = frozenset({"return", "confirm"})
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,18 @@ class Policy:
     refund_payout_days_before_start: int = 5
     refund_payout_days_after_start: int = 15
     """Calendar days from the request in which an approved refund must reach the payer."""
+    liquidation_pending_lessons: str = "return"
+    """What a liquidation does with lessons not yet confirmed: `return` them to the order
+    (refunded with it: teaching stopped) or `confirm` them (released to the institution)."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, int) and value <= 0:
                 raise ValueError(f"policy {f.name} must be positive, got {value}")
+        if self.liquidation_pending_lessons not in LIQUIDATION_PENDING_LESSONS:
+            raise ValueError("policy liquidation_pending_lessons must be one of "
+                             f"{sorted(LIQUIDATION_PENDING_LESSONS)}")
         if self.lesson_record_window_hours > MAX_RECORD_WINDOW_HOURS:
             raise ValueError(
                 f"policy lesson_record_window_hours must be at most {MAX_RECORD_WINDOW_HOURS}"

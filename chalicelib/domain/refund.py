@@ -63,6 +63,9 @@ class ApprovedBy(StrEnum):
     WITHDRAWAL = "withdrawal"
     """A lesson withdrawn after the order's remaining money was refunded: its money follows
     at once (chalicelib/domain/dispute.py)."""
+    LIQUIDATION = "liquidation"
+    """The institution's liquidation: a request awaiting its decision approved, or the
+    order's remaining lessons refunded by the liquidation's own refund."""
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ def return_lesson(ctx: Context, consumption_id: str, by: WithdrawnBy, reason: st
         now = ctx.now()
         after = replace(before, status=ConsumptionStatus.WITHDRAWN, withdrawn_at=now,
                         withdrawn_by=by.value, resolution_reason=reason[:NOTE_LIMIT])
-        refunded = rules.refunds_at_once(order)
+        refunded = rules.refunds_at_once(order, by)
         movement = rules.withdrawn(before, refunded=refunded)
         expect = {"lessons_refunded": order.lessons_refunded, "open_refunds": order.open_refunds}
         write = ctx.store.write().replace(before, after, "consumption")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chalicelib.domain.catalog import Institution, InstitutionStatus
 from chalicelib.domain.errors import StateConflict
@@ -55,27 +55,45 @@ def _change(
 
     def attempt() -> Institution:
         before = institutions.visible_to_regulator(ctx, caller, institution_id)
-        if before.status is not InstitutionStatus.WHITELISTED:
-            raise StateConflict("只能冻结或解冻已列入白名单的机构",
-                                code="institution_not_whitelisted", status=str(before.status))
+        require_whitelisted(before)
         if before.frozen == frozen:
             return before
-        now = ctx.now()
-        after = replace(
-            before,
-            frozen_at=now if frozen else None,
-            frozen_by=caller.sub if frozen else "",
-            freeze_reason=reason if frozen else "",
-            freeze_generation=before.freeze_generation + 1,
-            fanout_pass=1,
-            fanout_cursor="",
-        )
-        ctx.store.write().replace(before, after, "institution", due=(JOB, now)).commit()
+        if before.liquidated_at is not None:
+            raise StateConflict("机构正在清算，不能解冻", code="institution_liquidating")
+        after = marked(before, frozen=frozen, who=caller.sub, reason=reason, now=ctx.now())
+        ctx.store.write().replace(before, after, "institution", due=fan_out_due(after, ctx))\
+            .commit()
         return after
 
     changed = retry.on_conflict(attempt, retry_when=lambda rejected: True)
     work.run_now(ctx, JOB)
     return changed
+
+
+def require_whitelisted(institution: Institution) -> None:
+    if institution.status is not InstitutionStatus.WHITELISTED:
+        raise StateConflict("只能冻结、解冻或清算已列入白名单的机构",
+                            code="institution_not_whitelisted", status=str(institution.status))
+
+
+def marked(before: Institution, *, frozen: bool, who: str, reason: str, now: datetime
+           ) -> Institution:
+    """`before` frozen (or unfrozen) by `who`: a new generation, its fan-out from pass 1."""
+    return replace(
+        before,
+        frozen_at=now if frozen else None,
+        frozen_by=who if frozen else "",
+        freeze_reason=reason if frozen else "",
+        freeze_generation=before.freeze_generation + 1,
+        fanout_pass=1,
+        fanout_cursor="",
+    )
+
+
+def fan_out_due(institution: Institution, ctx: Context) -> tuple[str, datetime] | None:
+    """Where a rewrite of `institution` keeps its fan-out on the schedule: now, while one
+    is under way."""
+    return (JOB, ctx.now()) if institution.fanout_pass else None
 
 
 def fan_out(ctx: Context, institution_id: str) -> bool:

@@ -21,7 +21,7 @@ class SweepMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     job: Literal["expire", "autoconfirm", "settle", "disputeescalate", "refunddecide", "refund",
-                 "returnpayment", "freezefanout"]
+                 "returnpayment", "freezefanout", "liquidate", "liquidationpaid"]
     shard: int = Field(ge=0, le=255)
     until: AwareDatetime
     cursor: str | None = Field(default=None, max_length=4096)
@@ -32,3 +32,13 @@ class SweepMessage(BaseModel):
 
     def task(self) -> SweepTask:
         return SweepTask(self.job, self.shard, self.until, self.cursor)
+
+
+class LiquidationMessage(BaseModel):
+    """One order of a liquidating institution to liquidate (chalicelib/service/
+    liquidation_orders.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    institution_id: str = Field(pattern=r"^ins_[0-9A-Z]{26}$")
+    order_id: str = Field(pattern=r"^ord_[0-9A-Z]{26}$")

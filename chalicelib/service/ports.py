@@ -79,6 +79,11 @@ class WorkPublisher(Protocol):
         """Queue a sweep task. FIFO: the group is the job and shard (one shard is swept by
         one worker at a time), the deduplication id the task itself."""
 
+    def publish_liquidation(self, institution_id: str, order_ids: list[str]) -> None:
+        """Queue one message per order of a liquidating institution (a standard queue: any
+        order, at least once; liquidating an order is idempotent). Raises if any of them
+        was not queued."""
+
 
 class Metrics(Protocol):
     def gauge(self, name: str, value: int) -> None:

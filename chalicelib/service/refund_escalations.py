@@ -68,7 +68,7 @@ def dismiss(ctx: Context, caller: Caller, refund_id: str, reason: str) -> Refund
         if before.status is RefundStatus.REJECTED and before.regulator_reason:
             return before  # dismissed already
         if before.status is not RefundStatus.ESCALATED:
-            refunds.not_awaiting(before, RefundStatus.ESCALATED)
+            refunds.not_awaiting(before, frozenset({RefundStatus.ESCALATED}))
         after = replace(before, status=RefundStatus.REJECTED, decided_at=ctx.now(),
                         decided_by=caller.sub, regulator_reason=reason[:REASON_LIMIT])
         ctx.store.write().replace(before, after, "refund").move_order(

@@ -24,7 +24,7 @@ from chalicelib.domain.bank import BankInstruction, InstructionStatus
 from chalicelib.domain.errors import NotFound, StateConflict
 from chalicelib.domain.order import Movement, Order
 from chalicelib.domain.refund import MAX_REFUND_ATTEMPTS, RefundRequest, RefundStatus
-from chalicelib.service import orders, outbound, retry, transfers
+from chalicelib.service import liquidation_progress, orders, outbound, retry, transfers
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
 from chalicelib.service.store import AtomicWrite
@@ -75,7 +75,8 @@ def reserve(ctx: Context, write: AtomicWrite, order: Order, after: RefundRequest
     else:
         assert before is not None
         write.replace(before, after, "refund", due=due)
-    write.move_order(order, movement, entry=entry, expect=expect)
+    write.move_order(order, movement, entry=entry, expect=expect,
+                     set_fields=liquidation_progress.named_on_order(after))
     write.create(instruction, "instruction")
     return instruction
 
@@ -110,7 +111,8 @@ def resolve(ctx: Context, instruction: BankInstruction, event_id: str, *, succee
         if succeeded:
             movement = rules.posted(order, before)
             write.replace(before, replace(before, status=RefundStatus.REFUNDED,
-                                          refunded_at=now), "refund")
+                                          refunded_at=now), "refund",
+                          due=liquidation_progress.paid_due(before, now))
             outcome = InstructionStatus.SUCCEEDED
         else:
             movement = rules.voided(before)
@@ -127,6 +129,8 @@ def resolve(ctx: Context, instruction: BankInstruction, event_id: str, *, succee
         write.commit()
 
     retry.on_conflict(attempt, retry_when=retry.order_changed)
+    if succeeded:
+        liquidation_progress.count_paid(ctx, instruction.refund_id)
 
 
 def _after_failure(before: RefundRequest, reason: str, for_good: bool, now: datetime

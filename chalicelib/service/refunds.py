@@ -32,7 +32,7 @@ def request(ctx: Context, caller: Caller, refund_id: str, order_id: str, reason:
         if existing is not None:  # a retry of this very request (its payout, if any, is
             return existing, None  # the schedule's to resend)
         order = orders.visible(ctx, caller, order_id)
-        fresh = _new_request(ctx, order, refund_id, reason)
+        fresh = new_request(ctx, order, refund_id, reason)
         write = ctx.store.write()
         instruction = None
         if fresh.before_start:
@@ -62,7 +62,9 @@ def check_refundable(order: Order) -> None:
                             order_id=order.order_id)
 
 
-def _new_request(ctx: Context, order: Order, refund_id: str, reason: str) -> RefundRequest:
+def new_request(ctx: Context, order: Order, refund_id: str, reason: str) -> RefundRequest:
+    """A request for `order`'s remaining lessons, priced and dated now (awaiting a
+    decision); StateConflict if none can open on it."""
     check_refundable(order)
     share = lesson_money.refundable(order)
     now = ctx.now()
@@ -105,16 +107,16 @@ def decide(ctx: Context, caller: Caller, refund_id: str, *, approve: bool, reaso
 
 def approve_pending(ctx: Context, refund_id: str, by: ApprovedBy, who: str,
                     **changes: Any) -> RefundRequest:
-    """Approve a request awaiting its decision (a regulator: an escalated one), priced again
-    from the order; once approved, approving it again returns it."""
-    awaiting = (RefundStatus.ESCALATED if by is ApprovedBy.REGULATOR
-                else RefundStatus.PENDING_DECISION)
+    """Approve a request awaiting its decision (a regulator: an escalated one; a
+    liquidation: either), priced again from the order; once approved, approving it again
+    returns it."""
+    awaiting = _AWAITING.get(by, frozenset({RefundStatus.PENDING_DECISION}))
 
     def attempt() -> tuple[RefundRequest, BankInstruction | None]:
         before = get(ctx, refund_id)
-        if before.status is not awaiting:
+        if before.status not in awaiting:
             if (before.status in rules.OPEN or before.status is RefundStatus.REJECTED
-                    or by is ApprovedBy.SILENCE):
+                    or by in _NOT_REPEATED):
                 not_awaiting(before, awaiting)
             return before, None
         order = orders.get(ctx, before.order_id)
@@ -129,13 +131,22 @@ def approve_pending(ctx: Context, refund_id: str, by: ApprovedBy, who: str,
     return refund_payouts.commit_then_instruct(ctx, attempt, lambda r: True)
 
 
+_AWAITING = {
+    ApprovedBy.REGULATOR: frozenset({RefundStatus.ESCALATED}),
+    ApprovedBy.LIQUIDATION: rules.OPEN,
+}
+"""What each approver decides on (the others: requests awaiting the institution)."""
+_NOT_REPEATED = frozenset({ApprovedBy.SILENCE, ApprovedBy.LIQUIDATION})
+"""Approvers told when a request was decided otherwise (they then go on another way)."""
+
+
 def _reject(ctx: Context, refund_id: str, who: str, reason: str) -> RefundRequest:
     def attempt() -> RefundRequest:
         before = get(ctx, refund_id)
         if before.status is RefundStatus.REJECTED:
             return before
         if before.status is not RefundStatus.PENDING_DECISION:
-            not_awaiting(before, RefundStatus.PENDING_DECISION)
+            not_awaiting(before, frozenset({RefundStatus.PENDING_DECISION}))
         after = replace(before, status=RefundStatus.REJECTED, decided_at=ctx.now(),
                         decided_by=who, rejection_reason=reason[:500])
         ctx.store.write().replace(before, after, "refund").move_order(
@@ -145,8 +156,8 @@ def _reject(ctx: Context, refund_id: str, who: str, reason: str) -> RefundReques
     return retry.on_conflict(attempt, retry_when=lambda r: True)
 
 
-def not_awaiting(found: RefundRequest, awaiting: RefundStatus) -> None:
-    if awaiting is RefundStatus.ESCALATED:
+def not_awaiting(found: RefundRequest, awaiting: frozenset[RefundStatus]) -> None:
+    if RefundStatus.PENDING_DECISION not in awaiting:
         raise StateConflict("该退款申请未提交监管部门", code="refund_not_escalated",
                             status=str(found.status))
     raise StateConflict("该退款申请不在待处理状态", code="refund_not_pending",

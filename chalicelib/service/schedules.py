@@ -14,6 +14,9 @@
                  (or its next attempt after a failure), is sent again, with backoff
     freezefanout an institution frozen or unfrozen has its marker copied onto its orders,
                  page by page, in two passes
+    liquidate    a liquidation lists its institution's orders onto the liquidation queue,
+                 page by page, then watches its progress until it is completed
+    liquidationpaid  a refund of a liquidation the bank paid is added to its progress
 
 chalicelib/service/sweeps.py runs them over every due item; each handler is safe to repeat.
 """
@@ -32,6 +35,8 @@ from chalicelib.service import (
     consumptions,
     disputes,
     freezes,
+    liquidation_progress,
+    liquidations,
     refund_payouts,
     refunds,
     settlement,
@@ -94,6 +99,14 @@ def mark_freeze(ctx: Context, institution_id: str, until: datetime) -> bool:
     return freezes.fan_out(ctx, institution_id)
 
 
+def liquidate(ctx: Context, institution_id: str, until: datetime) -> bool:
+    return liquidations.advance(ctx, institution_id)
+
+
+def count_liquidation_refund(ctx: Context, refund_id: str, until: datetime) -> bool:
+    return liquidation_progress.count_paid(ctx, refund_id)
+
+
 JOBS = {
     job.name: job
     for job in (
@@ -105,5 +118,7 @@ JOBS = {
         Job("refund", "refund", refund),
         Job(unmatched_returns.JOB, "unmatched_payment", return_payment),
         Job(freezes.JOB, "institution", mark_freeze),
+        Job(liquidations.JOB, "liquidation", liquidate),
+        Job(liquidation_progress.PAID_JOB, "refund", count_liquidation_refund),
     )
 }

@@ -15,6 +15,7 @@ from chalicelib.domain.catalog import Course, Institution, Student
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
+from chalicelib.domain.liquidation import Liquidation, OrderLiquidated, Progress
 from chalicelib.domain.order import Movement, Order
 from chalicelib.domain.refund import RefundRequest
 from chalicelib.domain.timeslots import Footprint
@@ -54,6 +55,17 @@ class AtomicWrite(Protocol):
     def mark_bank_event(self, event_id: str, event_type: str, at: datetime) -> AtomicWrite:
         """Record a bank event as applied (once: its event id)."""
 
+    def count_progress(self, institution_id: str, shard: int, deltas: dict[str, int]
+                       ) -> AtomicWrite:
+        """Add to one shard of a liquidation's progress counters."""
+
+    def finish_job(self, kind: str, entity_id: str, job: str) -> AtomicWrite:
+        """Take an item off the schedule, on condition it is still scheduled for `job`
+        (refused, label "scheduled", if a twin finished it first)."""
+
+    def require_present(self, kind: str, entity_id: str, label: str) -> AtomicWrite:
+        """Apply the write only if this item exists (refused under `label` otherwise)."""
+
     def commit(self) -> None: ...
 
 
@@ -69,6 +81,9 @@ class Store(Protocol):
     def refund(self, refund_id: str) -> RefundRequest | None: ...
     def unmatched(self, unmatched_id: str) -> UnmatchedPayment | None: ...
     def journal(self, order_id: str) -> list[JournalEntry]: ...
+    def liquidation(self, institution_id: str) -> Liquidation | None: ...
+    def order_liquidated(self, order_id: str) -> OrderLiquidated | None: ...
+    def liquidation_progress(self, institution_id: str) -> Progress: ...
 
     def institutions_by_status(
         self, status: str, region_prefix: str, limit: int, cursor: str | None

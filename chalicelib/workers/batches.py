@@ -1,8 +1,11 @@
-"""SQS batches with Lambda's partial batch response (ReportBatchItemFailures), for FIFO
-queues: records are handled in order and handling stops at the first failure, which is
-reported with every later record of the batch (to be redelivered, in order). A record that
-cannot be parsed is a failure too; after the queue's maxReceiveCount SQS moves it to the
-dead-letter queue, so it never blocks its message group forever."""
+"""SQS batches with Lambda's partial batch response (ReportBatchItemFailures).
+
+FIFO queues (`handle_in_order`): records are handled in order and handling stops at the
+first failure, which is reported with every later record of the batch (to be redelivered,
+in order). Standard queues (`handle_each`): every record is handled, and only the ones that
+failed are reported. A record that cannot be parsed is a failure too; after the queue's
+maxReceiveCount SQS moves it to the dead-letter queue, so it never blocks its message group
+(or comes back) forever."""
 
 from __future__ import annotations
 
@@ -34,6 +37,15 @@ def handle_in_order(
         if outcome:
             log.info("%s %s: %s", message_type.__name__, record.get("messageId"), outcome)
     return {"batchItemFailures": []}
+
+
+def handle_each(
+    records: list[dict[str, Any]], message_type: type[M], handle: Callable[[M], object]
+) -> dict[str, Any]:
+    failures: list[dict[str, str]] = []
+    for record in records:
+        failures += handle_in_order([record], message_type, handle)["batchItemFailures"]
+    return {"batchItemFailures": failures}
 
 
 def _failed_from(records: list[dict[str, Any]], index: int) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Scheduled jobs: each fans a run of its job out over the sweep queue, one task per shard
 of the schedule (chalicelib/service/sweeps.py). The settlement sweeper (releases, refund
-payouts, returns of unmatched money, freeze markers) also reports how many releases are
-parked for review, which the province stack alarms on."""
+payouts, returns of unmatched money, freeze markers, liquidations) also reports how many
+releases are parked for review, which the province stack alarms on."""
 
 from __future__ import annotations
 
@@ -36,4 +36,5 @@ def settlement_sweeper(event: CloudWatchEvent) -> int:
     ctx = bootstrap.context()
     ctx.metrics.gauge(NEEDS_REVIEW_METRIC, parked.count(ctx))
     return sum(sweeps.fan_out(ctx, job)
-               for job in ("settle", "refund", "returnpayment", "freezefanout"))
+               for job in ("settle", "refund", "returnpayment", "freezefanout", "liquidate",
+                           "liquidationpaid"))

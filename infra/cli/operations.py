@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from datetime import UTC
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -39,6 +39,8 @@ DUE_JOBS = {
     "refund": "refund payouts not yet answered by the bank (resent with backoff)",
     "returnpayment": "returns of unmatched payments not yet answered (resent with backoff)",
     "freezefanout": "freezes or unfreezes not yet copied onto every order of the institution",
+    "liquidate": "liquidations listing their orders, or to look at again (until completed)",
+    "liquidationpaid": "refunds of a liquidation paid and not yet counted in its progress",
 }
 STRAGGLER_LIMIT = 100
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -151,7 +153,7 @@ def replay_dlq(
         with typer.progressbar(length=max(limit or waiting, 1), label="replaying",
                                file=sys.stderr) as bar:
             for message in _dead_letters(target.sqs, source, limit):
-                _move(target.sqs, message, source, destination)
+                _move(target.sqs, message, source, destination, fifo=queue.fifo)
                 moved += 1
                 bar.update(1)
     except (ClientError, BotoCoreError, ReplayError) as error:
@@ -185,18 +187,20 @@ class ReplayError(RuntimeError):
     pass
 
 
-def _move(sqs: SQSClient, message: MessageTypeDef, source: str, destination: str) -> None:
+def _move(sqs: SQSClient, message: MessageTypeDef, source: str, destination: str, *,
+          fifo: bool) -> None:
     """Send first, then delete: a failure in between leaves a copy in both queues, never none.
-    The deduplication id comes from the dead letter's message id, so a second replay of the
-    same letter within SQS's five-minute window is dropped by the queue."""
-    group = message.get("Attributes", {}).get("MessageGroupId")
-    if not group:
-        raise ReplayError(f"dead letter {message['MessageId']} has no MessageGroupId")
-    sqs.send_message(
-        QueueUrl=destination,
-        MessageBody=message["Body"],
-        MessageGroupId=group,
-        MessageDeduplicationId=f"replay-{message['MessageId']}",
-        MessageAttributes=message.get("MessageAttributes", {}),
-    )
+    On a FIFO queue the deduplication id comes from the dead letter's message id, so a second
+    replay of the same letter within SQS's five-minute window is dropped by the queue (on the
+    standard liquidation queue a second copy is harmless: liquidating an order is
+    idempotent)."""
+    sent: dict[str, Any] = {"QueueUrl": destination, "MessageBody": message["Body"],
+                            "MessageAttributes": message.get("MessageAttributes", {})}
+    if fifo:
+        group = message.get("Attributes", {}).get("MessageGroupId")
+        if not group:
+            raise ReplayError(f"dead letter {message['MessageId']} has no MessageGroupId")
+        sent.update(MessageGroupId=group,
+                    MessageDeduplicationId=f"replay-{message['MessageId']}")
+    sqs.send_message(**sent)
     sqs.delete_message(QueueUrl=source, ReceiptHandle=message["ReceiptHandle"])

@@ -6,7 +6,8 @@
   any other stage                    the default AWS credentials and region (or --region)
 
 Names follow infra/template.yaml: `<stage>-platform`, `<stage>-journal`,
-`<stage>-<queue>.fifo` and its dead-letter queue `<stage>-<queue>-dlq.fifo`.
+`<stage>-<queue>.fifo` and its dead-letter queue `<stage>-<queue>-dlq.fifo` (the liquidation
+queue is a standard one: `<stage>-liquidation`, `<stage>-liquidation-dlq`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ if TYPE_CHECKING:
 class Queue(StrEnum):
     settlement = "settlement"
     sweep = "sweep"
+    liquidation = "liquidation"
+
+    @property
+    def fifo(self) -> bool:
+        return self is not Queue.liquidation
 
 
 class NoLocalStack(RuntimeError):
@@ -56,7 +62,8 @@ class Target:
     """The local stack's moved clock (infra/local/clock.py), or the system clock."""
 
     def queue_name(self, queue: Queue, *, dead_letter: bool = False) -> str:
-        return f"{self.stage}-{queue.value}{'-dlq' if dead_letter else ''}.fifo"
+        suffix = ".fifo" if queue.fifo else ""
+        return f"{self.stage}-{queue.value}{'-dlq' if dead_letter else ''}{suffix}"
 
     def queue_url(self, queue: Queue, *, dead_letter: bool = False) -> str:
         name = self.queue_name(queue, dead_letter=dead_letter)
@@ -83,7 +90,8 @@ class Target:
             schedule=self.schedule(),
             bank=_NoBank(),
             publisher=SqsPublisher(self.sqs, self.queue_url(Queue.settlement),
-                                   self.queue_url(Queue.sweep)),
+                                   self.queue_url(Queue.sweep),
+                                   self.queue_url(Queue.liquidation)),
             clock=self.clock(),
             metrics=EmbeddedMetrics(self.stage),
             policies=bootstrap.policies(),

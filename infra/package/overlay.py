@@ -117,6 +117,7 @@ class Overlay:
             "JOURNAL_TABLE": self._table_name("JournalTable"),
             "SETTLEMENT_QUEUE_NAME": self._queue_name("SettlementQueue"),
             "SWEEP_QUEUE_NAME": self._queue_name("SweepQueue"),
+            "LIQUIDATION_QUEUE_NAME": self._queue_name("LiquidationQueue"),
         }
         for variable, sub in expected.items():
             name = resolve_stage(sub, self.stage)
@@ -139,6 +140,7 @@ class Overlay:
                     "SECRETS_REVISION": {"Ref": "SecretsRevision"},
                     "SETTLEMENT_QUEUE_URL": {"Ref": "SettlementQueue"},
                     "SWEEP_QUEUE_URL": {"Ref": "SweepQueue"},
+                    "LIQUIDATION_QUEUE_URL": {"Ref": "LiquidationQueue"},
                 }
             },
         }

@@ -77,7 +77,7 @@ def test_create_data_plane_is_idempotent_and_matches_the_spec(aws: tuple[Any, An
     assert _keys(journal["KeySchema"]) == [("pk", "HASH"), ("sk", "RANGE")]
     assert not journal.get("GlobalSecondaryIndexes")
 
-    assert len(sqs.list_queues()["QueueUrls"]) == 4
+    assert len(sqs.list_queues()["QueueUrls"]) == 6
     for name, queue_url, dlq_url, timeout in (
         ("settlement", first.settlement_queue_url, first.settlement_dlq_url, FUNCTION_TIMEOUT_S),
         ("sweep", first.sweep_queue_url, first.sweep_dlq_url, SWEEP_TIMEOUT_S),
@@ -96,6 +96,13 @@ def test_create_data_plane_is_idempotent_and_matches_the_spec(aws: tuple[Any, An
         redrive = json.loads(attrs["RedrivePolicy"])
         assert redrive["deadLetterTargetArn"] == dlq_attrs["QueueArn"]
         assert int(redrive["maxReceiveCount"]) == 5
+    liquidation = sqs.get_queue_attributes(QueueUrl=first.liquidation_queue_url,
+                                           AttributeNames=["All"])["Attributes"]
+    assert first.liquidation_queue_url.endswith(f"/{STAGE}-liquidation")  # a standard queue
+    assert "FifoQueue" not in liquidation
+    assert int(liquidation["VisibilityTimeout"]) >= 6 * FUNCTION_TIMEOUT_S
+    redrive = json.loads(liquidation["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"].endswith(f":{STAGE}-liquidation-dlq")
 
 
 def test_missing_index_is_added_to_an_existing_table(aws: tuple[Any, Any]) -> None:

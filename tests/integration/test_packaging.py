@@ -127,7 +127,7 @@ def test_every_queue_has_a_dead_letter_queue_and_outlives_six_consumer_timeouts(
             assert queue_id in queues and queue_id not in dead_letter_ids
             visibility = queues[queue_id]["Properties"]["VisibilityTimeout"]
             assert visibility >= VISIBILITY_FACTOR * function["Properties"]["Timeout"]
-    assert consumers == 2, "the settlement and sweep consumers are the queue event sources"
+    assert consumers == 3, "the settlement, sweep and liquidation consumers read queues"
 
 
 @pytest.mark.parametrize("code", PROVINCES)
@@ -154,7 +154,7 @@ def test_alarms_watch_dead_letters_queue_age_every_function_and_the_api(
         )
         for alarm in _of_type(template, "AWS::CloudWatch::Alarm").values()
     }
-    for name in ("Settlement", "Sweep"):
+    for name in ("Settlement", "Sweep", "Liquidation"):
         dlq = json.dumps({"Fn::GetAtt": [f"{name}DeadLetterQueue", "QueueName"]})
         queue = json.dumps({"Fn::GetAtt": [f"{name}Queue", "QueueName"]})
         assert ("ApproximateNumberOfMessagesVisible", dlq) in watched
@@ -192,7 +192,7 @@ def test_iam_policies_name_only_the_stage_s_resources(packaged: dict[str, Path],
     assert all(stage in name for name in allowed)
 
     functions = _of_type(template, "AWS::Serverless::Function")
-    assert len(functions) == 6
+    assert len(functions) == 7
     for function_id, function in functions.items():
         props = function["Properties"]
         assert "Policies" not in props  # SAM would add a role of its own
@@ -326,7 +326,7 @@ def test_deploy_dry_run_packages_lints_and_summarises_offline(tmp_path: Path) ->
     assert "Stack ots-platform-province-44: stage province-44, province 44" in result.output
     assert "region cn-northwest-1" in result.output
     assert "(cfn-lint clean)" in result.output
-    assert re.search(r"AWS::Serverless::Function\s+6", result.output)
+    assert re.search(r"AWS::Serverless::Function\s+7", result.output)
     assert re.search(r"AuthIssuer\s+REQUIRED", result.output)
     assert "ots-platform/province-44/bank-webhook-secret" in result.output
     assert "Dry run: nothing was sent to AWS." in result.output

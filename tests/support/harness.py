@@ -38,6 +38,7 @@ def settings_for(plane: DataPlane) -> Settings:
         journal_table=plane.journal_table,
         settlement_queue_url=plane.settlement_queue_url,
         sweep_queue_url=plane.sweep_queue_url,
+        liquidation_queue_url=plane.liquidation_queue_url,
         auth_issuer=ISSUER,
         auth_audience=AUDIENCE,
         auth_hs256_secret=AUTH_SECRET,
@@ -149,7 +150,8 @@ class Platform:
 
     def _queue_of(self, function: str) -> str:
         return {"settlement": self.plane.settlement_queue_url,
-                "sweep": self.plane.sweep_queue_url}[function]
+                "sweep": self.plane.sweep_queue_url,
+                "liquidation": self.plane.liquidation_queue_url}[function]
 
     def drain_settlement(self, rounds: int = 20) -> None:
         for _ in range(rounds):
@@ -166,6 +168,18 @@ class Platform:
             if not messages:
                 return
             self.run_worker(messages, "sweep")
+
+    def drain_liquidation(self, rounds: int = 200) -> int:
+        """Run the liquidation worker, ten orders per invocation, until its queue is empty;
+        how many messages it was given."""
+        given = 0
+        for _ in range(rounds):
+            messages = self._receive(self.plane.liquidation_queue_url, 10)
+            if not messages:
+                return given
+            given += len(messages)
+            self.run_worker(messages, "liquidation")
+        return given
 
     def lose_settlement_messages(self) -> int:
         """Take every queued settlement message away for good (a lost message)."""

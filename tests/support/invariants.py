@@ -8,11 +8,13 @@ from typing import Any
 
 from chalicelib.adapters.bank.sandbox import SandboxBank
 from chalicelib.adapters.dynamo.codec import decode, from_attribute_values
+from chalicelib.adapters.dynamo.keys import PROGRESS_PREFIX
 from chalicelib.domain import invariants
 from chalicelib.domain.bank import UnmatchedPayment
 from chalicelib.domain.catalog import Institution
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.ledger import JournalEntry
+from chalicelib.domain.liquidation import OrderLiquidated, Progress
 from chalicelib.domain.order import Order
 from chalicelib.domain.refund import RefundRequest
 from infra.resources import DataPlane
@@ -50,8 +52,26 @@ def check_all(dynamodb: Any, plane: DataPlane, bank: SandboxBank | None) -> None
         invariants.check_journal(order, by_order.get(order.order_id, []))
         invariants.check_lessons(order, consumptions, refunds)
     invariants.check_double_entry(entries)
+    _check_liquidations(platform_items, orders, refunds)
     if bank is not None:
         _check_bank(bank, institutions, orders, unmatched)
+
+
+def _check_liquidations(items: list[dict[str, Any]], orders: list[Order],
+                        refunds: list[RefundRequest]) -> None:
+    records = [decode(OrderLiquidated, i) for i in items
+               if i["sk"] == "#liquidation" and i["pk"].startswith("ord_")]
+    progress: dict[str, Progress] = defaultdict(Progress)
+    for item in items:
+        if item["sk"].startswith(PROGRESS_PREFIX):
+            progress[item["pk"]] += decode(Progress, item)
+    liquidated = {i["pk"] for i in items if i["sk"] == "#liquidation"
+                  and i["pk"].startswith("ins_")}
+    assert {r.institution_id for r in records} <= liquidated, "orders liquidated by no one"
+    for institution_id in liquidated:
+        invariants.check_liquidation(institution_id, progress[institution_id], records,
+                                     {o.order_id: o for o in orders},
+                                     {r.refund_id: r for r in refunds})
 
 
 def _check_bank(

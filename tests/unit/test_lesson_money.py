@@ -1,7 +1,8 @@
 """Any sequence of lessons recorded, confirmed, released, disputed and withdrawn, with a
-refund asked and approved along the way, prices an order's lessons to exactly what was paid:
-released + refunded = paid to the fen at the end, the remainder charged exactly once, every
-counter >= 0 after every step (chalicelib/domain/lesson_money.py, dispute.py, refund.py)."""
+refund asked and approved and the institution liquidated along the way, prices an order's
+lessons to exactly what was paid: released + refunded = paid to the fen at the end, the
+remainder charged exactly once, every counter >= 0 after every step
+(chalicelib/domain/lesson_money.py, dispute.py, refund.py, liquidation.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from chalicelib.domain.order import Order
 from chalicelib.domain.refund import RefundRequest, RefundStatus
 from tests.unit.test_order import NOW, new_order, paid
 
-STEPS = ("record", "confirm", "release", "dispute", "withdraw", "ask_refund", "approve")
+STEPS = ("record", "confirm", "release", "dispute", "withdraw", "ask_refund", "approve",
+         "liquidate")
 
 
 class Book:
@@ -31,12 +33,13 @@ class Book:
         self.order = order
         self.consumptions: list[Consumption] = []
         self.refunds: list[RefundRequest] = []
+        self.liquidated = False
 
     def move(self, movement: rules.Movement) -> None:
         self.order = rules.apply(self.order, movement)
 
     def record(self) -> None:
-        if self.order.open_refunds or self.order.open_disputes:
+        if self.order.open_refunds or self.order.open_disputes or self.liquidated:
             return  # the service refuses: no new lesson consumes a blocked order
         price = lesson_money.next_lesson(self.order)
         number = lesson_money.next_lesson_number(self.order)
@@ -80,10 +83,31 @@ class Book:
             self.ask_refund()
         elif step == "approve" and self.order.open_refunds:
             self.approve()
+        elif step == "liquidate" and not self.liquidated:
+            self.liquidate()
 
-    def withdraw(self, i: int) -> None:
+    def liquidate(self) -> None:
+        """As chalicelib/service/liquidation_orders.py does: every lesson not confirmed
+        returned to the order, the request awaiting a decision approved, or else what
+        remains refunded by the liquidation's own refund."""
+        self.liquidated = True
+        for i, lesson in enumerate(self.consumptions):
+            if lesson.status in WITHDRAWABLE:
+                self.withdraw(i, dispute.WithdrawnBy.LIQUIDATION)
+        if self.order.open_refunds:
+            self.approve()
+        share = lesson_money.refundable(self.order)
+        if share.lessons:
+            own = self._refund(share.lessons, share.amount_fen, share.carries_remainder,
+                               RefundStatus.REFUNDING)
+            self.move(refund_rules.reserved(own, was_open=False))
+            self.refunds.append(own)
+            self.post(own)
+
+    def withdraw(self, i: int, by: dispute.WithdrawnBy = dispute.WithdrawnBy.INSTITUTION
+                 ) -> None:
         lesson = self.consumptions[i]
-        refunded = dispute.refunds_at_once(self.order)
+        refunded = dispute.refunds_at_once(self.order, by)
         self.move(dispute.withdrawn(lesson, refunded=refunded))
         self.set(i, ConsumptionStatus.WITHDRAWN)
         if refunded:

@@ -57,6 +57,7 @@ TRANSITIONS = [
     "/v1/regulator/refund-requests/{refund_id}/dismiss",
     "/v1/regulator/institutions/{institution_id}/freeze",
     "/v1/regulator/institutions/{institution_id}/unfreeze",
+    "/v1/regulator/institutions/{institution_id}/liquidate",
 ]
 DECISIONS = [path for path in TRANSITIONS if path.endswith(("/approve", "/reject"))]
 

@@ -16,7 +16,11 @@ ENTITY_SK = {
     "unmatched_payment": "#unmatched_payment",
     "refund": "#refund",
     "idempotency": "#idempotency",
+    "liquidation": "#liquidation",
+    "order_liquidated": "#liquidation",
 }
+"""A liquidation lives beside its institution (pk `ins_…`), an order's record of its
+liquidation beside the order (pk `ord_…`)."""
 
 DUE_SHARDS = 8
 
@@ -59,6 +63,14 @@ def due_attributes(job: str, entity_id: str, due_at: datetime) -> dict[str, str]
 
 def due_instant(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def progress_key(institution_id: str, shard_number: int) -> dict[str, str]:
+    """One shard of a liquidation's progress counters."""
+    return {"pk": institution_id, "sk": f"{PROGRESS_PREFIX}{shard_number}"}
+
+
+PROGRESS_PREFIX = "#liquidation#progress#"
 
 
 def bank_event_key(event_id: str) -> dict[str, str]:

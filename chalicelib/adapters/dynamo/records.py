@@ -11,6 +11,7 @@ from chalicelib.domain.catalog import FROZEN_LISTING, Course, Institution, Stude
 from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
+from chalicelib.domain.liquidation import Liquidation, OrderLiquidated
 from chalicelib.domain.order import Order, OrderStatus
 from chalicelib.domain.refund import IN_FLIGHT, RefundRequest, RefundStatus
 
@@ -133,3 +134,13 @@ def _owners(kind: str, status: str, entity_id: str, parent_sub: str, institution
         "gsi1pk": keys.parent_partition(parent_sub), "gsi1sk": sort_key,
         "gsi2pk": keys.institution_partition(institution_id), "gsi2sk": sort_key,
     }
+
+
+def liquidation(liq: Liquidation) -> dict[str, Any]:
+    """Beside its institution; on the `due` index (`liquidate`) until it is completed."""
+    return {**keys.key("liquidation", liq.institution_id), **encode(liq)}
+
+
+def order_liquidated(record: OrderLiquidated) -> dict[str, Any]:
+    """Beside its order, written once."""
+    return {**keys.key("order_liquidated", record.order_id), **encode(record)}

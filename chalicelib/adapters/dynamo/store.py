@@ -19,6 +19,7 @@ from chalicelib.domain.catalog import Course, Institution, Student
 from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
+from chalicelib.domain.liquidation import Liquidation, OrderLiquidated, Progress
 from chalicelib.domain.order import Order
 from chalicelib.domain.refund import RefundRequest
 from chalicelib.service.ports import Page
@@ -63,6 +64,26 @@ class DynamoStore:
 
     def unmatched(self, unmatched_id: str) -> UnmatchedPayment | None:
         return self._get(UnmatchedPayment, keys.key("unmatched_payment", unmatched_id))
+
+    def liquidation(self, institution_id: str) -> Liquidation | None:
+        return self._get(Liquidation, keys.key("liquidation", institution_id))
+
+    def order_liquidated(self, order_id: str) -> OrderLiquidated | None:
+        return self._get(OrderLiquidated, keys.key("order_liquidated", order_id))
+
+    def liquidation_progress(self, institution_id: str) -> Progress:
+        """The sum of a liquidation's progress shards (one Query of its partition)."""
+        response = self.tables.client.query(
+            TableName=self.tables.platform,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :shards)",
+            ExpressionAttributeValues=to_attribute_values(
+                {":pk": institution_id, ":shards": keys.PROGRESS_PREFIX}),
+            ConsistentRead=True,
+        )
+        total = Progress()
+        for wire in response["Items"]:
+            total += decode(Progress, from_attribute_values(wire))
+        return total
 
     def journal(self, order_id: str) -> list[JournalEntry]:
         entries: list[JournalEntry] = []

@@ -44,6 +44,20 @@ class Transaction:
         self._add({"Update": expression.as_update(table, key)}, label)
         return self
 
+    def check_exists(self, table: str, key: dict[str, Any], label: str) -> Transaction:
+        """The transaction applies only if this item exists (it is not changed)."""
+        self._add(
+            {
+                "ConditionCheck": {
+                    "TableName": table,
+                    "Key": to_attribute_values(key),
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+            label,
+        )
+        return self
+
     def _add(self, operation: dict[str, Any], label: str) -> None:
         if len(self._items) >= MAX_ITEMS:
             raise ValueError("a transaction holds at most 100 items")

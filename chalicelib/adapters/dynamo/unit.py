@@ -22,6 +22,7 @@ from chalicelib.domain.catalog import Course, Institution, Student
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
+from chalicelib.domain.liquidation import Liquidation, OrderLiquidated
 from chalicelib.domain.order import Movement, Order, OrderStatus
 from chalicelib.domain.refund import RefundRequest
 from chalicelib.domain.timeslots import Footprint
@@ -36,15 +37,19 @@ _RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {
     BankInstruction: records.instruction,
     UnmatchedPayment: records.unmatched_payment,
     RefundRequest: records.refund_request,
+    Liquidation: records.liquidation,
+    OrderLiquidated: records.order_liquidated,
 }
 
 
 UNSTATUSED_FIELDS: dict[type, tuple[str, ...]] = {
     Consumption: ("institution_note", "escalated_at"),
     Institution: ("freeze_generation", "fanout_pass", "fanout_cursor"),
+    Liquidation: ("listing_pass", "cursor", "orders_done_seen"),
 }
 """Fields an item's use cases change without changing its status (a dispute answered, or
-escalated; an institution frozen, or its fan-out advanced): a rewrite requires them as it
+escalated; an institution frozen, or its fan-out advanced; a liquidation's listing
+advanced): a rewrite requires them as it
 read them, so two rewrites of one item from two reads cannot erase each other's change (the
 loser reads again)."""
 
@@ -132,6 +137,32 @@ class AtomicWrite:
         for footprint in footprints:
             key = slots.slot_key(student_id, footprint)
             self._tx.update(self.tables.platform, key, slots.occupy(footprint, lesson_id), "slot")
+        return self
+
+    def count_progress(self, institution_id: str, shard: int, deltas: dict[str, int]
+                       ) -> AtomicWrite:
+        """Add to one shard of a liquidation's progress counters."""
+        expression = UpdateExpression()
+        for name, delta in deltas.items():
+            expression.increment(name, delta)
+        self._tx.update(self.tables.platform, keys.progress_key(institution_id, shard),
+                        expression, "progress")
+        return self
+
+    def finish_job(self, kind: str, entity_id: str, job: str) -> AtomicWrite:
+        """Take an item off the schedule, on condition it is still scheduled for `job` (the
+        work is done once: a twin finishing it too is refused, label "scheduled")."""
+        expression = UpdateExpression().require_exists()
+        partition = keys.due_partition(job, keys.shard(entity_id))
+        expression.require_equal("due_pk", partition)
+        expression.remove("due_pk").remove("due_sk")
+        self._tx.update(self.tables.platform, keys.key(kind, entity_id), expression,
+                        "scheduled")
+        return self
+
+    def require_present(self, kind: str, entity_id: str, label: str) -> AtomicWrite:
+        """The write applies only if this item exists (it is not changed)."""
+        self._tx.check_exists(self.tables.platform, keys.key(kind, entity_id), label)
         return self
 
     def mark_bank_event(self, event_id: str, event_type: str, at: datetime) -> AtomicWrite:

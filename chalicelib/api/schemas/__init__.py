@@ -26,6 +26,7 @@ from chalicelib.api.schemas.lessons import (
     RefusedOrder,
     Withdrawal,
 )
+from chalicelib.api.schemas.liquidations import LiquidationView
 from chalicelib.api.schemas.orders import (
     CreatedOrder,
     OrderPage,
@@ -53,7 +54,8 @@ __all__ = [
     "CreatedOrder", "CustodianBody", "Decision", "Dispute", "DisputeDecision",
     "FreezeDecision", "Health",
     "InstitutionApplication", "InstitutionPage", "InstitutionQuery", "InstitutionView",
-    "LessonRecord", "OrderPage", "OrderQuery", "OrderRequest", "OrderView", "Page",
+    "LessonRecord", "LiquidationView",
+    "OrderPage", "OrderQuery", "OrderRequest", "OrderView", "Page",
     "PageQuery", "PaymentInstructions", "PaymentReceived", "RecordedLesson", "RefundAsk",
     "RefundDecision", "RefundEscalation", "RefundPage", "RefundQuery", "RefundView",
     "RefusedOrder", "RegulatorRefundDecision", "RegulatorRefundQuery", "StudentLink",

@@ -41,6 +41,8 @@ class InstitutionView(BaseModel):
     frozen: bool
     frozen_at: Time | None
     freeze_reason: str
+    liquidated_at: Time | None
+    """When a regulator ordered its liquidation (frozen for good, every order refunded)."""
 
 
 class InstitutionPage(Page):

@@ -47,6 +47,10 @@ class OrderView(BaseModel):
     frozen: bool
     """The institution is frozen: no lesson is recorded and nothing is released meanwhile;
     refunds still flow."""
+    liquidated_at: Time | None
+    """Its institution was liquidated: its unconsumed lessons are refunded by
+    `liquidation_refund_id`."""
+    liquidation_refund_id: str
     created_at: Time
     expires_at: Time
     paid_at: Time | None

@@ -1,0 +1,143 @@
+"""Liquidation: an institution that closes or cannot teach any more is frozen, and every
+order's unconsumed money goes back to the payer through the custodian bank.
+
+    listing --every order listed (counted)--> refunding --every order done and every
+       ^                                         |         refund it made paid--> completed
+       +---- orders still not done after --------+
+             WATCH_AFTER: listed again
+
+A regulator starts it once; the same transaction freezes the institution. Listing waits
+`LIST_AFTER` (longer than a purchase that read the institution before the freeze can take
+to write its order), then pages through the institution's orders and queues one message per
+order on the liquidation queue. Each order is liquidated exactly once (its `liquidated_at`
+is set on condition it is absent), whatever the queue delivers twice or loses:
+
+    1. the freeze marker on the order (nothing new consumes it, no payment lands on it)
+    2. an unpaid order expires; a paid one has its lessons pending confirmation resolved
+       by policy: returned to the order (default: teaching stopped) or confirmed; a disputed
+       lesson is always returned (no one is left to answer its dispute)
+    3. a refund request awaiting a decision is approved; otherwise the remaining lessons
+       are refunded by a refund of the liquidation's own (`rfd_<the order's ULID>`)
+    4. the order is marked done in one transaction with its immutable record (what it had
+       unconsumed, and the refund that pays it back) and the progress counters
+
+Confirmed lessons were taught and accepted: they are the institution's and are released as
+usual once the order is done (nothing is left on it to consume). Progress lives on sharded
+counters next to the liquidation, never on the institution nor on the money path: a refund
+the liquidation made is counted as paid by its own scheduled step once the bank paid it.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from chalicelib.domain.order import Movement, Order, OrderStatus
+
+LIST_AFTER = timedelta(minutes=3)
+"""After the freeze: longer than a purchase can take between reading the institution and
+writing its order (the freeze's second pass waits 2 minutes for the same reason)."""
+WATCH_AFTER = timedelta(minutes=10)
+"""Between two looks at the progress once every order is listed."""
+PROGRESS_SHARDS = 8
+
+
+class LiquidationStatus(StrEnum):
+    LISTING = "listing"
+    REFUNDING = "refunding"
+    COMPLETED = "completed"
+
+
+class PendingLessons(StrEnum):
+    """What a liquidation does with lessons recorded and not yet confirmed (policy)."""
+
+    RETURN = "return"
+    CONFIRM = "confirm"
+
+
+@dataclass(frozen=True)
+class Liquidation:
+    institution_id: str
+    region_code: str
+    reason: str
+    started_at: datetime
+    started_by: str
+    freeze_generation: int
+    """The freeze generation it stamps onto each order."""
+    pending_lessons: PendingLessons
+    status: LiquidationStatus
+    list_from: datetime
+    listing_pass: int = 1
+    """1 while listing the orders for the first time (counting them), 2 while listing them
+    again to queue those whose messages were lost, 0 between passes."""
+    cursor: str = ""
+    """Where the listing goes on (the institution's orders index), "" from the start."""
+    orders_total: int = 0
+    orders_done_seen: int = 0
+    """Orders done at the last look: no progress since means messages were lost."""
+    completed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The liquidation's counters, summed over its shards."""
+
+    orders_done: int = 0
+    lessons_refunded: int = 0
+    fen_to_refund: int = 0
+    fen_refunded: int = 0
+
+    def __add__(self, other: Progress) -> Progress:
+        return Progress(
+            self.orders_done + other.orders_done,
+            self.lessons_refunded + other.lessons_refunded,
+            self.fen_to_refund + other.fen_to_refund,
+            self.fen_refunded + other.fen_refunded,
+        )
+
+    def finished(self, liquidation: Liquidation) -> bool:
+        """Every order listed is done and every fen it set out to refund was paid back."""
+        return (liquidation.status is not LiquidationStatus.LISTING
+                and self.orders_done >= liquidation.orders_total
+                and self.fen_refunded == self.fen_to_refund)
+
+
+@dataclass(frozen=True)
+class OrderLiquidated:
+    """An order's record of its liquidation: written once, never changed (the unconsumed
+    lessons of a closed institution matter when its penalties are computed)."""
+
+    order_id: str
+    institution_id: str
+    order_status: str
+    lessons: int
+    """Unconsumed lessons refunded (pending ones returned by the liquidation included)."""
+    amount_fen: int
+    refund_id: str
+    """The refund that pays them back ("" when nothing was left)."""
+    liquidated_at: datetime
+
+
+def progress_shard(order_id: str) -> int:
+    return zlib.crc32(order_id.encode()) % PROGRESS_SHARDS
+
+
+def refund_id_of(order_id: str) -> str:
+    """The liquidation's own refund of an order's remaining lessons (created once)."""
+    return "rfd_" + order_id.removeprefix("ord_")
+
+
+_SETTLED = frozenset({OrderStatus.PAID, OrderStatus.COMPLETED})
+
+
+def marked_done(order: Order) -> tuple[Movement, dict[str, int]]:
+    """Marking `order` done, and what it requires of the order: a paid one keeps nothing to
+    consume (its remaining lessons refunded, none pending, no request awaiting a decision);
+    its refund may complete it meanwhile. An unpaid one has expired."""
+    if order.status in _SETTLED:
+        expects = {"lessons_remaining": 0, "lessons_pending_confirmation": 0,
+                   "open_refunds": 0}
+        return Movement("liquidate_order", _SETTLED), expects
+    return Movement("liquidate_order", frozenset({OrderStatus.EXPIRED})), {}
