@@ -18,8 +18,6 @@ per order, and checks the progress, every order and the bank against the ledger.
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import threading
 import time
 from dataclasses import replace
@@ -29,16 +27,13 @@ from typing import Any
 from benchmarks.schedule_throughput import (
     LESSONS_PER_ORDER,
     PRICE,
-    START,
     Callbacks,
     Calls,
-    RunningClock,
     batch_write,
-    consume,
-    deliver_callbacks,
-    engines,
+    consumers,
     paid_order,
     pending,
+    province,
 )
 from chalicelib import bootstrap
 from chalicelib.adapters.dynamo import records
@@ -50,9 +45,8 @@ from chalicelib.workers import liquidation as liquidation_worker
 from chalicelib.workers import sweeps as sweep_worker
 from chalicelib.workers.schedules import settlement_sweeper
 from infra.local.scheduler import scheduled_event
-from infra.resources import create_data_plane
 from tests.support import flows, invariants
-from tests.support.harness import Platform, start
+from tests.support.harness import Platform
 
 PAYER = "PAYER-bench"
 PENDING_EVERY = 5
@@ -66,14 +60,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8,
                         help="concurrent invocations of each queue's worker (default 8)")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                        "AWS_DEFAULT_REGION": "cn-north-1"}.items():
-        os.environ.setdefault(name, value)
-    with engines() as (dynamodb, sqs):
-        plane = create_data_plane(dynamodb, sqs, "bench")
-        p = start(dynamodb, sqs, plane, RunningClock(START))
-        shop = flows.open_shop(p, price=PRICE)
+    with province() as (p, shop):
         began = time.monotonic()
         unconsumed = load_orders(p, shop, args.orders)
         print(f"loaded {args.orders} paid orders ({unconsumed:,} fen unconsumed) in "
@@ -114,13 +101,9 @@ def run(p: Platform, shop: flows.Shop, orders: int, workers: int, unconsumed: in
     callbacks = Callbacks(p, workers, stop)
     p.deliver_to_platform = callbacks.deliver  # type: ignore[method-assign]
     threads = [
-        *(threading.Thread(target=consume, args=(p, p.plane.liquidation_queue_url, 10,
-                                                 liquidation_worker.process_batch, stop))
-          for _ in range(workers)),
-        *(threading.Thread(target=consume, args=(p, p.plane.sweep_queue_url, 1,
-                                                 sweep_worker.process_batch, stop))
-          for _ in range(workers)),
-        threading.Thread(target=deliver_callbacks, args=(p, stop)),
+        *consumers(p, stop, workers,
+                   (p.plane.liquidation_queue_url, 10, liquidation_worker.process_batch),
+                   (p.plane.sweep_queue_url, 1, sweep_worker.process_batch)),
         *callbacks.threads,
     ]
     callbacks.expect(orders)

@@ -82,6 +82,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8,
                         help="concurrent invocations of each queue's worker (default 8)")
     args = parser.parse_args()
+    with province() as (p, shop):
+        began = time.monotonic()
+        orders = load_backlog(p, shop, args.lessons)
+        print(f"loaded {args.lessons} due lessons of {len(orders)} orders in "
+              f"{time.monotonic() - began:.1f} s")
+        p.clock.set(p.clock.now() + timedelta(days=40))  # past every confirm-by day
+        run(p, args.lessons, args.workers)
+        verify(p, shop, orders, args.lessons)
+
+
+@contextmanager
+def province() -> Iterator[tuple[Platform, flows.Shop]]:
+    """A province on the engines below, on a clock that runs at real speed, with one
+    institution selling one course."""
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
@@ -90,14 +104,7 @@ def main() -> None:
     with engines() as (dynamodb, sqs):
         plane = create_data_plane(dynamodb, sqs, "bench")
         p = start(dynamodb, sqs, plane, RunningClock(START))
-        shop = flows.open_shop(p, price=PRICE)
-        began = time.monotonic()
-        orders = load_backlog(p, shop, args.lessons)
-        print(f"loaded {args.lessons} due lessons of {len(orders)} orders in "
-              f"{time.monotonic() - began:.1f} s")
-        p.clock.set(p.clock.now() + timedelta(days=40))  # past every confirm-by day
-        run(p, args.lessons, args.workers)
-        verify(p, shop, orders, args.lessons)
+        yield p, flows.open_shop(p, price=PRICE)
 
 
 @contextmanager
@@ -307,13 +314,8 @@ def run(p: Platform, lessons: int, workers: int) -> None:
     callbacks = Callbacks(p, workers, stop)
     p.deliver_to_platform = callbacks.deliver  # type: ignore[method-assign]
     threads = [
-        *(threading.Thread(target=consume, args=(p, p.plane.sweep_queue_url, 1,
-                                                 sweep_worker.process_batch, stop))
-          for _ in range(workers)),
-        *(threading.Thread(target=consume, args=(p, p.plane.settlement_queue_url, 10,
-                                                 settlement_worker.process_batch, stop))
-          for _ in range(workers)),
-        threading.Thread(target=deliver_callbacks, args=(p, stop)),
+        *consumers(p, stop, workers, (p.plane.sweep_queue_url, 1, sweep_worker.process_batch),
+                   (p.plane.settlement_queue_url, 10, settlement_worker.process_batch)),
         threading.Thread(target=every, args=(SWEEPER_SECONDS, stop, lambda: settlement_sweeper(
             scheduled_event("settlement_sweeper"), None))),
         *callbacks.threads,
@@ -344,6 +346,19 @@ def run(p: Platform, lessons: int, workers: int) -> None:
     print(f"AWS calls per lesson: {sum(calls.counts.values()) / lessons:.1f} ({per_lesson})")
     print(f"settlements the sweeper re-drove (their queued message had not finished them): "
           f"{calls.redriven}")
+
+
+Worker = tuple[str, int, Callable[[list[dict[str, Any]]], dict[str, Any]]]
+"""A queue, its batch size and its Lambda's handler."""
+
+
+def consumers(p: Platform, stop: threading.Event, workers: int, *queues: Worker
+              ) -> list[threading.Thread]:
+    """`workers` concurrent invocations of each queue's Lambda, and the bank executing
+    what they instruct."""
+    return [*(threading.Thread(target=consume, args=(p, url, batch, handler, stop))
+              for url, batch, handler in queues for _ in range(workers)),
+            threading.Thread(target=deliver_callbacks, args=(p, stop))]
 
 
 def every(seconds: float, stop: threading.Event, job: Callable[[], object]) -> None:

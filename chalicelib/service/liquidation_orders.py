@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import replace
+from functools import partial
 
 from chalicelib.domain import lesson_money
 from chalicelib.domain import liquidation as rules
@@ -32,7 +33,7 @@ from chalicelib.service import (
     work,
 )
 from chalicelib.service.context import Context
-from chalicelib.service.ports import WriteRejected
+from chalicelib.service.ports import Page, WriteRejected, every_page
 
 PAGE = 100
 
@@ -181,21 +182,18 @@ def _release_confirmed(ctx: Context, order: Order) -> None:
 
 def _lessons_of(ctx: Context, order: Order, status: ConsumptionStatus) -> Iterator[Consumption]:
     """The order's lessons of one status, from its parent's listing (a parent has few)."""
-    cursor: str | None = None
-    while True:
-        page = ctx.store.consumptions_of_parent(order.parent_sub, status, PAGE, cursor)
-        yield from (c for c in page.items if c.order_id == order.order_id)
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+    listed = every_page(lambda cursor: ctx.store.consumptions_of_parent(
+        order.parent_sub, status, PAGE, cursor))
+    return (c for c in listed if c.order_id == order.order_id)
 
 
 def _requests_awaiting(ctx: Context, order: Order) -> Iterator[RefundRequest]:
+    """The order's refund requests awaiting a decision (at most one), from its parent's."""
     for status in refund_rules.OPEN:
-        cursor: str | None = None
-        while True:
-            page = ctx.store.refunds_of_parent(order.parent_sub, status, PAGE, cursor)
-            yield from (r for r in page.items if r.order_id == order.order_id)
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
+        yield from (r for r in every_page(partial(_refunds_of_parent, ctx, order, status))
+                    if r.order_id == order.order_id)
+
+
+def _refunds_of_parent(ctx: Context, order: Order, status: str, cursor: str | None
+                       ) -> Page[RefundRequest]:
+    return ctx.store.refunds_of_parent(order.parent_sub, status, PAGE, cursor)

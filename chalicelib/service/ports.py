@@ -5,6 +5,7 @@ Adapters in chalicelib/adapters implement these; tests may pass fakes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -144,6 +145,17 @@ class Page(Generic[T]):
 
     items: list[T]
     next_cursor: str | None
+
+
+def every_page(listing: Callable[[str | None], Page[T]]) -> Iterator[T]:
+    """Every item of a listing, page after page (`listing` answers the page at a cursor)."""
+    cursor: str | None = None
+    while True:
+        page = listing(cursor)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
 
 
 class InvalidCursor(Exception):

@@ -12,9 +12,10 @@ from chalicelib.domain.bank import UnmatchedPayment
 from chalicelib.domain.catalog import Course, Institution
 from chalicelib.domain.consumption import ConfirmedBy, Consumption
 from chalicelib.domain.ledger import JournalEntry
+from chalicelib.domain.liquidation import PROGRESS_SHARDS, OrderLiquidated, Progress
 from chalicelib.domain.order import Order
 from chalicelib.domain.refund import ApprovedBy, RefundRequest
-from tests.simulation import model, refunds
+from tests.simulation import liquidations, model, refunds
 from tests.simulation.model import Violation
 from tests.simulation.world import World, instruction_cause
 
@@ -29,8 +30,9 @@ class Seen:
     refunds: dict[str, RefundRequest]
 
 
+PROGRESS = frozenset(f"#liquidation#progress#{shard}" for shard in range(PROGRESS_SHARDS))
 KINDS = frozenset({"#order", "#consumption", "#unmatched_payment", "#institution", "#course",
-                   "#refund"})
+                   "#refund", "#liquidation", *PROGRESS})
 
 
 def observe(w: World) -> Seen:
@@ -40,9 +42,19 @@ def observe(w: World) -> Seen:
     unmatched: list[UnmatchedPayment] = []
     reviewed: dict[str, str] = {}
     refunds: dict[str, RefundRequest] = {}
+    records: list[OrderLiquidated] = []
+    progress: dict[str, Progress] = {}
+    liquidating: set[str] = set()
     for wire in w.read(platform, KINDS):
         sort_key = wire["sk"]["S"]
-        if sort_key == "#order":
+        if sort_key in PROGRESS:
+            shard = w.decoded(Progress, platform, wire)
+            progress[wire["pk"]["S"]] = progress.get(wire["pk"]["S"], Progress()) + shard
+        elif sort_key == "#liquidation" and wire["pk"]["S"].startswith("ord_"):
+            records.append(w.decoded(OrderLiquidated, platform, wire))
+        elif sort_key == "#liquidation":
+            liquidating.add(wire["pk"]["S"])
+        elif sort_key == "#order":
             order = w.decoded(Order, platform, wire)
             orders[order.order_id] = order
         elif sort_key == "#consumption":
@@ -66,11 +78,15 @@ def observe(w: World) -> Seen:
         invariants.check_journal(order, journals.get(order.order_id, []))
         invariants.check_lessons(order, consumptions.values(), refunds.values())
     invariants.check_double_entry(entries)
+    for institution_id in liquidating:
+        invariants.check_liquidation(institution_id, progress.get(institution_id, Progress()),
+                                     records, orders, refunds)
     return Seen(orders, consumptions, unmatched, reviewed, refunds)
 
 
 def after_step(w: World) -> Seen:
     seen = observe(w)
+    liquidations.observed(w, seen)
     _reviews(w, seen)
     _refunds(w, seen)
     _orders(w, seen)
@@ -125,7 +141,8 @@ def _orders(w: World, seen: Seen) -> None:
         stored = seen.orders[o.order_id]
         status = str(stored.status)
         model.move("order", model.ORDER_MOVES, o.order_id, o.status, status)
-        if status == "expired" and o.status != "expired" and w.now < o.expires_at:
+        if (status == "expired" and o.status != "expired" and w.now < o.expires_at
+                and not o.liquidated):
             raise Violation(f"{o.order_id} expired at {w.now}, before {o.expires_at}")
         if status == "paid" and o.paid_at_bank < o.amount:
             raise Violation(f"{o.order_id} paid with {o.paid_at_bank} of {o.amount} at the bank")
@@ -164,8 +181,9 @@ def _consumptions(w: World, seen: Seen) -> None:
                 raise Violation(f"{c.consumption_id} escalated at {stored.escalated_at}, its "
                                 f"institution may answer until {c.escalate_after}")
             c.escalated = True
-        if status == "releasing" and c.status != status and w.frozen(
-                w.shop_of(w.order(c.order_id))):
+        order = w.order(c.order_id)
+        if (status == "releasing" and c.status != status and w.frozen(w.shop_of(order))
+                and not order.liquidated):
             raise Violation(f"{c.consumption_id}'s release reserved while its institution is "
                             "frozen")
         if status == "released":
@@ -295,3 +313,4 @@ def at_the_end(w: World) -> None:
                             f"ledger released {released[shop.general]}")
     if w.p.bank.notifications():
         raise Violation(f"{len(w.p.bank.notifications())} bank callbacks never acknowledged")
+    liquidations.at_the_end(w)

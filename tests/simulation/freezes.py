@@ -29,8 +29,12 @@ def change(w: World, institution: model.Institution, *, freeze: bool,
            faults: tuple[Fault, ...] = ()) -> str:
     verb = "freeze" if freeze else "unfreeze"
     path = f"/v1/regulator/institutions/{institution.institution_id}/{verb}"
-    reply = expect(w.http("POST", path, flows.regulator(w.p), {"reason": "监管措施"},
-                          key=w.new_key(), faults=faults), {200})
+    reply = w.http("POST", path, flows.regulator(w.p), {"reason": "监管措施"},
+                   key=w.new_key(), faults=faults)
+    if institution.liquidating and not freeze:
+        expect(reply, {409}, {"institution_liquidating"})
+        return f"{institution.institution_id} is being liquidated: not unfrozen"
+    expect(reply, {200})
     if reply.body["frozen"] is not freeze:
         raise model.Violation(f"{institution.institution_id} {verb}: answered {reply.body}")
     institution.frozen = freeze
@@ -40,6 +44,7 @@ def change(w: World, institution: model.Institution, *, freeze: bool,
 
 
 def lift_all(w: World) -> None:
-    """The end of a run: every freeze is lifted, so what waited can finish."""
-    for institution in [i for i in w.institutions if i.frozen]:
+    """The end of a run: every freeze is lifted (but a liquidation's), so what waited can
+    finish."""
+    for institution in [i for i in w.institutions if i.frozen and not i.liquidating]:
         w.note(f"  end: {change(w, institution, freeze=False)}")

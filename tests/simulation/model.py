@@ -103,6 +103,9 @@ class Institution:
     general: str
     status: str = "pending_review"
     frozen: bool = False
+    liquidating: bool = False
+    """A regulator ordered its liquidation (frozen for good): the answer's `started_at`."""
+    liquidation_started: str = ""
 
 
 @dataclass
@@ -164,6 +167,8 @@ class Order:
     """Lessons a refund took back (approved: reserved, paid out or being paid)."""
     open_refund: str = ""
     """The refund request awaiting a decision, if any."""
+    liquidated: bool = False
+    """Its institution's liquidation finished with it (seen in the tables)."""
 
     @property
     def remaining(self) -> int:

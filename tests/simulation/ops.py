@@ -13,7 +13,16 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.simulation import disputes, freezes, onboarding, people, races, refunds, system
+from tests.simulation import (
+    disputes,
+    freezes,
+    liquidations,
+    onboarding,
+    people,
+    races,
+    refunds,
+    system,
+)
 from tests.simulation.faults import Fault, Kind
 from tests.simulation.world import World
 
@@ -36,6 +45,9 @@ ACTIONS: dict[str, Callable[..., str]] = {
     "decide_course": onboarding.decide_course,
     "buy_off_sale": onboarding.buy_off_sale,
     "freeze": freezes.toggle,
+    "liquidate": liquidations.liquidate,
+    "liquidation_job": liquidations.run_job,
+    "liquidation_queue": system.deliver_liquidation,
     "ask_refund": refunds.ask_refund,
     "decide_refund": refunds.decide_refund,
     "escalate_refund": refunds.escalate_refund,
@@ -64,7 +76,9 @@ ACTIONS: dict[str, Callable[..., str]] = {
 
 WEIGHTS = {
     "apply": 1, "decide_institution": 1, "submit_course": 1, "decide_course": 1,
-    "buy_off_sale": 1, "freeze": 1, "ask_refund": 3, "decide_refund": 2,
+    "buy_off_sale": 1, "freeze": 1, "liquidate": 1, "liquidation_job": 2,
+    "liquidation_queue": 3,
+    "ask_refund": 3, "decide_refund": 2,
     "escalate_refund": 1, "regulate_refund": 1,
     "create_order": 6, "replay_create": 2, "pay": 7, "record_lesson": 16, "confirm": 9,
     "dispute": 2, "withdraw": 2, "uphold": 1, "decide_dispute": 2, "read_order": 1,
@@ -73,7 +87,9 @@ WEIGHTS = {
     "race": 12,
 }
 FAULTABLE = frozenset({"apply", "decide_institution", "submit_course", "decide_course",
-                       "buy_off_sale", "freeze", "ask_refund", "decide_refund", "escalate_refund",
+                       "buy_off_sale", "freeze", "liquidate", "liquidation_job",
+                       "liquidation_queue",
+                       "ask_refund", "decide_refund", "escalate_refund",
                        "regulate_refund", "create_order",
                        "replay_create", "record_lesson", "confirm", "dispute", "withdraw",
                        "uphold", "decide_dispute", "schedule",

@@ -18,7 +18,17 @@ from chalicelib import bootstrap
 from chalicelib.adapters.clock import ManualClock
 from infra.local.api import thread_local_requests
 from infra.resources import create_data_plane
-from tests.simulation import checks, disputes, freezes, onboarding, ops, people, refunds, system
+from tests.simulation import (
+    checks,
+    disputes,
+    freezes,
+    liquidations,
+    onboarding,
+    ops,
+    people,
+    refunds,
+    system,
+)
 from tests.simulation.engines import moto_engine
 from tests.simulation.ops import Op
 from tests.simulation.world import World
@@ -140,10 +150,11 @@ def heal_and_drain(w: World) -> None:
     for _ in range(DRAIN_ROUNDS):
         for job in range(len(system.SCHEDULES)):
             system.run_schedule(w, job)
-            _drain(w, 1)
-        _drain(w, 0)
+            _drain(w, "sweep")
+        _drain(w, "liquidation")
+        _drain(w, "settlement")
         w.deliver_callbacks()
-        _drain(w, 0)
+        _drain(w, "settlement")
         seen = checks.after_step(w)
         for c in [c for c in w.consumptions.values() if c.status == "needs_review"]:
             system.retry_parked(w, c.consumption_id)
@@ -160,15 +171,15 @@ def heal_and_drain(w: World) -> None:
         if not system.queued(w) and not bank.notifications() and all(
                 c.status in ("released", "withdrawn") for c in w.consumptions.values()) and all(
                 r.status in ("rejected", "refunded") for r in w.refunds.values()) and all(
-                u.status == "returned" for u in seen.unmatched):
+                u.status == "returned" for u in seen.unmatched) and liquidations.settled(w):
             break
         w.p.clock.advance(timedelta(hours=2))  # past any backoff (at most an hour)
     w.note(f"  end: drained by {w.now.isoformat()}")
 
 
-def _drain(w: World, which: int, rounds: int = 200) -> None:
+def _drain(w: World, function: str, rounds: int = 200) -> None:
     for _ in range(rounds):
-        if system.deliver_queue(w, which, 0).endswith("queue empty"):
+        if system.deliver(w, function, 0).endswith("queue empty"):
             return
 
 

@@ -46,16 +46,27 @@ def run_schedule(w: World, job: int, faults: tuple[Fault, ...] = ()) -> str:
     return f"ran {name}"
 
 
-def _queue(w: World, which: int) -> tuple[str, str, int]:
-    if which % 2:
-        return "sweep", w.p.plane.sweep_queue_url, 1
-    return "settlement", w.p.plane.settlement_queue_url, 10
+def _queue(w: World, function: str) -> tuple[str, int]:
+    """The queue a worker reads, and its batch size."""
+    return {"settlement": (w.p.plane.settlement_queue_url, 10),
+            "sweep": (w.p.plane.sweep_queue_url, 1),
+            "liquidation": (w.p.plane.liquidation_queue_url, 10)}[function]
 
 
 def deliver_queue(w: World, which: int, mode: int, faults: tuple[Fault, ...] = ()) -> str:
+    """One invocation of the settlement (even `which`) or the sweep queue's Lambda."""
+    return deliver(w, "sweep" if which % 2 else "settlement", mode, faults)
+
+
+def deliver_liquidation(w: World, mode: int, faults: tuple[Fault, ...] = ()) -> str:
+    """One invocation of the liquidation queue's Lambda."""
+    return deliver(w, "liquidation", mode, faults)
+
+
+def deliver(w: World, function: str, mode: int, faults: tuple[Fault, ...] = ()) -> str:
     """One invocation of a queue's Lambda; mode 6 delivers the batch twice, 7 loses it,
     8 reverses it, 9 keeps a copy to deliver again much later, 10 crashes the worker."""
-    function, url, batch = _queue(w, which)
+    url, batch = _queue(w, function)
     with w.faults.unarmed():
         messages = w.p.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=batch,
                                            AttributeNames=["All"], VisibilityTimeout=VISIBILITY
@@ -66,8 +77,9 @@ def deliver_queue(w: World, which: int, mode: int, faults: tuple[Fault, ...] = (
     if mode == 7:
         finish(w, url, messages, set())
         return f"lost {len(messages)} {function} messages"
-    if mode == 9:
-        w.kept_messages += [(url, m["Attributes"]["MessageGroupId"], m["Body"]) for m in messages]
+    if mode == 9:  # a standard queue's messages have no group
+        w.kept_messages += [(url, m["Attributes"].get("MessageGroupId", ""), m["Body"])
+                            for m in messages]
     if mode == 8:
         messages.reverse()
     failed: set[str] = set()
@@ -91,7 +103,7 @@ def finish(w: World, url: str, messages: list[dict[str, Any]], failed: set[str])
 def invoke(w: World, function: str, messages: list[dict[str, Any]],
            faults: tuple[Fault, ...]) -> set[str]:
     """One invocation of the queue's Lambda; the ids of the messages that failed."""
-    _, url, _ = _queue(w, 1 if function == "sweep" else 0)
+    url, _ = _queue(w, function)
     event = {"Records": [lambda_record(m, url) for m in messages]}
     try:
         with w.faults.armed(faults):
@@ -109,13 +121,14 @@ def replay_kept(w: World, index: int) -> str:
     if not w.kept_messages:
         return "no kept message"
     url, group, body = w.kept_messages.pop(index % len(w.kept_messages))
-    w.p.sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group,
-                         MessageDeduplicationId=uuid.UUID(int=len(w.log)).hex)
+    fifo = {"MessageGroupId": group,
+            "MessageDeduplicationId": uuid.UUID(int=len(w.log)).hex} if group else {}
+    w.p.sqs.send_message(QueueUrl=url, MessageBody=body, **fifo)
     return "a stale copy of a message delivered again"
 
 
 def poison(w: World, which: int) -> str:
-    _, url, _ = _queue(w, which)
+    url, _ = _queue(w, "sweep" if which % 2 else "settlement")
     w.p.sqs.send_message(QueueUrl=url, MessageBody='{"not": "a task"', MessageGroupId="poison",
                          MessageDeduplicationId=uuid.UUID(int=len(w.log) + 1).hex)
     return "a poison message queued"
@@ -205,7 +218,8 @@ def return_parked(w: World, unmatched_id: str) -> str:
 
 def queued(w: World) -> int:
     total = 0
-    for url in (w.p.plane.settlement_queue_url, w.p.plane.sweep_queue_url):
+    for url in (w.p.plane.settlement_queue_url, w.p.plane.sweep_queue_url,
+                w.p.plane.liquidation_queue_url):
         attributes = w.p.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
             "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
         total += sum(int(v) for v in attributes["Attributes"].values())

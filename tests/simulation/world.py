@@ -143,6 +143,11 @@ class World:
         """The shop's institution is frozen, as its regulator was told."""
         return any(i.frozen for i in self.institutions if i.institution_id == shop.institution_id)
 
+    def liquidating(self, institution_id: str) -> bool:
+        """A regulator ordered this institution's liquidation, as the model was told."""
+        return any(i.liquidating for i in self.institutions
+                   if i.institution_id == institution_id)
+
     def note(self, line: str) -> str:
         self.log.append(line)
         return line
