@@ -6,8 +6,9 @@ release does (chalicelib/service/settlement.py, transfers.py).
 journal entry, and the bank instruction. `instruct` sends it (the instruction id makes a
 resend safe). The bank's outcome posts it (refunded) or voids it (held again; the request
 `approved`, its next attempt queued on the schedule); a definitive refusal voids it and
-parks the request for review. The `refund` job of the schedule re-drives what the fast path
-left: an approved request is reserved and sent again, a refunding one resent, with backoff.
+parks the request for review, until ops pay it out again (`retry_parked`). The `refund` job
+of the schedule re-drives what the fast path left: an approved request is reserved and sent
+again, a refunding one resent, with backoff.
 """
 
 from __future__ import annotations
@@ -161,6 +162,29 @@ def redrive(ctx: Context, refund_id: str) -> bool:
     if instruction is not None and instruction.status is InstructionStatus.SENT:
         instruct(ctx, instruction)
     return True
+
+
+def retry_parked(ctx: Context, refund_id: str) -> RefundRequest:
+    """Ops: pay a parked refund out again once the payer's account is fixed with the bank,
+    under a new attempt (a new instruction id: the refused one is never sent again) that
+    the `refund` job reserves and sends on its next run."""
+    before = ctx.store.refund(refund_id)
+    if before is None:
+        raise NotFound("退款申请不存在", code="refund_not_found", refund_id=refund_id)
+    if before.status is not RefundStatus.NEEDS_REVIEW:
+        raise _not_parked(before)
+    after = replace(before, status=RefundStatus.APPROVED, attempt=before.attempt + 1,
+                    review_reason="", deferrals=0)
+    try:
+        ctx.store.write().replace(before, after, "refund", due=("refund", ctx.now())).commit()
+    except WriteRejected as rejected:
+        raise _not_parked(before) from rejected
+    return after
+
+
+def _not_parked(found: RefundRequest) -> StateConflict:
+    return StateConflict("该退款不在待处理状态", code="refund_not_needing_review",
+                         status=str(found.status))
 
 
 def _reserve_again(ctx: Context, before: RefundRequest) -> bool:

@@ -111,9 +111,9 @@ def _report(target: Target) -> int:
         ids = schedule.due(job, now, STRAGGLER_LIMIT)
         stragglers += len(ids) if job == "settle" else 0
         count = f"{len(ids)}+" if len(ids) >= STRAGGLER_LIMIT else str(len(ids))
-        typer.echo(f"  {job:<12} {count:>5}  {meaning}")
+        typer.echo(f"  {job:<15} {count:>5}  {meaning}")
         if ids:
-            typer.echo(f"  {'':<12} {'':>5}  e.g. {', '.join(ids[:SHOWN_IDS])}")
+            typer.echo(f"  {'':<15} {'':>5}  e.g. {', '.join(ids[:SHOWN_IDS])}")
     parked = target.store().count_needing_review()
     typer.echo(f"\n{parked} release(s) parked for review (the bank refused them): "
                "`python -m infra.cli review list`")

@@ -1,7 +1,9 @@
 """Refunds in flight and waiting on a regulator, across the province: what ops watch
-against the payout deadlines (chalicelib/domain/refund.py).
+against the payout deadlines (chalicelib/domain/refund.py), and pay out again once the bank
+refused them for good and the payer's account is fixed.
 
     python -m infra.cli refunds list [--status refunding] [--overdue] [--stage local]
+    python -m infra.cli refunds retry rfd_… [rfd_… ...] [--stage local]
 """
 
 from __future__ import annotations
@@ -14,8 +16,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib.adapters.dynamo.records import REGULATED_REFUNDS
 from chalicelib.domain.calendar import business_date
 from chalicelib.domain.refund import RefundStatus
+from chalicelib.service import refund_payouts
 from infra.cli.app import cli
-from infra.cli.options import EndpointUrl, Region, Stage, require_known, target_of
+from infra.cli.options import (
+    EndpointUrl,
+    Region,
+    Stage,
+    each_or_exit,
+    require_known,
+    target_of,
+)
 
 refunds = typer.Typer(no_args_is_help=True, help=__doc__.splitlines()[0])
 cli.add_typer(refunds, name="refunds")
@@ -56,3 +66,19 @@ def list_refunds(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"\n{shown} refund(s), {late} past their payout deadline")
+
+
+@refunds.command("retry")
+def retry_parked(
+    refund_ids: Annotated[list[str], typer.Argument(help="parked refunds to pay out again")],
+    stage: Stage = "local", endpoint_url: EndpointUrl = "", region: Region = "",
+) -> None:
+    """Pay parked refunds out again, each under a new attempt (a new bank instruction id),
+    reserved and sent by the settlement sweeper's next run."""
+    ctx = target_of(stage, endpoint_url, region).context()
+
+    def queue(refund_id: str) -> str:
+        retried = refund_payouts.retry_parked(ctx, refund_id)
+        return f"queued as attempt {retried.attempt} (instruction {retried.instruction_id})"
+
+    each_or_exit(refund_ids, queue, "not retried")

@@ -135,7 +135,7 @@ def test_a_payout_past_its_deadline_is_flagged_overdue_for_the_regulator(
 
 
 @pytest.mark.parametrize("platform", ["moto"], indirect=True)
-def test_ops_list_the_refunds_in_flight_and_those_past_their_deadline(
+def test_ops_list_the_refunds_in_flight_and_past_their_deadline_and_retry_parked_ones(
     platform: Platform, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     real_target = refunds_cli.target_of
@@ -157,3 +157,14 @@ def test_ops_list_the_refunds_in_flight_and_those_past_their_deadline(
     assert "1 refund(s), 1 past their payout deadline" in late.stdout
     wrong = CliRunner().invoke(cli, ["refunds", "list", "--status", "paid", "--stage", "test"])
     assert wrong.exit_code == 2 and "unknown status paid" in wrong.output
+
+    platform.bank.reopen_account(fam.payer_account)
+    retried = CliRunner().invoke(cli, ["refunds", "retry", refund_id, "--stage", "test"])
+    assert retried.exit_code == 0, retried.output
+    assert f"queued as attempt 2 (instruction bkr_{refund_id[4:]}_2)" in retried.stdout
+    again = CliRunner().invoke(cli, ["refunds", "retry", refund_id, "--stage", "test"])
+    assert again.exit_code == 1 and "refund_not_needing_review" in again.output
+    platform.run_schedule("settlement_sweeper")
+    platform.bank.deliver_pending()
+    assert refund_of(platform, fam.parent, refund_id)["status"] == "refunded"
+    platform.check()

@@ -9,6 +9,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from chalicelib import bootstrap
+from chalicelib.domain.errors import StateConflict
+from chalicelib.service import refund_payouts
 from tests.support import flows
 from tests.support.harness import Platform
 
@@ -178,7 +183,7 @@ def test_a_failed_payout_is_voided_and_paid_by_the_next_attempt(platform: Platfo
     platform.check()
 
 
-def test_a_payout_the_bank_refuses_for_good_is_parked_with_its_money_held(
+def test_a_payout_the_bank_refuses_for_good_is_parked_with_its_money_held_until_ops_retry(
     platform: Platform,
 ) -> None:
     shop, fam, order, _ = taught_order(platform, lessons=3, taught=1)
@@ -189,6 +194,17 @@ def test_a_payout_the_bank_refuses_for_good_is_parked_with_its_money_held(
     assert parked["status"] == "needs_review" and parked["review_reason"]
     held = flows.order_of(platform, fam.parent, order["order_id"])
     assert (held["held_fen"], held["refunding_fen"]) == (3 * PRICE, 0)
+    platform.check()
+
+    platform.bank.reopen_account(fam.payer_account)  # ops fixed it with the bank
+    retried = refund_payouts.retry_parked(bootstrap.context(), refund_id)
+    assert (retried.status, retried.attempt) == ("approved", 2)  # a new instruction id
+    with pytest.raises(StateConflict):
+        refund_payouts.retry_parked(bootstrap.context(), refund_id)
+    platform.run_schedule("settlement_sweeper")  # the refund job reserves and sends it
+    platform.bank.deliver_pending()
+    assert refund_of(platform, fam.parent, refund_id)["status"] == "refunded"
+    assert platform.bank.balance(fam.payer_account) == -PRICE  # 3 paid, 2 back
     platform.check()
 
 

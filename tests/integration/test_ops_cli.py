@@ -131,6 +131,22 @@ def test_replay_moves_every_dead_letter_back_with_its_group_order_and_attributes
     assert by_group == {"ord-0": [0, 2, 4, 6, 8, 10], "ord-1": [1, 3, 5, 7, 9, 11]}
 
 
+def test_replay_moves_the_liquidation_queues_dead_letters_back_without_a_group(
+    plane: DataPlane,
+) -> None:
+    sqs = boto3.client("sqs")
+    for n in range(3):  # a standard queue: no group, no deduplication id
+        sqs.send_message(QueueUrl=plane.liquidation_dlq_url, MessageBody=json.dumps({"n": n}))
+
+    result = invoke("replay-dlq", "--queue", "liquidation", "--stage", STAGE)
+
+    assert result.exit_code == 0, result.output
+    assert "moved 3 message(s) from ops-liquidation-dlq to ops-liquidation" in result.stdout
+    assert depth(plane.liquidation_dlq_url) == 0
+    assert sorted(json.loads(m["Body"])["n"] for m in drain(plane.liquidation_queue_url)) == [
+        0, 1, 2]
+
+
 def test_replay_with_a_limit_moves_only_that_many(plane: DataPlane) -> None:
     for n in range(5):
         dead_letter(plane, n, group="ord-1")

@@ -142,8 +142,7 @@ def heal_and_drain(w: World) -> None:
     bank = w.p.bank
     bank.set_unavailable(False)
     bank.fail_next_transfers(0)
-    for shop in w.shops:
-        bank.reopen_account(shop.general)
+    system.reopen_accounts(w)
     w.link.time_out_next, w.link.answers_first = 0, False
     freezes.lift_all(w)
     w.p.clock.advance(timedelta(days=DRAIN_DAYS))  # past every confirm-by day and expiry
@@ -158,6 +157,8 @@ def heal_and_drain(w: World) -> None:
         seen = checks.after_step(w)
         for c in [c for c in w.consumptions.values() if c.status == "needs_review"]:
             system.retry_parked(w, c.consumption_id)
+        for r in [r for r in w.refunds.values() if r.status == "needs_review"]:
+            w.note(f"  end: {system.retry_refund(w, r.refund_id)}")
         for payment in [u for u in seen.unmatched if u.status == "needs_review"]:
             w.note(f"  end: {system.return_parked(w, payment.unmatched_id)}")
         escalated = [c for c in w.consumptions.values() if c.escalated and c.status == "disputed"]

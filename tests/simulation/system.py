@@ -11,7 +11,7 @@ from typing import Any
 
 from chalicelib import bootstrap
 from chalicelib.domain.errors import PlatformError
-from chalicelib.service import parked, unmatched_returns
+from chalicelib.service import parked, refund_payouts, unmatched_returns
 from tests.simulation.bank import MisbehavingLink
 from tests.simulation.faults import Crash, Fault, Kind
 from tests.simulation.world import World
@@ -162,16 +162,19 @@ def bank_callbacks(w: World, mode: int, pick: int, faults: tuple[Fault, ...] = (
 def bank_trouble(w: World, kind: int, shop: int) -> str:
     link = link_of()
     bank, sh = w.p.bank, w.pick(w.shops, shop)
-    kind %= 7
+    kind %= 8
     if kind == 0:
         bank.fail_next_transfers(1)
         return "the next transfer fails"
     if kind == 1:
         bank.close_account(sh.general)
         return f"{sh.general} closed"
+    if kind == 7:  # refunds and returns to it are refused for good, and parked
+        payer = w.pick(w.families, shop).payer
+        bank.close_account(payer)
+        return f"{payer} closed"
     if kind == 2:
-        for s in w.shops:
-            bank.reopen_account(s.general)
+        reopen_accounts(w)
         return "accounts reopened"
     if kind in (3, 4):
         bank.set_unavailable(kind == 3)
@@ -189,11 +192,30 @@ def link_of() -> MisbehavingLink:
     return link
 
 
+def reopen_accounts(w: World) -> None:
+    for account in [s.general for s in w.shops] + [f.payer for f in w.families]:
+        w.p.bank.reopen_account(account)
+
+
 def ops_retry(w: World, pick: int) -> str:
     parked_ids = [c.consumption_id for c in w.consumptions.values() if c.status == "needs_review"]
+    parked_ids += [r.refund_id for r in w.refunds.values() if r.status == "needs_review"]
     if not parked_ids:
         return "nothing parked"
-    return retry_parked(w, parked_ids[pick % len(parked_ids)])
+    parked_id = parked_ids[pick % len(parked_ids)]
+    if parked_id.startswith("rfd_"):
+        return retry_refund(w, parked_id)
+    return retry_parked(w, parked_id)
+
+
+def retry_refund(w: World, refund_id: str) -> str:
+    """What `infra.cli refunds retry` does, after ops fixed the payer's account (or not)."""
+    try:
+        with w.faults.armed():
+            refund_payouts.retry_parked(bootstrap.context(), refund_id)
+    except PlatformError as refused:
+        return f"ops retry of {refund_id} refused: {refused.code}"
+    return f"ops queued {refund_id} to be paid out again"
 
 
 def retry_parked(w: World, consumption_id: str) -> str:
