@@ -28,22 +28,25 @@ NOT_DONE_YET = timedelta(minutes=1)
 def named_on_order(refund: RefundRequest) -> dict[str, Any] | None:
     """What reserving `refund`'s payout writes on its order: a liquidation's refund is
     named there, so the order's record of its liquidation can find it consistently."""
-    if refund.approved_by is ApprovedBy.LIQUIDATION:
-        return {"liquidation_refund_id": refund.refund_id}
-    return None
+    return {"liquidation_refund_id": refund.refund_id} if of_a_liquidation(refund) else None
+
+
+def of_a_liquidation(refund: RefundRequest) -> bool:
+    """Counted in a liquidation's progress once paid (approved, or made, by one)."""
+    return refund.approved_by is ApprovedBy.LIQUIDATION
 
 
 def paid_due(refund: RefundRequest, now: datetime) -> Due | None:
     """Where a refund the bank just paid stays on the schedule: a liquidation's, to be
     counted."""
-    return (PAID_JOB, now) if refund.approved_by is ApprovedBy.LIQUIDATION else None
+    return (PAID_JOB, now) if of_a_liquidation(refund) else None
 
 
 def count_paid(ctx: Context, refund_id: str) -> bool:
     """Add a paid refund of a liquidation to its progress, once."""
     refund = ctx.store.refund(refund_id)
-    if (refund is None or refund.status is not RefundStatus.REFUNDED
-            or refund.approved_by is not ApprovedBy.LIQUIDATION):
+    if refund is None or refund.status is not RefundStatus.REFUNDED or not of_a_liquidation(
+            refund):
         return False
     try:
         ctx.store.write() \

@@ -104,7 +104,7 @@ def resolve(ctx: Context, instruction: BankInstruction, event_id: str, *, succee
     """Apply the bank's outcome of a payout: posted, or voided (retried, or parked when the
     bank refused it for good or failed it MAX_REFUND_ATTEMPTS times)."""
 
-    def attempt() -> None:
+    def attempt() -> RefundRequest:
         order = orders.get(ctx, instruction.order_id)
         before = _refunding(ctx, instruction)
         now = ctx.now()
@@ -128,10 +128,11 @@ def resolve(ctx: Context, instruction: BankInstruction, event_id: str, *, succee
         if not for_good:
             write.mark_bank_event(event_id, f"transfer_{outcome}", now)
         write.commit()
+        return before
 
-    retry.on_conflict(attempt, retry_when=retry.order_changed)
-    if succeeded:
-        liquidation_progress.count_paid(ctx, instruction.refund_id)
+    resolved = retry.on_conflict(attempt, retry_when=retry.order_changed)
+    if succeeded and liquidation_progress.of_a_liquidation(resolved):
+        liquidation_progress.count_paid(ctx, resolved.refund_id)  # at once: the fast path
 
 
 def _after_failure(before: RefundRequest, reason: str, for_good: bool, now: datetime
