@@ -25,9 +25,10 @@ def institution(ins: Institution) -> schemas.InstitutionView:
 
 
 def liquidation(liq: Liquidation, progress: Progress) -> schemas.LiquidationView:
+    listing = liq.status is LiquidationStatus.LISTING
     return schemas.LiquidationView.model_validate({
-        **_fields(liq), **_fields(progress),
-        "orders_listed": liq.status is not LiquidationStatus.LISTING,
+        **_fields(liq), **_fields(progress), "orders_listed": not listing,
+        "orders_total": liq.listed if listing else liq.orders_total,
     })
 
 

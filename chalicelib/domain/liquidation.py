@@ -1,10 +1,11 @@
 """Liquidation: an institution that closes or cannot teach any more is frozen, and every
 order's unconsumed money goes back to the payer through the custodian bank.
 
-    listing --every order listed (counted)--> refunding --every order done and every
-       ^                                         |         refund it made paid--> completed
-       +---- orders still not done after --------+
-             WATCH_AFTER: listed again
+    listing --every order listed (counted)--> refunding --a listing pass finds every order
+                                                 ^  |   done, every refund paid--> completed
+                   no order done since the last  |  | every order done and paid, or none done
+                   look, or all seem settled:    +--+ since the last look: listed again
+                   listed (and counted) again
 
 A regulator starts it once; the same transaction freezes the institution. Listing waits
 `LIST_AFTER` (longer than a purchase that read the institution before the freeze can take
@@ -41,7 +42,9 @@ LIST_AFTER = timedelta(minutes=3)
 writing its order (the freeze's second pass waits 2 minutes for the same reason)."""
 WATCH_AFTER = timedelta(minutes=10)
 """Between two looks at the progress once every order is listed."""
-PROGRESS_SHARDS = 8
+PROGRESS_SHARDS = 16
+"""Twice the liquidation worker's reserved concurrency (.chalice/config.json): two done
+orders rarely meet on one shard, and a transaction that does is retried."""
 
 
 class LiquidationStatus(StrEnum):
@@ -70,11 +73,17 @@ class Liquidation:
     status: LiquidationStatus
     list_from: datetime
     listing_pass: int = 1
-    """1 while listing the orders for the first time (counting them), 2 while listing them
-    again to queue those whose messages were lost, 0 between passes."""
+    """1 while listing the orders for the first time, 2 while listing them again (to queue
+    those whose messages were lost, or to check that every order is done), 0 between
+    passes. Every pass counts the orders."""
     cursor: str = ""
     """Where the listing goes on (the institution's orders index), "" from the start."""
+    listed: int = 0
+    """Orders the pass under way has listed so far, and how many of them it queued (not
+    done yet)."""
+    queued: int = 0
     orders_total: int = 0
+    """The institution's orders, as the last complete listing pass counted them."""
     orders_done_seen: int = 0
     """Orders done at the last look: no progress since means messages were lost."""
     completed_at: datetime | None = None
@@ -97,10 +106,9 @@ class Progress:
             self.fen_refunded + other.fen_refunded,
         )
 
-    def finished(self, liquidation: Liquidation) -> bool:
-        """Every order listed is done and every fen it set out to refund was paid back."""
-        return (liquidation.status is not LiquidationStatus.LISTING
-                and self.orders_done >= liquidation.orders_total
+    def finished(self, orders_total: int) -> bool:
+        """Every order counted is done and every fen it set out to refund was paid back."""
+        return (self.orders_done == orders_total
                 and self.fen_refunded == self.fen_to_refund)
 
 

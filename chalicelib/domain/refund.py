@@ -102,11 +102,23 @@ class RefundRequest:
     """The parent's, when escalating a rejection."""
     regulator_reason: str = ""
     """The regulator's, when ordering the refund or dismissing the escalation."""
+    first_attempt: int = 1
+    """The attempt its payout's tries began with: 1, or the one ops paid it out again with
+    after it was parked (each gets MAX_REFUND_ATTEMPTS tries)."""
 
     @property
     def decision_deadline(self) -> datetime:
         """Silence until the end of the decide-by day (Asia/Shanghai) approves it."""
         return datetime.combine(self.decide_by + timedelta(days=1), time(), SHANGHAI)
+
+    @property
+    def tries(self) -> int:
+        """Attempts of its payout so far, counting from the last time it was (re)started."""
+        return self.attempt - self.first_attempt + 1
+
+    @property
+    def out_of_tries(self) -> bool:
+        return self.tries >= MAX_REFUND_ATTEMPTS
 
     def payout_overdue(self, today: date) -> bool:
         """Approved, not yet paid back, and past the day it was due to reach the payer."""

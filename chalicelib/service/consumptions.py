@@ -28,6 +28,9 @@ def confirm(ctx: Context, caller: Caller, consumption_id: str) -> Consumption:
     return confirm_now(ctx, consumption_id, ConfirmedBy.PARENT, fresh=own)
 
 
+_PENDING_ONLY = frozenset({ConfirmedBy.AUTO, ConfirmedBy.LIQUIDATION})
+
+
 def confirm_now(
     ctx: Context, consumption_id: str, by: ConfirmedBy, *, fresh: Consumption | None = None,
     reason: str = "",
@@ -46,8 +49,8 @@ def confirm_now(
             if by is ConfirmedBy.AUTO:
                 return before
             raise StateConflict("该课时已撤回", code="consumption_withdrawn")
-        if by is ConfirmedBy.AUTO and before.status is not ConsumptionStatus.PENDING_CONFIRMATION:
-            return before
+        if by in _PENDING_ONLY and before.status is not ConsumptionStatus.PENDING_CONFIRMATION:
+            return before  # silence and a liquidation never confirm a disputed lesson
         order = orders.get(ctx, before.order_id)
         now = ctx.now()
         after = replace(

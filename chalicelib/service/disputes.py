@@ -6,7 +6,7 @@ who releases or returns it. The rules: chalicelib/domain/dispute.py."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from chalicelib.domain import dispute as rules
 from chalicelib.domain.bank import BankInstruction
@@ -16,7 +16,7 @@ from chalicelib.domain.dispute import Outcome, WithdrawnBy
 from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
 from chalicelib.domain.order import Order
 from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
-from chalicelib.service import consumptions, institutions, orders, refund_payouts, retry
+from chalicelib.service import consumptions, institutions, orders, refund_payouts, refunds, retry
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page, WriteRejected
@@ -142,8 +142,7 @@ def _refund_of(ctx: Context, order: Order, lesson: Consumption) -> RefundRequest
         carries_remainder=lesson.carries_remainder, requested_at=now,
         decide_by=business_date(now), decide_by_estimated=False, before_start=False,
         approved_by=ApprovedBy.WITHDRAWAL, decided_at=now, decided_by=lesson.withdrawn_by,
-        payout_due=business_date(now)
-        + timedelta(days=ctx.policy().refund_payout_days_after_start),
+        payout_due=refunds.payout_due_now(ctx),
     )
 
 

@@ -91,9 +91,15 @@ def marked(before: Institution, *, frozen: bool, who: str, reason: str, now: dat
 
 
 def fan_out_due(institution: Institution, ctx: Context) -> tuple[str, datetime] | None:
-    """Where a rewrite of `institution` keeps its fan-out on the schedule: now, while one
-    is under way."""
-    return (JOB, ctx.now()) if institution.fanout_pass else None
+    """Where a rewrite of `institution` keeps its fan-out on the schedule while one is under
+    way: pass 1 now, pass 2 no sooner than SECOND_PASS_AFTER after the freeze (for the
+    purchases that read the institution just before it)."""
+    if not institution.fanout_pass:
+        return None
+    now = ctx.now()
+    if institution.fanout_pass == 2 and institution.frozen_at is not None:
+        return JOB, max(now, institution.frozen_at + SECOND_PASS_AFTER)
+    return JOB, now
 
 
 def fan_out(ctx: Context, institution_id: str) -> bool:

@@ -133,9 +133,12 @@ def _approve_awaiting(ctx: Context, liquidation: Liquidation, order: Order) -> N
     if waiting is None:
         raise NotVisibleYet(f"{order.order_id} has a refund request its parent does not see "
                             "yet")
+    changes = {}
+    if waiting.status is RefundStatus.ESCALATED:  # asked long ago: due from the approval
+        changes["payout_due"] = refunds.payout_due_now(ctx)
     with suppress(StateConflict):  # decided otherwise meanwhile: the order says what is left
         refunds.approve_pending(ctx, waiting.refund_id, ApprovedBy.LIQUIDATION,
-                                liquidation.started_by)
+                                liquidation.started_by, **changes)
 
 
 def _mark_done(ctx: Context, order_id: str) -> OrderLiquidated:

@@ -5,8 +5,10 @@ the progress until every order is done and every refund it made is paid.
 
 The job is on the schedule (the liquidation's `due` entry) from the start to the end, so a
 lost message, a crashed worker or a twin run only delays it: listing is saved page by page
-(a rewrite conditioned on the cursor it read), and an order whose message was lost is
-queued again by another listing pass once no order has been done for `WATCH_AFTER`."""
+(a rewrite conditioned on the cursor it read), an order whose message was lost is queued
+again by another listing pass once no order has been done for `WATCH_AFTER`, and it is
+completed only by a pass that finds every order done, once every refund of the institution
+has reached its payer."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from chalicelib.domain.liquidation import (
     PendingLessons,
     Progress,
 )
+from chalicelib.domain.refund import IN_FLIGHT
 from chalicelib.service import freezes, institutions, retry, work
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
@@ -91,43 +94,52 @@ def advance(ctx: Context, institution_id: str) -> bool:
 
 
 def _list(ctx: Context, liquidation: Liquidation) -> bool:
-    """Queue a message for each order not done yet, page by page; the first pass counts
-    the orders."""
+    """Queue a message for each order not done yet, page by page, counting the orders; at
+    the end of the pass the count is the orders' total, and a pass that found every order
+    done completes the liquidation once every fen is paid back."""
     deadline = time.monotonic() + BUDGET_SECONDS
     cursor = liquidation.cursor or None
-    listed = 0
+    listed, queued = liquidation.listed, liquidation.queued
     while True:
         page = ctx.store.orders_of_institution(liquidation.institution_id, PAGE_SIZE, cursor)
         waiting = [o.order_id for o in page.items if o.liquidated_at is None]
         if waiting:
             ctx.publisher.publish_liquidation(liquidation.institution_id, waiting)
-        listed += len(page.items)
+        listed, queued = listed + len(page.items), queued + len(waiting)
         cursor = page.next_cursor
         if cursor is None or time.monotonic() >= deadline:
             break
-    counted = liquidation.orders_total + (listed if liquidation.listing_pass == 1 else 0)
     if cursor is not None:
-        after = replace(liquidation, cursor=cursor, orders_total=counted)
+        after = replace(liquidation, cursor=cursor, listed=listed, queued=queued)
         return _save(ctx, liquidation, after, again_now=True)
-    after = replace(liquidation, status=LiquidationStatus.REFUNDING, listing_pass=0, cursor="",
-                    orders_total=counted)
-    return _save(ctx, liquidation, after)
+    counted = replace(liquidation, status=LiquidationStatus.REFUNDING, listing_pass=0,
+                      cursor="", orders_total=listed, listed=0, queued=0)
+    if not queued and _settled(ctx, counted):
+        counted = replace(counted, status=LiquidationStatus.COMPLETED, completed_at=ctx.now())
+    return _save(ctx, liquidation, counted)
 
 
 def _watch(ctx: Context, liquidation: Liquidation) -> bool:
-    """Completed once every order is done and every fen paid back; listed again when no
-    order was done since the last look (messages lost); otherwise looked at again later."""
+    """List the orders again when all seems settled (a pass that finds every order done
+    completes it) or when no order was done since the last look while some are not
+    (messages lost, or an order the count missed); otherwise look again later."""
     seen = ctx.store.liquidation_progress(liquidation.institution_id)
-    if seen.finished(liquidation):
-        return _save(ctx, liquidation, replace(
-            liquidation, status=LiquidationStatus.COMPLETED, completed_at=ctx.now()))
-    stalled = (seen.orders_done < liquidation.orders_total
+    stalled = (seen.orders_done != liquidation.orders_total
                and seen.orders_done == liquidation.orders_done_seen)
-    if stalled:
-        again = replace(liquidation, listing_pass=2, cursor="",
+    if stalled or _settled(ctx, liquidation, seen):
+        again = replace(liquidation, listing_pass=2, cursor="", listed=0, queued=0,
                         orders_done_seen=seen.orders_done)
         return _save(ctx, liquidation, again) and _list(ctx, again)
     return _save(ctx, liquidation, replace(liquidation, orders_done_seen=seen.orders_done))
+
+
+def _settled(ctx: Context, liquidation: Liquidation, seen: Progress | None = None) -> bool:
+    """Every order counted is done, every fen of the liquidation's refunds is paid back,
+    and no other refund of the institution is still on its way to a payer."""
+    seen = seen or ctx.store.liquidation_progress(liquidation.institution_id)
+    return seen.finished(liquidation.orders_total) and not any(
+        ctx.store.refunds_of_institution(liquidation.institution_id, status, 1, None).items
+        for status in IN_FLIGHT)
 
 
 def _save(ctx: Context, before: Liquidation, after: Liquidation, *, again_now: bool = False

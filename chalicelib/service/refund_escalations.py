@@ -8,10 +8,8 @@ chalicelib/domain/refund.py."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 
 from chalicelib.domain import refund as rules
-from chalicelib.domain.calendar import business_date
 from chalicelib.domain.errors import StateConflict
 from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
 from chalicelib.service import institutions, orders, refunds, retry
@@ -53,10 +51,9 @@ def order_refund(ctx: Context, caller: Caller, refund_id: str, reason: str) -> R
     """A supervising regulator orders an escalated request refunded: the payout is due
     within the policy's days from the order."""
     found = _supervised(ctx, caller, refund_id)
-    today = business_date(ctx.now())
-    due = today + timedelta(days=ctx.policy().refund_payout_days_after_start)
     return refunds.approve_pending(ctx, found.refund_id, ApprovedBy.REGULATOR, caller.sub,
-                                   regulator_reason=reason[:REASON_LIMIT], payout_due=due)
+                                   regulator_reason=reason[:REASON_LIMIT],
+                                   payout_due=refunds.payout_due_now(ctx))
 
 
 def dismiss(ctx: Context, caller: Caller, refund_id: str, reason: str) -> RefundRequest:

@@ -24,7 +24,7 @@ from chalicelib.domain import refund as rules
 from chalicelib.domain.bank import BankInstruction, InstructionStatus
 from chalicelib.domain.errors import NotFound, StateConflict
 from chalicelib.domain.order import Movement, Order
-from chalicelib.domain.refund import MAX_REFUND_ATTEMPTS, RefundRequest, RefundStatus
+from chalicelib.domain.refund import RefundRequest, RefundStatus
 from chalicelib.service import liquidation_progress, orders, outbound, retry, transfers
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
@@ -118,8 +118,8 @@ def resolve(ctx: Context, instruction: BankInstruction, event_id: str, *, succee
         else:
             movement = rules.voided(before)
             write.replace(before, _after_failure(before, reason, for_good, now), "refund",
-                          due=None if for_good or before.attempt >= MAX_REFUND_ATTEMPTS
-                          else ("refund", now + backoff.delay(before.attempt - 1)))
+                          due=None if for_good or before.out_of_tries
+                          else ("refund", now + backoff.delay(before.tries - 1)))
             outcome = InstructionStatus.REFUSED if for_good else InstructionStatus.FAILED
         phase = ledger.Phase.POST if succeeded else ledger.Phase.VOID
         entry = transfers.resolution(order, instruction, phase, now)
@@ -137,7 +137,7 @@ def resolve(ctx: Context, instruction: BankInstruction, event_id: str, *, succee
 
 def _after_failure(before: RefundRequest, reason: str, for_good: bool, now: datetime
                    ) -> RefundRequest:
-    if for_good or before.attempt >= MAX_REFUND_ATTEMPTS:
+    if for_good or before.out_of_tries:
         return replace(before, status=RefundStatus.NEEDS_REVIEW,
                        review_reason=(reason or "transfer_failed")[:500], deferrals=0)
     return replace(before, status=RefundStatus.APPROVED, attempt=before.attempt + 1,
@@ -175,7 +175,7 @@ def retry_parked(ctx: Context, refund_id: str) -> RefundRequest:
     if before.status is not RefundStatus.NEEDS_REVIEW:
         raise _not_parked(before)
     after = replace(before, status=RefundStatus.APPROVED, attempt=before.attempt + 1,
-                    review_reason="", deferrals=0)
+                    first_attempt=before.attempt + 1, review_reason="", deferrals=0)
     try:
         ctx.store.write().replace(before, after, "refund", due=("refund", ctx.now())).commit()
     except WriteRejected as rejected:

@@ -5,7 +5,7 @@ the bank (chalicelib/service/refund_payouts.py). The rules: chalicelib/domain/re
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from chalicelib.domain import lesson_money
@@ -84,6 +84,12 @@ def new_request(ctx: Context, order: Order, refund_id: str, reason: str) -> Refu
         requested_at=now, decide_by=deadline.due_on, decide_by_estimated=deadline.estimated,
         before_start=before_start, payout_due=today + timedelta(days=payout_days),
     )
+
+
+def payout_due_now(ctx: Context) -> date:
+    """When a payout decided today (not on the parent's request) must reach the payer: the
+    policy's days after the course started, from today."""
+    return business_date(ctx.now()) + timedelta(days=ctx.policy().refund_payout_days_after_start)
 
 
 def _retry_or_explain(rejected: WriteRejected) -> bool:

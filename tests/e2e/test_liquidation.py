@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from chalicelib import bootstrap
+from chalicelib.domain.consumption import ConsumptionStatus
 from chalicelib.domain.liquidation import LIST_AFTER, WATCH_AFTER
-from chalicelib.service import refunds
-from tests.e2e.test_refunds import PRICE, ask, refund_of
+from chalicelib.service import freezes, liquidation_orders, refund_payouts, refunds
+from tests.e2e.test_refunds import PRICE, ask, refund_of, taught_order
 from tests.support import flows
 from tests.support.harness import Platform
 
@@ -199,7 +200,7 @@ def test_a_request_the_parent_opens_between_the_liquidations_read_and_write_is_a
 
 
 def test_a_policy_that_confirms_pending_lessons_pays_them_to_the_institution(
-    platform: Platform,
+    platform: Platform, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     p = platform
     runtime = bootstrap.runtime()
@@ -209,22 +210,84 @@ def test_a_policy_that_confirms_pending_lessons_pays_them_to_the_institution(
     bootstrap.use(replace(runtime, context=replace(runtime.context, policies=confirming)))
     shop = flows.open_shop(p, price=PRICE)
     fam = flows.family(p)
-    order = flows.buy_and_pay(p, shop, fam, lessons=3)["order_id"]
+    order = flows.buy_and_pay(p, shop, fam, lessons=4)["order_id"]
     pending = flows.record_lesson(p, shop, [order])["consumptions"][0]["consumption_id"]
     disputed = flows.record_lesson(p, shop, [order])["consumptions"][0]["consumption_id"]
+    late = flows.record_lesson(p, shop, [order])["consumptions"][0]["consumption_id"]
     assert p.post(f"/v1/consumptions/{disputed}/dispute", fam.parent,
                   {"reason": "没来上课"}).status == 200
-
     assert liquidate(p, shop.institution_id).body["pending_lessons"] == "confirm"
     p.drain_sweeps()
+    listed_pending = liquidation_orders._lessons_of
+
+    def disputed_once_listed(ctx: Any, of: Any, status: ConsumptionStatus) -> Any:
+        found = list(listed_pending(ctx, of, status))
+        if status is ConsumptionStatus.PENDING_CONFIRMATION and any(
+                c.consumption_id == late for c in found):  # the parent disputes it meanwhile
+            p.post(f"/v1/consumptions/{late}/dispute", fam.parent, {"reason": "没来上课"})
+        return iter(found)
+
+    monkeypatch.setattr(liquidation_orders, "_lessons_of", disputed_once_listed)
     run_liquidation(p)
+    monkeypatch.undo()
+    assert lesson(p, fam, late)["status"] == "withdrawn"  # disputed: returned, not confirmed
     confirmed = lesson(p, fam, pending)
     assert (confirmed["status"], confirmed["confirmed_by"]) == ("released", "liquidation")
     returned = lesson(p, fam, disputed)
     assert returned["status"] == "withdrawn"  # a disputed lesson is always returned
     done = flows.order_of(p, fam.parent, order)
     assert (done["status"], done["released_fen"], done["refunded_fen"]) == (
-        "completed", PRICE, 2 * PRICE)
+        "completed", PRICE, 3 * PRICE)
+    p.check()
+
+
+def test_a_stale_rewrite_of_the_institution_cannot_undo_its_liquidation(
+    platform: Platform,
+) -> None:
+    """The freeze's fan-out (or an unfreeze) that read the institution before it was
+    liquidated writes it back from that read: refused, so the liquidation stands."""
+    p = platform
+    shop = flows.open_shop(p, price=PRICE)
+    flows.buy_and_pay(p, shop, flows.family(p), lessons=3)
+    path = f"/v1/regulator/institutions/{shop.institution_id}"
+    assert p.post(f"{path}/freeze", flows.regulator(p), REASON).status == 200
+    p.drain_sweeps()  # pass 1 of the fan-out done, pass 2 due later
+    ctx = bootstrap.context()
+    read_before = ctx.store.institution(shop.institution_id)
+    assert read_before is not None and read_before.fanout_pass == 2
+    assert liquidate(p, shop.institution_id).status == 200
+    assert freezes._advance(ctx, read_before, None) is False  # pass 2 saving its stale read
+    kept = ctx.store.institution(shop.institution_id)
+    assert kept is not None and kept.liquidated_at is not None and kept.fanout_pass == 2
+    lifted = p.post(f"{path}/unfreeze", flows.regulator(p), {"reason": "误操作"})
+    assert (lifted.status, lifted.code) == (409, "institution_liquidating"), lifted.body
+
+
+def test_a_liquidation_completes_only_once_every_refund_of_its_institution_is_paid(
+    platform: Platform,
+) -> None:
+    """A parent's own refund, approved before the liquidation and refused by the bank, is
+    still owed: the liquidation waits for it, and completes once ops paid it out again."""
+    p = platform
+    shop, fam, order, _ = taught_order(p, lessons=3, taught=0)
+    refund_id = ask(p, fam, order["order_id"]).body["refund_id"]
+    p.bank.close_account(fam.payer_account)
+    assert p.post(f"/v1/refund-requests/{refund_id}/approve", shop.staff, {}).status == 200
+    assert refund_of(p, fam.parent, refund_id)["status"] == "needs_review"
+    assert liquidate(p, shop.institution_id).status == 200
+    p.drain_sweeps()
+    run_liquidation(p)
+    watch(p)
+    waiting = progress(p, shop.institution_id)
+    assert (waiting["status"], waiting["orders_done"], waiting["fen_to_refund"]) == (
+        "refunding", 1, 0)
+    p.bank.reopen_account(fam.payer_account)
+    refund_payouts.retry_parked(bootstrap.context(), refund_id)
+    p.run_schedule("settlement_sweeper")
+    p.bank.deliver_pending()
+    assert refund_of(p, fam.parent, refund_id)["status"] == "refunded"
+    watch(p)
+    assert progress(p, shop.institution_id)["status"] == "completed"
     p.check()
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.domain.errors import StateConflict
+from chalicelib.domain.refund import MAX_REFUND_ATTEMPTS
 from chalicelib.service import refund_payouts
 from tests.support import flows
 from tests.support.harness import Platform
@@ -205,6 +206,34 @@ def test_a_payout_the_bank_refuses_for_good_is_parked_with_its_money_held_until_
     platform.bank.deliver_pending()
     assert refund_of(platform, fam.parent, refund_id)["status"] == "refunded"
     assert platform.bank.balance(fam.payer_account) == -PRICE  # 3 paid, 2 back
+    platform.check()
+
+
+@pytest.mark.parametrize("platform", ["moto"], indirect=True)
+def test_a_payout_failed_eight_times_is_parked_and_once_retried_gets_eight_tries_again(
+    platform: Platform,
+) -> None:
+    shop, fam, order, _ = taught_order(platform, lessons=3, taught=1)
+    refund_id = ask(platform, fam, order["order_id"]).body["refund_id"]
+    platform.bank.fail_next_transfers(MAX_REFUND_ATTEMPTS)
+    platform.post(f"/v1/refund-requests/{refund_id}/approve", shop.staff, {})
+    for _ in range(MAX_REFUND_ATTEMPTS):
+        platform.bank.deliver_pending()
+        platform.advance(hours=2)  # past the backoff
+        platform.run_schedule("settlement_sweeper")
+    parked = refund_of(platform, fam.parent, refund_id)
+    assert parked["status"] == "needs_review" and parked["review_reason"], parked
+    retried = refund_payouts.retry_parked(bootstrap.context(), refund_id)
+    assert retried.attempt == MAX_REFUND_ATTEMPTS + 1  # parked after its eighth failure
+    platform.bank.fail_next_transfers(1)  # one more failure is retried, not parked at once
+    platform.run_schedule("settlement_sweeper")
+    platform.bank.deliver_pending()
+    assert refund_of(platform, fam.parent, refund_id)["status"] == "approved"
+    platform.advance(hours=2)
+    platform.run_schedule("settlement_sweeper")
+    platform.bank.deliver_pending()
+    assert refund_of(platform, fam.parent, refund_id)["status"] == "refunded"
+    assert platform.bank.balance(fam.payer_account) == -PRICE
     platform.check()
 
 

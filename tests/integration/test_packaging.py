@@ -127,6 +127,8 @@ def test_every_queue_has_a_dead_letter_queue_and_outlives_six_consumer_timeouts(
             assert queue_id in queues and queue_id not in dead_letter_ids
             visibility = queues[queue_id]["Properties"]["VisibilityTimeout"]
             assert visibility >= VISIBILITY_FACTOR * function["Properties"]["Timeout"]
+            if queue_id == "LiquidationQueue":  # a liquidation's pace at the bank, capped
+                assert function["Properties"]["ReservedConcurrentExecutions"] == 10
     assert consumers == 3, "the settlement, sweep and liquidation consumers read queues"
 
 

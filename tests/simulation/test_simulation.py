@@ -19,7 +19,7 @@ from tests.simulation.engines import Engine, next_stage, real_engine
 
 CI_SEEDS = 100
 CI_STEPS = 200  # 100 x 200 = 20,000 steps
-PLANTED_SEEDS = 8
+PLANTED_SEEDS = 12
 PLANTED_STEPS = 200
 
 
