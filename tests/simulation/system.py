@@ -6,6 +6,7 @@ releases. Each runs the handler production runs."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -210,32 +211,26 @@ def ops_retry(w: World, pick: int) -> str:
 
 def retry_refund(w: World, refund_id: str) -> str:
     """What `infra.cli refunds retry` does, after ops fixed the payer's account (or not)."""
-    try:
-        with w.faults.armed():
-            refund_payouts.retry_parked(bootstrap.context(), refund_id)
-    except PlatformError as refused:
-        return f"ops retry of {refund_id} refused: {refused.code}"
-    return f"ops queued {refund_id} to be paid out again"
+    return _as_ops(w, refund_payouts.retry_parked, refund_id, "queued to be paid out again")
 
 
 def retry_parked(w: World, consumption_id: str) -> str:
     """What `infra.cli review retry` does, after ops fixed the account (or not)."""
-    try:
-        with w.faults.armed():
-            parked.retry(bootstrap.context(), consumption_id)
-    except PlatformError as refused:
-        return f"ops retry of {consumption_id} refused: {refused.code}"
-    return f"ops retried {consumption_id}"
+    return _as_ops(w, parked.retry, consumption_id, "retried")
 
 
 def return_parked(w: World, unmatched_id: str) -> str:
     """What `infra.cli payments return` does, after ops fixed the payer's account."""
+    return _as_ops(w, unmatched_returns.retry_parked, unmatched_id, "queued for return again")
+
+
+def _as_ops(w: World, act: Callable[[Any, str], object], entity_id: str, done: str) -> str:
     try:
         with w.faults.armed():
-            unmatched_returns.retry_parked(bootstrap.context(), unmatched_id)
+            act(bootstrap.context(), entity_id)
     except PlatformError as refused:
-        return f"ops return of {unmatched_id} refused: {refused.code}"
-    return f"ops queued {unmatched_id} for return again"
+        return f"ops on {entity_id} refused: {refused.code}"
+    return f"ops: {entity_id} {done}"
 
 
 def queued(w: World) -> int:
