@@ -88,6 +88,11 @@ class Liquidation:
     """Orders done at the last look: no progress since means messages were lost."""
     completed_at: datetime | None = None
 
+    @property
+    def why(self) -> str:
+        """The reason it gives on what it returns, confirms or refunds."""
+        return f"机构清算：{self.reason}"
+
 
 @dataclass(frozen=True)
 class Progress:

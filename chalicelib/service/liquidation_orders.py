@@ -55,10 +55,10 @@ def liquidate(ctx: Context, institution_id: str, order_id: str) -> str:
         ctx.store.stamp_freeze(order_id, liquidation.freeze_generation, frozen=True)
     instruction = _empty(ctx, liquidation, order)
     record = _mark_done(ctx, order_id)
-    if instruction is not None:
+    if instruction is not None:  # the bank pays it after the record exists: counted then
         refund_payouts.instruct(ctx, instruction)
-    if record.refund_id:
-        liquidation_progress.count_paid(ctx, record.refund_id)  # paid before it was done
+    elif record.refund_id:  # an approval sent its payout itself, maybe paid before this
+        liquidation_progress.count_paid(ctx, record.refund_id)
     _release_confirmed(ctx, orders.get(ctx, order_id))
     return f"{order_id}: {record.lessons} lessons, {record.amount_fen} fen to refund"
 
@@ -82,17 +82,16 @@ def _resolve_pending(ctx: Context, order: Order, liquidation: Liquidation) -> No
     """Lessons pending confirmation: returned to the order, or confirmed, by the policy in
     force when the liquidation began; a disputed one is always returned (nobody is left to
     answer its dispute). One resolved otherwise meanwhile is left as it is."""
-    reason = f"机构清算：{liquidation.reason}"
     for status in (ConsumptionStatus.PENDING_CONFIRMATION, ConsumptionStatus.DISPUTED):
         for lesson in _lessons_of(ctx, order, status):
             try:
                 if (status is ConsumptionStatus.PENDING_CONFIRMATION
                         and liquidation.pending_lessons is PendingLessons.CONFIRM):
                     consumptions.confirm_now(ctx, lesson.consumption_id,
-                                             ConfirmedBy.LIQUIDATION, reason=reason)
+                                             ConfirmedBy.LIQUIDATION, reason=liquidation.why)
                 else:
                     disputes.return_lesson(ctx, lesson.consumption_id,
-                                           WithdrawnBy.LIQUIDATION, reason)
+                                           WithdrawnBy.LIQUIDATION, liquidation.why)
             except StateConflict:
                 pass
 
@@ -112,8 +111,7 @@ def _refund_remaining(ctx: Context, liquidation: Liquidation, order_id: str
             raise NotVisibleYet(f"{order_id} has a refund request still awaiting a decision")
     if lesson_money.refundable(order).lessons == 0:
         return None
-    fresh = refunds.new_request(ctx, order, rules.refund_id_of(order_id),
-                                f"机构清算：{liquidation.reason}")
+    fresh = refunds.new_request(ctx, order, rules.refund_id_of(order_id), liquidation.why)
     own = replace(fresh, status=RefundStatus.REFUNDING, approved_by=ApprovedBy.LIQUIDATION,
                   decided_at=fresh.requested_at, decided_by=liquidation.started_by)
     write = ctx.store.write()
