@@ -6,14 +6,17 @@ from chalice import Chalice
 
 from chalicelib.api.bank import bank
 from chalicelib.api.catalog import catalog
+from chalicelib.api.complaints import complaints
 from chalicelib.api.disputes import disputes
 from chalicelib.api.errors import framework_answers
 from chalicelib.api.institution_staff import institution_staff
+from chalicelib.api.notifications import notifications
 from chalicelib.api.parents import parents
 from chalicelib.api.public import public
 from chalicelib.api.refunds import refunds
 from chalicelib.api.regulators import regulators
 from chalicelib.api.shared import shared
+from chalicelib.workers.complaints import complaint_worker
 from chalicelib.workers.liquidation import liquidation_worker
 from chalicelib.workers.schedules import scheduled_jobs
 from chalicelib.workers.settlement import settlement_worker
@@ -24,9 +27,10 @@ app.log.setLevel(logging.INFO)
 app.register_middleware(framework_answers, "http")
 
 for blueprint in (public, catalog, parents, institution_staff, shared, disputes, refunds,
-                  regulators, bank):
+                  complaints, notifications, regulators, bank):
     app.register_blueprint(blueprint)
 app.register_blueprint(settlement_worker)
 app.register_blueprint(sweep_worker)
 app.register_blueprint(liquidation_worker)
+app.register_blueprint(complaint_worker)
 app.register_blueprint(scheduled_jobs)

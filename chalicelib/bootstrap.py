@@ -22,12 +22,13 @@ from chalicelib.adapters.dynamo.idempotency import DynamoIdempotencyStore
 from chalicelib.adapters.dynamo.store import DynamoStore
 from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.metrics import EmbeddedMetrics
+from chalicelib.adapters.push import LoggedPush, SnsPush
 from chalicelib.adapters.sqs_publisher import SqsPublisher
 from chalicelib.api.auth import TokenVerifier
 from chalicelib.domain.calendar import WorkingDayCalendar
 from chalicelib.domain.policy import PolicyBook
 from chalicelib.service.context import Context
-from chalicelib.service.ports import BankGateway, Clock, Metrics
+from chalicelib.service.ports import BankGateway, Clock, Metrics, Push
 from chalicelib.settings import Settings
 
 POLICIES = Path(__file__).parent / "policies"
@@ -52,6 +53,7 @@ def build(
     bank: BankGateway | None = None,
     clock: Clock | None = None,
     metrics: Metrics | None = None,
+    push: Push | None = None,
 ) -> Runtime:
     dynamodb = dynamodb or boto3.client("dynamodb")
     sqs = sqs or boto3.client("sqs")
@@ -69,7 +71,9 @@ def build(
             queue_url(settings.settlement_queue_url, settings.settlement_queue_name),
             queue_url(settings.sweep_queue_url, settings.sweep_queue_name),
             queue_url(settings.liquidation_queue_url, settings.liquidation_queue_name),
+            queue_url(settings.complaint_queue_url, settings.complaint_queue_name),
         ),
+        push=push or _push(settings),
         clock=clock or SystemClock(),
         metrics=metrics or EmbeddedMetrics(settings.stage),
         policies=_policies(settings),
@@ -86,6 +90,12 @@ def build(
         jwks_json=settings.auth_jwks_json,
     )
     return Runtime(settings, context, verifier, DynamoIdempotencyStore(tables))
+
+
+def _push(settings: Settings) -> Push:
+    if settings.notification_topic_arn:
+        return SnsPush(boto3.client("sns"), settings.notification_topic_arn)
+    return LoggedPush()
 
 
 def _policies(settings: Settings) -> PolicyBook:

@@ -23,6 +23,10 @@ class Settings(BaseModel):
     sweep_queue_name: str = ""
     liquidation_queue_url: str = ""
     liquidation_queue_name: str = ""
+    complaint_queue_url: str = ""
+    complaint_queue_name: str = ""
+    notification_topic_arn: str = ""
+    """Where notices are pushed (SNS); none: they are logged (chalicelib/adapters/push.py)."""
     auth_issuer: str
     auth_audience: str
     auth_hs256_secret: str = ""
@@ -46,6 +50,8 @@ class Settings(BaseModel):
             raise ValueError("no sweep queue configured")
         if not (self.liquidation_queue_url or self.liquidation_queue_name):
             raise ValueError("no liquidation queue configured")
+        if not (self.complaint_queue_url or self.complaint_queue_name):
+            raise ValueError("no complaint queue configured")
         return self
 
     @classmethod
@@ -63,6 +69,9 @@ class Settings(BaseModel):
             sweep_queue_name=env.get("SWEEP_QUEUE_NAME", f"{stage}-sweep.fifo"),
             liquidation_queue_url=env.get("LIQUIDATION_QUEUE_URL", ""),
             liquidation_queue_name=env.get("LIQUIDATION_QUEUE_NAME", f"{stage}-liquidation"),
+            complaint_queue_url=env.get("COMPLAINT_QUEUE_URL", ""),
+            complaint_queue_name=env.get("COMPLAINT_QUEUE_NAME", f"{stage}-complaint"),
+            notification_topic_arn=env.get("NOTIFICATION_TOPIC_ARN", ""),
             auth_issuer=env.get("AUTH_ISSUER", "ots-local"),
             auth_audience=env.get("AUTH_AUDIENCE", "ots-platform"),
             auth_hs256_secret=env.get("AUTH_HS256_SECRET", ""),

@@ -75,7 +75,9 @@ _QUEUE_USED = ("QueueName", "RedrivePolicy", *_QUEUE_ATTRIBUTES)
 _QUEUE_LOCAL_SKIPPED = frozenset({"SqsManagedSseEnabled", "Tags"})
 _RESOURCE_KEYS = frozenset({"Type", "Properties", "DeletionPolicy", "UpdateReplacePolicy"})
 # Resource types deliberately not created locally (not resolved either).
-_LOCAL_SKIPPED_TYPES = ("AWS::CloudWatch::Alarm", "AWS::IAM::")
+_LOCAL_SKIPPED_TYPES = ("AWS::CloudWatch::Alarm", "AWS::IAM::", "AWS::SNS::")
+"""Only in a real account: alarms, roles, and the notification topic (locally, notices are
+logged: chalicelib/adapters/push.py)."""
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
@@ -94,6 +96,8 @@ class DataPlane:
     sweep_dlq_url: str
     liquidation_queue_url: str
     liquidation_dlq_url: str
+    complaint_queue_url: str
+    complaint_dlq_url: str
 
 
 def load_template(path: Path = DEFAULT_TEMPLATE) -> dict[str, Any]:
@@ -140,6 +144,8 @@ def create_data_plane(
         sweep_dlq_url=_lookup(queues.urls, "SweepDeadLetterQueue"),
         liquidation_queue_url=_lookup(queues.urls, "LiquidationQueue"),
         liquidation_dlq_url=_lookup(queues.urls, "LiquidationDeadLetterQueue"),
+        complaint_queue_url=_lookup(queues.urls, "ComplaintQueue"),
+        complaint_dlq_url=_lookup(queues.urls, "ComplaintDeadLetterQueue"),
     )
 
 

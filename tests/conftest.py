@@ -82,5 +82,6 @@ def _drop(dynamodb: object, sqs: object, plane: DataPlane) -> None:
         dynamodb.delete_table(TableName=table)  # type: ignore[attr-defined]
     for queue_url in (plane.settlement_queue_url, plane.settlement_dlq_url,
                       plane.sweep_queue_url, plane.sweep_dlq_url,
-                      plane.liquidation_queue_url, plane.liquidation_dlq_url):
+                      plane.liquidation_queue_url, plane.liquidation_dlq_url,
+                      plane.complaint_queue_url, plane.complaint_dlq_url):
         sqs.delete_queue(QueueUrl=queue_url)  # type: ignore[attr-defined]

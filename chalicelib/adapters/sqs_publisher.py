@@ -3,6 +3,7 @@
 Settlement: group = order, deduplication = consumption and attempt (and a re-drive token).
 Sweeps: group = job and shard (one shard is swept by one worker at a time), deduplication =
 the task itself. Liquidation (a standard queue): one message per order, in batches of 10.
+Complaints (a standard queue): one message per complaint to route.
 """
 
 from __future__ import annotations
@@ -10,7 +11,12 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from chalicelib.service.messages import LiquidationMessage, SettlementMessage, SweepMessage
+from chalicelib.service.messages import (
+    ComplaintMessage,
+    LiquidationMessage,
+    SettlementMessage,
+    SweepMessage,
+)
 from chalicelib.service.ports import SweepTask
 
 BATCH = 10  # SQS's most messages per SendMessageBatch
@@ -22,11 +28,12 @@ class QueueNotReached(Exception):
 
 class SqsPublisher:
     def __init__(self, sqs_client: Any, settlement_queue_url: str, sweep_queue_url: str,
-                 liquidation_queue_url: str) -> None:
+                 liquidation_queue_url: str, complaint_queue_url: str) -> None:
         self.sqs = sqs_client
         self.settlement_queue_url = settlement_queue_url
         self.sweep_queue_url = sweep_queue_url
         self.liquidation_queue_url = liquidation_queue_url
+        self.complaint_queue_url = complaint_queue_url
 
     def publish_settlement(
         self, order_id: str, consumption_id: str, attempt: int, *, redrive: str = ""
@@ -62,3 +69,7 @@ class SqsPublisher:
                                                    Entries=entries)
             if response.get("Failed"):
                 raise QueueNotReached(f"liquidation messages not queued: {response['Failed']}")
+
+    def publish_complaint(self, complaint_id: str) -> None:
+        body = ComplaintMessage(complaint_id=complaint_id).model_dump_json()
+        self.sqs.send_message(QueueUrl=self.complaint_queue_url, MessageBody=body)

@@ -7,7 +7,7 @@ from chalice.app import Blueprint
 from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
 from chalicelib.domain.catalog import CourseStatus
-from chalicelib.service import courses, institutions
+from chalicelib.service import courses, institutions, shop_reviews
 
 catalog = Blueprint(__name__)
 
@@ -27,9 +27,21 @@ def list_institutions(call: Call) -> Result:
 @route(catalog, "GET", "/v1/institutions/{institution_id}", summary="One institution",
        tag="catalog", response=schemas.InstitutionView)
 def get_institution(call: Call) -> Result:
-    return 200, views.institution(
-        institutions.get(call.ctx, call.who, call.params["institution_id"])
-    )
+    """The shop page: the institution with its rating."""
+    found = institutions.get(call.ctx, call.who, call.params["institution_id"])
+    shop = views.institution(found)
+    shop.rating = views.rating(shop_reviews.rating(call.ctx, found.institution_id))
+    return 200, shop
+
+
+@route(catalog, "GET", "/v1/institutions/{institution_id}/reviews",
+       summary="A shop's reviews, newest first, with its rating", tag="catalog",
+       query=schemas.PageQuery, response=schemas.ReviewPage)
+def list_reviews(call: Call) -> Result:
+    page, total = shop_reviews.of_institution(call.ctx, call.who, call.params["institution_id"],
+                                              limit=call.query.limit, cursor=call.query.cursor)
+    return 200, schemas.ReviewPage(items=[views.review(r) for r in page.items],
+                                   next_cursor=page.next_cursor, rating=views.rating(total))
 
 
 @route(catalog, "GET", "/v1/institutions/{institution_id}/courses",

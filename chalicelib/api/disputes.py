@@ -8,6 +8,7 @@ from chalice.app import Blueprint
 from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
 from chalicelib.domain.dispute import Outcome
+from chalicelib.service import case_decisions
 from chalicelib.service import disputes as service
 
 disputes = Blueprint(__name__)
@@ -44,5 +45,5 @@ def escalated(call: Call) -> Result:
        request=schemas.DisputeDecision, response=schemas.ConsumptionView)
 def decide(call: Call) -> Result:
     body: schemas.DisputeDecision = call.body
-    return 200, views.consumption(service.decide(
+    return 200, views.consumption(case_decisions.decide_dispute(
         call.ctx, call.who, call.params["consumption_id"], Outcome(body.outcome), body.reason))

@@ -7,7 +7,7 @@ from chalice.app import Blueprint
 from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
 from chalicelib.domain.catalog import Custodian
-from chalicelib.service import courses, institutions, lessons
+from chalicelib.service import courses, institutions, lessons, shop_reviews
 
 institution_staff = Blueprint(__name__)
 
@@ -52,3 +52,11 @@ def record_lesson(call: Call) -> Result:
             for order_id, refusal in recorded.refused.items()
         ],
     )
+
+
+@route(institution_staff, "POST", "/v1/orders/{order_id}/review/reply",
+       summary="Reply to a review of one of the institution's orders (once)",
+       tag="institutions", request=schemas.ReplyBody, response=schemas.ReviewView)
+def reply_to_review(call: Call) -> Result:
+    return 200, views.review(shop_reviews.reply(call.ctx, call.who, call.params["order_id"],
+                                                call.body.text))

@@ -6,7 +6,7 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
-from chalicelib.service import consumptions, orders, students
+from chalicelib.service import consumptions, orders, shop_reviews, students
 
 parents = Blueprint(__name__)
 
@@ -33,6 +33,16 @@ def list_students(call: Call) -> Result:
 def create_order(call: Call) -> Result:
     order, institution = orders.create(call.ctx, call.who, call.new_id, **call.body.model_dump())
     return 201, views.created_order(order, institution)
+
+
+@route(parents, "POST", "/v1/orders/{order_id}/review",
+       summary="Review an order once one of its lessons was confirmed (once)", tag="parents",
+       request=schemas.ReviewBody, response=schemas.ReviewView, status=201)
+def review_order(call: Call) -> Result:
+    body: schemas.ReviewBody = call.body
+    written, fresh = shop_reviews.write_review(call.ctx, call.who, call.params["order_id"],
+                                               body.stars, body.text)
+    return (201 if fresh else 200), views.review(written)
 
 
 @route(parents, "POST", "/v1/consumptions/{consumption_id}/confirm",

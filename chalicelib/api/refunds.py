@@ -9,6 +9,7 @@ from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
 from chalicelib.domain.calendar import business_date
 from chalicelib.domain.refund import RefundRequest, RefundStatus
+from chalicelib.service import case_decisions
 from chalicelib.service import refund_escalations as escalations
 from chalicelib.service import refunds as service
 from chalicelib.service.ports import Page
@@ -86,7 +87,7 @@ def regulated_refunds(call: Call) -> Result:
        summary="Order an escalated refund request refunded", tag="refunds",
        request=schemas.RegulatorRefundDecision, response=schemas.RefundView)
 def order_refund(call: Call) -> Result:
-    return 200, _view(call, escalations.order_refund(
+    return 200, _view(call, case_decisions.order_refund(
         call.ctx, call.who, call.params["refund_id"], call.body.reason))
 
 
@@ -94,5 +95,5 @@ def order_refund(call: Call) -> Result:
        summary="Dismiss an escalated refund request (the rejection stands)", tag="refunds",
        request=schemas.RegulatorRefundDecision, response=schemas.RefundView)
 def dismiss(call: Call) -> Result:
-    return 200, _view(call, escalations.dismiss(
+    return 200, _view(call, case_decisions.dismiss(
         call.ctx, call.who, call.params["refund_id"], call.body.reason))

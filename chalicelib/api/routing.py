@@ -55,6 +55,8 @@ PATH_IDS = {  # path parameter -> (id prefix, the code when no such thing can ex
     "order_id": ("ord", "order_not_found"),
     "consumption_id": ("con", "consumption_not_found"),
     "refund_id": ("rfd", "refund_not_found"),
+    "complaint_id": ("cmp", "complaint_not_found"),
+    "notice_id": ("ntf", "notice_not_found"),
 }
 ID_BODY = re.compile(r"^[0-9A-Z]{26}$")
 PATH_PARAMETER = re.compile(r"\{(\w+)\}")

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from chalicelib.api import schemas
 from chalicelib.domain.catalog import Course, Institution, Student
+from chalicelib.domain.complaint import Complaint, Step, mask_name, mask_phone
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.liquidation import Liquidation, LiquidationStatus, Progress
+from chalicelib.domain.notice import Notice
 from chalicelib.domain.order import Order, payment_reference
 from chalicelib.domain.refund import RefundRequest
+from chalicelib.domain.review import Rating, Review
 
 
 def _fields(obj: Any) -> dict[str, Any]:
@@ -62,3 +65,29 @@ def refund(rfd: RefundRequest, today: date) -> schemas.RefundView:
     """`today`: the business date, against which the payout deadline is judged."""
     return schemas.RefundView.model_validate(
         {**_fields(rfd), "payout_overdue": rfd.payout_overdue(today)})
+
+
+def complaint(case: Complaint, now: datetime, *, unmasked: bool = False,
+              timeline: list[Step] | None = None) -> schemas.ComplaintView:
+    """`unmasked`: the hotline caller's name and phone shown whole (to the department
+    holding the case, reading it on its own); everyone else sees them masked."""
+    name, phone = case.caller_name, case.caller_phone
+    if not unmasked:
+        name, phone = mask_name(name), mask_phone(phone)
+    return schemas.ComplaintView.model_validate({
+        **_fields(case), "caller_name": name, "caller_phone": phone, "holder": case.holder,
+        "sla": case.sla(now),
+        "timeline": None if timeline is None else [_fields(step) for step in timeline],
+    })
+
+
+def notice(ntc: Notice) -> schemas.NoticeView:
+    return schemas.NoticeView.model_validate({**_fields(ntc), "read": ntc.read_at is not None})
+
+
+def review(rev: Review) -> schemas.ReviewView:
+    return schemas.ReviewView.model_validate({**_fields(rev), "review_id": rev.review_id})
+
+
+def rating(total: Rating) -> schemas.RatingView:
+    return schemas.RatingView(average=total.average, count=total.count)

@@ -20,6 +20,12 @@ def require_fen(amount: int, *, positive: bool = False) -> int:
     return amount
 
 
+def yuan(amount_fen: int) -> str:
+    """12345 -> "123.45": fen shown as yuan to people, exactly (never through a float)."""
+    require_fen(amount_fen)
+    return f"{amount_fen // 100}.{amount_fen % 100:02d}"
+
+
 def lesson_price_fen(paid_fen: int, lessons: int, lesson_number: int) -> int:
     """The price of lesson `lesson_number` (1-based) of an order of `lessons` lessons."""
     require_fen(paid_fen)

@@ -6,7 +6,7 @@ defaults are the national rules (DOMAIN.md); a province's file overrides what it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any
 
@@ -14,6 +14,18 @@ MAX_RECORD_WINDOW_HOURS = 14 * 24
 """A student's time slots are kept 30 days (chalicelib/domain/timeslots.py): a lesson may
 never be recorded so late that the slots it must not overlap are already forgotten."""
 LIQUIDATION_PENDING_LESSONS = frozenset({"return", "confirm"})
+DEPARTMENTS = frozenset({"education", "science", "culture", "sports"})
+
+DEFAULT_COMPLAINT_ROUTING = {
+    "subject": "education",
+    "sports": "sports",
+    "arts": "culture",
+    "science": "science",
+    "default": "education",
+}
+"""The competent department for a complaint: subject training by its type, other training by
+its discipline (`academic`, `sports`, `arts`, `science`, `other`), anything unlisted by
+`default` (education, which also coordinates)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,14 @@ class Policy:
     liquidation_pending_lessons: str = "return"
     """What a liquidation does with lessons not yet confirmed: `return` them to the order
     (refunded with it: teaching stopped) or `confirm` them (released to the institution)."""
+    complaint_institution_working_days: int = 3
+    """The institution's time to answer a complaint; silence sends it to the department."""
+    complaint_parent_working_days: int = 5
+    """The parent's time to accept or reject the institution's answer; silence accepts."""
+    complaint_department_working_days: int = 13
+    """The department's time to resolve a case; overdue, it escalates one level."""
+    complaint_routing: dict[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_COMPLAINT_ROUTING))
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -47,6 +67,10 @@ class Policy:
         if self.liquidation_pending_lessons not in LIQUIDATION_PENDING_LESSONS:
             raise ValueError("policy liquidation_pending_lessons must be one of "
                              f"{sorted(LIQUIDATION_PENDING_LESSONS)}")
+        routing = self.complaint_routing
+        if "default" not in routing or not set(routing.values()) <= DEPARTMENTS:
+            raise ValueError("policy complaint_routing needs a `default` and names only the "
+                             f"departments {sorted(DEPARTMENTS)}")
         if self.lesson_record_window_hours > MAX_RECORD_WINDOW_HOURS:
             raise ValueError(
                 f"policy lesson_record_window_hours must be at most {MAX_RECORD_WINDOW_HOURS}"

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from chalicelib.domain.calendar import WorkingDayCalendar, business_date
 from chalicelib.domain.policy import Policy, PolicyBook
-from chalicelib.service.ports import BankGateway, Clock, Metrics, Schedule, WorkPublisher
+from chalicelib.service.ports import BankGateway, Clock, Metrics, Push, Schedule, WorkPublisher
 from chalicelib.service.store import Store
 
 
@@ -18,6 +18,7 @@ class Context:
     schedule: Schedule
     bank: BankGateway
     publisher: WorkPublisher
+    push: Push
     clock: Clock
     metrics: Metrics
     policies: PolicyBook

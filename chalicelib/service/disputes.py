@@ -14,12 +14,24 @@ from chalicelib.domain.calendar import business_date
 from chalicelib.domain.consumption import WITHDRAWABLE, ConfirmedBy, Consumption, ConsumptionStatus
 from chalicelib.domain.dispute import Outcome, WithdrawnBy
 from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
+from chalicelib.domain.notice import Event, Notice, parent_inbox
 from chalicelib.domain.order import Order
 from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
-from chalicelib.service import consumptions, institutions, orders, refund_payouts, refunds, retry
+from chalicelib.service import (
+    complaints,
+    consumptions,
+    institutions,
+    linked_cases,
+    notices,
+    orders,
+    refund_payouts,
+    refunds,
+    retry,
+)
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page, WriteRejected
+from chalicelib.service.store import AtomicWrite
 
 NOTE_LIMIT = 500
 
@@ -45,7 +57,10 @@ def uphold(ctx: Context, caller: Caller, consumption_id: str, note: str) -> Cons
         if before.institution_note == note:
             return before
         after = replace(before, institution_note=note, answered_at=ctx.now())
-        ctx.store.write().replace(before, after, "consumption", due=_still_due(after)).commit()
+        write = ctx.store.write().replace(before, after, "consumption", due=_still_due(after))
+        told = _tell_answered(ctx, write, after, "机构坚持该课时已上，请查看说明后确认或继续异议")
+        write.commit()
+        notices.push_now(ctx, [told])
         return after
 
     return retry.on_conflict(attempt, retry_when=lambda r: True)
@@ -60,18 +75,26 @@ def escalate_on_silence(ctx: Context, consumption_id: str) -> bool:
         return False
     region = before.region_code or orders.get(ctx, before.order_id).region_code
     after = replace(before, escalated_at=ctx.now(), region_code=region)
+    write = ctx.store.write().replace(before, after, "consumption")
+    case = linked_cases.open_for_dispute(ctx, write, after)
     try:
-        ctx.store.write().replace(before, after, "consumption").commit()
+        write.commit()
     except WriteRejected:
         return False  # resolved meanwhile: nothing to escalate
+    complaints.publish(ctx, case)
     return True
 
 
 def decide(ctx: Context, caller: Caller, consumption_id: str, outcome: Outcome, reason: str
            ) -> Consumption:
-    """A regulator of the institution ends an escalated dispute: the lesson is released to
-    the institution (confirmed) or returned to the order (withdrawn)."""
+    """A regulator of the institution ends an escalated dispute."""
     found = _supervised(ctx, caller, consumption_id)
+    return decided(ctx, found, outcome, reason)
+
+
+def decided(ctx: Context, found: Consumption, outcome: Outcome, reason: str) -> Consumption:
+    """End an escalated dispute by a regulator's decision: the lesson is released to the
+    institution (confirmed) or returned to the order (withdrawn)."""
     reason = _required(reason, "decision_reason_required", "监管裁决须说明理由")
     if found.escalated_at is None:
         raise StateConflict("该课时没有提交监管部门的异议", code="dispute_not_escalated",
@@ -123,7 +146,10 @@ def return_lesson(ctx: Context, consumption_id: str, by: WithdrawnBy, reason: st
             )
         else:
             write.move_order(order, movement, expect=expect)
+        told = ([_tell_answered(ctx, write, after, f"有异议的课时已撤回：{reason[:100]}")]
+                if before.status is ConsumptionStatus.DISPUTED else [])
         write.commit()
+        notices.push_now(ctx, told)
         return after, instruction
 
     return refund_payouts.commit_then_instruct(ctx, attempt, lambda r: True)
@@ -144,6 +170,12 @@ def _refund_of(ctx: Context, order: Order, lesson: Consumption) -> RefundRequest
         approved_by=ApprovedBy.WITHDRAWAL, decided_at=now, decided_by=lesson.withdrawn_by,
         payout_due=refunds.payout_due_now(ctx),
     )
+
+
+def _tell_answered(ctx: Context, write: AtomicWrite, lesson: Consumption, title: str
+                   ) -> Notice:
+    return notices.tell(ctx, write, parent_inbox(lesson.parent_sub), Event.DISPUTE_ANSWERED,
+                        lesson.consumption_id, title)
 
 
 def _still_due(consumption: Consumption) -> tuple[str, datetime] | None:

@@ -25,9 +25,10 @@ from chalicelib.domain.lesson import (
     check_attends,
     check_believable,
 )
+from chalicelib.domain.notice import Event, parent_inbox
 from chalicelib.domain.order import Order, OrderStatus
 from chalicelib.domain.timeslots import footprints
-from chalicelib.service import retry
+from chalicelib.service import notices, retry
 from chalicelib.service.caller import Caller
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
@@ -164,6 +165,9 @@ def _consume(
                     "lessons_withdrawn": order.lessons_withdrawn},
         ).occupy_slots(order.student_id, lesson.lesson_id,
                        footprints(lesson.started_at, lesson.ended_at))
+        told = notices.tell(
+            ctx, write, parent_inbox(order.parent_sub), Event.LESSON_TO_CONFIRM, consumption_id,
+            f"请确认第 {consumption.lesson_number} 课，{consumption.confirm_by} 前未确认将自动确认")
         try:
             write.commit()
         except WriteRejected as rejected:
@@ -172,6 +176,7 @@ def _consume(
             if "slot" in rejected.failed:
                 return _overlap(ctx, order, consumption_id, rejected)
             raise
+        notices.push_now(ctx, [told])
         return consumption
 
     return retry.on_conflict(attempt, retry_when=lambda r: r.contended or bool(r.failed))

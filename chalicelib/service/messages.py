@@ -21,7 +21,8 @@ class SweepMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     job: Literal["expire", "autoconfirm", "settle", "disputeescalate", "refunddecide", "refund",
-                 "returnpayment", "freezefanout", "liquidate", "liquidationpaid"]
+                 "returnpayment", "freezefanout", "liquidate", "liquidationpaid",
+                 "complaintroute", "complaintdue", "push"]
     shard: int = Field(ge=0, le=255)
     until: AwareDatetime
     cursor: str | None = Field(default=None, max_length=4096)
@@ -42,3 +43,11 @@ class LiquidationMessage(BaseModel):
 
     institution_id: str = Field(pattern=r"^ins_[0-9A-Z]{26}$")
     order_id: str = Field(pattern=r"^ord_[0-9A-Z]{26}$")
+
+
+class ComplaintMessage(BaseModel):
+    """A filed complaint to route (chalicelib/service/complaint_routing.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    complaint_id: str = Field(pattern=r"^cmp_[0-9A-Z]{26}$")

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
+from chalicelib.domain.notice import Notice
+
 T = TypeVar("T")
 
 
@@ -84,6 +86,16 @@ class WorkPublisher(Protocol):
         """Queue one message per order of a liquidating institution (a standard queue: any
         order, at least once; liquidating an order is idempotent). Raises if any of them
         was not queued."""
+
+    def publish_complaint(self, complaint_id: str) -> None:
+        """Queue a filed complaint for routing (a standard queue: at least once; routing is
+        done once, by a conditional write)."""
+
+
+class Push(Protocol):
+    def publish(self, notice: Notice) -> None:
+        """Hand a notice to the push-notification service (at least once: the notice id is
+        its deduplication key). Raises if it was not taken."""
 
 
 class Metrics(Protocol):

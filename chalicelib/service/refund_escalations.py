@@ -12,7 +12,15 @@ from dataclasses import replace
 from chalicelib.domain import refund as rules
 from chalicelib.domain.errors import StateConflict
 from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
-from chalicelib.service import institutions, orders, refunds, retry
+from chalicelib.service import (
+    complaints,
+    institutions,
+    linked_cases,
+    notices,
+    orders,
+    refunds,
+    retry,
+)
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page
@@ -40,18 +48,26 @@ def escalate(ctx: Context, caller: Caller, refund_id: str, reason: str) -> Refun
         refunds.check_refundable(order)
         after = replace(rules.priced(before, order), status=RefundStatus.ESCALATED,
                         escalated_at=ctx.now(), escalation_reason=reason[:REASON_LIMIT])
-        ctx.store.write().replace(before, after, "refund").move_order(
-            order, rules.requested(), expect=rules.opening_expects(order)).commit()
+        write = ctx.store.write().replace(before, after, "refund").move_order(
+            order, rules.requested(), expect=rules.opening_expects(order))
+        case = linked_cases.open_for_refund(ctx, write, after)
+        write.commit()
+        complaints.publish(ctx, case)
         return after
 
     return retry.on_conflict(attempt, retry_when=lambda r: True)
 
 
 def order_refund(ctx: Context, caller: Caller, refund_id: str, reason: str) -> RefundRequest:
-    """A supervising regulator orders an escalated request refunded: the payout is due
-    within the policy's days from the order."""
+    """A supervising regulator orders an escalated request refunded."""
     found = _supervised(ctx, caller, refund_id)
-    return refunds.approve_pending(ctx, found.refund_id, ApprovedBy.REGULATOR, caller.sub,
+    return ordered(ctx, found.refund_id, caller.sub, reason)
+
+
+def ordered(ctx: Context, refund_id: str, regulator_sub: str, reason: str) -> RefundRequest:
+    """Approve an escalated request by a regulator's order: the payout is due within the
+    policy's days from the order."""
+    return refunds.approve_pending(ctx, refund_id, ApprovedBy.REGULATOR, regulator_sub,
                                    regulator_reason=reason[:REASON_LIMIT],
                                    payout_due=refunds.payout_due_now(ctx))
 
@@ -59,17 +75,25 @@ def order_refund(ctx: Context, caller: Caller, refund_id: str, reason: str) -> R
 def dismiss(ctx: Context, caller: Caller, refund_id: str, reason: str) -> RefundRequest:
     """A supervising regulator upholds the institution's rejection: the order goes on."""
     found = _supervised(ctx, caller, refund_id)
+    return dismissed(ctx, found.refund_id, caller.sub, reason)
+
+
+def dismissed(ctx: Context, refund_id: str, regulator_sub: str, reason: str) -> RefundRequest:
+    """Close an escalated request as the institution decided it."""
 
     def attempt() -> RefundRequest:
-        before = refunds.get(ctx, found.refund_id)
+        before = refunds.get(ctx, refund_id)
         if before.status is RefundStatus.REJECTED and before.regulator_reason:
             return before  # dismissed already
         if before.status is not RefundStatus.ESCALATED:
             refunds.not_awaiting(before, frozenset({RefundStatus.ESCALATED}))
         after = replace(before, status=RefundStatus.REJECTED, decided_at=ctx.now(),
-                        decided_by=caller.sub, regulator_reason=reason[:REASON_LIMIT])
-        ctx.store.write().replace(before, after, "refund").move_order(
-            orders.get(ctx, before.order_id), rules.closed_unapproved()).commit()
+                        decided_by=regulator_sub, regulator_reason=reason[:REASON_LIMIT])
+        write = ctx.store.write().replace(before, after, "refund").move_order(
+            orders.get(ctx, before.order_id), rules.closed_unapproved())
+        told = refunds.tell_decided(ctx, write, after, "监管部门维持机构的拒绝决定")
+        write.commit()
+        notices.push_now(ctx, [told])
         return after
 
     return retry.on_conflict(attempt, retry_when=lambda r: True)

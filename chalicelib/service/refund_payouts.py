@@ -23,9 +23,18 @@ from chalicelib.domain import backoff, ledger, lesson_money
 from chalicelib.domain import refund as rules
 from chalicelib.domain.bank import BankInstruction, InstructionStatus
 from chalicelib.domain.errors import NotFound, StateConflict
+from chalicelib.domain.money import yuan
+from chalicelib.domain.notice import Event, Notice, parent_inbox
 from chalicelib.domain.order import Movement, Order
 from chalicelib.domain.refund import RefundRequest, RefundStatus
-from chalicelib.service import liquidation_progress, orders, outbound, retry, transfers
+from chalicelib.service import (
+    liquidation_progress,
+    notices,
+    orders,
+    outbound,
+    retry,
+    transfers,
+)
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
 from chalicelib.service.store import AtomicWrite
@@ -109,12 +118,16 @@ def resolve(ctx: Context, instruction: BankInstruction, event_id: str, *, succee
         before = _refunding(ctx, instruction)
         now = ctx.now()
         write = ctx.store.write()
+        told: list[Notice] = []
         if succeeded:
             movement = rules.posted(order, before)
             write.replace(before, replace(before, status=RefundStatus.REFUNDED,
                                           refunded_at=now), "refund",
                           due=liquidation_progress.paid_due(before, now))
             outcome = InstructionStatus.SUCCEEDED
+            told.append(notices.tell(ctx, write, parent_inbox(before.parent_sub),
+                                     Event.REFUND_PAID, before.refund_id,
+                                     f"退款 {yuan(before.amount_fen)} 元已退回原支付账户"))
         else:
             movement = rules.voided(before)
             write.replace(before, _after_failure(before, reason, for_good, now), "refund",
@@ -128,6 +141,7 @@ def resolve(ctx: Context, instruction: BankInstruction, event_id: str, *, succee
         if not for_good:
             write.mark_bank_event(event_id, f"transfer_{outcome}", now)
         write.commit()
+        notices.push_now(ctx, told)
         return before
 
     resolved = retry.on_conflict(attempt, retry_when=retry.order_changed)

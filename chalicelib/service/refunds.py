@@ -13,12 +13,15 @@ from chalicelib.domain import refund as rules
 from chalicelib.domain.bank import BankInstruction
 from chalicelib.domain.calendar import business_date
 from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
+from chalicelib.domain.money import yuan
+from chalicelib.domain.notice import Event, Notice, parent_inbox
 from chalicelib.domain.order import Order, OrderStatus
 from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
-from chalicelib.service import orders, refund_payouts, retry
+from chalicelib.service import notices, orders, refund_payouts, retry
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page, WriteRejected
+from chalicelib.service.store import AtomicWrite
 
 
 def request(ctx: Context, caller: Caller, refund_id: str, order_id: str, reason: str
@@ -131,7 +134,9 @@ def approve_pending(ctx: Context, refund_id: str, by: ApprovedBy, who: str,
         write = ctx.store.write()
         instruction = refund_payouts.reserve(ctx, write, order, after, was_open=True,
                                              before=before)
+        told = tell_decided(ctx, write, after, f"退款申请已同意，退款 {yuan(after.amount_fen)} 元")
         write.commit()
+        notices.push_now(ctx, [told])
         return after, instruction
 
     return refund_payouts.commit_then_instruct(ctx, attempt, lambda r: True)
@@ -155,11 +160,20 @@ def _reject(ctx: Context, refund_id: str, who: str, reason: str) -> RefundReques
             not_awaiting(before, frozenset({RefundStatus.PENDING_DECISION}))
         after = replace(before, status=RefundStatus.REJECTED, decided_at=ctx.now(),
                         decided_by=who, rejection_reason=reason[:500])
-        ctx.store.write().replace(before, after, "refund").move_order(
-            orders.get(ctx, before.order_id), rules.closed_unapproved()).commit()
+        write = ctx.store.write().replace(before, after, "refund").move_order(
+            orders.get(ctx, before.order_id), rules.closed_unapproved())
+        told = tell_decided(ctx, write, after, "退款申请被机构拒绝，可向监管部门申诉")
+        write.commit()
+        notices.push_now(ctx, [told])
         return after
 
     return retry.on_conflict(attempt, retry_when=lambda r: True)
+
+
+def tell_decided(ctx: Context, write: AtomicWrite, refund: RefundRequest, title: str
+                 ) -> Notice:
+    return notices.tell(ctx, write, parent_inbox(refund.parent_sub), Event.REFUND_DECIDED,
+                        refund.refund_id, title)
 
 
 def not_awaiting(found: RefundRequest, awaiting: frozenset[RefundStatus]) -> None:

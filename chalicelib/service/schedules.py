@@ -17,6 +17,10 @@
     liquidate    a liquidation lists its institution's orders onto the liquidation queue,
                  page by page, then watches its progress until it is completed
     liquidationpaid  a refund of a liquidation the bank paid is added to its progress
+    complaintroute  a filed complaint whose routing message was lost is routed
+    complaintdue a complaint whose stage's day began is reminded, whose day ended moves on
+                 (to the department, resolved by the parent's silence, or escalated)
+    push         a notice not yet handed to the push service is pushed
 
 chalicelib/service/sweeps.py runs them over every due item; each handler is safe to repeat.
 """
@@ -32,11 +36,15 @@ from chalicelib.domain import order as order_rules
 from chalicelib.domain.consumption import ConfirmedBy
 from chalicelib.domain.order import OrderStatus
 from chalicelib.service import (
+    case_log,
+    complaint_clock,
+    complaint_routing,
     consumptions,
     disputes,
     freezes,
     liquidation_progress,
     liquidations,
+    notices,
     refund_payouts,
     refunds,
     settlement,
@@ -107,6 +115,18 @@ def count_liquidation_refund(ctx: Context, refund_id: str, until: datetime) -> b
     return liquidation_progress.count_paid(ctx, refund_id)
 
 
+def route_complaint(ctx: Context, complaint_id: str, until: datetime) -> bool:
+    return complaint_routing.route(ctx, complaint_id)
+
+
+def complaint_due(ctx: Context, complaint_id: str, until: datetime) -> bool:
+    return complaint_clock.tick(ctx, complaint_id)
+
+
+def push(ctx: Context, notice_id: str, until: datetime) -> bool:
+    return notices.push_due(ctx, notice_id)
+
+
 JOBS = {
     job.name: job
     for job in (
@@ -120,5 +140,8 @@ JOBS = {
         Job(freezes.JOB, "institution", mark_freeze),
         Job(liquidations.JOB, "liquidation", liquidate),
         Job(liquidation_progress.PAID_JOB, "refund", count_liquidation_refund),
+        Job(case_log.ROUTE_JOB, "complaint", route_complaint),
+        Job(case_log.CLOCK_JOB, "complaint", complaint_due),
+        Job(notices.JOB, "outbox", push),
     )
 }

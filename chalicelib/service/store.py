@@ -7,22 +7,39 @@ labels of the parts that failed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
 from chalicelib.domain.catalog import Course, Institution, Student
+from chalicelib.domain.complaint import Complaint, Sla, Stage, Step
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
 from chalicelib.domain.liquidation import Liquidation, OrderLiquidated, Progress
+from chalicelib.domain.notice import Notice
 from chalicelib.domain.order import Movement, Order
 from chalicelib.domain.refund import RefundRequest
+from chalicelib.domain.review import Rating, Review
 from chalicelib.domain.timeslots import Footprint
 from chalicelib.service.ports import Page
 
 Due = tuple[str, datetime]
 """(job, instant): schedules an item for a job on the `due` index."""
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases a regulator lists: one stage, held under `region_prefix`, optionally of
+    one department and category, and in one SLA state as of `now`."""
+
+    stage: Stage
+    region_prefix: str
+    now: datetime
+    department: str | None = None
+    category: str | None = None
+    sla: Sla | None = None
 
 
 class AtomicWrite(Protocol):
@@ -59,12 +76,18 @@ class AtomicWrite(Protocol):
                        ) -> AtomicWrite:
         """Add to one shard of a liquidation's progress counters."""
 
+    def count_rating(self, institution_id: str, shard: int, stars: int) -> AtomicWrite:
+        """Add one review's stars to one shard of its institution's rating."""
+
     def finish_job(self, kind: str, entity_id: str, job: str) -> AtomicWrite:
         """Take an item off the schedule, on condition it is still scheduled for `job`
         (refused, label "scheduled", if a twin finished it first)."""
 
     def require_present(self, kind: str, entity_id: str, label: str) -> AtomicWrite:
         """Apply the write only if this item exists (refused under `label` otherwise)."""
+
+    def notify(self, notice: Notice) -> AtomicWrite:
+        """Put a notice in its recipient's inbox and on the outbox to the push service."""
 
     def commit(self) -> None: ...
 
@@ -144,6 +167,41 @@ class Store(Protocol):
         ...
 
     def count_needing_review(self) -> int: ...
+
+    def complaint(self, complaint_id: str) -> Complaint | None: ...
+    def timeline(self, complaint_id: str) -> list[Step]: ...
+
+    def complaints_of_parent(
+        self, parent_sub: str, stage: str, limit: int, cursor: str | None
+    ) -> Page[Complaint]: ...
+
+    def complaints_of_institution(
+        self, institution_id: str, stage: str, limit: int, cursor: str | None
+    ) -> Page[Complaint]: ...
+
+    def cases(self, which: CaseFilter, limit: int, cursor: str | None) -> Page[Complaint]:
+        """Routed cases for regulators (a page may hold fewer than `limit` once filtered)."""
+        ...
+
+    def review(self, order_id: str) -> Review | None: ...
+    def rating(self, institution_id: str) -> Rating: ...
+
+    def reviews_of(self, institution_id: str, limit: int, cursor: str | None
+                   ) -> Page[Review]:
+        """An institution's reviews, newest first."""
+        ...
+
+    def outbox(self, notice_id: str) -> Notice | None: ...
+    def notice(self, recipient: str, notice_id: str) -> Notice | None: ...
+    def inbox(self, recipient: str, limit: int, cursor: str | None) -> Page[Notice]: ...
+
+    def unread_count(self, recipient: str, cap: int) -> int:
+        """How many of the recipient's notices are unread, counting up to `cap`."""
+        ...
+
+    def mark_read(self, recipient: str, notice_id: str, at: datetime) -> bool:
+        """Mark one unread notice read; False if there is no such unread notice."""
+        ...
 
     def stamp_freeze(self, order_id: str, generation: int, *, frozen: bool) -> bool:
         """Copy an institution's freeze marker (generation `generation`) onto one of its

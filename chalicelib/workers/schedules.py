@@ -1,7 +1,8 @@
 """Scheduled jobs: each fans a run of its job out over the sweep queue, one task per shard
 of the schedule (chalicelib/service/sweeps.py). The settlement sweeper (releases, refund
-payouts, returns of unmatched money, freeze markers, liquidations) also reports how many
-releases are parked for review, which the province stack alarms on."""
+payouts, returns of unmatched money, freeze markers, liquidations, complaints to route and
+notices to push) also reports how many releases are parked for review, which the province
+stack alarms on. Complaints' clocks run with the other working-day deadlines."""
 
 from __future__ import annotations
 
@@ -21,9 +22,9 @@ NEEDS_REVIEW_METRIC = "ConsumptionsNeedingReview"
 
 @scheduled_jobs.schedule(Rate(15, unit=Rate.MINUTES), name="auto_confirm")
 def auto_confirm(event: CloudWatchEvent) -> int:
-    ctx = bootstrap.context()  # silence confirms lessons, escalates disputes, approves refunds
-    return sum(sweeps.fan_out(ctx, job) for job in ("autoconfirm", "disputeescalate",
-                                                       "refunddecide"))
+    ctx = bootstrap.context()  # silence confirms lessons, escalates disputes, approves
+    return sum(sweeps.fan_out(ctx, job)  # refunds; complaints' clocks remind and escalate
+               for job in ("autoconfirm", "disputeescalate", "refunddecide", "complaintdue"))
 
 
 @scheduled_jobs.schedule(Rate(5, unit=Rate.MINUTES), name="expire_orders")
@@ -37,4 +38,4 @@ def settlement_sweeper(event: CloudWatchEvent) -> int:
     ctx.metrics.gauge(NEEDS_REVIEW_METRIC, parked.count(ctx))
     return sum(sweeps.fan_out(ctx, job)
                for job in ("settle", "refund", "returnpayment", "freezefanout", "liquidate",
-                           "liquidationpaid"))
+                           "liquidationpaid", "complaintroute", "push"))

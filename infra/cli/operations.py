@@ -41,6 +41,9 @@ DUE_JOBS = {
     "freezefanout": "freezes or unfreezes not yet copied onto every order of the institution",
     "liquidate": "liquidations listing their orders, or to look at again (until completed)",
     "liquidationpaid": "refunds of a liquidation paid and not yet counted in its progress",
+    "complaintroute": "complaints filed and not yet routed to a department",
+    "complaintdue": "complaints whose stage's day began (reminder) or ended (next stage)",
+    "push": "notices not yet handed to the push service",
 }
 STRAGGLER_LIMIT = 100
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -192,8 +195,8 @@ def _move(sqs: SQSClient, message: MessageTypeDef, source: str, destination: str
     """Send first, then delete: a failure in between leaves a copy in both queues, never none.
     On a FIFO queue the deduplication id comes from the dead letter's message id, so a second
     replay of the same letter within SQS's five-minute window is dropped by the queue (on the
-    standard liquidation queue a second copy is harmless: liquidating an order is
-    idempotent)."""
+    standard liquidation and complaint queues a second copy is harmless: liquidating an
+    order and routing a complaint are idempotent)."""
     sent: dict[str, Any] = {"QueueUrl": destination, "MessageBody": message["Body"],
                             "MessageAttributes": message.get("MessageAttributes", {})}
     if fifo:

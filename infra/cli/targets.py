@@ -7,7 +7,7 @@
 
 Names follow infra/template.yaml: `<stage>-platform`, `<stage>-journal`,
 `<stage>-<queue>.fifo` and its dead-letter queue `<stage>-<queue>-dlq.fifo` (the liquidation
-queue is a standard one: `<stage>-liquidation`, `<stage>-liquidation-dlq`).
+and complaint queues are standard ones: `<stage>-liquidation`, `<stage>-liquidation-dlq`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.metrics import EmbeddedMetrics
 from chalicelib.adapters.sqs_publisher import SqsPublisher
 from chalicelib.domain.calendar import WorkingDayCalendar
+from chalicelib.domain.notice import Notice
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Clock, TransferInstruction
 from infra.local import runfile
@@ -42,10 +43,11 @@ class Queue(StrEnum):
     settlement = "settlement"
     sweep = "sweep"
     liquidation = "liquidation"
+    complaint = "complaint"
 
     @property
     def fifo(self) -> bool:
-        return self is not Queue.liquidation
+        return self in (Queue.settlement, Queue.sweep)
 
 
 class NoLocalStack(RuntimeError):
@@ -91,7 +93,9 @@ class Target:
             bank=_NoBank(),
             publisher=SqsPublisher(self.sqs, self.queue_url(Queue.settlement),
                                    self.queue_url(Queue.sweep),
-                                   self.queue_url(Queue.liquidation)),
+                                   self.queue_url(Queue.liquidation),
+                                   self.queue_url(Queue.complaint)),
+            push=_NoPush(),
             clock=self.clock(),
             metrics=EmbeddedMetrics(self.stage),
             policies=bootstrap.policies(),
@@ -100,6 +104,11 @@ class Target:
             derived_id=ids.derived_id,
             province_code="",
         )
+
+
+class _NoPush:
+    def publish(self, notice: Notice) -> None:
+        raise RuntimeError("ops commands leave their notices to the stack's push schedule")
 
 
 class _NoBank:

@@ -121,6 +121,7 @@ Local stack up in {seconds:.1f}s (stage local, province {config.province_code});
   consumers     {at.plane.settlement_queue_url}
                 {at.plane.sweep_queue_url}
                 {at.plane.liquidation_queue_url}
+                {at.plane.complaint_queue_url}
   schedules     expire_orders, auto_confirm, settlement_sweeper every {config.schedule_seconds:g}s
   clock         {_clock(at)}
   ops           {CLI} status | review list | replay-dlq --queue settlement | seed

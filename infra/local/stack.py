@@ -19,6 +19,7 @@ from pathlib import Path
 from chalicelib import bootstrap
 from chalicelib.service import sweeps
 from chalicelib.settings import Settings
+from chalicelib.workers import complaints as complaint_worker
 from chalicelib.workers import liquidation as liquidation_worker
 from chalicelib.workers import settlement as settlement_worker
 from chalicelib.workers import sweeps as sweep_worker
@@ -69,6 +70,7 @@ def settings_for(config: LocalConfig, plane: DataPlane) -> Settings:
         settlement_queue_url=plane.settlement_queue_url,
         sweep_queue_url=plane.sweep_queue_url,
         liquidation_queue_url=plane.liquidation_queue_url,
+        complaint_queue_url=plane.complaint_queue_url,
         auth_issuer=config.auth.issuer,
         auth_audience=config.auth.audience,
         auth_hs256_secret=config.auth.secret,
@@ -152,6 +154,7 @@ class LocalStack:
             ("settlement", plane.settlement_queue_url, settlement_worker.process_batch),
             ("sweep", plane.sweep_queue_url, sweep_worker.process_batch),
             ("liquidation", plane.liquidation_queue_url, liquidation_worker.process_batch),
+            ("complaint", plane.complaint_queue_url, complaint_worker.process_batch),
         ):
             consumer = QueueConsumer(aws.sqs, queue_url, handler)
             consumer.start()

@@ -118,6 +118,7 @@ class Overlay:
             "SETTLEMENT_QUEUE_NAME": self._queue_name("SettlementQueue"),
             "SWEEP_QUEUE_NAME": self._queue_name("SweepQueue"),
             "LIQUIDATION_QUEUE_NAME": self._queue_name("LiquidationQueue"),
+            "COMPLAINT_QUEUE_NAME": self._queue_name("ComplaintQueue"),
         }
         for variable, sub in expected.items():
             name = resolve_stage(sub, self.stage)
@@ -141,6 +142,8 @@ class Overlay:
                     "SETTLEMENT_QUEUE_URL": {"Ref": "SettlementQueue"},
                     "SWEEP_QUEUE_URL": {"Ref": "SweepQueue"},
                     "LIQUIDATION_QUEUE_URL": {"Ref": "LiquidationQueue"},
+                    "COMPLAINT_QUEUE_URL": {"Ref": "ComplaintQueue"},
+                    "NOTIFICATION_TOPIC_ARN": {"Ref": "NotificationTopic"},
                 }
             },
         }
@@ -269,6 +272,8 @@ class Overlay:
         statements.append(
             allow("PublishWork", ["sqs:SendMessage"], self._queue_arns(self.work_queues))
         )
+        statements.append(
+            allow("PushNotices", ["sns:Publish"], [ARN % ("sns", self._topic_name())]))
         consumed = sorted(set(self._consumed_queues(function_id).values()))
         if consumed:
             statements.append(allow("ConsumeQueue", CONSUMER_ACTIONS, self._queue_arns(consumed)))
@@ -293,6 +298,10 @@ class Overlay:
                 ],
             },
         }
+
+    def _topic_name(self) -> str:
+        topic = self.plane["Resources"]["NotificationTopic"]["Properties"]
+        return sub_string(topic.get("TopicName"), "NotificationTopic.TopicName")
 
     def _queue_arns(self, queue_ids: list[str]) -> list[dict[str, str]]:
         return [{"Fn::Sub": ARN % ("sqs", self._queue_name(q))} for q in queue_ids]

@@ -77,7 +77,7 @@ def test_create_data_plane_is_idempotent_and_matches_the_spec(aws: tuple[Any, An
     assert _keys(journal["KeySchema"]) == [("pk", "HASH"), ("sk", "RANGE")]
     assert not journal.get("GlobalSecondaryIndexes")
 
-    assert len(sqs.list_queues()["QueueUrls"]) == 6
+    assert len(sqs.list_queues()["QueueUrls"]) == 8
     for name, queue_url, dlq_url, timeout in (
         ("settlement", first.settlement_queue_url, first.settlement_dlq_url, FUNCTION_TIMEOUT_S),
         ("sweep", first.sweep_queue_url, first.sweep_dlq_url, SWEEP_TIMEOUT_S),
@@ -96,13 +96,15 @@ def test_create_data_plane_is_idempotent_and_matches_the_spec(aws: tuple[Any, An
         redrive = json.loads(attrs["RedrivePolicy"])
         assert redrive["deadLetterTargetArn"] == dlq_attrs["QueueArn"]
         assert int(redrive["maxReceiveCount"]) == 5
-    liquidation = sqs.get_queue_attributes(QueueUrl=first.liquidation_queue_url,
-                                           AttributeNames=["All"])["Attributes"]
-    assert first.liquidation_queue_url.endswith(f"/{STAGE}-liquidation")  # a standard queue
-    assert "FifoQueue" not in liquidation
-    assert int(liquidation["VisibilityTimeout"]) >= 6 * FUNCTION_TIMEOUT_S
-    redrive = json.loads(liquidation["RedrivePolicy"])
-    assert redrive["deadLetterTargetArn"].endswith(f":{STAGE}-liquidation-dlq")
+    for name, queue_url in (("liquidation", first.liquidation_queue_url),
+                            ("complaint", first.complaint_queue_url)):
+        standard = sqs.get_queue_attributes(QueueUrl=queue_url,
+                                            AttributeNames=["All"])["Attributes"]
+        assert queue_url.endswith(f"/{STAGE}-{name}")  # a standard queue
+        assert "FifoQueue" not in standard
+        assert int(standard["VisibilityTimeout"]) >= 6 * FUNCTION_TIMEOUT_S
+        redrive = json.loads(standard["RedrivePolicy"])
+        assert redrive["deadLetterTargetArn"].endswith(f":{STAGE}-{name}-dlq")
 
 
 def test_missing_index_is_added_to_an_existing_table(aws: tuple[Any, Any]) -> None:
@@ -135,8 +137,8 @@ def test_unsupported_constructs_are_rejected(aws: tuple[Any, Any]) -> None:
         create_data_plane(dynamodb, sqs, STAGE, template=template)
 
     template = load_template()
-    template["Resources"]["Topic"] = {"Type": "AWS::SNS::Topic", "Properties": {}}
-    with pytest.raises(TemplateError, match="AWS::SNS::Topic"):
+    template["Resources"]["Stream"] = {"Type": "AWS::Kinesis::Stream", "Properties": {}}
+    with pytest.raises(TemplateError, match="AWS::Kinesis::Stream"):
         create_data_plane(dynamodb, sqs, STAGE, template=template)
 
 

@@ -129,7 +129,7 @@ def test_every_queue_has_a_dead_letter_queue_and_outlives_six_consumer_timeouts(
             assert visibility >= VISIBILITY_FACTOR * function["Properties"]["Timeout"]
             if queue_id == "LiquidationQueue":  # a liquidation's pace at the bank, capped
                 assert function["Properties"]["ReservedConcurrentExecutions"] == 10
-    assert consumers == 3, "the settlement, sweep and liquidation consumers read queues"
+    assert consumers == 4, "the settlement, sweep, liquidation and complaint consumers read queues"
 
 
 @pytest.mark.parametrize("code", PROVINCES)
@@ -156,7 +156,7 @@ def test_alarms_watch_dead_letters_queue_age_every_function_and_the_api(
         )
         for alarm in _of_type(template, "AWS::CloudWatch::Alarm").values()
     }
-    for name in ("Settlement", "Sweep", "Liquidation"):
+    for name in ("Settlement", "Sweep", "Liquidation", "Complaint"):
         dlq = json.dumps({"Fn::GetAtt": [f"{name}DeadLetterQueue", "QueueName"]})
         queue = json.dumps({"Fn::GetAtt": [f"{name}Queue", "QueueName"]})
         assert ("ApproximateNumberOfMessagesVisible", dlq) in watched
@@ -191,10 +191,14 @@ def test_iam_policies_name_only_the_stage_s_resources(packaged: dict[str, Path],
         arn % ("sqs", _resolve(q["Properties"]["QueueName"], stage, region))
         for q in _of_type(template, "AWS::SQS::Queue").values()
     }
+    allowed |= {
+        arn % ("sns", _resolve(t["Properties"]["TopicName"], stage, region))
+        for t in _of_type(template, "AWS::SNS::Topic").values()
+    }
     assert all(stage in name for name in allowed)
 
     functions = _of_type(template, "AWS::Serverless::Function")
-    assert len(functions) == 7
+    assert len(functions) == 8
     for function_id, function in functions.items():
         props = function["Properties"]
         assert "Policies" not in props  # SAM would add a role of its own
@@ -328,7 +332,7 @@ def test_deploy_dry_run_packages_lints_and_summarises_offline(tmp_path: Path) ->
     assert "Stack ots-platform-province-44: stage province-44, province 44" in result.output
     assert "region cn-northwest-1" in result.output
     assert "(cfn-lint clean)" in result.output
-    assert re.search(r"AWS::Serverless::Function\s+7", result.output)
+    assert re.search(r"AWS::Serverless::Function\s+8", result.output)
     assert re.search(r"AuthIssuer\s+REQUIRED", result.output)
     assert "ots-platform/province-44/bank-webhook-secret" in result.output
     assert "Dry run: nothing was sent to AWS." in result.output

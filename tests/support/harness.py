@@ -17,6 +17,7 @@ import app as chalice_app
 from chalicelib import bootstrap
 from chalicelib.adapters.bank.sandbox import SandboxBank
 from chalicelib.adapters.clock import ManualClock
+from chalicelib.adapters.push import LoggedPush
 from chalicelib.api.auth import mint_hs256
 from chalicelib.settings import Settings
 from infra.local.gateway import PlatformTestClient
@@ -39,6 +40,7 @@ def settings_for(plane: DataPlane) -> Settings:
         settlement_queue_url=plane.settlement_queue_url,
         sweep_queue_url=plane.sweep_queue_url,
         liquidation_queue_url=plane.liquidation_queue_url,
+        complaint_queue_url=plane.complaint_queue_url,
         auth_issuer=ISSUER,
         auth_audience=AUDIENCE,
         auth_hs256_secret=AUTH_SECRET,
@@ -67,6 +69,7 @@ class Platform:
     bank: SandboxBank
     clock: ManualClock
     metrics: RecordedMetrics
+    pushed: LoggedPush
     worker_invocations: int = 0
 
     # tokens and HTTP
@@ -151,7 +154,8 @@ class Platform:
     def _queue_of(self, function: str) -> str:
         return {"settlement": self.plane.settlement_queue_url,
                 "sweep": self.plane.sweep_queue_url,
-                "liquidation": self.plane.liquidation_queue_url}[function]
+                "liquidation": self.plane.liquidation_queue_url,
+                "complaint": self.plane.complaint_queue_url}[function]
 
     def drain_settlement(self, rounds: int = 20) -> None:
         for _ in range(rounds):
@@ -179,6 +183,18 @@ class Platform:
                 return given
             given += len(messages)
             self.run_worker(messages, "liquidation")
+        return given
+
+    def drain_complaints(self, rounds: int = 50) -> int:
+        """Run the complaint worker, ten complaints per invocation, until its queue is
+        empty; how many messages it was given."""
+        given = 0
+        for _ in range(rounds):
+            messages = self._receive(self.plane.complaint_queue_url, 10)
+            if not messages:
+                return given
+            given += len(messages)
+            self.run_worker(messages, "complaint")
         return given
 
     def lose_settlement_messages(self) -> int:
@@ -264,9 +280,10 @@ def start(dynamodb: Any, sqs: Any, plane: DataPlane, clock: ManualClock) -> Plat
     bank = SandboxBank(BANK_SECRET, lambda body, headers: platform.deliver_to_platform(
         body, headers), now=clock.now)
     metrics = RecordedMetrics()
+    pushed = LoggedPush()
     runtime = bootstrap.build(settings_for(plane), dynamodb=dynamodb, sqs=sqs, bank=bank,
-                              clock=clock, metrics=metrics)
+                              clock=clock, metrics=metrics, push=pushed)
     bootstrap.use(runtime)
     client = PlatformTestClient(chalice_app.app, stage_name="test")
-    platform = Platform(client, dynamodb, sqs, plane, bank, clock, metrics)
+    platform = Platform(client, dynamodb, sqs, plane, bank, clock, metrics, pushed)
     return platform

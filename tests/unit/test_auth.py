@@ -404,7 +404,7 @@ def test_a_verifier_needs_exactly_one_of_a_secret_and_a_jwks(keys: dict[str, str
 def test_a_stage_configured_with_both_a_secret_and_a_jwks_is_refused() -> None:
     stage = {"stage": "dev", "province_code": "44", "platform_table": "p", "journal_table": "j",
              "settlement_queue_name": "q.fifo", "sweep_queue_name": "s.fifo",
-             "liquidation_queue_name": "l",
+             "liquidation_queue_name": "l", "complaint_queue_name": "c",
              "auth_issuer": "ots-dev",
              "auth_audience": "ots-platform", "bank_webhook_secret": "b" * 32}
     assert Settings(**stage, auth_hs256_secret=SECRET).auth_hs256_secret == SECRET

@@ -43,7 +43,8 @@ def test_the_copy_in_docs_is_up_to_date() -> None:
 
 
 CREATING_POSTS = ["/v1/orders", "/v1/lessons", "/v1/institutions", "/v1/courses", "/v1/students",
-                  "/v1/orders/{order_id}/refund-requests"]
+                  "/v1/orders/{order_id}/refund-requests", "/v1/complaints",
+                  "/v1/regulator/complaints"]
 TRANSITIONS = [
     "/v1/consumptions/{consumption_id}/confirm", "/v1/consumptions/{consumption_id}/dispute",
     "/v1/regulator/institutions/{institution_id}/approve",
@@ -58,8 +59,17 @@ TRANSITIONS = [
     "/v1/regulator/institutions/{institution_id}/freeze",
     "/v1/regulator/institutions/{institution_id}/unfreeze",
     "/v1/regulator/institutions/{institution_id}/liquidate",
+    "/v1/complaints/{complaint_id}/answer", "/v1/complaints/{complaint_id}/accept",
+    "/v1/complaints/{complaint_id}/reject", "/v1/complaints/{complaint_id}/rating",
+    "/v1/regulator/complaints/{complaint_id}/transfer",
+    "/v1/regulator/complaints/{complaint_id}/notes",
+    "/v1/regulator/complaints/{complaint_id}/resolve",
+    "/v1/notifications/{notice_id}/read",
+    "/v1/orders/{order_id}/review", "/v1/orders/{order_id}/review/reply",
 ]
-DECISIONS = [path for path in TRANSITIONS if path.endswith(("/approve", "/reject"))]
+DECISIONS = [path for path in TRANSITIONS if path.endswith(("/approve", "/reject"))
+             and not path.startswith("/v1/complaints/")]
+"""Whitelist and refund decisions (a parent rejecting a complaint's answer gives a reason)."""
 
 
 def _operations() -> list[tuple[str, str, dict[str, Any]]]:

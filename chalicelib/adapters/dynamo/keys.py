@@ -18,7 +18,11 @@ ENTITY_SK = {
     "idempotency": "#idempotency",
     "liquidation": "#liquidation",
     "order_liquidated": "#liquidation",
+    "complaint": "#complaint",
+    "outbox": "#outbox",
+    "review": "#review",
 }
+"""A review lives beside its order (pk `ord_…`): one per order."""
 """A liquidation lives beside its institution (pk `ins_…`), an order's record of its
 liquidation beside the order (pk `ord_…`)."""
 
@@ -71,6 +75,30 @@ def progress_key(institution_id: str, shard_number: int) -> dict[str, str]:
 
 
 PROGRESS_PREFIX = "#liquidation#progress#"
+
+
+def rating_key(institution_id: str, shard_number: int) -> dict[str, str]:
+    """One shard of an institution's rating (its reviews' stars and count)."""
+    return {"pk": institution_id, "sk": f"{RATING_PREFIX}{shard_number}"}
+
+
+RATING_PREFIX = "#rating#"
+
+
+def step_key(complaint_id: str, seq: int) -> dict[str, str]:
+    """One step of a complaint's timeline, beside the complaint, in order."""
+    return {"pk": complaint_id, "sk": f"{STEP_PREFIX}{seq:05d}"}
+
+
+STEP_PREFIX = "#step#"
+
+
+def inbox_partition(recipient: str) -> str:
+    return f"inbox#{recipient}"
+
+
+def unread_partition(recipient: str) -> str:
+    return f"unread#{recipient}"
 
 
 def bank_event_key(event_id: str) -> dict[str, str]:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.codec import encode
 from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
 from chalicelib.domain.catalog import FROZEN_LISTING, Course, Institution, Student
+from chalicelib.domain.complaint import Complaint, Stage, Step
 from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
 from chalicelib.domain.liquidation import Liquidation, OrderLiquidated
+from chalicelib.domain.notice import Notice
 from chalicelib.domain.order import Order, OrderStatus
 from chalicelib.domain.refund import IN_FLIGHT, RefundRequest, RefundStatus
+from chalicelib.domain.review import Review
 
 
 def institution(ins: Institution) -> dict[str, Any]:
@@ -86,7 +90,7 @@ def consumption_index(con: Consumption) -> dict[str, str]:
     return index
 
 
-SPARSE = ("due_pk", "due_sk", "gsi3pk", "gsi3sk")
+SPARSE = ("due_pk", "due_sk", "gsi3pk", "gsi3sk", "sla_remind_at", "sla_due_at")
 """Index attributes an item carries only in some states: a rewrite without them removes them."""
 
 
@@ -144,3 +148,59 @@ def liquidation(liq: Liquidation) -> dict[str, Any]:
 def order_liquidated(record: OrderLiquidated) -> dict[str, Any]:
     """Beside its order, written once."""
     return {**keys.key("order_liquidated", record.order_id), **encode(record)}
+
+
+def complaint(cmp: Complaint) -> dict[str, Any]:
+    """Listed under its parent (gsi1, none for a hotline call) and its institution (gsi2) by
+    stage; once routed, for the regulators of the region holding it by stage (gsi3), with
+    its clock's instants for the SLA filters."""
+    sort_key = f"complaint#{cmp.stage}#{cmp.complaint_id}"
+    item: dict[str, Any] = {
+        **keys.key("complaint", cmp.complaint_id),
+        **encode(cmp),
+        "gsi2pk": keys.institution_partition(cmp.institution_id), "gsi2sk": sort_key,
+    }
+    if cmp.parent_sub:
+        item.update({"gsi1pk": keys.parent_partition(cmp.parent_sub), "gsi1sk": sort_key})
+    if cmp.stage is not Stage.FILED:
+        item["gsi3pk"] = keys.review_partition("case", cmp.stage)
+        item["gsi3sk"] = f"{cmp.region}#{cmp.complaint_id}"
+    clock = cmp.clock
+    if clock is not None:
+        item["sla_remind_at"] = keys.due_instant(clock.remind_at)
+        item["sla_due_at"] = keys.due_instant(clock.due_at)
+    return item
+
+
+def step(stp: Step) -> dict[str, Any]:
+    return {**keys.step_key(stp.complaint_id, stp.seq), **encode(stp)}
+
+
+def notice(ntc: Notice) -> dict[str, Any]:
+    """In its recipient's inbox, newest last; while unread, counted on gsi3."""
+    item = {"pk": keys.inbox_partition(ntc.recipient), "sk": ntc.notice_id, **encode(ntc)}
+    if ntc.read_at is None:
+        item["gsi3pk"] = keys.unread_partition(ntc.recipient)
+        item["gsi3sk"] = ntc.notice_id
+    return item
+
+
+OUTBOX_DAYS = 30
+"""How long a pushed notice's outbox record is kept (DynamoDB's TTL then removes it)."""
+
+
+def outbox(ntc: Notice) -> dict[str, Any]:
+    """The notice on its way to the push service: on the `due` index (`push`) until sent."""
+    expires = ntc.at + timedelta(days=OUTBOX_DAYS)
+    return {**keys.key("outbox", ntc.notice_id), **encode(ntc),
+            **keys.due_attributes("push", ntc.notice_id, ntc.at),
+            "expires_at_epoch": int(expires.timestamp())}
+
+
+def review(rev: Review) -> dict[str, Any]:
+    """Beside its order; listed on its institution's shop, newest first (gsi2)."""
+    return {
+        **keys.key("review", rev.order_id), **encode(rev),
+        "gsi2pk": keys.institution_partition(rev.institution_id),
+        "gsi2sk": f"review#{keys.due_instant(rev.created_at)}#{rev.order_id}",
+    }

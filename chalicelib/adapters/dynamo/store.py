@@ -6,23 +6,33 @@ Every listing is a Query on a key or index; nothing here scans.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from chalicelib.adapters.dynamo import keys
-from chalicelib.adapters.dynamo.codec import decode, from_attribute_values, to_attribute_values
+from chalicelib.adapters.dynamo.codec import (
+    decode,
+    encode,
+    from_attribute_values,
+    to_attribute_values,
+)
 from chalicelib.adapters.dynamo.cursor import decode_cursor, encode_cursor
 from chalicelib.adapters.dynamo.expressions import UpdateExpression
 from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.dynamo.unit import AtomicWrite
 from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
 from chalicelib.domain.catalog import Course, Institution, Student
+from chalicelib.domain.complaint import Complaint, Sla, Step
 from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
 from chalicelib.domain.liquidation import Liquidation, OrderLiquidated, Progress
+from chalicelib.domain.notice import Notice
 from chalicelib.domain.order import Order
 from chalicelib.domain.refund import RefundRequest
+from chalicelib.domain.review import Rating, Review
 from chalicelib.service.ports import Page
+from chalicelib.service.store import CaseFilter
 
 T = TypeVar("T")
 
@@ -73,17 +83,51 @@ class DynamoStore:
 
     def liquidation_progress(self, institution_id: str) -> Progress:
         """The sum of a liquidation's progress shards (one Query of its partition)."""
+        return sum((decode(Progress, from_attribute_values(wire)) for wire in self._shards(
+            institution_id, keys.PROGRESS_PREFIX)), Progress())
+
+    def _shards(self, partition: str, prefix: str) -> list[dict[str, Any]]:
+        """The counter shards of one item, beside it (a handful: one page)."""
         response = self.tables.client.query(
             TableName=self.tables.platform,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :shards)",
-            ExpressionAttributeValues=to_attribute_values(
-                {":pk": institution_id, ":shards": keys.PROGRESS_PREFIX}),
+            ExpressionAttributeValues=to_attribute_values({":pk": partition, ":shards": prefix}),
             ConsistentRead=True,
         )
-        total = Progress()
-        for wire in response["Items"]:
-            total += decode(Progress, from_attribute_values(wire))
-        return total
+        return list(response["Items"])
+
+    def complaint(self, complaint_id: str) -> Complaint | None:
+        return self._get(Complaint, keys.key("complaint", complaint_id))
+
+    def review(self, order_id: str) -> Review | None:
+        return self._get(Review, keys.key("review", order_id))
+
+    def rating(self, institution_id: str) -> Rating:
+        """The sum of an institution's rating shards (one Query of its partition)."""
+        return sum((decode(Rating, from_attribute_values(wire)) for wire in self._shards(
+            institution_id, keys.RATING_PREFIX)), Rating())
+
+    def reviews_of(self, institution_id: str, limit: int, cursor: str | None
+                   ) -> Page[Review]:
+        return self._page(Review, "gsi2", keys.institution_partition(institution_id),
+                          "review#", limit, cursor, newest_first=True)
+
+    def outbox(self, notice_id: str) -> Notice | None:
+        return self._get(Notice, keys.key("outbox", notice_id))
+
+    def notice(self, recipient: str, notice_id: str) -> Notice | None:
+        return self._get(Notice, {"pk": keys.inbox_partition(recipient), "sk": notice_id})
+
+    def timeline(self, complaint_id: str) -> list[Step]:
+        """Every step of a case, in order (one Query of its partition, page after page)."""
+        steps: list[Step] = []
+        cursor: str | None = None
+        while True:
+            page = self._page(Step, None, complaint_id, keys.STEP_PREFIX, 100, cursor)
+            steps += page.items
+            if page.next_cursor is None:
+                return steps
+            cursor = page.next_cursor
 
     def journal(self, order_id: str) -> list[JournalEntry]:
         entries: list[JournalEntry] = []
@@ -182,6 +226,42 @@ class DynamoStore:
         partition = keys.review_partition("dispute", "escalated")
         return self._page(Consumption, "gsi3", partition, region_prefix, limit, cursor)
 
+    def complaints_of_parent(
+        self, parent_sub: str, stage: str, limit: int, cursor: str | None
+    ) -> Page[Complaint]:
+        return self._owned(Complaint, "gsi1", keys.parent_partition(parent_sub), "complaint",
+                           stage, limit, cursor)
+
+    def complaints_of_institution(
+        self, institution_id: str, stage: str, limit: int, cursor: str | None
+    ) -> Page[Complaint]:
+        return self._owned(Complaint, "gsi2", keys.institution_partition(institution_id),
+                           "complaint", stage, limit, cursor)
+
+    def cases(self, which: CaseFilter, limit: int, cursor: str | None) -> Page[Complaint]:
+        partition = keys.review_partition("case", which.stage)
+        return self._page(Complaint, "gsi3", partition, which.region_prefix, limit, cursor,
+                          where=_case_conditions(which))
+
+    def inbox(self, recipient: str, limit: int, cursor: str | None) -> Page[Notice]:
+        return self._page(Notice, None, keys.inbox_partition(recipient), "ntf_", limit, cursor,
+                          newest_first=True)
+
+    def unread_count(self, recipient: str, cap: int) -> int:
+        response = self.tables.client.query(
+            TableName=self.tables.platform, IndexName="gsi3", Select="COUNT", Limit=cap,
+            KeyConditionExpression="gsi3pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": keys.unread_partition(recipient)}},
+        )
+        return int(response["Count"])
+
+    def mark_read(self, recipient: str, notice_id: str, at: datetime) -> bool:
+        expression = UpdateExpression().require_exists()
+        expression.require(f"attribute_not_exists({expression.name('read_at')})")
+        expression.set("read_at", encode(at)).remove("gsi3pk").remove("gsi3sk")
+        key = {"pk": keys.inbox_partition(recipient), "sk": notice_id}
+        return self.tables.update_if(expression.as_update(self.tables.platform, key))
+
     def count_needing_review(self) -> int:
         partition = keys.review_partition("consumption", ConsumptionStatus.NEEDS_REVIEW)
         request: dict[str, Any] = {
@@ -242,6 +322,7 @@ class DynamoStore:
         cursor: str | None,
         *,
         newest_first: bool = False,
+        where: dict[str, Any] | None = None,
     ) -> Page[T]:
         pk_name = INDEX_KEYS[index] if index else "pk"
         sk_name = pk_name[:-2] + "sk" if index and index != "due" else "sk"
@@ -259,6 +340,10 @@ class DynamoStore:
             request["ExpressionAttributeValues"][":prefix"] = {"S": prefix}
         if index:
             request["IndexName"] = index
+        if where:
+            request["FilterExpression"] = where["expression"]
+            request["ExpressionAttributeNames"].update(where["names"])
+            request["ExpressionAttributeValues"].update(to_attribute_values(where["values"]))
         key_attributes = frozenset({"pk", "sk", pk_name, sk_name})
         start = decode_cursor(cursor, key_attributes, (pk_name, partition), (sk_name, prefix))
         if start:
@@ -266,3 +351,30 @@ class DynamoStore:
         response = self.tables.client.query(**request)
         items = [decode(cls, from_attribute_values(i)) for i in response["Items"]]  # type: ignore[arg-type]
         return Page(items, encode_cursor(response.get("LastEvaluatedKey")))
+
+
+def _case_conditions(which: CaseFilter) -> dict[str, Any] | None:
+    """The filters of a regulator's case list (on the page the key condition read)."""
+    terms: list[str] = []
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if which.department:
+        terms.append("#department = :department")
+        names["#department"], values[":department"] = "department", which.department
+    if which.category:
+        terms.append("#category = :category")
+        names["#category"], values[":category"] = "category", which.category
+    if which.sla is not None:
+        values[":now"] = keys.due_instant(which.now)
+        if which.sla is not Sla.OVERDUE:
+            names["#remind"] = "sla_remind_at"
+        if which.sla is not Sla.ON_TIME:
+            names["#due"] = "sla_due_at"
+        terms.append({
+            Sla.ON_TIME: "#remind > :now",
+            Sla.DUE_SOON: "#remind <= :now AND #due > :now",
+            Sla.OVERDUE: "#due <= :now",
+        }[which.sla])
+    if not terms:
+        return None
+    return {"expression": " AND ".join(terms), "names": names, "values": values}

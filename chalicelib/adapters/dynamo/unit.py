@@ -19,12 +19,15 @@ from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.dynamo.transaction import Transaction
 from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
 from chalicelib.domain.catalog import Course, Institution, Student
+from chalicelib.domain.complaint import Complaint, Step
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
 from chalicelib.domain.liquidation import Liquidation, OrderLiquidated
+from chalicelib.domain.notice import Notice
 from chalicelib.domain.order import Movement, Order, OrderStatus
 from chalicelib.domain.refund import RefundRequest
+from chalicelib.domain.review import Review
 from chalicelib.domain.timeslots import Footprint
 
 _RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {
@@ -39,6 +42,9 @@ _RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {
     RefundRequest: records.refund_request,
     Liquidation: records.liquidation,
     OrderLiquidated: records.order_liquidated,
+    Complaint: records.complaint,
+    Step: records.step,
+    Review: records.review,
 }
 
 
@@ -72,7 +78,8 @@ class AtomicWrite:
     def replace(
         self, before: Any, after: Any, label: str, *, due: tuple[str, datetime] | None = None
     ) -> AtomicWrite:
-        """Overwrite an item, on condition it is still in `before`'s status (and attempt).
+        """Overwrite an item, on condition it is still in `before`'s status (and attempt;
+        a complaint: in `before`'s version).
 
         `due` = (job, instant) schedules the item on the sparse `due` index; otherwise the
         item leaves it.
@@ -82,7 +89,10 @@ class AtomicWrite:
         if due is not None:
             item.update(keys.due_attributes(due[0], entity_id, due[1]))
         expression = UpdateExpression().require_exists()
-        expression.require_equal("status", encode(before.status))
+        if isinstance(before, Complaint):
+            expression.require_equal("version", before.version)
+        else:
+            expression.require_equal("status", encode(before.status))
         if isinstance(before, Consumption | RefundRequest | UnmatchedPayment):
             expression.require_equal("attempt", before.attempt)
         for name in UNSTATUSED_FIELDS.get(type(before), ()):
@@ -149,6 +159,13 @@ class AtomicWrite:
                         expression, "progress")
         return self
 
+    def count_rating(self, institution_id: str, shard: int, stars: int) -> AtomicWrite:
+        """Add one review's stars to one shard of its institution's rating."""
+        expression = UpdateExpression().increment("stars_total", stars).increment("count", 1)
+        self._tx.update(self.tables.platform, keys.rating_key(institution_id, shard),
+                        expression, "rating")
+        return self
+
     def finish_job(self, kind: str, entity_id: str, job: str) -> AtomicWrite:
         """Take an item off the schedule, on condition it is still scheduled for `job` (the
         work is done once: a twin finishing it too is refused, label "scheduled")."""
@@ -168,6 +185,12 @@ class AtomicWrite:
     def mark_bank_event(self, event_id: str, event_type: str, at: datetime) -> AtomicWrite:
         item = {**keys.bank_event_key(event_id), "type": event_type, "applied_at": encode(at)}
         self._tx.put_new(self.tables.platform, item, "bank_event")
+        return self
+
+    def notify(self, notice: Notice) -> AtomicWrite:
+        """Put a notice in its recipient's inbox, and on the outbox to the push service."""
+        self._tx.put_new(self.tables.platform, records.notice(notice), "notice")
+        self._tx.put_new(self.tables.platform, records.outbox(notice), "outbox")
         return self
 
     def commit(self) -> None:

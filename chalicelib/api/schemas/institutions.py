@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from chalicelib.api.schemas.common import Page, PageQuery, RegionCode, Strict, Text, Time
+from chalicelib.api.schemas.reviews import RatingView
 from chalicelib.domain.catalog import Discipline, Mode, TrainingType
 
 
@@ -43,6 +44,8 @@ class InstitutionView(BaseModel):
     freeze_reason: str
     liquidated_at: Time | None
     """When a regulator ordered its liquidation (frozen for good, every order refunded)."""
+    rating: RatingView | None = None
+    """Its reviews' stars and count: on its shop page (`GET /v1/institutions/{id}`)."""
 
 
 class InstitutionPage(Page):

@@ -1,0 +1,140 @@
+"""A department's decision on a linked case moves the money through the existing paths: an
+escalated refund request is ordered or dismissed (chalicelib/service/refund_escalations.py),
+an escalated lesson released or returned (chalicelib/service/disputes.py). The money moves
+first, then the case is resolved; each is idempotent, so a retry after a crash between the
+two finishes the case, and the case's clock resolves a case whose money was settled some
+other way (the regulators' refund and dispute routes, the parent accepting the lesson)."""
+
+from __future__ import annotations
+
+import logging
+
+from chalicelib.domain.complaint import (
+    DECISIONS,
+    Action,
+    Complaint,
+    Decision,
+    Source,
+    Stage,
+    advance,
+)
+from chalicelib.domain.consumption import ConfirmedBy, Consumption, ConsumptionStatus
+from chalicelib.domain.dispute import Outcome
+from chalicelib.domain.errors import InvalidRequest
+from chalicelib.domain.notice import Event, institution_inbox, parent_inbox
+from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
+from chalicelib.service import case_log, disputes, linked_cases, refund_escalations
+from chalicelib.service.caller import Caller
+from chalicelib.service.case_log import Tell
+from chalicelib.service.context import Context
+
+log = logging.getLogger(__name__)
+
+
+def check(case: Complaint, decision: Decision | None) -> None:
+    """A linked case is resolved with one of its decisions; any other case with none."""
+    allowed = DECISIONS.get(case.source, frozenset())
+    if allowed and decision not in allowed:
+        raise InvalidRequest("请选择对该案件资金的处理决定", code="decision_required",
+                             allowed=sorted(allowed))
+    if not allowed and decision is not None:
+        raise InvalidRequest("该投诉不涉及资金处理决定", code="decision_not_applicable")
+
+
+def move_money(ctx: Context, case: Complaint, decision: Decision | None, regulator_sub: str,
+               reason: str) -> None:
+    """Carry out a linked case's decision (again, harmlessly, after a crash)."""
+    if decision is Decision.ORDER_REFUND:
+        refund_escalations.ordered(ctx, case.refund_id, regulator_sub, reason)
+    elif decision is Decision.DISMISS_REFUND:
+        refund_escalations.dismissed(ctx, case.refund_id, regulator_sub, reason)
+    elif decision in (Decision.RELEASE_LESSON, Decision.RETURN_LESSON):
+        lesson = ctx.store.consumption(case.consumption_id)
+        assert lesson is not None, case.consumption_id
+        outcome = Outcome.RELEASE if decision is Decision.RELEASE_LESSON else Outcome.RETURN
+        disputes.decided(ctx, lesson, outcome, reason)
+
+
+def settled(ctx: Context, case: Complaint) -> tuple[bool, Decision | None]:
+    """Whether a linked case's money was settled already, and by which decision (None when
+    it ended otherwise: the parent accepted the lesson, a liquidation refunded it)."""
+    if case.source is Source.REFUND:
+        refund = ctx.store.refund(case.refund_id)
+        return (True, None) if refund is None else _refund_settled(refund)
+    if case.source is Source.DISPUTE:
+        lesson = ctx.store.consumption(case.consumption_id)
+        return (True, None) if lesson is None else _lesson_settled(lesson)
+    return False, None
+
+
+def _refund_settled(refund: RefundRequest) -> tuple[bool, Decision | None]:
+    if refund.status is RefundStatus.ESCALATED:
+        return False, None
+    if refund.approved_by is ApprovedBy.REGULATOR:
+        return True, Decision.ORDER_REFUND
+    if refund.status is RefundStatus.REJECTED and refund.regulator_reason:
+        return True, Decision.DISMISS_REFUND
+    return True, None
+
+
+def _lesson_settled(lesson: Consumption) -> tuple[bool, Decision | None]:
+    if lesson.status is ConsumptionStatus.DISPUTED:
+        return False, None
+    if lesson.status is ConsumptionStatus.WITHDRAWN:
+        return True, Decision.RETURN_LESSON if lesson.withdrawn_by == "regulator" else None
+    return True, Decision.RELEASE_LESSON if lesson.confirmed_by is ConfirmedBy.REGULATOR else None
+
+
+# the regulators' refund and dispute routes, which also close the case
+
+
+def order_refund(ctx: Context, caller: Caller, refund_id: str, reason: str) -> RefundRequest:
+    ordered = refund_escalations.order_refund(ctx, caller, refund_id, reason)
+    _close(ctx, linked_cases.case_id(refund_id))
+    return ordered
+
+
+def dismiss(ctx: Context, caller: Caller, refund_id: str, reason: str) -> RefundRequest:
+    dismissed = refund_escalations.dismiss(ctx, caller, refund_id, reason)
+    _close(ctx, linked_cases.case_id(refund_id))
+    return dismissed
+
+
+def decide_dispute(ctx: Context, caller: Caller, consumption_id: str, outcome: Outcome,
+                   reason: str) -> Consumption:
+    decided = disputes.decide(ctx, caller, consumption_id, outcome, reason)
+    _close(ctx, linked_cases.case_id(consumption_id))
+    return decided
+
+
+def _close(ctx: Context, complaint_id: str) -> None:
+    try:
+        close_if_settled(ctx, complaint_id)
+    except Exception:
+        log.exception("case %s not closed now; its clock will close it", complaint_id)
+
+
+def close_if_settled(ctx: Context, complaint_id: str) -> bool:
+    """Resolve a linked case with its department whose money was settled already."""
+    case = ctx.store.complaint(complaint_id)
+    if case is None or case.stage is not Stage.DEPARTMENT:
+        return False
+    done, decision = settled(ctx, case)
+    if not done:
+        return False
+    close(ctx, case, "资金已按监管决定或其他途径处理完毕", decision, "platform")
+    return True
+
+
+def close(ctx: Context, before: Complaint, outcome: str, decision: Decision | None,
+          actor: str, action: Action = Action.RESOLVED) -> Complaint:
+    """Resolve a case with its outcome (`action`: how it came to an end); the parent and the
+    institution are told."""
+    after = advance(before, stage=Stage.RESOLVED, outcome=outcome[:case_log.TEXT_LIMIT],
+                    decision=decision, resolved_at=ctx.now(), resolved_by=actor)
+    tells = [Tell(institution_inbox(after.institution_id), Event.COMPLAINT_STAGE,
+                  "投诉已办结")]
+    if after.parent_sub:
+        tells.append(Tell(parent_inbox(after.parent_sub), Event.COMPLAINT_STAGE,
+                          "您的投诉已办结，请评价处理结果"))
+    return case_log.commit(ctx, before, after, action, actor, outcome, tuple(tells))

@@ -1,0 +1,67 @@
+"""Routing a filed complaint, once: the competent department (policy `complaint_routing`, by
+the institution's training type) at the institution's jurisdiction (offline: its county;
+online: its approving province) takes it, and its first clock starts. The complaint queue's
+worker routes each case as it is filed; the `complaintroute` schedule routes any whose
+message was lost. A redelivery finds the case routed and does nothing."""
+
+from __future__ import annotations
+
+from chalicelib.domain.complaint import (
+    ALERTING,
+    Action,
+    Complaint,
+    Source,
+    Stage,
+    advance,
+    competent_department,
+    jurisdiction,
+)
+from chalicelib.domain.notice import Event, institution_inbox, parent_inbox, regulator_inbox
+from chalicelib.service import case_log
+from chalicelib.service.case_log import Tell
+from chalicelib.service.context import Context
+from chalicelib.service.ports import WriteRejected
+
+
+def route(ctx: Context, complaint_id: str) -> bool:
+    """Route the case if it still waits for routing; True if this call routed it."""
+    for _ in range(3):
+        before = ctx.store.complaint(complaint_id)
+        if before is None or before.stage is not Stage.FILED:
+            return False
+        try:
+            case_log.commit(ctx, before, *_routed(ctx, before))
+        except WriteRejected:
+            continue  # routed meanwhile by a twin: read again
+        return True
+    return False
+
+
+def _routed(ctx: Context, before: Complaint) -> tuple[Complaint, Action, str, str,
+                                                      tuple[Tell, ...]]:
+    institution = ctx.store.institution(before.institution_id)
+    if institution is None:
+        raise LookupError(f"complaint {before.complaint_id}: no institution "
+                          f"{before.institution_id}")
+    policy = ctx.policy()
+    department = competent_department(institution, policy.complaint_routing)
+    region = jurisdiction(institution)
+    alert = before.category in ALERTING
+    to_department = alert or before.source is not Source.APP
+    stage, days = ((Stage.DEPARTMENT, policy.complaint_department_working_days) if to_department
+                   else (Stage.INSTITUTION, policy.complaint_institution_working_days))
+    clock = case_log.clock(ctx, days)
+    after = advance(before, stage=stage, department=department, jurisdiction=region,
+                    region=region, alert=alert, **case_log.clocked(clock))
+    tells: list[Tell] = []
+    if after.parent_sub:
+        tells.append(Tell(parent_inbox(after.parent_sub), Event.COMPLAINT_STAGE,
+                          "您的投诉已受理并转交办理"))
+    if stage is Stage.INSTITUTION:
+        tells.append(Tell(institution_inbox(after.institution_id), Event.COMPLAINT_STAGE,
+                          f"收到一条投诉，请于 {clock.due_on} 前答复"))
+    else:
+        event, title = ((Event.CASE_ALERT, "紧急：收到涉及安全、资金风险或违规培训的投诉")
+                        if alert else (Event.CASE_ASSIGNED, "收到一件待办投诉"))
+        tells.append(Tell(regulator_inbox(department, region), event, title))
+    return after, Action.ROUTED, "platform", f"{department}@{region}", tuple(tells)

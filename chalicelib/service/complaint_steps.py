@@ -1,0 +1,153 @@
+"""The steps people take on a case: the institution answers, the parent accepts or rejects
+the answer, the department transfers, notes and resolves, the parent rates the outcome.
+Each is one conditional step (chalicelib/service/case_log.py); repeating a step that
+already happened changes nothing."""
+
+from __future__ import annotations
+
+from chalicelib.domain.catalog import Department
+from chalicelib.domain.complaint import Action, Complaint, Decision, Stage, advance
+from chalicelib.domain.errors import RuleViolation, StateConflict
+from chalicelib.domain.notice import Event, institution_inbox, parent_inbox, regulator_inbox
+from chalicelib.service import case_decisions, case_log, complaints
+from chalicelib.service.caller import Caller, Role
+from chalicelib.service.case_log import Tell
+from chalicelib.service.context import Context
+
+TEXT_LIMIT = case_log.TEXT_LIMIT
+
+
+def answer(ctx: Context, caller: Caller, complaint_id: str, text: str) -> Complaint:
+    """The institution answers; the parent has the policy's working days to accept it."""
+    found = complaints.own(ctx, caller, complaint_id, Role.INSTITUTION)
+
+    def change(before: Complaint) -> Complaint | None:
+        if before.stage is Stage.AWAITING_PARENT and before.answer == text:
+            return None
+        _require_stage(before, Stage.INSTITUTION, "complaint_not_awaiting_answer",
+                       "该投诉不在待机构答复阶段")
+        clock = case_log.clock(ctx, ctx.policy().complaint_parent_working_days)
+        after = advance(before, stage=Stage.AWAITING_PARENT, answer=text[:TEXT_LIMIT],
+                        answered_at=ctx.now(), **case_log.clocked(clock))
+        tell = Tell(parent_inbox(after.parent_sub), Event.COMPLAINT_STAGE,
+                    f"机构已答复您的投诉，请于 {clock.due_on} 前确认是否接受")
+        return case_log.commit(ctx, before, after, Action.ANSWERED, complaints.actor(caller),
+                               text, (tell,))
+
+    return case_log.step(ctx, found.complaint_id, change)
+
+
+def accept(ctx: Context, caller: Caller, complaint_id: str) -> Complaint:
+    """The parent accepts the institution's answer: the case is resolved."""
+    found = complaints.own(ctx, caller, complaint_id, Role.PARENT)
+
+    def change(before: Complaint) -> Complaint | None:
+        if before.stage is Stage.RESOLVED and before.resolved_by == complaints.actor(caller):
+            return None
+        _require_stage(before, Stage.AWAITING_PARENT, "complaint_not_awaiting_parent",
+                       "该投诉不在待家长确认阶段")
+        return case_decisions.close(ctx, before, "家长接受机构答复", None,
+                                    complaints.actor(caller), Action.ACCEPTED)
+
+    return case_log.step(ctx, found.complaint_id, change)
+
+
+def reject(ctx: Context, caller: Caller, complaint_id: str, reason: str) -> Complaint:
+    """The parent rejects the answer: the department takes the case, with its clock."""
+    found = complaints.own(ctx, caller, complaint_id, Role.PARENT)
+
+    def change(before: Complaint) -> Complaint | None:
+        _require_stage(before, Stage.AWAITING_PARENT, "complaint_not_awaiting_parent",
+                       "该投诉不在待家长确认阶段")
+        clock = case_log.clock(ctx, ctx.policy().complaint_department_working_days)
+        after = advance(before, stage=Stage.DEPARTMENT, **case_log.clocked(clock))
+        tells = (Tell(regulator_inbox(str(after.department), after.region),
+                      Event.CASE_ASSIGNED, "家长不接受机构答复的投诉，转由本部门办理"),
+                 Tell(institution_inbox(after.institution_id), Event.COMPLAINT_STAGE,
+                      "家长不接受您的答复，投诉已转交主管部门"))
+        return case_log.commit(ctx, before, after, Action.REJECTED, complaints.actor(caller),
+                               reason, tells)
+
+    return case_log.step(ctx, found.complaint_id, change)
+
+
+def transfer(ctx: Context, caller: Caller, complaint_id: str, *,
+             department: Department | None, region: str | None, reason: str) -> Complaint:
+    """The holding department hands the case to another department or region (of this
+    province), with a reason; the new holder's clock starts."""
+    found = complaints.held(ctx, caller, complaint_id)
+    target_department = department or found.department
+    target_region = region or found.region
+    if target_region[:2] != found.jurisdiction[:2]:
+        raise RuleViolation("只能移交本省的主管部门", code="transfer_outside_province",
+                            region=target_region)
+    if (target_department, target_region) == (found.department, found.region):
+        raise RuleViolation("移交对象与当前办理部门相同", code="transfer_to_same_holder")
+
+    def change(before: Complaint) -> Complaint | None:
+        _require_stage(before, Stage.DEPARTMENT, "complaint_not_with_department",
+                       "该投诉不在主管部门办理阶段")
+        if (before.department, before.region) != (found.department, found.region):
+            raise StateConflict("该投诉已被移交或升级", code="complaint_moved")
+        clock = case_log.clock(ctx, ctx.policy().complaint_department_working_days)
+        after = advance(before, department=target_department, region=target_region,
+                        overdue_at_top=False, **case_log.clocked(clock))
+        tell = Tell(regulator_inbox(str(target_department), target_region),
+                    Event.CASE_ASSIGNED, f"收到 {before.department}@{before.region} 移交的投诉")
+        return case_log.commit(ctx, before, after, Action.TRANSFERRED, complaints.actor(caller),
+                               f"移交至 {target_department}@{target_region}：{reason}", (tell,))
+
+    return case_log.step(ctx, found.complaint_id, change)
+
+
+def note(ctx: Context, caller: Caller, complaint_id: str, text: str) -> Complaint:
+    """The holding department adds a note to the timeline."""
+    found = complaints.held(ctx, caller, complaint_id)
+
+    def change(before: Complaint) -> Complaint | None:
+        return case_log.commit(ctx, before, advance(before), Action.NOTE,
+                               complaints.actor(caller), text)
+
+    return case_log.step(ctx, found.complaint_id, change)
+
+
+def resolve(ctx: Context, caller: Caller, complaint_id: str, *, outcome: str,
+            decision: Decision | None) -> Complaint:
+    """The holding department resolves the case with an outcome; a linked case's decision
+    moves its money first."""
+    found = complaints.held(ctx, caller, complaint_id)
+    case_decisions.check(found, decision)
+
+    def change(before: Complaint) -> Complaint | None:
+        if before.stage is Stage.RESOLVED and before.decision is decision \
+                and before.outcome == outcome[:TEXT_LIMIT]:
+            return None
+        _require_stage(before, Stage.DEPARTMENT, "complaint_not_with_department",
+                       "该投诉不在主管部门办理阶段")
+        case_decisions.move_money(ctx, before, decision, caller.sub, outcome)
+        return case_decisions.close(ctx, before, outcome, decision, complaints.actor(caller))
+
+    return case_log.step(ctx, found.complaint_id, change)
+
+
+def rate(ctx: Context, caller: Caller, complaint_id: str, stars: int, comment: str
+         ) -> Complaint:
+    """The parent rates the outcome of a resolved case, once."""
+    found = complaints.own(ctx, caller, complaint_id, Role.PARENT)
+
+    def change(before: Complaint) -> Complaint | None:
+        if before.rating:
+            if (before.rating, before.rating_comment) == (stars, comment):
+                return None
+            raise StateConflict("该投诉已评价", code="complaint_already_rated")
+        _require_stage(before, Stage.RESOLVED, "complaint_not_resolved", "投诉尚未办结")
+        after = advance(before, rating=stars, rating_comment=comment, rated_at=ctx.now())
+        return case_log.commit(ctx, before, after, Action.RATED, complaints.actor(caller),
+                               f"{stars} 星：{comment}")
+
+    return case_log.step(ctx, found.complaint_id, change)
+
+
+def _require_stage(case: Complaint, stage: Stage, code: str, message: str) -> None:
+    if case.stage is not stage:
+        raise StateConflict(message, code=code, stage=str(case.stage))
