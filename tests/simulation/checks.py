@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.domain import invariants
 from chalicelib.domain.bank import UnmatchedPayment
@@ -15,7 +16,7 @@ from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.liquidation import PROGRESS_SHARDS, OrderLiquidated, Progress
 from chalicelib.domain.order import Order
 from chalicelib.domain.refund import ApprovedBy, RefundRequest
-from tests.simulation import liquidations, model, refunds
+from tests.simulation import complaints, liquidations, model, refunds
 from tests.simulation.model import Violation
 from tests.simulation.world import World, instruction_cause
 
@@ -28,11 +29,13 @@ class Seen:
     reviewed: dict[str, str]
     """The status of each institution and course."""
     refunds: dict[str, RefundRequest]
+    cases: list[dict[str, Any]]
+    """The complaints' items as stored (checked in tests/simulation/complaints.py)."""
 
 
 PROGRESS = frozenset(f"#liquidation#progress#{shard}" for shard in range(PROGRESS_SHARDS))
 KINDS = frozenset({"#order", "#consumption", "#unmatched_payment", "#institution", "#course",
-                   "#refund", "#liquidation", *PROGRESS})
+                   "#refund", "#liquidation", "#complaint", *PROGRESS})
 
 
 def observe(w: World) -> Seen:
@@ -45,9 +48,12 @@ def observe(w: World) -> Seen:
     records: list[OrderLiquidated] = []
     progress: dict[str, Progress] = {}
     liquidating: set[str] = set()
+    cases: list[dict[str, Any]] = []
     for wire in w.read(platform, KINDS):
         sort_key = wire["sk"]["S"]
-        if sort_key in PROGRESS:
+        if sort_key == "#complaint":
+            cases.append(wire)
+        elif sort_key in PROGRESS:
             shard = w.decoded(Progress, platform, wire)
             progress[wire["pk"]["S"]] = progress.get(wire["pk"]["S"], Progress()) + shard
         elif sort_key == "#liquidation" and wire["pk"]["S"].startswith("ord_"):
@@ -81,12 +87,13 @@ def observe(w: World) -> Seen:
     for institution_id in liquidating:
         invariants.check_liquidation(institution_id, progress.get(institution_id, Progress()),
                                      records, orders, refunds)
-    return Seen(orders, consumptions, unmatched, reviewed, refunds)
+    return Seen(orders, consumptions, unmatched, reviewed, refunds, cases)
 
 
 def after_step(w: World) -> Seen:
     seen = observe(w)
     liquidations.observed(w, seen)
+    complaints.observe(w, seen.cases)
     _reviews(w, seen)
     _refunds(w, seen)
     _orders(w, seen)
@@ -275,6 +282,7 @@ def at_the_end(w: World) -> None:
     """Once healed and drained: every lesson released exactly once, every deadline acted
     on, and the bank and the ledger agree to the fen."""
     seen = after_step(w)
+    complaints.at_the_end(w)
     stuck = {c.consumption_id: c.status for c in w.consumptions.values()
              if c.status not in ("released", "withdrawn")}
     if stuck:

@@ -196,6 +196,19 @@ class Consumption:
         return end_of(confirm_by(self.recorded_at))
 
 
+@dataclass
+class Case:
+    """A complaint case someone filed (or an escalation opened), as last seen."""
+
+    complaint_id: str
+    institution_id: str
+    family: int
+    """The filing family, -1 for a hotline call (or a case the platform opened)."""
+    stage: str = "filed"
+    version: int = 1
+    escalations: int = 0
+
+
 def _reachable(moves: dict[str, set[str]], start: str) -> set[str]:
     seen, todo = {start}, [start]
     while todo:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tests.simulation import (
+    complaints,
     disputes,
     freezes,
     liquidations,
@@ -71,6 +72,11 @@ ACTIONS: dict[str, Callable[..., str]] = {
     "bank_trouble": system.bank_trouble,
     "ops_retry": system.ops_retry,
     "race": races.race,
+    "file_complaint": complaints.file_complaint,
+    "complaint_queue": complaints.deliver,
+    "answer_complaint": complaints.answer,
+    "complaint_verdict": complaints.verdict,
+    "department": complaints.department,
 }
 """Each kind's action: (world, *args[, faults]) -> what happened, for the log."""
 
@@ -85,6 +91,8 @@ WEIGHTS = {
     "advance": 9, "schedule": 6, "deliver_queue": 16,
     "replay_kept": 1, "poison": 1, "bank_callbacks": 7, "bank_trouble": 3, "ops_retry": 1,
     "race": 12,
+    "file_complaint": 2, "complaint_queue": 3, "answer_complaint": 2, "complaint_verdict": 2,
+    "department": 3,
 }
 FAULTABLE = frozenset({"apply", "decide_institution", "submit_course", "decide_course",
                        "buy_off_sale", "freeze", "liquidate", "liquidation_job",
@@ -93,7 +101,9 @@ FAULTABLE = frozenset({"apply", "decide_institution", "submit_course", "decide_c
                        "regulate_refund", "create_order",
                        "replay_create", "record_lesson", "confirm", "dispute", "withdraw",
                        "uphold", "decide_dispute", "schedule",
-                       "deliver_queue", "bank_callbacks", "race"})
+                       "deliver_queue", "bank_callbacks", "race", "file_complaint",
+                       "complaint_queue", "answer_complaint", "complaint_verdict",
+                       "department"})
 FAULT_RATE = 0.2
 KINDS = list(Kind)
 

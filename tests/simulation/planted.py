@@ -16,8 +16,9 @@ from chalicelib.adapters.dynamo.expressions import UpdateExpression
 from chalicelib.adapters.dynamo.idempotency import DynamoIdempotencyStore, Reservation
 from chalicelib.adapters.dynamo.transaction import Transaction
 from chalicelib.adapters.dynamo.unit import AtomicWrite
+from chalicelib.domain.complaint import Action, Complaint, advance
 from chalicelib.domain.consumption import ConsumptionStatus
-from chalicelib.service import settlement
+from chalicelib.service import case_log, complaint_clock, settlement
 
 
 @contextmanager
@@ -80,7 +81,21 @@ def idempotency_completed_unconditionally() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def escalation_stops_at_the_county() -> Iterator[None]:
+    """A department's case that runs out of time is flagged and taken off the schedule as
+    if nobody were above its holder: it never reaches the city or the province."""
+
+    def escalate(ctx: Any, before: Complaint) -> None:
+        after = advance(before, flagged=True, overdue_at_top=True)
+        case_log.commit(ctx, before, after, Action.OVERDUE_AT_TOP, "platform", "超期")
+
+    with mock.patch.object(complaint_clock, "_escalate", escalate):
+        yield
+
+
 PLANTED: dict[str, Any] = {
+    "escalation_stops_at_the_county": escalation_stops_at_the_county,
     "idempotency_completed_unconditionally": idempotency_completed_unconditionally,
     "counters_unchecked": counters_unchecked,
     "journal_unconditioned": journal_unconditioned,

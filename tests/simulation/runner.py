@@ -151,6 +151,7 @@ def heal_and_drain(w: World) -> None:
             system.run_schedule(w, job)
             _drain(w, "sweep")
         _drain(w, "liquidation")
+        _drain(w, "complaint")
         _drain(w, "settlement")
         w.deliver_callbacks()
         _drain(w, "settlement")

@@ -51,7 +51,8 @@ def _queue(w: World, function: str) -> tuple[str, int]:
     """The queue a worker reads, and its batch size."""
     return {"settlement": (w.p.plane.settlement_queue_url, 10),
             "sweep": (w.p.plane.sweep_queue_url, 1),
-            "liquidation": (w.p.plane.liquidation_queue_url, 10)}[function]
+            "liquidation": (w.p.plane.liquidation_queue_url, 10),
+            "complaint": (w.p.plane.complaint_queue_url, 10)}[function]
 
 
 def deliver_queue(w: World, which: int, mode: int, faults: tuple[Fault, ...] = ()) -> str:
@@ -236,7 +237,7 @@ def _as_ops(w: World, act: Callable[[Any, str], object], entity_id: str, done: s
 def queued(w: World) -> int:
     total = 0
     for url in (w.p.plane.settlement_queue_url, w.p.plane.sweep_queue_url,
-                w.p.plane.liquidation_queue_url):
+                w.p.plane.liquidation_queue_url, w.p.plane.complaint_queue_url):
         attributes = w.p.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
             "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
         total += sum(int(v) for v in attributes["Attributes"].values())

@@ -43,6 +43,7 @@ class World:
         self.orders: list[model.Order] = []
         self.consumptions: dict[str, model.Consumption] = {}
         self.refunds: dict[str, model.Refund] = {}
+        self.cases: dict[str, model.Case] = {}
         self.lessons: list[tuple[str, datetime, datetime]] = []  # (student, start, end)
         self.kept_messages: list[tuple[str, str, str]] = []  # (queue, group, body) to replay
         self.log: list[str] = []
