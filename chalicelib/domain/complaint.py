@@ -120,11 +120,18 @@ def jurisdiction(institution: Institution) -> str:
     return institution.region_code
 
 
+MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
+"""Beijing, Tianjin, Shanghai, Chongqing: their districts answer to the municipality itself
+(no city level between)."""
+
+
 def higher_region(region: str) -> str | None:
-    """One level up: county -> city -> province; None above the province."""
+    """One level up: county -> city -> province; None above the province. A municipality's
+    district, and a county-level city a province administers directly (`xx90xx`), go
+    straight to the province."""
     if region.endswith("0000"):
         return None
-    if region.endswith("00"):
+    if region.endswith("00") or region[:2] in MUNICIPALITIES or region[2:4] == "90":
         return region[:2] + "0000"
     return region[:4] + "00"
 
@@ -182,6 +189,9 @@ class Complaint:
     """Overdue at least once: escalated, or left overdue at the province."""
     overdue_at_top: bool = False
     """The department's clock ran out at the province: nobody above to escalate to."""
+    recheck_at: datetime | None = None
+    """A linked case left overdue at the province: when the schedule looks again whether
+    its money was settled some other way (daily)."""
     alert: bool = False
     answer: str = ""
     answered_at: datetime | None = None
@@ -214,11 +224,14 @@ class Complaint:
 
     @property
     def next_tick(self) -> datetime | None:
-        """When the schedule must look at it again: the reminder, then the deadline; never
-        for a case left overdue at the province (flagged, its clock spent)."""
+        """When the schedule must look at it again: the reminder, then the deadline; for a
+        case left overdue at the province (flagged, its clock spent) never, but a linked
+        one daily, until its money is settled."""
         clock = self.clock
-        if clock is None or self.overdue_at_top:
+        if clock is None:
             return None
+        if self.overdue_at_top:
+            return self.recheck_at
         return clock.due_at if self.reminded else clock.remind_at
 
     def sla(self, now: datetime) -> Sla | None:
@@ -230,6 +243,12 @@ class Complaint:
         if now >= clock.remind_at:
             return Sla.DUE_SOON
         return Sla.ON_TIME
+
+    @property
+    def hidden_from_institution(self) -> bool:
+        """A safety, fund-risk or illegal-training report is the department's alone until it
+        is resolved: the institution is not warned while the department looks into it."""
+        return self.category in ALERTING and self.stage is not Stage.RESOLVED
 
     @property
     def linked(self) -> bool:

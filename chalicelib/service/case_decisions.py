@@ -20,10 +20,10 @@ from chalicelib.domain.complaint import (
 )
 from chalicelib.domain.consumption import ConfirmedBy, Consumption, ConsumptionStatus
 from chalicelib.domain.dispute import Outcome
-from chalicelib.domain.errors import InvalidRequest
+from chalicelib.domain.errors import Forbidden, InvalidRequest
 from chalicelib.domain.notice import Event, institution_inbox, parent_inbox
 from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
-from chalicelib.service import case_log, disputes, linked_cases, refund_escalations
+from chalicelib.service import case_log, complaints, disputes, linked_cases, refund_escalations
 from chalicelib.service.caller import Caller
 from chalicelib.service.case_log import Tell
 from chalicelib.service.context import Context
@@ -89,40 +89,63 @@ def _lesson_settled(lesson: Consumption) -> tuple[bool, Decision | None]:
 
 
 def order_refund(ctx: Context, caller: Caller, refund_id: str, reason: str) -> RefundRequest:
-    ordered = refund_escalations.order_refund(ctx, caller, refund_id, reason)
-    _close(ctx, linked_cases.case_id(refund_id))
+    found = refund_escalations.supervised(ctx, caller, refund_id)
+    case_id = _held_case(ctx, caller, found.refund_id)
+    ordered = refund_escalations.ordered(ctx, found.refund_id, caller.sub, reason)
+    _close(ctx, case_id, caller, reason)
     return ordered
 
 
 def dismiss(ctx: Context, caller: Caller, refund_id: str, reason: str) -> RefundRequest:
-    dismissed = refund_escalations.dismiss(ctx, caller, refund_id, reason)
-    _close(ctx, linked_cases.case_id(refund_id))
+    found = refund_escalations.supervised(ctx, caller, refund_id)
+    case_id = _held_case(ctx, caller, found.refund_id)
+    dismissed = refund_escalations.dismissed(ctx, found.refund_id, caller.sub, reason)
+    _close(ctx, case_id, caller, reason)
     return dismissed
 
 
 def decide_dispute(ctx: Context, caller: Caller, consumption_id: str, outcome: Outcome,
                    reason: str) -> Consumption:
-    decided = disputes.decide(ctx, caller, consumption_id, outcome, reason)
-    _close(ctx, linked_cases.case_id(consumption_id))
+    found = disputes.supervised(ctx, caller, consumption_id)
+    case_id = _held_case(ctx, caller, found.consumption_id)
+    decided = disputes.decided(ctx, found, outcome, reason)
+    _close(ctx, case_id, caller, reason)
     return decided
 
 
-def _close(ctx: Context, complaint_id: str) -> None:
+def _held_case(ctx: Context, caller: Caller, linked_id: str) -> str:
+    """A linked case being handled is decided by the department holding it, on these
+    routes as on the case's own (one routed yet, or done, is not in anyone's hands)."""
+    case_id = linked_cases.case_id(linked_id)
+    case = ctx.store.complaint(case_id)
+    if case is not None and case.stage is Stage.DEPARTMENT and not complaints.holds(caller,
+                                                                                   case):
+        raise Forbidden("该案件不由本部门本级办理", code="not_case_holder",
+                        department=str(case.department), region=case.region)
+    return case_id
+
+
+def _close(ctx: Context, complaint_id: str, caller: Caller, reason: str) -> None:
     try:
-        close_if_settled(ctx, complaint_id)
+        close_if_settled(ctx, complaint_id, complaints.actor(caller), reason)
     except Exception:
         log.exception("case %s not closed now; its clock will close it", complaint_id)
 
 
-def close_if_settled(ctx: Context, complaint_id: str) -> bool:
-    """Resolve a linked case with its department whose money was settled already."""
+SETTLED = "资金已按监管决定或其他途径处理完毕"
+
+
+def close_if_settled(ctx: Context, complaint_id: str, actor: str = "platform",
+                     outcome: str = SETTLED) -> bool:
+    """Resolve a linked case with its department whose money was settled already (by
+    `actor`, for `outcome`: a regulator on the refund and dispute routes)."""
     case = ctx.store.complaint(complaint_id)
     if case is None or case.stage is not Stage.DEPARTMENT:
         return False
     done, decision = settled(ctx, case)
     if not done:
         return False
-    close(ctx, case, "资金已按监管决定或其他途径处理完毕", decision, "platform")
+    close(ctx, case, outcome, decision, actor)
     return True
 
 

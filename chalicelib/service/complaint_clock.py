@@ -13,6 +13,8 @@ to its new clock."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from chalicelib.domain.complaint import (
     Action,
     Complaint,
@@ -32,6 +34,7 @@ from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
 
 PLATFORM = "platform"
+RECHECK = timedelta(days=1)
 
 
 def tick(ctx: Context, complaint_id: str) -> bool:
@@ -43,6 +46,10 @@ def tick(ctx: Context, complaint_id: str) -> bool:
         if before.stage is Stage.DEPARTMENT and case_decisions.close_if_settled(
                 ctx, complaint_id):
             return True
+        if before.overdue_at_top:  # a linked case: looked at again tomorrow
+            ctx.schedule.reschedule("complaint", complaint_id, case_log.CLOCK_JOB,
+                                    ctx.now() + RECHECK, deferrals=None)
+            return False
         clock = before.clock
         assert clock is not None
         if ctx.now() < clock.due_at:
@@ -84,7 +91,8 @@ def _escalate(ctx: Context, before: Complaint) -> None:
     higher = higher_region(before.region)
     department = str(before.department)
     if higher is None:
-        after = advance(before, flagged=True, overdue_at_top=True)
+        after = advance(before, flagged=True, overdue_at_top=True,
+                        recheck_at=ctx.now() + RECHECK if before.linked else None)
         case_log.commit(ctx, before, after, Action.OVERDUE_AT_TOP, PLATFORM,
                         "省级办理已超期", (Tell(regulator_inbox(department, before.region),
                                               Event.CASE_OVERDUE, "省级办理的投诉已超期"),))

@@ -17,7 +17,7 @@ from chalicelib.domain.complaint import (
     jurisdiction,
 )
 from chalicelib.domain.notice import Event, institution_inbox, parent_inbox, regulator_inbox
-from chalicelib.service import case_log
+from chalicelib.service import case_decisions, case_log
 from chalicelib.service.case_log import Tell
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
@@ -29,16 +29,20 @@ def route(ctx: Context, complaint_id: str) -> bool:
         before = ctx.store.complaint(complaint_id)
         if before is None or before.stage is not Stage.FILED:
             return False
+        settled = before.linked and case_decisions.settled(ctx, before)[0]
         try:
-            case_log.commit(ctx, before, *_routed(ctx, before))
+            case_log.commit(ctx, before, *_routed(ctx, before, settled=settled))
         except WriteRejected:
             continue  # routed meanwhile by a twin: read again
+        if settled:  # decided on the regulators' routes before it was routed: closed now
+            case_decisions.close_if_settled(ctx, complaint_id)
         return True
     return False
 
 
-def _routed(ctx: Context, before: Complaint) -> tuple[Complaint, Action, str, str,
-                                                      tuple[Tell, ...]]:
+def _routed(ctx: Context, before: Complaint, *, settled: bool
+            ) -> tuple[Complaint, Action, str, str, tuple[Tell, ...]]:
+    """The routed case and who is told (a department only of work still to do)."""
     institution = ctx.store.institution(before.institution_id)
     if institution is None:
         raise LookupError(f"complaint {before.complaint_id}: no institution "
@@ -60,7 +64,7 @@ def _routed(ctx: Context, before: Complaint) -> tuple[Complaint, Action, str, st
     if stage is Stage.INSTITUTION:
         tells.append(Tell(institution_inbox(after.institution_id), Event.COMPLAINT_STAGE,
                           f"收到一条投诉，请于 {clock.due_on} 前答复"))
-    else:
+    elif not settled:
         event, title = ((Event.CASE_ALERT, "紧急：收到涉及安全、资金风险或违规培训的投诉")
                         if alert else (Event.CASE_ASSIGNED, "收到一件待办投诉"))
         tells.append(Tell(regulator_inbox(department, region), event, title))

@@ -15,6 +15,8 @@ from chalicelib.service.case_log import Tell
 from chalicelib.service.context import Context
 
 TEXT_LIMIT = case_log.TEXT_LIMIT
+MAX_STEPS = 200
+"""A case's timeline stops taking notes here (it is read whole with the case)."""
 
 
 def answer(ctx: Context, caller: Caller, complaint_id: str, text: str) -> Complaint:
@@ -85,10 +87,9 @@ def transfer(ctx: Context, caller: Caller, complaint_id: str, *,
         raise RuleViolation("移交对象与当前办理部门相同", code="transfer_to_same_holder")
 
     def change(before: Complaint) -> Complaint | None:
+        _still_held(caller, before)
         _require_stage(before, Stage.DEPARTMENT, "complaint_not_with_department",
                        "该投诉不在主管部门办理阶段")
-        if (before.department, before.region) != (found.department, found.region):
-            raise StateConflict("该投诉已被移交或升级", code="complaint_moved")
         clock = case_log.clock(ctx, ctx.policy().complaint_department_working_days)
         after = advance(before, department=target_department, region=target_region,
                         overdue_at_top=False, **case_log.clocked(clock))
@@ -101,10 +102,16 @@ def transfer(ctx: Context, caller: Caller, complaint_id: str, *,
 
 
 def note(ctx: Context, caller: Caller, complaint_id: str, text: str) -> Complaint:
-    """The holding department adds a note to the timeline."""
+    """The holding department adds a note to an open case's timeline."""
     found = complaints.held(ctx, caller, complaint_id)
 
     def change(before: Complaint) -> Complaint | None:
+        _still_held(caller, before)
+        if before.stage is Stage.RESOLVED:
+            raise StateConflict("投诉已办结", code="complaint_resolved")
+        if before.version >= MAX_STEPS:
+            raise StateConflict("案件记录已满，请办结后另行立案", code="complaint_timeline_full",
+                                steps=before.version)
         return case_log.commit(ctx, before, advance(before), Action.NOTE,
                                complaints.actor(caller), text)
 
@@ -119,9 +126,9 @@ def resolve(ctx: Context, caller: Caller, complaint_id: str, *, outcome: str,
     case_decisions.check(found, decision)
 
     def change(before: Complaint) -> Complaint | None:
-        if before.stage is Stage.RESOLVED and before.decision is decision \
-                and before.outcome == outcome[:TEXT_LIMIT]:
-            return None
+        if before.stage is Stage.RESOLVED and before.decision is decision:
+            return None  # resolved so already (again, or while its money moved)
+        _still_held(caller, before)
         _require_stage(before, Stage.DEPARTMENT, "complaint_not_with_department",
                        "该投诉不在主管部门办理阶段")
         case_decisions.move_money(ctx, before, decision, caller.sub, outcome)
@@ -146,6 +153,14 @@ def rate(ctx: Context, caller: Caller, complaint_id: str, stars: int, comment: s
                                f"{stars} 星：{comment}")
 
     return case_log.step(ctx, found.complaint_id, change)
+
+
+def _still_held(caller: Caller, case: Complaint) -> None:
+    """Read again after a lost race: an escalation or a transfer may have taken the case
+    out of the caller's hands meanwhile."""
+    if not complaints.holds(caller, case):
+        raise StateConflict("该投诉已被移交或升级", code="complaint_moved",
+                            holder=case.holder)
 
 
 def _require_stage(case: Complaint, stage: Stage, code: str, message: str) -> None:

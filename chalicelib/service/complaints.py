@@ -52,6 +52,11 @@ def take_call(ctx: Context, caller: Caller, complaint_id: str, filing: Filing) -
     if not institution.jurisdiction_code.startswith(region_prefix(caller.region)):
         raise NotFound("机构不存在", code="institution_not_found",
                        institution_id=filing.institution_id)
+    if filing.order_id:
+        order = ctx.store.order(filing.order_id)
+        if order is None or order.institution_id != institution.institution_id:
+            raise RuleViolation("该订单不属于被投诉的机构", code="order_not_of_institution",
+                                order_id=filing.order_id)
     return _file(ctx, caller, _new(ctx, caller, complaint_id, filing, Source.HOTLINE))
 
 
@@ -116,7 +121,8 @@ def sees(caller: Caller, case: Complaint) -> bool:
     if caller.role is Role.PARENT:
         return bool(case.parent_sub) and case.parent_sub == caller.sub
     if caller.role is Role.INSTITUTION:
-        return bool(caller.institution_id) and case.institution_id == caller.institution_id
+        return (bool(caller.institution_id) and case.institution_id == caller.institution_id
+                and not case.hidden_from_institution)
     if caller.role is not Role.REGULATOR or not caller.region:
         return False
     if case.stage is Stage.FILED:

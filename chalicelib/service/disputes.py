@@ -85,13 +85,6 @@ def escalate_on_silence(ctx: Context, consumption_id: str) -> bool:
     return True
 
 
-def decide(ctx: Context, caller: Caller, consumption_id: str, outcome: Outcome, reason: str
-           ) -> Consumption:
-    """A regulator of the institution ends an escalated dispute."""
-    found = _supervised(ctx, caller, consumption_id)
-    return decided(ctx, found, outcome, reason)
-
-
 def decided(ctx: Context, found: Consumption, outcome: Outcome, reason: str) -> Consumption:
     """End an escalated dispute by a regulator's decision: the lesson is released to the
     institution (confirmed) or returned to the order (withdrawn)."""
@@ -205,7 +198,7 @@ def _of_institution(ctx: Context, caller: Caller, consumption_id: str) -> Consum
     return found
 
 
-def _supervised(ctx: Context, caller: Caller, consumption_id: str) -> Consumption:
+def supervised(ctx: Context, caller: Caller, consumption_id: str) -> Consumption:
     caller.require(Role.REGULATOR)
     found = ctx.store.consumption(consumption_id)
     if found is None or not _supervises(ctx, caller, found):

@@ -2,8 +2,9 @@
 parent escalates it (the order waits again, as for a request awaiting its decision), and a
 regulator supervising the institution orders the refund (approved as an institution's
 approval would be, priced from the order then) or dismisses the escalation (the order goes
-on). Regulators also watch the payouts in flight against their deadline. The rules:
-chalicelib/domain/refund.py."""
+on). Regulators also watch the payouts in flight against their deadline. Each escalation
+opens a complaint case (chalicelib/service/linked_cases.py), decided by the department
+holding it (chalicelib/service/case_decisions.py). The rules: chalicelib/domain/refund.py."""
 
 from __future__ import annotations
 
@@ -58,24 +59,12 @@ def escalate(ctx: Context, caller: Caller, refund_id: str, reason: str) -> Refun
     return retry.on_conflict(attempt, retry_when=lambda r: True)
 
 
-def order_refund(ctx: Context, caller: Caller, refund_id: str, reason: str) -> RefundRequest:
-    """A supervising regulator orders an escalated request refunded."""
-    found = _supervised(ctx, caller, refund_id)
-    return ordered(ctx, found.refund_id, caller.sub, reason)
-
-
 def ordered(ctx: Context, refund_id: str, regulator_sub: str, reason: str) -> RefundRequest:
     """Approve an escalated request by a regulator's order: the payout is due within the
     policy's days from the order."""
     return refunds.approve_pending(ctx, refund_id, ApprovedBy.REGULATOR, regulator_sub,
                                    regulator_reason=reason[:REASON_LIMIT],
                                    payout_due=refunds.payout_due_now(ctx))
-
-
-def dismiss(ctx: Context, caller: Caller, refund_id: str, reason: str) -> RefundRequest:
-    """A supervising regulator upholds the institution's rejection: the order goes on."""
-    found = _supervised(ctx, caller, refund_id)
-    return dismissed(ctx, found.refund_id, caller.sub, reason)
 
 
 def dismissed(ctx: Context, refund_id: str, regulator_sub: str, reason: str) -> RefundRequest:
@@ -107,6 +96,6 @@ def listing(ctx: Context, caller: Caller, *, status: RefundStatus, limit: int,
     return institutions.supervised_only(ctx, caller, page)
 
 
-def _supervised(ctx: Context, caller: Caller, refund_id: str) -> RefundRequest:
+def supervised(ctx: Context, caller: Caller, refund_id: str) -> RefundRequest:
     caller.require(Role.REGULATOR)
     return refunds.visible(ctx, caller, refund_id)

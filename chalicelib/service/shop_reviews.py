@@ -16,10 +16,10 @@ from chalicelib.domain.review import (
     ReviewStatus,
     reviewable,
 )
-from chalicelib.service import institutions, orders
+from chalicelib.service import institutions, orders, retry
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
-from chalicelib.service.ports import Page, WriteRejected
+from chalicelib.service.ports import Page
 
 
 def write_review(ctx: Context, caller: Caller, order_id: str, stars: int, text: str
@@ -28,46 +28,44 @@ def write_review(ctx: Context, caller: Caller, order_id: str, stars: int, text: 
     same review sent again is returned; a different second one is refused."""
     caller.require(Role.PARENT)
     order = orders.visible(ctx, caller, order_id)
-    existing = ctx.store.review(order.order_id)
-    if existing is None:
+    text = text[:TEXT_LIMIT]
+
+    def attempt() -> tuple[Review, bool]:
+        existing = ctx.store.review(order.order_id)  # (again: a twin may have written it)
+        if existing is not None:
+            if (existing.stars, existing.text) == (stars, text):
+                return existing, False
+            raise StateConflict("每个订单只能评价一次", code="review_exists", order_id=order_id)
         if not reviewable(order):
             raise RuleViolation("确认至少一节课后才能评价", code="review_before_confirmed_lesson",
                                 order_id=order_id)
         fresh = Review(order.order_id, order.institution_id, order.course_id, caller.sub,
-                       stars, text[:TEXT_LIMIT], ctx.now())
-        try:
-            ctx.store.write().create(fresh, "review").count_rating(
-                order.institution_id, _shard(order.order_id), stars).commit()
-            return fresh, True
-        except WriteRejected:
-            existing = ctx.store.review(order.order_id)  # a twin wrote it first
-            if existing is None:
-                raise
-    if (existing.stars, existing.text) == (stars, text[:TEXT_LIMIT]):
-        return existing, False
-    raise StateConflict("每个订单只能评价一次", code="review_exists", order_id=order_id)
+                       stars, text, ctx.now())
+        ctx.store.write().create(fresh, "review").count_rating(
+            order.institution_id, _shard(order.order_id), stars).commit()
+        return fresh, True
+
+    return retry.on_conflict(attempt, retry_when=lambda rejected: True)
 
 
 def reply(ctx: Context, caller: Caller, order_id: str, text: str) -> Review:
     """The institution's one reply to a review of one of its orders."""
     own = caller.own_institution()
-    found = ctx.store.review(order_id)
-    if found is None or found.institution_id != own:
-        raise NotFound("评价不存在", code="review_not_found", order_id=order_id)
-    if found.status is ReviewStatus.REPLIED:
-        if found.reply == text[:TEXT_LIMIT]:
-            return found
-        raise StateConflict("每条评价只能回复一次", code="review_already_replied")
-    after = replace(found, status=ReviewStatus.REPLIED, reply=text[:TEXT_LIMIT],
-                    replied_at=ctx.now())
-    try:
+    text = text[:TEXT_LIMIT]
+
+    def attempt() -> Review:
+        found = ctx.store.review(order_id)  # (again: a twin may have replied)
+        if found is None or found.institution_id != own:
+            raise NotFound("评价不存在", code="review_not_found", order_id=order_id)
+        if found.status is ReviewStatus.REPLIED:
+            if found.reply == text:
+                return found
+            raise StateConflict("每条评价只能回复一次", code="review_already_replied")
+        after = replace(found, status=ReviewStatus.REPLIED, reply=text, replied_at=ctx.now())
         ctx.store.write().replace(found, after, "review").commit()
-    except WriteRejected:
-        again = ctx.store.review(order_id)
-        if again is not None and again.reply == after.reply:
-            return again
-        raise StateConflict("每条评价只能回复一次", code="review_already_replied") from None
-    return after
+        return after
+
+    return retry.on_conflict(attempt, retry_when=lambda rejected: True)
 
 
 def of_institution(ctx: Context, caller: Caller, institution_id: str, *, limit: int,

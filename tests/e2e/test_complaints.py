@@ -72,6 +72,14 @@ def at(p: Platform, moment: datetime) -> None:
     p.run_schedule("auto_confirm")
 
 
+def run_out(p: Platform, who: dict[str, str], complaint_id: str) -> dict[str, Any]:
+    """Let the case's clock run out (a minute past the end of its due day, the schedules
+    run); the case as it is then."""
+    due_on = case(p, who, complaint_id)["due_on"]
+    at(p, day_start(f"{due_on}T00:00") + timedelta(days=1, minutes=1))
+    return case(p, who, complaint_id)
+
+
 def day_start(day: str) -> datetime:
     return datetime.fromisoformat(day).replace(tzinfo=SHANGHAI)
 
@@ -184,10 +192,12 @@ def test_an_overdue_case_escalates_county_city_province_and_stays_flagged(
     platform: Platform,
 ) -> None:
     p = platform
-    institution_id, _ = institution(p)
+    institution_id, staff = institution(p)
     parent = p.token("parent-escalates", "parent")
     complaint_id = file(p, parent, institution_id, category="safety")["complaint_id"]
     p.drain_complaints()
+    hidden = p.get(f"/v1/complaints/{complaint_id}", staff)  # not warned while looked into
+    assert (hidden.status, p.get("/v1/complaints", staff).body["items"]) == (404, [])
     county, city, province = (regulator(p, c) for c in (CULTURE_COUNTY, CULTURE_CITY,
                                                           CULTURE_PROVINCE))
     first = case(p, county, complaint_id)
@@ -219,6 +229,9 @@ def test_an_overdue_case_escalates_county_city_province_and_stays_flagged(
     resolved = p.post(f"/v1/regulator/complaints/{complaint_id}/resolve", province,
                       {"outcome": "已责令机构整改并上门核查"})
     assert (resolved.status, resolved.body["stage"]) == (200, "resolved"), resolved.body
+    late = p.post(f"/v1/regulator/complaints/{complaint_id}/notes", province, {"text": "补记"})
+    assert (late.status, late.code) == (409, "complaint_resolved")
+    assert case(p, staff, complaint_id)["outcome"] == "已责令机构整改并上门核查"  # now it may
 
 
 def test_a_department_transfers_a_case_with_a_reason_and_the_new_holder_acts(
@@ -350,6 +363,13 @@ def test_a_hotline_call_is_routed_to_the_department_and_the_caller_is_masked(
     seen = case(p, staff, complaint_id)
     assert (seen["caller_name"], seen["caller_phone"]) == ("王**", "138****5678")
     assert p.get(f"/v1/complaints/{complaint_id}", operator).body["caller_name"] == "王**"
+    shop = flows.open_shop(p)
+    fam = flows.family(p)
+    order = flows.buy(p, shop, fam, lessons=2)
+    elsewhere = p.post("/v1/regulator/complaints", operator, {
+        "institution_id": institution_id, "category": "fees", "text": "来电", "caller_name": "王",
+        "caller_phone": "13812345678", "order_id": order["order_id"]})  # another's order
+    assert (elsewhere.status, elsewhere.code) == (422, "order_not_of_institution")
 
 
 def test_regulators_list_cases_by_stage_sla_and_category(platform: Platform) -> None:

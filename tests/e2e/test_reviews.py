@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from chalicelib.adapters.dynamo.transaction import Transaction
+from chalicelib.service.ports import WriteRejected
 from tests.e2e.test_refunds import PRICE
 from tests.support import flows
 from tests.support.harness import Platform
@@ -90,3 +94,25 @@ def test_a_malformed_review_is_refused_and_counts_nothing(platform: Platform) ->
         assert (refused.status, refused.code) == (400, "validation_error"), (body, refused.body)
     assert p.get(f"/v1/institutions/{shop.institution_id}", fam.parent).body["rating"] == {
         "average": None, "count": 0}
+
+
+def test_a_review_that_meets_another_on_its_rating_shard_is_written_once(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    p = platform
+    shop = flows.open_shop(p, price=PRICE)
+    fam, order = confirmed_order(p, shop)
+    commit = Transaction.commit
+    contended: list[bool] = []
+
+    def once_contended(self: Transaction) -> None:  # another review took the shard first
+        if "rating" in self._labels and not contended:
+            contended.append(True)
+            raise WriteRejected(frozenset(), contended=True)
+        commit(self)
+
+    monkeypatch.setattr(Transaction, "commit", once_contended)
+    written = review(p, fam, order["order_id"], 5, "很好")
+    assert (written.status, contended) == (201, [True]), written.body
+    rating = p.get(f"/v1/institutions/{shop.institution_id}", fam.parent).body["rating"]
+    assert rating == {"average": 5.0, "count": 1}

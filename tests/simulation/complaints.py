@@ -74,7 +74,8 @@ def deliver(w: World, mode: int, faults: tuple[Fault, ...] = ()) -> str:
 
 
 def answer(w: World, n: int, faults: tuple[Fault, ...] = ()) -> str:
-    """The institution answers a case (refused unless it is the institution's turn)."""
+    """The institution answers a case (refused unless it is the institution's turn; one it
+    may not see yet is not found)."""
     case = _pick(w, n, "institution")
     if case is None:
         return "no complaint to answer"
@@ -82,7 +83,9 @@ def answer(w: World, n: int, faults: tuple[Fault, ...] = ()) -> str:
     stored = _stored(case)
     reply = w.http("POST", f"/v1/complaints/{case.complaint_id}/answer", staff,
                    {"text": "已核实并整改"}, faults=faults)
-    if stored.stage is Stage.INSTITUTION:
+    if stored.hidden_from_institution:  # a safety, fund-risk or illegal-training report
+        expect(reply, {404}, {"complaint_not_found"})
+    elif stored.stage is Stage.INSTITUTION:
         expect(reply, {200})
     elif stored.stage is Stage.AWAITING_PARENT and stored.answer == "已核实并整改":
         expect(reply, {200})  # the same answer again
@@ -132,9 +135,12 @@ def department(w: World, n: int, kind: int, pick: int, faults: tuple[Fault, ...]
     holder = flows.regulator(w.p, sub=f"reg-{stored.department}-{stored.region}",
                              region=stored.region, department=str(stored.department))
     if kind == 0:
-        expect(w.http("POST", f"{path}/notes", holder, {"text": "已电话联系"}, faults=faults),
-               {200})
-        return f"note on {case.complaint_id}"
+        noted = w.http("POST", f"{path}/notes", holder, {"text": "已电话联系"}, faults=faults)
+        if stored.stage is Stage.RESOLVED:
+            expect(noted, {409}, {"complaint_resolved"})
+        else:
+            expect(noted, {200})
+        return f"note on {case.complaint_id} ({stored.stage}): {noted.status}"
     if kind == 1:
         return _transfer(w, case, stored, holder, pick, faults)
     return _resolve(w, case, stored, holder, pick, faults)
@@ -167,7 +173,7 @@ def _resolve(w: World, case: model.Case, stored: Complaint, holder: dict[str, st
     reply = w.http("POST", f"/v1/regulator/complaints/{case.complaint_id}/resolve", holder,
                    body, faults=faults)
     if stored.stage is Stage.RESOLVED:
-        same = stored.decision == decision and stored.outcome == body["outcome"]
+        same = stored.decision == decision
         expect(reply, {200} if same else {409}, None if same else
                {"complaint_not_with_department"})
     elif stored.stage is not Stage.DEPARTMENT:

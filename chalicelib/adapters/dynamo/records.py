@@ -90,7 +90,8 @@ def consumption_index(con: Consumption) -> dict[str, str]:
     return index
 
 
-SPARSE = ("due_pk", "due_sk", "gsi3pk", "gsi3sk", "sla_remind_at", "sla_due_at")
+SPARSE = ("due_pk", "due_sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "sla_remind_at",
+          "sla_due_at")
 """Index attributes an item carries only in some states: a rewrite without them removes them."""
 
 
@@ -151,15 +152,14 @@ def order_liquidated(record: OrderLiquidated) -> dict[str, Any]:
 
 
 def complaint(cmp: Complaint) -> dict[str, Any]:
-    """Listed under its parent (gsi1, none for a hotline call) and its institution (gsi2) by
-    stage; once routed, for the regulators of the region holding it by stage (gsi3), with
-    its clock's instants for the SLA filters."""
+    """Listed under its parent (gsi1, none for a hotline call) and its institution (gsi2,
+    not while hidden from it) by stage; once routed, for the regulators of the region
+    holding it by stage (gsi3), with its clock's instants for the SLA filters."""
     sort_key = f"complaint#{cmp.stage}#{cmp.complaint_id}"
-    item: dict[str, Any] = {
-        **keys.key("complaint", cmp.complaint_id),
-        **encode(cmp),
-        "gsi2pk": keys.institution_partition(cmp.institution_id), "gsi2sk": sort_key,
-    }
+    item: dict[str, Any] = {**keys.key("complaint", cmp.complaint_id), **encode(cmp)}
+    if not cmp.hidden_from_institution:
+        item.update({"gsi2pk": keys.institution_partition(cmp.institution_id),
+                     "gsi2sk": sort_key})
     if cmp.parent_sub:
         item.update({"gsi1pk": keys.parent_partition(cmp.parent_sub), "gsi1sk": sort_key})
     if cmp.stage is not Stage.FILED:
