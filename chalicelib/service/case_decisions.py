@@ -8,6 +8,7 @@ other way (the regulators' refund and dispute routes, the parent accepting the l
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from chalicelib.domain.complaint import (
     DECISIONS,
@@ -24,7 +25,7 @@ from chalicelib.domain.errors import Forbidden, InvalidRequest
 from chalicelib.domain.notice import Event, institution_inbox, parent_inbox
 from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
 from chalicelib.service import case_log, complaints, disputes, linked_cases, refund_escalations
-from chalicelib.service.caller import Caller
+from chalicelib.service.caller import Caller, Role
 from chalicelib.service.case_log import Tell
 from chalicelib.service.context import Context
 
@@ -89,37 +90,42 @@ def _lesson_settled(lesson: Consumption) -> tuple[bool, Decision | None]:
 
 
 def order_refund(ctx: Context, caller: Caller, refund_id: str, reason: str) -> RefundRequest:
-    found = refund_escalations.supervised(ctx, caller, refund_id)
-    case_id = _held_case(ctx, caller, found.refund_id)
-    ordered = refund_escalations.ordered(ctx, found.refund_id, caller.sub, reason)
+    case_id = _decider(ctx, caller, refund_id, refund_escalations.supervised)
+    ordered = refund_escalations.ordered(ctx, refund_id, caller.sub, reason)
     _close(ctx, case_id, caller, reason)
     return ordered
 
 
 def dismiss(ctx: Context, caller: Caller, refund_id: str, reason: str) -> RefundRequest:
-    found = refund_escalations.supervised(ctx, caller, refund_id)
-    case_id = _held_case(ctx, caller, found.refund_id)
-    dismissed = refund_escalations.dismissed(ctx, found.refund_id, caller.sub, reason)
+    case_id = _decider(ctx, caller, refund_id, refund_escalations.supervised)
+    dismissed = refund_escalations.dismissed(ctx, refund_id, caller.sub, reason)
     _close(ctx, case_id, caller, reason)
     return dismissed
 
 
 def decide_dispute(ctx: Context, caller: Caller, consumption_id: str, outcome: Outcome,
                    reason: str) -> Consumption:
-    found = disputes.supervised(ctx, caller, consumption_id)
-    case_id = _held_case(ctx, caller, found.consumption_id)
-    decided = disputes.decided(ctx, found, outcome, reason)
+    case_id = _decider(ctx, caller, consumption_id, disputes.supervised)
+    lesson = ctx.store.consumption(consumption_id)
+    assert lesson is not None, consumption_id  # _decider found it
+    decided = disputes.decided(ctx, lesson, outcome, reason)
     _close(ctx, case_id, caller, reason)
     return decided
 
 
-def _held_case(ctx: Context, caller: Caller, linked_id: str) -> str:
-    """A linked case being handled is decided by the department holding it, on these
-    routes as on the case's own (one routed yet, or done, is not in anyone's hands)."""
+def _decider(ctx: Context, caller: Caller, linked_id: str,
+             supervised: Callable[[Context, Caller, str], object]) -> str:
+    """Who decides an escalated refund or lesson on the regulators' routes: the department
+    holding its case once one does (wherever a transfer took it), as on the case's own
+    route; before (or after) that, a regulator supervising the institution. Anyone else
+    gets a 404, as if it did not exist. The case's id."""
+    caller.require(Role.REGULATOR)
     case_id = linked_cases.case_id(linked_id)
     case = ctx.store.complaint(case_id)
-    if case is not None and case.stage is Stage.DEPARTMENT and not complaints.holds(caller,
-                                                                                   case):
+    if case is not None and case.stage is Stage.DEPARTMENT and complaints.holds(caller, case):
+        return case_id
+    supervised(ctx, caller, linked_id)
+    if case is not None and case.stage is Stage.DEPARTMENT:
         raise Forbidden("该案件不由本部门本级办理", code="not_case_holder",
                         department=str(case.department), region=case.region)
     return case_id

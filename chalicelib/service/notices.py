@@ -17,7 +17,7 @@ from chalicelib.domain.notice import (
 )
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
-from chalicelib.service.ports import Page, WriteRejected
+from chalicelib.service.ports import Page
 from chalicelib.service.store import AtomicWrite
 
 log = logging.getLogger(__name__)
@@ -53,12 +53,10 @@ def push_due(ctx: Context, notice_id: str) -> bool:
 
 
 def _push(ctx: Context, notice: Notice) -> bool:
+    """Publish, then take the notice off the outbox (False: a twin, the schedule or the fast
+    path, took it off first)."""
     ctx.push.publish(notice)
-    try:
-        ctx.store.write().finish_job("outbox", notice.notice_id, JOB).commit()
-    except WriteRejected:
-        return False  # a twin (the schedule, or the fast path) finished it first
-    return True
+    return ctx.store.forget_pushed(notice.notice_id)
 
 
 def recipient_of(caller: Caller) -> str:

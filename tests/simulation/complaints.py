@@ -17,7 +17,7 @@ from typing import Any
 
 from chalicelib import bootstrap
 from chalicelib.domain.complaint import Complaint, Stage, higher_region
-from tests.simulation import disputes, model, refunds, system
+from tests.simulation import disputes, model, refunds, regulators, system
 from tests.simulation.faults import Fault
 from tests.simulation.model import Violation
 from tests.simulation.people import expect
@@ -132,8 +132,7 @@ def department(w: World, n: int, kind: int, pick: int, faults: tuple[Fault, ...]
         return f"a regulator elsewhere turned away from {case.complaint_id}"
     if stored.department is None:
         return f"{case.complaint_id} not routed yet"
-    holder = flows.regulator(w.p, sub=f"reg-{stored.department}-{stored.region}",
-                             region=stored.region, department=str(stored.department))
+    holder = regulators.holder_of(w, stored)
     if kind == 0:
         noted = w.http("POST", f"{path}/notes", holder, {"text": "已电话联系"}, faults=faults)
         if stored.stage is Stage.RESOLVED:

@@ -5,7 +5,7 @@ one not yet escalated: refused, or one outside its jurisdiction: not found)."""
 
 from __future__ import annotations
 
-from tests.simulation import model
+from tests.simulation import model, regulators
 from tests.simulation.faults import Fault
 from tests.simulation.model import Violation
 from tests.simulation.people import expect
@@ -89,7 +89,8 @@ def decide(w: World, n: int, verdict: int, faults: tuple[Fault, ...] = ()) -> st
         expect(w.http("POST", path, flows.regulator(w.p, **ELSEWHERE), body, faults=faults),
                {404}, {"consumption_not_found"})
         return f"a regulator elsewhere could not decide {c.consumption_id}"
-    reply = w.http("POST", path, flows.regulator(w.p), body, key=w.new_key(), faults=faults)
+    reply = w.http("POST", path, regulators.deciding_regulator(w, c.consumption_id), body,
+                   key=w.new_key(), faults=faults)
     if not c.escalated:
         expect(reply, {409}, {"dispute_not_escalated"})
         return f"{c.consumption_id} never escalated: no decision"

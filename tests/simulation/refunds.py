@@ -6,12 +6,11 @@ a rejection to the regulator, who orders the refund or dismisses the escalation.
 
 from __future__ import annotations
 
-from tests.simulation import model
+from tests.simulation import model, regulators
 from tests.simulation.faults import Fault
 from tests.simulation.model import Violation
 from tests.simulation.people import expect
 from tests.simulation.world import World
-from tests.support import flows
 
 
 def ask_refund(w: World, order: int, faults: tuple[Fault, ...] = ()) -> str:
@@ -113,7 +112,8 @@ def regulate_refund(w: World, n: int, verdict: int, faults: tuple[Fault, ...] = 
         return "no refund request to regulate"
     order_it = verdict % 2 == 1
     path = f"/v1/regulator/refund-requests/{r.refund_id}/{'order' if order_it else 'dismiss'}"
-    reply = w.http("POST", path, flows.regulator(w.p), {"reason": "经核查"}, key=w.new_key(),
+    reply = w.http("POST", path, regulators.deciding_regulator(w, r.refund_id),
+                   {"reason": "经核查"}, key=w.new_key(),
                    faults=faults)
     if r.status == "escalated":
         expect(reply, {200})

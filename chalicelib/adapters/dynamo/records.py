@@ -186,11 +186,13 @@ def notice(ntc: Notice) -> dict[str, Any]:
 
 
 OUTBOX_DAYS = 30
-"""How long a pushed notice's outbox record is kept (DynamoDB's TTL then removes it)."""
+"""A notice the push service would not take for this long is dropped from the outbox by
+DynamoDB's TTL (it stays in the inbox); a pushed one is deleted at once."""
 
 
 def outbox(ntc: Notice) -> dict[str, Any]:
-    """The notice on its way to the push service: on the `due` index (`push`) until sent."""
+    """The notice on its way to the push service, on the `due` index (`push`): deleted once
+    sent."""
     expires = ntc.at + timedelta(days=OUTBOX_DAYS)
     return {**keys.key("outbox", ntc.notice_id), **encode(ntc),
             **keys.due_attributes("push", ntc.notice_id, ntc.at),

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from botocore.exceptions import ClientError
+
 from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.codec import (
     decode,
@@ -261,6 +263,19 @@ class DynamoStore:
         expression.set("read_at", encode(at)).remove("gsi3pk").remove("gsi3sk")
         key = {"pk": keys.inbox_partition(recipient), "sk": notice_id}
         return self.tables.update_if(expression.as_update(self.tables.platform, key))
+
+    def forget_pushed(self, notice_id: str) -> bool:
+        try:
+            self.tables.client.delete_item(
+                TableName=self.tables.platform,
+                Key=to_attribute_values(keys.key("outbox", notice_id)),
+                ConditionExpression="attribute_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def count_needing_review(self) -> int:
         partition = keys.review_partition("consumption", ConsumptionStatus.NEEDS_REVIEW)

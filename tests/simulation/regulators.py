@@ -1,0 +1,22 @@
+"""Which regulator acts on what in the simulated province."""
+
+from __future__ import annotations
+
+from chalicelib import bootstrap
+from chalicelib.domain.complaint import Complaint, Stage
+from tests.simulation.world import World
+from tests.support import flows
+
+
+def deciding_regulator(w: World, linked_id: str) -> dict[str, str]:
+    """Who decides an escalated refund or lesson on the regulators' routes: the department
+    holding its case once one does, else the province's education department."""
+    case = bootstrap.context().store.complaint("cmp_" + linked_id.split("_", 1)[1])
+    if case is None or case.stage is not Stage.DEPARTMENT:
+        return flows.regulator(w.p)
+    return holder_of(w, case)
+
+
+def holder_of(w: World, case: Complaint) -> dict[str, str]:
+    return flows.regulator(w.p, sub=f"reg-{case.department}-{case.region}", region=case.region,
+                           department=str(case.department))
