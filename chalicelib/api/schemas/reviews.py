@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from chalicelib.api.schemas.common import Page, PageQuery, Strict, Time
+from chalicelib.api.schemas.common import Page, Strict, Time
 
 ReviewText = Annotated[str, Field(min_length=1, max_length=500)]
 
@@ -42,7 +42,3 @@ class ReviewView(BaseModel):
 class ReviewPage(Page):
     items: list[ReviewView]
     rating: RatingView
-
-
-class ReviewQuery(PageQuery):
-    pass
