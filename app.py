@@ -12,10 +12,12 @@ from chalicelib.api.errors import framework_answers
 from chalicelib.api.institution_staff import institution_staff
 from chalicelib.api.notifications import notifications
 from chalicelib.api.parents import parents
+from chalicelib.api.policy import policy
 from chalicelib.api.public import public
 from chalicelib.api.refunds import refunds
 from chalicelib.api.regulators import regulators
 from chalicelib.api.shared import shared
+from chalicelib.api.staff import staff
 from chalicelib.workers.complaints import complaint_worker
 from chalicelib.workers.liquidation import liquidation_worker
 from chalicelib.workers.schedules import scheduled_jobs
@@ -26,8 +28,8 @@ app = Chalice(app_name="ots-platform")
 app.log.setLevel(logging.INFO)
 app.register_middleware(framework_answers, "http")
 
-for blueprint in (public, catalog, parents, institution_staff, shared, disputes, refunds,
-                  complaints, notifications, regulators, bank):
+for blueprint in (public, policy, catalog, parents, institution_staff, staff, shared, disputes,
+                  refunds, complaints, notifications, regulators, bank):
     app.register_blueprint(blueprint)
 app.register_blueprint(settlement_worker)
 app.register_blueprint(sweep_worker)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,8 @@ from chalicelib.adapters.metrics import EmbeddedMetrics
 from chalicelib.adapters.push import LoggedPush, SnsPush
 from chalicelib.adapters.sqs_publisher import SqsPublisher
 from chalicelib.api.auth import TokenVerifier
-from chalicelib.domain.calendar import WorkingDayCalendar
-from chalicelib.domain.policy import PolicyBook
+from chalicelib.domain.calendar import CalendarOverrides, WorkingDayCalendar
+from chalicelib.domain.policy_book import PolicyBook
 from chalicelib.service.context import Context
 from chalicelib.service.ports import BankGateway, Clock, Metrics, Push
 from chalicelib.settings import Settings
@@ -77,7 +78,7 @@ def build(
         clock=clock or SystemClock(),
         metrics=metrics or EmbeddedMetrics(settings.stage),
         policies=_policies(settings),
-        calendar=WorkingDayCalendar(),
+        calendar=calendar(),
         new_id=ids.new_id,
         derived_id=ids.derived_id,
         province_code=settings.province_code,
@@ -103,9 +104,26 @@ def _policies(settings: Settings) -> PolicyBook:
 
 
 def policies(policy_file: str = "") -> PolicyBook:
-    """The policy book of POLICY_FILE, or the national defaults."""
-    path = Path(policy_file) if policy_file else POLICIES / "default.json"
-    return PolicyBook.from_data(json.loads(path.read_text(encoding="utf-8")))
+    """The national policy and every packaged province's (chalicelib/policies/), a province
+    file given as POLICY_FILE replacing the packaged one of its region."""
+    provinces = {path.stem: _json(path) for path in sorted(POLICIES.glob("[0-9][0-9].json"))}
+    if policy_file:
+        replacement = _json(Path(policy_file))
+        provinces[str(replacement.get("region", ""))] = replacement
+    return PolicyBook.from_files(_json(POLICIES / "national.json"), provinces.values())
+
+
+def calendar() -> WorkingDayCalendar:
+    """China's working days with the operator's overrides (chalicelib/policies/calendar.json)."""
+    data = _json(POLICIES / "calendar.json")
+    return WorkingDayCalendar(CalendarOverrides(
+        holidays=frozenset(date.fromisoformat(d) for d in data["holidays"]),
+        working_days=frozenset(date.fromisoformat(d) for d in data["working_days"]),
+    ))
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def use(runtime: Runtime | None) -> None:

@@ -6,8 +6,15 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
-from chalicelib.domain.catalog import Custodian
-from chalicelib.service import courses, institutions, lessons, shop_reviews
+from chalicelib.domain.catalog import Custodian, TimetableSlot
+from chalicelib.service import (
+    courses,
+    institution_profile,
+    institution_reviews,
+    institutions,
+    lessons,
+    shop_reviews,
+)
 
 institution_staff = Blueprint(__name__)
 
@@ -25,12 +32,56 @@ def apply(call: Call) -> Result:
     return 201, views.institution(institution)
 
 
+@route(institution_staff, "POST", "/v1/institutions/{institution_id}/profile",
+       summary="Edit the institution's profile (a new custodian account is reviewed again)",
+       tag="institutions", request=schemas.ProfileEdit, response=schemas.InstitutionView)
+def edit_profile(call: Call) -> Result:
+    body: schemas.ProfileEdit = call.body
+    edited = institution_profile.edit(
+        call.ctx, call.who, call.params["institution_id"], name=body.name,
+        address=body.address, permit_number=body.permit_number,
+        custodian=Custodian(**body.custodian.model_dump()) if body.custodian else None,
+    )
+    return 200, views.institution(edited)
+
+
+@route(institution_staff, "GET", "/v1/institutions/{institution_id}/history",
+       summary="An institution's status history (its staff, its regulators)",
+       tag="institutions", query=schemas.PageQuery, response=schemas.StatusChangePage)
+def status_history(call: Call) -> Result:
+    page = institution_reviews.history(call.ctx, call.who, call.params["institution_id"],
+                                       limit=call.query.limit, cursor=call.query.cursor)
+    return 200, schemas.StatusChangePage(
+        items=[views.status_change(c) for c in page.items],
+        next_cursor=page.next_cursor)
+
+
 @route(institution_staff, "POST", "/v1/courses", summary="Submit a course for review",
        tag="institutions", request=schemas.CourseSubmission, response=schemas.CourseView,
        status=201, creates="crs")
 def submit_course(call: Call) -> Result:
-    course = courses.submit(call.ctx, call.who, call.new_id, **call.body.model_dump())
+    body: schemas.CourseSubmission = call.body
+    course = courses.submit(
+        call.ctx, call.who, call.new_id, **body.model_dump(exclude={"timetable"}),
+        timetable=[TimetableSlot(s.weekday, s.starts_at) for s in body.timetable],
+    )
     return 201, views.course(course)
+
+
+@route(institution_staff, "POST", "/v1/courses/{course_id}/off-sale",
+       summary="Take an approved course off sale (lessons bought are still taught)",
+       tag="institutions", response=schemas.CourseView)
+def take_off_sale(call: Call) -> Result:
+    return 200, views.course(courses.put_on_sale(call.ctx, call.who, call.params["course_id"],
+                                                 on_sale=False))
+
+
+@route(institution_staff, "POST", "/v1/courses/{course_id}/on-sale",
+       summary="Put a course taken off sale back on sale", tag="institutions",
+       response=schemas.CourseView)
+def put_back_on_sale(call: Call) -> Result:
+    return 200, views.course(courses.put_on_sale(call.ctx, call.who, call.params["course_id"],
+                                                 on_sale=True))
 
 
 @route(institution_staff, "POST", "/v1/lessons", summary="Record a lesson taught (消课)",

@@ -7,13 +7,13 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
-from chalicelib.service import courses, freezes, institutions, liquidations
+from chalicelib.service import courses, freezes, institution_reviews, liquidations
 
 regulators = Blueprint(__name__)
 
 
 def _decide_institution(call: Call, approve: bool) -> Result:
-    institution = institutions.decide(
+    institution = institution_reviews.decide(
         call.ctx, call.who, call.params["institution_id"], approve=approve,
         reason=call.body.reason,
     )
@@ -41,9 +41,25 @@ def reject_institution(call: Call) -> Result:
     return _decide_institution(call, approve=False)
 
 
+@route(regulators, "POST", "/v1/regulator/institutions/{institution_id}/request-changes",
+       summary="Send an application back with what to change", tag="regulators",
+       request=schemas.ReasonRequired, response=schemas.InstitutionView)
+def request_changes(call: Call) -> Result:
+    return 200, views.institution(institution_reviews.request_changes(
+        call.ctx, call.who, call.params["institution_id"], reason=call.body.reason))
+
+
+@route(regulators, "POST", "/v1/regulator/institutions/{institution_id}/blacklist",
+       summary="Name an institution on the blacklist, with the reason", tag="regulators",
+       request=schemas.ReasonRequired, response=schemas.InstitutionView)
+def blacklist(call: Call) -> Result:
+    return 200, views.institution(institution_reviews.blacklist(
+        call.ctx, call.who, call.params["institution_id"], reason=call.body.reason))
+
+
 @route(regulators, "POST", "/v1/regulator/institutions/{institution_id}/freeze",
        summary="Freeze an institution: no sales, lessons or releases; refunds still flow",
-       tag="regulators", request=schemas.FreezeDecision, response=schemas.InstitutionView)
+       tag="regulators", request=schemas.ReasonRequired, response=schemas.InstitutionView)
 def freeze_institution(call: Call) -> Result:
     frozen = freezes.freeze(call.ctx, call.who, call.params["institution_id"],
                             reason=call.body.reason)
@@ -52,7 +68,7 @@ def freeze_institution(call: Call) -> Result:
 
 @route(regulators, "POST", "/v1/regulator/institutions/{institution_id}/unfreeze",
        summary="Lift an institution's freeze", tag="regulators",
-       request=schemas.FreezeDecision, response=schemas.InstitutionView)
+       request=schemas.ReasonRequired, response=schemas.InstitutionView)
 def unfreeze_institution(call: Call) -> Result:
     unfrozen = freezes.unfreeze(call.ctx, call.who, call.params["institution_id"],
                                 reason=call.body.reason)
@@ -61,7 +77,7 @@ def unfreeze_institution(call: Call) -> Result:
 
 @route(regulators, "POST", "/v1/regulator/institutions/{institution_id}/liquidate",
        summary="Liquidate an institution: frozen for good, every order's unconsumed money "
-       "refunded", tag="regulators", request=schemas.FreezeDecision,
+       "refunded", tag="regulators", request=schemas.ReasonRequired,
        response=schemas.LiquidationView)
 def liquidate_institution(call: Call) -> Result:
     started = liquidations.liquidate(call.ctx, call.who, call.params["institution_id"],

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from chalicelib.api import schemas
-from chalicelib.domain.catalog import Course, Institution, Student
+from chalicelib.domain.catalog import Course, Institution, StatusChange, Student
 from chalicelib.domain.complaint import Complaint, Step, mask_name, mask_phone
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.liquidation import Liquidation, LiquidationStatus, Progress
@@ -15,6 +15,7 @@ from chalicelib.domain.notice import Notice
 from chalicelib.domain.order import Order, payment_reference
 from chalicelib.domain.refund import RefundRequest
 from chalicelib.domain.review import Rating, Review
+from chalicelib.domain.staff import StaffMember
 
 
 def _fields(obj: Any) -> dict[str, Any]:
@@ -27,6 +28,10 @@ def institution(ins: Institution) -> schemas.InstitutionView:
     )
 
 
+def status_change(change: StatusChange) -> schemas.StatusChangeView:
+    return schemas.StatusChangeView.model_validate(_fields(change))
+
+
 def liquidation(liq: Liquidation, progress: Progress) -> schemas.LiquidationView:
     listing = liq.status is LiquidationStatus.LISTING
     return schemas.LiquidationView.model_validate({
@@ -36,7 +41,12 @@ def liquidation(liq: Liquidation, progress: Progress) -> schemas.LiquidationView
 
 
 def course(crs: Course) -> schemas.CourseView:
-    return schemas.CourseView.model_validate(_fields(crs))
+    return schemas.CourseView.model_validate(
+        {**_fields(crs), "timetable": [_fields(slot) for slot in crs.timetable]})
+
+
+def staff_member(member: StaffMember) -> schemas.StaffView:
+    return schemas.StaffView.model_validate(_fields(member))
 
 
 def student(stu: Student) -> schemas.StudentView:
@@ -48,10 +58,12 @@ def order(ord_: Order) -> schemas.OrderView:
 
 
 def created_order(ord_: Order, ins: Institution) -> schemas.CreatedOrder:
+    """Where to pay: the accounts the order was made with, never the institution's current
+    ones (a replay after the institution changed its accounts shows the same place)."""
     payment = schemas.PaymentInstructions(
         reference=payment_reference(ord_.order_id),
-        bank=ins.custodian.bank,
-        account=ins.custodian.supervised_account,
+        bank=ord_.custodian_bank or ins.custodian.bank,
+        account=ord_.supervised_bank_account,
         expires_at=ord_.expires_at,
     )
     return schemas.CreatedOrder.model_validate({**_fields(ord_), "payment": payment})

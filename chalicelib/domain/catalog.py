@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 
 
@@ -20,6 +20,20 @@ class Discipline(StrEnum):
     OTHER = "other"
 
 
+class Subject(StrEnum):
+    """The subjects of subject training (学科类)."""
+
+    MORALITY_AND_LAW = "morality_and_law"  # 道德与法治
+    CHINESE = "chinese"  # 语文
+    HISTORY = "history"  # 历史
+    GEOGRAPHY = "geography"  # 地理
+    MATHEMATICS = "mathematics"  # 数学
+    FOREIGN_LANGUAGE = "foreign_language"  # 外语
+    PHYSICS = "physics"  # 物理
+    CHEMISTRY = "chemistry"  # 化学
+    BIOLOGY = "biology"  # 生物
+
+
 class Mode(StrEnum):
     OFFLINE = "offline"
     ONLINE = "online"
@@ -34,8 +48,31 @@ class Department(StrEnum):
 
 class InstitutionStatus(StrEnum):
     PENDING_REVIEW = "pending_review"
+    CHANGES_REQUESTED = "changes_requested"
+    """The department asked for changes: the institution edits its profile, which sends it
+    back to review."""
     WHITELISTED = "whitelisted"
     REJECTED = "rejected"
+    BLACKLISTED = "blacklisted"
+    """Named on the blacklist by its department, with a reason: never sells again."""
+
+
+EDITABLE = frozenset({InstitutionStatus.PENDING_REVIEW, InstitutionStatus.CHANGES_REQUESTED,
+                      InstitutionStatus.WHITELISTED})
+"""The statuses in which an institution may edit its profile."""
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One change of an institution's status, kept beside it: who, when, why."""
+
+    institution_id: str
+    change_id: str
+    at: datetime
+    from_status: InstitutionStatus
+    to_status: InstitutionStatus
+    actor: str
+    reason: str
 
 
 FROZEN_LISTING = "frozen"
@@ -45,7 +82,15 @@ FROZEN_LISTING = "frozen"
 class CourseStatus(StrEnum):
     PENDING_REVIEW = "pending_review"
     APPROVED = "approved"
+    """Approved and on sale."""
+    OFF_SALE = "off_sale"
+    """Approved, taken off sale by its institution: no new purchases; lessons already bought
+    are still taught and recorded. It can be put back on sale."""
     REJECTED = "rejected"
+
+
+TAUGHT = frozenset({CourseStatus.APPROVED, CourseStatus.OFF_SALE})
+"""The course statuses whose lessons may be recorded."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +124,9 @@ class Institution:
     status: InstitutionStatus
     applicant_sub: str
     created_at: datetime
+    permit_number: str = ""
+    """The school-running permit (办学许可证) number; "" on applications made before it was
+    asked for."""
     decided_at: datetime | None = None
     decided_by: str = ""
     decision_reason: str = ""
@@ -138,12 +186,33 @@ class Course:
     lessons_total: int
     starts_on: date
     ends_on: date
-    timetable: str
+    timetable: tuple[TimetableSlot, ...]
     status: CourseStatus
     created_at: datetime
     decided_at: datetime | None = None
     decided_by: str = ""
     decision_reason: str = ""
+
+    @property
+    def is_subject(self) -> bool:
+        """Subject training (学科类): the course names a subject."""
+        return bool(self.subject)
+
+
+@dataclass(frozen=True)
+class TimetableSlot:
+    """A weekly lesson: ISO weekday (1 = Monday .. 7 = Sunday) and start time, Asia/Shanghai;
+    it lasts the course's `lesson_minutes` (rules: chalicelib/domain/schedule.py)."""
+
+    weekday: int
+    starts_at: time
+
+    def label(self) -> str:
+        return f"{WEEKDAYS[self.weekday]} {self.starts_at:%H:%M}"
+
+
+WEEKDAYS = ("", "周一", "周二", "周三", "周四", "周五", "周六", "周日")
+"""ISO weekday numbers (1 = Monday) as people read them."""
 
 
 @dataclass(frozen=True)

@@ -43,10 +43,17 @@ class Lesson:
     ended_at: datetime
     order_ids: tuple[str, ...]
     recorded_at: datetime
+    rest_after_minutes: int = 0
+    """The break the student must have after it (online lessons) before another lesson."""
 
     @property
     def duration(self) -> timedelta:
         return self.ended_at - self.started_at
+
+    @property
+    def time_taken_until(self) -> datetime:
+        """The end of the student's time the lesson takes: its end, then its break."""
+        return self.ended_at + timedelta(minutes=self.rest_after_minutes)
 
 
 def check_believable(

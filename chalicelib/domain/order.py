@@ -59,6 +59,9 @@ class Order:
     expires_at: datetime
     supervised_bank_account: str
     general_bank_account: str
+    custodian_bank: str = ""
+    """The bank of the supervised account it is paid into (an institution may register new
+    accounts later: the order keeps the ones it was made with)."""
     paid_fen: int = 0
     held_fen: int = 0
     releasing_fen: int = 0

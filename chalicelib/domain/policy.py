@@ -1,19 +1,31 @@
-"""Province policy: the numbers the regulations leave to each province, as data.
+"""Policy: the numbers the regulations leave to each province (and city, and county), as
+data validated when it is loaded.
 
-Each version takes effect on a date; `PolicyBook.effective_on` picks the one in force. The
-defaults are the national rules (DOMAIN.md); a province's file overrides what it changes.
+A `Policy` is the whole set of rules in force for one region on one day; it is assembled
+from layers of versioned changes by `chalicelib/domain/policy_book.py`. Every number has the
+national default of ../shared/DOMAIN.md; docs/policy.md lists each rule with its source.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
-from datetime import date
-from typing import Any
+from datetime import date, time
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PositiveInt,
+    WithJsonSchema,
+    model_validator,
+)
+
+from chalicelib.domain.catalog import Mode
 
 MAX_RECORD_WINDOW_HOURS = 14 * 24
 """A student's time slots are kept 30 days (chalicelib/domain/timeslots.py): a lesson may
 never be recorded so late that the slots it must not overlap are already forgotten."""
-LIQUIDATION_PENDING_LESSONS = frozenset({"return", "confirm"})
 DEPARTMENTS = frozenset({"education", "science", "culture", "sports"})
 
 DEFAULT_COMPLAINT_ROUTING = {
@@ -27,75 +39,150 @@ DEFAULT_COMPLAINT_ROUTING = {
 its discipline (`academic`, `sports`, `arts`, `science`, `other`), anything unlisted by
 `default` (education, which also coordinates)."""
 
+CountyCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+TimeOfDay = Annotated[
+    time,
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-2][0-9]:[0-5][0-9]$"}),
+]
+"""A time of day in Asia/Shanghai, read and written as HH:MM."""
 
-@dataclass(frozen=True)
-class Policy:
+
+def _time_of_day(hour: int, minute: int) -> Any:
+    """A default time of day, documented as it is written (HH:MM)."""
+    moment = time(hour, minute)
+    return Field(default=moment, json_schema_extra={"default": f"{moment:%H:%M}"})
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PriceTier(_Frozen):
+    """The base price per lesson per student for classes of at most `up_to_students`
+    (None: any size above the previous tier)."""
+
+    up_to_students: PositiveInt | None
+    fen: PositiveInt
+
+
+class GuidedPrices(_Frozen):
+    """A government-guided price table for subject training (发改价格〔2021〕1279号): the base
+    price of a standard-length lesson by mode and class size. A mode without tiers has no
+    guided price here: its subject courses cannot be priced until the region loads one."""
+
+    source: str = Field(min_length=1)
+    offline: tuple[PriceTier, ...] = ()
+    online: tuple[PriceTier, ...] = ()
+
+    @model_validator(mode="after")
+    def _tiers_ascend_to_an_open_end(self) -> GuidedPrices:
+        for mode, tiers in (("offline", self.offline), ("online", self.online)):
+            if not tiers:
+                continue
+            bounds = [t.up_to_students for t in tiers]
+            if bounds[-1] is not None or None in bounds[:-1]:
+                raise ValueError(f"guided_prices.{mode}: only the last tier is open-ended")
+            closed = [b for b in bounds if b is not None]
+            if closed != sorted(set(closed)):
+                raise ValueError(f"guided_prices.{mode}: tiers must ascend by class size")
+        return self
+
+    def base_fen(self, mode: Mode, class_size: int) -> int | None:
+        """The base price for this mode and class size; None if the table has no tiers for
+        the mode."""
+        tiers = self.online if mode is Mode.ONLINE else self.offline
+        return next((t.fen for t in tiers
+                     if t.up_to_students is None or class_size <= t.up_to_students), None)
+
+
+class Vacation(_Frozen):
+    """A school vacation (both days included): no subject training."""
+
+    name: str = Field(min_length=1)
+    first_day: date
+    last_day: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Vacation:
+        if self.last_day < self.first_day:
+            raise ValueError(f"vacation {self.name}: last_day before first_day")
+        return self
+
+
+class Policy(_Frozen):
     effective_from: date = date(2021, 7, 24)
-    auto_confirm_working_days: int = 15
-    payment_window_minutes: int = 30
-    max_lessons_per_charge: int = 60
-    max_fen_per_charge: int = 500_000
-    settlement_grace_minutes: int = 10
-    lesson_record_window_hours: int = 72
+    auto_confirm_working_days: PositiveInt = 15
+    payment_window_minutes: PositiveInt = 30
+    max_lessons_per_charge: PositiveInt = 60
+    max_fen_per_charge: PositiveInt = 500_000
+    max_months_per_charge: PositiveInt = 3
+    """One charge covers at most this many months of the course's timetable."""
+    renewal_max_lessons_left: int = Field(default=20, ge=0)
+    """A parent may buy more of a course only while at most this many of its lessons remain."""
+    charge_earliest_months_before_start: int = Field(default=1, ge=0)
+    """No charge earlier than this many months before the course starts."""
+    settlement_grace_minutes: PositiveInt = 10
+    lesson_record_window_hours: PositiveInt = Field(default=72, le=MAX_RECORD_WINDOW_HOURS)
     """A lesson must be recorded within this many hours of its end."""
-    lesson_length_tolerance_minutes: int = 10
+    lesson_length_tolerance_minutes: PositiveInt = 10
     """A lesson may be this many minutes shorter or longer than its course's lesson length."""
-    refund_decision_working_days: int = 5
+    standard_lesson_minutes: dict[Mode, PositiveInt] = Field(
+        default_factory=lambda: {Mode.OFFLINE: 45, Mode.ONLINE: 30})
+    """The length a guided price is set for; longer or shorter lessons are pro-rated."""
+    guided_price_markup_percent: int = Field(default=10, ge=0, le=100)
+    """A subject lesson may cost at most the base price plus this many percent."""
+    guided_prices: GuidedPrices | None = None
+    """None where the region has loaded no table: subject courses cannot be priced there."""
+    online_max_lesson_minutes: PositiveInt = 30
+    online_min_gap_minutes: int = Field(default=10, ge=0)
+    """The break a student has after an online lesson before the next lesson."""
+    online_ends_by: TimeOfDay = _time_of_day(21, 0)
+    offline_ends_by: TimeOfDay = _time_of_day(20, 30)
+    lessons_start_from: TimeOfDay = _time_of_day(6, 0)
+    """No lesson starts before this time of day (a platform default, not a notice's: with
+    the ends-by rules it keeps a lesson out of the night)."""
+    vacations: tuple[Vacation, ...] = ()
+    """The winter and summer vacations: no subject training."""
+    counties: tuple[CountyCode, ...] = ()
+    """The county codes of the cities listed here: an institution in one of those cities must
+    name one of them (cities not listed are not checked)."""
+    background_check_valid_months: PositiveInt = 12
+    """A staff member's background check must be repeated within this many months."""
+    refund_decision_working_days: PositiveInt = 5
     """The institution's time to decide a refund request; silence after it approves."""
-    dispute_answer_working_days: int = 10
+    dispute_answer_working_days: PositiveInt = 10
     """A dispute still open after this many working days goes to the regulator."""
-    refund_payout_days_before_start: int = 5
-    refund_payout_days_after_start: int = 15
+    refund_payout_days_before_start: PositiveInt = 5
+    refund_payout_days_after_start: PositiveInt = 15
     """Calendar days from the request in which an approved refund must reach the payer."""
-    liquidation_pending_lessons: str = "return"
+    liquidation_pending_lessons: str = Field(default="return", pattern=r"^(return|confirm)$")
     """What a liquidation does with lessons not yet confirmed: `return` them to the order
     (refunded with it: teaching stopped) or `confirm` them (released to the institution)."""
-    complaint_institution_working_days: int = 3
+    complaint_institution_working_days: PositiveInt = 3
     """The institution's time to answer a complaint; silence sends it to the department."""
-    complaint_parent_working_days: int = 5
+    complaint_parent_working_days: PositiveInt = 5
     """The parent's time to accept or reject the institution's answer; silence accepts."""
-    complaint_department_working_days: int = 13
+    complaint_department_working_days: PositiveInt = 13
     """The department's time to resolve a case; overdue, it escalates one level."""
-    complaint_routing: dict[str, str] = field(
+    complaint_routing: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_COMPLAINT_ROUTING))
 
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, int) and value <= 0:
-                raise ValueError(f"policy {f.name} must be positive, got {value}")
-        if self.liquidation_pending_lessons not in LIQUIDATION_PENDING_LESSONS:
-            raise ValueError("policy liquidation_pending_lessons must be one of "
-                             f"{sorted(LIQUIDATION_PENDING_LESSONS)}")
+    @model_validator(mode="after")
+    def _consistent(self) -> Policy:
         routing = self.complaint_routing
         if "default" not in routing or not set(routing.values()) <= DEPARTMENTS:
-            raise ValueError("policy complaint_routing needs a `default` and names only the "
+            raise ValueError("complaint_routing needs a `default` and names only the "
                              f"departments {sorted(DEPARTMENTS)}")
-        if self.lesson_record_window_hours > MAX_RECORD_WINDOW_HOURS:
-            raise ValueError(
-                f"policy lesson_record_window_hours must be at most {MAX_RECORD_WINDOW_HOURS}"
-            )
+        if set(self.standard_lesson_minutes) != set(Mode):
+            raise ValueError("standard_lesson_minutes needs both offline and online")
+        return self
 
+    def in_vacation(self, day: date) -> Vacation | None:
+        return next((v for v in self.vacations if v.first_day <= day <= v.last_day), None)
 
-@dataclass(frozen=True)
-class PolicyBook:
-    versions: tuple[Policy, ...]
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> PolicyBook:
-        """`{"versions": [{"effective_from": "2021-07-24", ...overrides}, ...]}`."""
-        base = Policy()
-        versions = []
-        for raw in data.get("versions", []) or [{}]:
-            changes = dict(raw)
-            if "effective_from" in changes:
-                changes["effective_from"] = date.fromisoformat(changes["effective_from"])
-            base = replace(base, **changes)
-            versions.append(base)
-        return cls(tuple(sorted(versions, key=lambda p: p.effective_from)))
-
-    def effective_on(self, day: date) -> Policy:
-        in_force = [p for p in self.versions if p.effective_from <= day]
-        if not in_force:
-            raise ValueError(f"no policy in force on {day}")
-        return in_force[-1]
+    def county_listed(self, region_code: str) -> bool:
+        """False only when the region's city lists its counties and this is not one."""
+        city = region_code[:4]
+        listed = [c for c in self.counties if c.startswith(city)]
+        return not listed or region_code in listed

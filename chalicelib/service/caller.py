@@ -53,6 +53,20 @@ class Caller:
         in_department = self.department in (Department.EDUCATION, institution.department)
         return in_region and in_department
 
+    def competent_for(self, institution: Institution) -> bool:
+        """A regulator acts on (decides about) an institution only as its competent
+        department in its jurisdiction: education sees every type but acts on its own and on
+        the unassigned ones (whose competent department is education)."""
+        return self.supervises(institution) and self.department is institution.department
+
+    def require_competent_for(self, institution: Institution) -> Caller:
+        if not self.competent_for(institution):
+            raise Forbidden(
+                "只有该机构的主管部门才能办理此事项", code="not_competent_department",
+                competent_department=institution.department.value,
+            )
+        return self
+
     def require_supervisor_of(self, institution: Institution) -> Caller:
         self.require(Role.REGULATOR)
         if not self.supervises(institution):

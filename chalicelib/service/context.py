@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.domain.calendar import WorkingDayCalendar, business_date
-from chalicelib.domain.policy import Policy, PolicyBook
+from chalicelib.domain.policy import Policy
+from chalicelib.domain.policy_book import PolicyBook
 from chalicelib.service.ports import BankGateway, Clock, Metrics, Push, Schedule, WorkPublisher
 from chalicelib.service.store import Store
 
@@ -30,6 +31,8 @@ class Context:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def policy(self) -> Policy:
-        """The province policy in force on today's business date (Asia/Shanghai)."""
-        return self.policies.effective_on(business_date(self.now()))
+    def policy(self, region_code: str = "") -> Policy:
+        """The policy in force on today's business date (Asia/Shanghai) for a region (a
+        county's code; a city's or the province's own rules where it has none), or for the
+        province this stack serves."""
+        return self.policies.policy(region_code or self.province_code, business_date(self.now()))

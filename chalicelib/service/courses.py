@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
+from chalicelib.domain import charges, course_rules, schedule
 from chalicelib.domain.catalog import (
+    TAUGHT,
     Course,
     CourseStatus,
     Discipline,
     Institution,
     InstitutionStatus,
     Mode,
-    TrainingType,
+    Subject,
+    TimetableSlot,
 )
-from chalicelib.domain.errors import NotFound, RuleViolation
+from chalicelib.domain.errors import ConcurrentUpdate, NotFound, RuleViolation
 from chalicelib.service import institutions, review
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
 from chalicelib.service.creation import create_once
-from chalicelib.service.ports import Page
+from chalicelib.service.ports import Page, WriteRejected
 
 
 def submit(
@@ -27,7 +31,7 @@ def submit(
     course_id: str,
     *,
     title: str,
-    subject: str,
+    subject: Subject | None,
     discipline: Discipline | None,
     mode: Mode,
     lesson_minutes: int,
@@ -36,28 +40,37 @@ def submit(
     lessons_total: int,
     starts_on: date,
     ends_on: date,
-    timetable: str,
+    timetable: list[TimetableSlot],
 ) -> Course:
+    """Every automatic check runs before the course reaches a regulator: the licence, the
+    caps of one charge, the guided price (subject courses) and the timetable's rules; each
+    refusal names what to change."""
     institution = ctx.store.institution(caller.own_institution())
     if institution is None:
         raise NotFound("机构不存在", code="institution_not_found")
     if institution.status is not InstitutionStatus.WHITELISTED:
         raise RuleViolation("机构尚未列入白名单，不能提交课程", code="institution_not_whitelisted")
-    if mode is not institution.mode:
-        raise RuleViolation("课程的授课方式与机构许可不符", code="course_mode_not_licensed")
-    if institution.training_type is TrainingType.SUBJECT and not subject:
-        raise RuleViolation("学科类课程须注明学科", code="course_subject_required")
-    if institution.training_type is TrainingType.NON_SUBJECT and discipline is None:
-        raise RuleViolation("非学科类课程须注明类别", code="course_discipline_required")
-    if ends_on < starts_on:
-        raise RuleViolation("课程结束日期早于开始日期", code="course_dates_invalid")
+    course_rules.check_licence(institution, subject=subject or "", discipline=discipline,
+                               mode=mode)
+    policy = ctx.policy(institution.region_code)
+    charges.check_course_fits_one_charge(
+        lessons_total=lessons_total, price_per_lesson_fen=price_per_lesson_fen,
+        starts_on=starts_on, ends_on=ends_on, policy=policy,
+    )
+    if subject:
+        course_rules.check_guided_price(
+            mode=mode, class_size=class_size, lesson_minutes=lesson_minutes,
+            price_per_lesson_fen=price_per_lesson_fen, policy=policy,
+        )
+    schedule.check_timetable(timetable, subject=bool(subject), mode=mode,
+                             lesson_minutes=lesson_minutes, policy=policy)
     course = Course(
         course_id=course_id,
         institution_id=institution.institution_id,
         region_code=institution.region_code,
         title=title,
-        subject=subject,
-        discipline=discipline,
+        subject=subject or "",
+        discipline=None if subject else discipline,
         mode=mode,
         lesson_minutes=lesson_minutes,
         class_size=class_size,
@@ -65,7 +78,7 @@ def submit(
         lessons_total=lessons_total,
         starts_on=starts_on,
         ends_on=ends_on,
-        timetable=timetable,
+        timetable=tuple(timetable),
         status=CourseStatus.PENDING_REVIEW,
         created_at=ctx.now(),
     )
@@ -82,11 +95,32 @@ def decide(ctx: Context, caller: Caller, course_id: str, *, approve: bool, reaso
     institution = ctx.store.institution(course.institution_id) if course else None
     if course is None or institution is None or not caller.supervises(institution):
         raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
+    caller.require_competent_for(institution)
     return review.decide(
         ctx, caller, course,
         target=CourseStatus.APPROVED if approve else CourseStatus.REJECTED,
         pending_status=CourseStatus.PENDING_REVIEW, kind="course", reason=reason,
     )
+
+
+def put_on_sale(ctx: Context, caller: Caller, course_id: str, *, on_sale: bool) -> Course:
+    """The institution takes an approved course off sale, or puts it back; doing what is
+    already done returns the course."""
+    course = ctx.store.course(course_id)
+    if course is None or course.institution_id != caller.own_institution():
+        raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
+    target = CourseStatus.APPROVED if on_sale else CourseStatus.OFF_SALE
+    if course.status is target:
+        return course
+    if course.status not in TAUGHT:
+        raise RuleViolation("只有审核通过的课程才能上架或下架", code="course_not_approved",
+                            status=str(course.status))
+    moved = replace(course, status=target)
+    try:
+        ctx.store.write().replace(course, moved, "course").commit()
+    except WriteRejected as rejected:
+        raise ConcurrentUpdate("课程正被修改，请刷新后重试") from rejected
+    return moved
 
 
 def on_sale(ctx: Context, course_id: str) -> tuple[Course, Institution]:
@@ -95,6 +129,8 @@ def on_sale(ctx: Context, course_id: str) -> tuple[Course, Institution]:
     course = ctx.store.course(course_id)
     if course is None:
         raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
+    if course.status is CourseStatus.OFF_SALE:
+        raise RuleViolation("课程已下架，暂停购买", code="course_off_sale")
     if course.status is not CourseStatus.APPROVED:
         raise RuleViolation("课程尚未通过审核，不能购买", code="course_not_approved")
     return course, institutions.selling(ctx, course.institution_id)

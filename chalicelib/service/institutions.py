@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
+from chalicelib.domain import institution_rules
 from chalicelib.domain.catalog import (
     Custodian,
     Discipline,
@@ -13,7 +14,6 @@ from chalicelib.domain.catalog import (
     TrainingType,
 )
 from chalicelib.domain.errors import NotFound, RuleViolation
-from chalicelib.service import review
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
 from chalicelib.service.creation import create_once
@@ -35,6 +35,7 @@ def apply(
     *,
     name: str,
     uscc: str,
+    permit_number: str,
     training_type: TrainingType,
     discipline: Discipline,
     mode: Mode,
@@ -43,6 +44,9 @@ def apply(
     custodian: Custodian,
 ) -> Institution:
     caller.require(Role.INSTITUTION)
+    institution_rules.check_credit_code(uscc)
+    institution_rules.check_region(region_code, province_code=ctx.province_code,
+                                   policy=ctx.policy(region_code))
     if not custodian.accounts_distinct:
         raise RuleViolation(
             "监管账户与一般账户不能是同一个账户", code="custodian_accounts_identical",
@@ -51,6 +55,7 @@ def apply(
         institution_id=institution_id,
         name=name,
         uscc=uscc,
+        permit_number=permit_number,
         training_type=training_type,
         discipline=discipline,
         mode=mode,
@@ -65,16 +70,6 @@ def apply(
         ctx, institution, "institution",
         existing=lambda: ctx.store.institution(institution_id),
         same_caller=lambda found: found.applicant_sub == caller.sub,
-    )
-
-
-def decide(
-    ctx: Context, caller: Caller, institution_id: str, *, approve: bool, reason: str
-) -> Institution:
-    return review.decide(
-        ctx, caller, visible_to_regulator(ctx, caller, institution_id),
-        target=InstitutionStatus.WHITELISTED if approve else InstitutionStatus.REJECTED,
-        pending_status=InstitutionStatus.PENDING_REVIEW, kind="institution", reason=reason,
     )
 
 
@@ -96,6 +91,16 @@ def selling(ctx: Context, institution_id: str) -> Institution:
         raise RuleViolation("机构已被监管部门冻结，暂停招生收费", code="institution_frozen",
                             institution_id=institution_id)
     return institution
+
+
+def own_or_applied(ctx: Context, caller: Caller, institution_id: str) -> Institution:
+    """The institution its staff act for, or whose application the caller made."""
+    caller.require(Role.INSTITUTION)
+    institution = ctx.store.institution(institution_id)
+    if institution is not None and (caller.institution_id == institution_id
+                                    or institution.applicant_sub == caller.sub):
+        return institution
+    raise NotFound("机构不存在", code="institution_not_found", institution_id=institution_id)
 
 
 def get(ctx: Context, caller: Caller, institution_id: str) -> Institution:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.domain import lesson_money
+from chalicelib.domain import lesson_money, schedule
 from chalicelib.domain import order as order_rules
 from chalicelib.domain.calendar import business_date
-from chalicelib.domain.catalog import Course, CourseStatus
+from chalicelib.domain.catalog import TAUGHT, Course
 from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.errors import (
     ConcurrentUpdate,
@@ -27,6 +27,7 @@ from chalicelib.domain.lesson import (
 )
 from chalicelib.domain.notice import Event, parent_inbox
 from chalicelib.domain.order import Order, OrderStatus
+from chalicelib.domain.staff import check_can_teach
 from chalicelib.domain.timeslots import footprints
 from chalicelib.service import notices, retry
 from chalicelib.service.caller import Caller
@@ -66,10 +67,16 @@ def record(
     stored = ctx.store.lesson(lesson_id)
     if stored is not None:
         return _consume_all(ctx, stored, {}, stored=True)
-    check_believable(course, started_at, ended_at, now=ctx.now(), policy=ctx.policy())
+    policy = ctx.policy(course.region_code)
+    check_believable(course, started_at, ended_at, now=ctx.now(), policy=policy)
+    schedule.check_lesson_time(started_at, ended_at, subject=course.is_subject, mode=course.mode,
+                               policy=policy, calendar=ctx.calendar)
+    check_can_teach(ctx.store.staff_member(teacher_id), institution_id=course.institution_id,
+                    day=business_date(started_at), subject=course.is_subject)
     lesson = Lesson(
         lesson_id, course.institution_id, course.course_id, teacher_id, started_at, ended_at,
         tuple(order_ids), ctx.now(),
+        rest_after_minutes=schedule.rest_after_minutes(course.mode, policy),
     )
     attending = [_attending_order(ctx, course, lesson, order_id) for order_id in order_ids]
     recorded = _consume_all(ctx, lesson, {o.order_id: o for o in attending}, stored=False)
@@ -108,7 +115,7 @@ def _own_course(ctx: Context, institution_id: str, course_id: str) -> Course:
     course = ctx.store.course(course_id)
     if course is None or course.institution_id != institution_id:
         raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
-    if course.status is not CourseStatus.APPROVED:
+    if course.status not in TAUGHT:
         raise RuleViolation("课程尚未通过审核", code="course_not_approved")
     return course
 
@@ -164,7 +171,7 @@ def _consume(
             expect={**lesson_money.expected_counters(order), **order_rules.UNBLOCKED,
                     "lessons_withdrawn": order.lessons_withdrawn},
         ).occupy_slots(order.student_id, lesson.lesson_id,
-                       footprints(lesson.started_at, lesson.ended_at))
+                       footprints(lesson.started_at, lesson.time_taken_until))
         told = notices.tell(
             ctx, write, parent_inbox(order.parent_sub), Event.LESSON_TO_CONFIRM, consumption_id,
             f"请确认第 {consumption.lesson_number} 课，{consumption.confirm_by} 前未确认将自动确认")
@@ -191,7 +198,7 @@ def _overlap(
     if existing is not None:
         return existing
     raise RuleViolation(
-        "该学生在这段时间已有其他课程", code="student_lesson_overlap",
+        "该学生在这段时间已有其他课程（线上课后须留出休息时间）", code="student_lesson_overlap",
         order_id=order.order_id,
     ) from rejected
 

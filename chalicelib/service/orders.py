@@ -4,64 +4,96 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from chalicelib.domain import charges, lesson_money
 from chalicelib.domain import order as order_rules
-from chalicelib.domain.catalog import Institution
+from chalicelib.domain.calendar import business_date
+from chalicelib.domain.catalog import Course, Institution
+from chalicelib.domain.charges import Holding
 from chalicelib.domain.errors import NotFound, RuleViolation
 from chalicelib.domain.order import Order, OrderStatus
-from chalicelib.service import courses, institutions, students
+from chalicelib.service import courses, institutions, retry, students
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
-from chalicelib.service.creation import create_once
-from chalicelib.service.ports import Page
+from chalicelib.service.ports import Page, WriteRejected
 
 
 def create(
     ctx: Context, caller: Caller, order_id: str, *, course_id: str, student_id: str, lessons: int
 ) -> tuple[Order, Institution]:
+    """A purchase within the caps of one charge, counted with what the child already holds of
+    the course (chalicelib/domain/charges.py). The child's purchases of a course are
+    serialised: each counts itself on the child's place in the course, on condition no other
+    was counted since it read what the child holds, so two racing purchases cannot both fit
+    the caps on the same reading."""
     caller.require(Role.PARENT)
     student = students.own(ctx, caller, student_id)
     course, institution = courses.on_sale(ctx, course_id)
-    policy = ctx.policy()
+    policy = ctx.policy(institution.region_code)
     if lessons > course.lessons_total:
         raise RuleViolation(
-            "购买课时超过课程总课时", code="lessons_exceed_course",
+            f"购买课时超过课程总课时（{course.lessons_total}）", code="lessons_exceed_course",
             lessons_total=course.lessons_total,
         )
-    if lessons > policy.max_lessons_per_charge:
-        raise RuleViolation(
-            "单次收费不得超过规定课时", code="charge_cap_exceeded",
-            max_lessons=policy.max_lessons_per_charge,
+
+    def attempt() -> Order:
+        seen = ctx.store.place_version(student.student_id, course.course_id)
+        charges.check_purchase(
+            lessons=lessons, price_per_lesson_fen=course.price_per_lesson_fen,
+            starts_on=course.starts_on, ends_on=course.ends_on,
+            held=holding(ctx, caller.sub, student.student_id, course.course_id, but=order_id),
+            today=business_date(ctx.now()), policy=policy,
         )
-    amount_fen = course.price_per_lesson_fen * lessons
-    if amount_fen > policy.max_fen_per_charge:
-        raise RuleViolation(
-            "单次收费不得超过规定金额", code="charge_cap_exceeded",
-            max_fen=policy.max_fen_per_charge, amount_fen=amount_fen,
-        )
-    now = ctx.now()
-    order = order_rules.new_order_lessons(
-        Order(
-            order_id=order_id,
-            parent_sub=caller.sub,
-            student_id=student.student_id,
-            institution_id=institution.institution_id,
-            course_id=course.course_id,
-            region_code=institution.region_code,
-            status=OrderStatus.PENDING_PAYMENT,
-            amount_fen=amount_fen,
-            lessons=lessons,
-            created_at=now,
-            expires_at=now + timedelta(minutes=policy.payment_window_minutes),
-            supervised_bank_account=institution.custodian.supervised_account,
-            general_bank_account=institution.custodian.general_account,
-        )
-    )
-    created = create_once(
-        ctx, order, "order",
-        existing=lambda: ctx.store.order(order_id),
-        same_caller=lambda found: found.parent_sub == caller.sub,
-    )
+        order = _new_order(ctx, caller, order_id, student.student_id, course, institution,
+                           lessons, policy.payment_window_minutes)
+        try:
+            ctx.store.write().create(order, "order").claim_place(
+                student.student_id, course.course_id, seen).commit()
+        except WriteRejected as rejected:
+            found = ctx.store.order(order_id) if "order" in rejected.failed else None
+            if found is not None and found.parent_sub == caller.sub:
+                return found  # a retry of this request: its order is already stored
+            raise
+        return order
+
+    created = retry.on_conflict(
+        attempt, retry_when=lambda r: r.contended or r.failed == {"place"})
     return created, institution
+
+
+def _new_order(ctx: Context, caller: Caller, order_id: str, student_id: str, course: Course,
+               institution: Institution, lessons: int, payment_window_minutes: int) -> Order:
+    now = ctx.now()
+    return order_rules.new_order_lessons(Order(
+        order_id=order_id,
+        parent_sub=caller.sub,
+        student_id=student_id,
+        institution_id=institution.institution_id,
+        course_id=course.course_id,
+        region_code=institution.region_code,
+        status=OrderStatus.PENDING_PAYMENT,
+        amount_fen=course.price_per_lesson_fen * lessons,
+        lessons=lessons,
+        created_at=now,
+        expires_at=now + timedelta(minutes=payment_window_minutes),
+        supervised_bank_account=institution.custodian.supervised_account,
+        general_bank_account=institution.custodian.general_account,
+        custodian_bank=institution.custodian.bank,
+    ))
+
+
+def holding(
+    ctx: Context, parent_sub: str, student_id: str, course_id: str, *, but: str
+) -> Holding:
+    """The child's lessons of the course bought and not yet taught: on paid orders, and on
+    orders still awaiting payment (each will be a charge of its own); not counting order
+    `but` (the one being created, which a retry of its request finds already stored)."""
+    now = ctx.now()
+    live = [o for o in ctx.store.orders_of_student(parent_sub, student_id, course_id)
+            if o.order_id != but and (
+                o.status is OrderStatus.PAID
+                or (o.status is OrderStatus.PENDING_PAYMENT and o.expires_at > now))]
+    return Holding(sum(o.lessons_remaining for o in live),
+                   sum(lesson_money.refundable(o).amount_fen for o in live))
 
 
 def get(ctx: Context, order_id: str) -> Order:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
-from chalicelib.domain.catalog import Course, Institution, Student
+from chalicelib.domain.catalog import Course, Institution, StatusChange, Student
 from chalicelib.domain.complaint import Complaint, Sla, Stage, Step
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.ledger import JournalEntry
@@ -22,6 +22,7 @@ from chalicelib.domain.notice import Notice
 from chalicelib.domain.order import Movement, Order
 from chalicelib.domain.refund import RefundRequest
 from chalicelib.domain.review import Rating, Review
+from chalicelib.domain.staff import StaffMember
 from chalicelib.domain.timeslots import Footprint
 from chalicelib.service.ports import Page
 
@@ -83,6 +84,10 @@ class AtomicWrite(Protocol):
         """Take an item off the schedule, on condition it is still scheduled for `job`
         (refused, label "scheduled", if a twin finished it first)."""
 
+    def claim_place(self, student_id: str, course_id: str, seen: int) -> AtomicWrite:
+        """Count a purchase of a child's place in a course, if none was since `seen`."""
+        ...
+
     def require_present(self, kind: str, entity_id: str, label: str) -> AtomicWrite:
         """Apply the write only if this item exists (refused under `label` otherwise)."""
 
@@ -95,6 +100,11 @@ class AtomicWrite(Protocol):
 class Store(Protocol):
     def write(self) -> AtomicWrite: ...
     def institution(self, institution_id: str) -> Institution | None: ...
+    def status_history(self, institution_id: str, limit: int, cursor: str | None
+                       ) -> Page[StatusChange]: ...
+    def staff_member(self, staff_id: str) -> StaffMember | None: ...
+    def staff_of(self, institution_id: str, limit: int, cursor: str | None
+                 ) -> Page[StaffMember]: ...
     def course(self, course_id: str) -> Course | None: ...
     def student(self, parent_sub: str, student_id: str) -> Student | None: ...
     def order(self, order_id: str) -> Order | None: ...
@@ -122,6 +132,15 @@ class Store(Protocol):
 
     def students_of(self, parent_sub: str, limit: int, cursor: str | None) -> Page[Student]: ...
     def orders_of_parent(self, parent_sub: str, limit: int, cursor: str | None) -> Page[Order]: ...
+
+    def place_version(self, student_id: str, course_id: str) -> int:
+        """How many purchases of a child's place in a course were counted (0: none)."""
+        ...
+
+    def orders_of_student(self, parent_sub: str, student_id: str, course_id: str
+                          ) -> list[Order]:
+        """Every order a parent has made for one child's place in one course."""
+        ...
 
     def orders_of_institution(
         self, institution_id: str, limit: int, cursor: str | None

@@ -2,6 +2,7 @@
 
     python -m infra.cli clock show
     python -m infra.cli clock advance 16d        (2h, 90m, 1w2d, 1d12h30m)
+    python -m infra.cli clock advance --to 08:00 (the next 08:00, Asia/Shanghai)
 
 It moves forward only; the running stack picks the move up at once. Deployed stages have no
 such clock: they read the system clock.
@@ -9,7 +10,7 @@ such clock: they read the system clock.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -33,16 +34,38 @@ def show() -> None:
 
 @clock.command()
 def advance(
-    duration: Annotated[str, typer.Argument(help="how far: 16d, 2h, 90m, 1w2d, 1d12h30m")],
+    duration: Annotated[str, typer.Argument(help="how far: 16d, 2h, 90m, 1w2d, 1d12h30m")] = "",
+    to: Annotated[str, typer.Option(help="instead, to the next HH:MM of the day (Asia/Shanghai)")]
+    = "",
 ) -> None:
     """Move the platform clock forward (the running stack sees it at once; schedules act on
     what became due at their next run)."""
+    if bool(duration) == bool(to):
+        raise typer.BadParameter("give a duration or --to HH:MM, not both")
     the_clock = _the_clock()
     try:
-        the_clock.advance(parse_duration(duration))
+        the_clock.advance(parse_duration(duration) if duration else
+                          until_next(the_clock.now(), _time_of_day(to)))
     except ClockError as error:
         raise typer.BadParameter(str(error)) from None
     _report(the_clock)
+
+
+def until_next(now: datetime, moment: time) -> timedelta:
+    """How long from `now` to the next `moment` of the day in Asia/Shanghai (a whole day if
+    it is that moment now)."""
+    local = now.astimezone(SHANGHAI)
+    target = datetime.combine(local.date(), moment, SHANGHAI)
+    if target <= local:
+        target = datetime.combine(local.date() + timedelta(days=1), moment, SHANGHAI)
+    return target - local
+
+
+def _time_of_day(text: str) -> time:
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"--to takes a time of day as HH:MM, got {text!r}") from None
 
 
 def _the_clock() -> LocalClock:

@@ -26,7 +26,6 @@ from chalicelib.adapters.dynamo.store import DynamoStore
 from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.metrics import EmbeddedMetrics
 from chalicelib.adapters.sqs_publisher import SqsPublisher
-from chalicelib.domain.calendar import WorkingDayCalendar
 from chalicelib.domain.notice import Notice
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Clock, TransferInstruction
@@ -99,7 +98,7 @@ class Target:
             clock=self.clock(),
             metrics=EmbeddedMetrics(self.stage),
             policies=bootstrap.policies(),
-            calendar=WorkingDayCalendar(),
+            calendar=bootstrap.calendar(),
             new_id=ids.new_id,
             derived_id=ids.derived_id,
             province_code="",

@@ -7,10 +7,12 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import requests
 
+from chalicelib.domain.calendar import SHANGHAI
 from infra.local.config import AuthConfig
 from infra.local.tokens import mint
 
@@ -19,11 +21,13 @@ log = logging.getLogger(__name__)
 TOKEN_TTL_SECONDS = 12 * 3600
 TIMEOUT_SECONDS = 10
 REGION = "440106"  # 广州市天河区
-REGULATOR_CLAIMS = {"region": REGION, "department": "education"}
+REGULATOR_CLAIMS = {"region": REGION, "department": "culture"}
+"""The competent department of arts training: it decides about the demo institution."""
 
 APPLICATION: dict[str, Any] = {
     "name": "示例艺术培训学校（演示）",
-    "uscc": "91440106MA5CDEMX01",
+    "uscc": "91440106MA5CDEMX0T",
+    "permit_number": "教民1440106700001号",
     "training_type": "non_subject",
     "discipline": "arts",
     "mode": "offline",
@@ -42,12 +46,15 @@ COURSE: dict[str, Any] = {
     "lesson_minutes": 60,
     "class_size": 12,
     "price_per_lesson_fen": 15000,
-    "lessons_total": 48,
-    "starts_on": "2026-09-01",
-    "ends_on": "2027-06-30",
-    "timetable": "每周六 09:00-10:00",
+    "lessons_total": 30,
+    "timetable": [{"weekday": 6, "starts_at": "09:00"}],
 }
+"""An arts course within the caps of one charge (30 x 150 yuan over less than three months),
+on sale from the platform's today (`course_dates`)."""
+COURSE_DAYS = 80
 STUDENT = {"name": "小明", "grade": "三年级"}
+TEACHER = {"name": "李老师", "role": "teacher", "id_number": "11010519491231002X"}
+CERTIFICATE = {"certificate_number": "20214401042000123"}
 
 
 class SeedError(RuntimeError):
@@ -59,6 +66,7 @@ class Demo:
     institution_id: str
     course_id: str
     student_id: str
+    teacher_id: str
     supervised_account: str
     general_account: str
     price_per_lesson_fen: int
@@ -85,6 +93,18 @@ class _Api:
             raise SeedError(f"POST {path}: HTTP {response.status_code} {response.text}")
         return response.json()
 
+    def today(self) -> date:
+        """The platform's business date (the local stack's clock, `/v1/health`)."""
+        health = self._http.get(self._url + "/v1/health", timeout=TIMEOUT_SECONDS).json()
+        clock = health.get("clock")
+        now = datetime.fromisoformat(clock) if clock else datetime.now(SHANGHAI)
+        return now.astimezone(SHANGHAI).date()
+
+
+def course_dates(today: date) -> dict[str, str]:
+    return {"starts_on": today.isoformat(),
+            "ends_on": (today + timedelta(days=COURSE_DAYS)).isoformat()}
+
 
 def seed(api_url: str, auth: AuthConfig) -> Demo:
     api = _Api(api_url)
@@ -97,11 +117,19 @@ def seed(api_url: str, auth: AuthConfig) -> Demo:
     }
     institution_id = api.post("/v1/institutions", tokens["applicant"], APPLICATION,
                               expect=201)["institution_id"]
-    api.post(f"/v1/regulator/institutions/{institution_id}/approve", tokens["regulator"], {},
-             expect=200)
     tokens["staff"] = mint(auth, role="institution", sub="demo-staff",
                            institution_id=institution_id, ttl_seconds=TOKEN_TTL_SECONDS)
-    course_id = api.post("/v1/courses", tokens["staff"], COURSE, expect=201)["course_id"]
+    today = api.today().isoformat()
+    teacher_id = api.post("/v1/staff", tokens["staff"], TEACHER, expect=201)["staff_id"]
+    api.post(f"/v1/staff/{teacher_id}/consent", tokens["staff"], {"signed_on": today},
+             expect=200)
+    api.post(f"/v1/staff/{teacher_id}/certificate", tokens["staff"], CERTIFICATE, expect=200)
+    api.post(f"/v1/regulator/staff/{teacher_id}/background-check", tokens["regulator"],
+             {"result": "passed", "checked_on": today}, expect=200)
+    api.post(f"/v1/regulator/institutions/{institution_id}/approve", tokens["regulator"], {},
+             expect=200)
+    course = {**COURSE, **course_dates(api.today())}
+    course_id = api.post("/v1/courses", tokens["staff"], course, expect=201)["course_id"]
     api.post(f"/v1/regulator/courses/{course_id}/approve", tokens["regulator"], {}, expect=200)
     student_id = api.post("/v1/students", tokens["parent"], STUDENT, expect=201)["student_id"]
     log.info("demo data: institution %s, course %s, student %s", institution_id, course_id,
@@ -111,6 +139,7 @@ def seed(api_url: str, auth: AuthConfig) -> Demo:
         institution_id=institution_id,
         course_id=course_id,
         student_id=student_id,
+        teacher_id=teacher_id,
         supervised_account=custodian["supervised_account"],
         general_account=custodian["general_account"],
         price_per_lesson_fen=COURSE["price_per_lesson_fen"],
@@ -125,6 +154,7 @@ def exports(demo: Demo, api_url: str, bank_url: str) -> str:
 Paste into a shell that has the README's helpers to continue its walkthrough at "Buy":
   export API={api_url} BANK={bank_url}
   export INS={demo.institution_id} CRS={demo.course_id} STU={demo.student_id}
+  export TCH={demo.teacher_id}
   export SUP={demo.supervised_account} GEN={demo.general_account}
   export REGULATOR={tokens["regulator"]}
   export STAFF={tokens["staff"]}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -32,6 +32,15 @@ COMPETENT = {
     "the county's culture department": ("440106", "culture"),
     "the national education department": ("000000", "education"),
 }
+ACTS = {
+    "the county's culture department": ("440106", "culture"),
+    "the city's culture department": ("440100", "culture"),
+    "the province's culture department": ("440000", "culture"),
+    "the national culture department": ("000000", "culture"),
+}
+"""Who decides about the arts institutions of the flows: their competent department, at
+any level of their jurisdiction. Education sees them (COMPETENT) but does not act."""
+SEES_ONLY = {case: who for case, who in COMPETENT.items() if who[1] == "education"}
 NOT_COMPETENT = {
     "another county's education department": ("440105", "education"),
     "another city's education department": ("440300", "education"),
@@ -57,10 +66,14 @@ def listed(p: Platform, path: str, who: dict[str, str], field: str) -> list[str]
 
 
 def pending_institution(p: Platform) -> str:
+    """An application that meets the whitelist's criteria (a teacher checked)."""
     applied = p.post("/v1/institutions", p.token(f"applicant-{uuid.uuid4().hex[:8]}",
                                                  "institution"), flows.application())
     assert applied.status == 201, applied.body
-    return str(applied.body["institution_id"])
+    institution_id = str(applied.body["institution_id"])
+    staff = p.token(f"staff-of-{institution_id}", "institution", institution_id=institution_id)
+    flows.checked_teacher(p, staff, flows.competent(p))
+    return institution_id
 
 
 def pending_course(p: Platform, shop: flows.Shop) -> str:
@@ -215,10 +228,10 @@ def test_an_institution_lists_only_its_own_orders_and_lessons(
     )
 
 
-def lesson_body(p: Platform, course_id: str, order_ids: list[str]) -> dict[str, Any]:
+def lesson_body(p: Platform, shop: flows.Shop, order_ids: list[str]) -> dict[str, Any]:
     ended = p.clock.now() - timedelta(minutes=5)
-    return {"course_id": course_id, "started_at": (ended - timedelta(hours=1)).isoformat(),
-            "ended_at": ended.isoformat(), "teacher_id": "tch-x", "order_ids": order_ids}
+    return {"course_id": shop.course_id, "started_at": (ended - timedelta(hours=1)).isoformat(),
+            "ended_at": ended.isoformat(), "teacher_id": shop.teacher_id, "order_ids": order_ids}
 
 
 UNKNOWN_ORDER = "ord_" + "0" * 26
@@ -229,9 +242,10 @@ UNKNOWN_COURSE = "crs_" + "0" * 26
 STAFF_BUSINESS: dict[str, Callable[[Platform, World], tuple[str, str, Any]]] = {
     "submit a course": lambda p, w: ("POST", "/v1/courses", flows.course_body()),
     "record a lesson": lambda p, w: (
-        "POST", "/v1/lessons", lesson_body(p, w.x.course_id, [w.a_order])),
+        "POST", "/v1/lessons", lesson_body(p, w.x, [w.a_order])),
     "record a lesson on an unknown course": lambda p, w: (
-        "POST", "/v1/lessons", lesson_body(p, UNKNOWN_COURSE, [UNKNOWN_ORDER])),
+        "POST", "/v1/lessons",
+        lesson_body(p, replace(w.x, course_id=UNKNOWN_COURSE), [UNKNOWN_ORDER])),
     "list orders": lambda p, w: ("GET", "/v1/orders", None),
     "list an institution's orders": lambda p, w: (
         "GET", f"/v1/orders?institution_id={w.x.institution_id}", None),
@@ -277,13 +291,19 @@ def test_an_institution_cannot_record_a_lesson_on_another_institutions_course(
 ) -> None:
     ended = platform.clock.now() - timedelta(minutes=5)
     body = {"course_id": world.y.course_id, "started_at": (ended - timedelta(hours=1)).isoformat(),
-            "ended_at": ended.isoformat(), "teacher_id": "tch-x", "order_ids": [world.b_order]}
+            "ended_at": ended.isoformat(), "teacher_id": world.x.teacher_id,
+            "order_ids": [world.b_order]}
     assert_refused(
         platform, lambda: platform.post("/v1/lessons", world.x.staff, body), 404,
         "course_not_found",
     )
     assert flows.order_of(platform, world.b.parent, world.b_order)["lessons_remaining"] == 2
-    assert platform.post("/v1/lessons", world.y.staff, body).status == 201
+    assert_refused(  # y's own course, taught by x's teacher
+        platform, lambda: platform.post("/v1/lessons", world.y.staff, body), 422,
+        "teacher_not_of_institution",
+    )
+    taught_by_own = {**body, "teacher_id": world.y.teacher_id}
+    assert platform.post("/v1/lessons", world.y.staff, taught_by_own).status == 201
 
 
 def test_an_institution_cannot_list_another_institutions_courses_under_review(
@@ -299,17 +319,23 @@ def test_an_institution_cannot_list_another_institutions_courses_under_review(
 # regulators
 
 
+def refused_to_all(p: Platform, subtests: pytest.Subtests, path: str,
+                   regulators: dict[str, tuple[str, str]], status: int, code: str) -> None:
+    """POST `path` as each of `regulators` (region, department): each refused alike."""
+    for case, (region, department) in regulators.items():
+        with subtests.test(case):
+            assert_refused(p, partial(p.post, path, regulator(p, region, department), {}),
+                           status, code)
+
+
 def test_only_competent_regulators_can_approve_an_institution(
     platform: Platform, subtests: pytest.Subtests
 ) -> None:
     institution_id = pending_institution(platform)
     path = f"/v1/regulator/institutions/{institution_id}/approve"
-    for case, (region, department) in NOT_COMPETENT.items():
-        with subtests.test(case):
-            who = regulator(platform, region, department)
-            assert_refused(platform, partial(platform.post, path, who, {}), 404,
-                           "institution_not_found")
-    for case, (region, department) in COMPETENT.items():
+    refused_to_all(platform, subtests, path, NOT_COMPETENT, 404, "institution_not_found")
+    refused_to_all(platform, subtests, path, SEES_ONLY, 403, "not_competent_department")
+    for case, (region, department) in ACTS.items():
         with subtests.test(case):
             own = pending_institution(platform)
             approved = platform.post(f"/v1/regulator/institutions/{own}/approve",
@@ -323,17 +349,14 @@ def test_only_competent_regulators_can_approve_a_course(
 ) -> None:
     course_id = pending_course(platform, world.x)
     path = f"/v1/regulator/courses/{course_id}/approve"
-    for case, (region, department) in NOT_COMPETENT.items():
-        with subtests.test(case):
-            who = regulator(platform, region, department)
-            assert_refused(platform, partial(platform.post, path, who, {}), 404,
-                           "course_not_found")
+    refused_to_all(platform, subtests, path, NOT_COMPETENT, 404, "course_not_found")
     with subtests.test("an unknown course looks the same"):
         unknown = "/v1/regulator/courses/crs_00000000000000000000000000/approve"
         who = regulator(platform, *NOT_COMPETENT[next(iter(NOT_COMPETENT))])
         assert_refused(platform, partial(platform.post, unknown, who, {}), 404,
                        "course_not_found")
-    for case, (region, department) in COMPETENT.items():
+    refused_to_all(platform, subtests, path, SEES_ONLY, 403, "not_competent_department")
+    for case, (region, department) in ACTS.items():
         with subtests.test(case):
             own = pending_course(platform, world.x)
             approved = platform.post(f"/v1/regulator/courses/{own}/approve",
@@ -400,7 +423,7 @@ def not_whitelisted(platform: Platform) -> tuple[str, str]:
     """An institution still under review and one that was turned down."""
     pending, rejected = pending_institution(platform), pending_institution(platform)
     decided = platform.post(f"/v1/regulator/institutions/{rejected}/reject",
-                            flows.regulator(platform), {"reason": "材料不全"})
+                            flows.competent(platform), {"reason": "材料不全"})
     assert decided.status == 200, decided.body
     return pending, rejected
 
@@ -437,11 +460,11 @@ def test_an_institutions_public_course_list_shows_approved_courses_only(
     under_review = pending_course(platform, world.x)
     turned_down = pending_course(platform, world.x)
     decided = platform.post(f"/v1/regulator/courses/{turned_down}/reject",
-                            flows.regulator(platform), {"reason": "收费不合规"})
+                            flows.competent(platform), {"reason": "收费不合规"})
     assert decided.status == 200, decided.body
     approved = pending_course(platform, world.x)
     decided = platform.post(f"/v1/regulator/courses/{approved}/approve",
-                            flows.regulator(platform), {})
+                            flows.competent(platform), {})
     assert decided.status == 200, decided.body
 
     courses = listed(platform, f"/v1/institutions/{world.x.institution_id}/courses",

@@ -69,19 +69,19 @@ def submit_course(p: Platform, shop: flows.Shop, **overrides: Any) -> str:
 
 def approved_course(p: Platform, shop: flows.Shop, **overrides: Any) -> str:
     course_id = submit_course(p, shop, **overrides)
-    approved = p.post(f"/v1/regulator/courses/{course_id}/approve", flows.regulator(p), {})
+    approved = p.post(f"/v1/regulator/courses/{course_id}/approve", flows.competent(p), {})
     assert approved.status == 200, approved.body
     return course_id
 
 
 def lesson_body(
-    course_id: str, order_ids: list[str], *, ended: datetime, minutes: int = 60
+    shop: flows.Shop, order_ids: list[str], *, ended: datetime, minutes: int = 60
 ) -> dict[str, Any]:
     return {
-        "course_id": course_id,
+        "course_id": shop.course_id,
         "started_at": (ended - timedelta(minutes=minutes)).isoformat(),
         "ended_at": ended.isoformat(),
-        "teacher_id": "tch-001",
+        "teacher_id": shop.teacher_id,
         "order_ids": order_ids,
     }
 
@@ -364,7 +364,7 @@ def test_an_order_for_a_course_pending_review_or_rejected_is_refused_with_course
 ) -> None:
     pending = submit_course(platform, shop)
     rejected = submit_course(platform, shop)
-    decided = platform.post(f"/v1/regulator/courses/{rejected}/reject", flows.regulator(platform),
+    decided = platform.post(f"/v1/regulator/courses/{rejected}/reject", flows.competent(platform),
                             {"reason": "师资不符"})
     assert decided.status == 200, decided.body
     for course_id in (pending, rejected):
@@ -389,32 +389,66 @@ def test_an_order_for_more_lessons_than_the_course_has_is_refused_with_lessons_e
     assert accepted.status == 201, accepted.body
 
 
-def test_an_order_over_the_sixty_lesson_cap_is_refused_with_charge_cap_exceeded(
-    platform: Platform, shop: flows.Shop, fam: flows.Family
-) -> None:
-    course_id = approved_course(platform, shop, price=5_000, lessons_total=100)
-    body = {"course_id": course_id, "student_id": fam.student_id, "lessons": 61}
-    refused = assert_refused(
-        platform, lambda: platform.post("/v1/orders", fam.parent, body), 422,
-        "charge_cap_exceeded",
-    )
-    assert refused.body["error"]["details"] == {"max_lessons": 60}
-    accepted = platform.post("/v1/orders", fam.parent, {**body, "lessons": 60})
+def _held_then_refused(
+    p: Platform, fam: flows.Family, course_id: str, held: int, over: int,
+) -> dict[str, Any]:
+    """Buy `held` lessons, then `over` more: refused with charge_cap_exceeded (and nothing
+    created), while one lesson fewer is accepted."""
+    first = p.post("/v1/orders", fam.parent, {"course_id": course_id,
+                                              "student_id": fam.student_id, "lessons": held})
+    assert first.status == 201, first.body
+    body = {"course_id": course_id, "student_id": fam.student_id, "lessons": over}
+    refused = assert_refused(p, lambda: p.post("/v1/orders", fam.parent, body), 422,
+                             "charge_cap_exceeded")
+    assert len(orders_of(p, fam)) == 1
+    accepted = p.post("/v1/orders", fam.parent, {**body, "lessons": over - 1})
     assert accepted.status == 201, accepted.body
+    return dict(refused.body["error"])
 
 
-def test_an_order_over_the_five_thousand_yuan_cap_is_refused_with_charge_cap_exceeded(
+def test_lessons_still_held_count_toward_the_sixty_lesson_cap(
     platform: Platform, shop: flows.Shop, fam: flows.Family
 ) -> None:
-    course_id = approved_course(platform, shop, price=10_000, lessons_total=100)
-    body = {"course_id": course_id, "student_id": fam.student_id, "lessons": 51}
-    refused = assert_refused(
-        platform, lambda: platform.post("/v1/orders", fam.parent, body), 422,
-        "charge_cap_exceeded",
-    )
-    assert refused.body["error"]["details"] == {"max_fen": 500_000, "amount_fen": 510_000}
-    accepted = platform.post("/v1/orders", fam.parent, {**body, "lessons": 50})
-    assert accepted.status == 201 and accepted.body["amount_fen"] == 500_000, accepted.body
+    course_id = approved_course(platform, shop, price=1_000, lessons_total=60)
+    error = _held_then_refused(platform, fam, course_id, held=20, over=41)
+    assert error["details"] == {"cap": "lessons", "lessons": 61, "max_lessons": 60}
+
+
+def test_lessons_still_held_count_toward_the_five_thousand_yuan_cap(
+    platform: Platform, shop: flows.Shop, fam: flows.Family
+) -> None:
+    course_id = approved_course(platform, shop, price=10_000, lessons_total=50)
+    error = _held_then_refused(platform, fam, course_id, held=20, over=31)
+    assert error["details"] == {"cap": "fen", "amount_fen": 510_000, "max_fen": 500_000}
+    assert "5100.00" in error["message"]
+
+
+def test_a_child_holding_more_than_twenty_lessons_cannot_renew_yet(
+    platform: Platform, shop: flows.Shop, fam: flows.Family
+) -> None:
+    course_id = approved_course(platform, shop, price=1_000, lessons_total=40)
+    bought = platform.post("/v1/orders", fam.parent, {
+        "course_id": course_id, "student_id": fam.student_id, "lessons": 21})
+    assert bought.status == 201, bought.body
+    body = {"course_id": course_id, "student_id": fam.student_id, "lessons": 1}
+    refused = assert_refused(platform, lambda: platform.post("/v1/orders", fam.parent, body),
+                             422, "renewal_too_early")
+    assert refused.body["error"]["details"] == {"lessons_left": 21, "max_lessons_left": 20}
+    platform.advance(minutes=31)  # the unpaid order lapses: nothing is held any more
+    renewed = platform.post("/v1/orders", fam.parent, body)
+    assert renewed.status == 201, renewed.body
+
+
+def test_another_child_of_the_same_parent_is_not_capped_by_the_first(
+    platform: Platform, shop: flows.Shop, fam: flows.Family
+) -> None:
+    course_id = approved_course(platform, shop, price=10_000, lessons_total=50)
+    sibling = platform.post("/v1/students", fam.parent, {"name": "小红", "grade": "一年级"})
+    assert sibling.status == 201, sibling.body
+    for student_id in (fam.student_id, sibling.body["student_id"]):
+        bought = platform.post("/v1/orders", fam.parent, {
+            "course_id": course_id, "student_id": student_id, "lessons": 50})
+        assert bought.status == 201, bought.body
 
 
 # Idempotency-Key
@@ -694,7 +728,7 @@ def test_a_lesson_for_an_unpaid_order_is_refused_with_order_has_no_lessons(
 ) -> None:
     unpaid = flows.buy(platform, shop, fam, lessons=2)
     ended = platform.clock.now() - timedelta(minutes=5)
-    body = lesson_body(shop.course_id, [unpaid["order_id"]], ended=ended)
+    body = lesson_body(shop, [unpaid["order_id"]], ended=ended)
     assert_refused(
         platform, lambda: platform.post("/v1/lessons", shop.staff, body), 409,
         "order_has_no_lessons",
@@ -731,7 +765,7 @@ def test_a_lesson_with_impossible_times_is_refused(
     for case, (ends_in, lasts, status, code) in IMPOSSIBLE_TIMES.items():
         with subtests.test(case):
             ended = platform.clock.now() + timedelta(minutes=ends_in)
-            body = lesson_body(paid.shop.course_id, [paid.order_id], ended=ended, minutes=lasts)
+            body = lesson_body(paid.shop, [paid.order_id], ended=ended, minutes=lasts)
             assert_refused(
                 platform, partial(platform.post, "/v1/lessons", paid.shop.staff, body),
                 status, code,
@@ -1087,7 +1121,7 @@ def test_an_empty_idempotency_key_is_malformed_on_every_post_not_an_absent_one(
                             flows.application())
     course = platform.post("/v1/courses", shop.staff, flows.course_body())
     assert applied.status == course.status == 201, (applied.body, course.body)
-    regulator = flows.regulator(platform)
+    regulator = flows.competent(platform)
     posts = {
         "confirm": (fam.parent, f"/v1/consumptions/{consumption['consumption_id']}/confirm",
                     None),

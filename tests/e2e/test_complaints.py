@@ -20,19 +20,25 @@ CULTURE_PROVINCE = {"sub": "reg-gd-culture", "region": "440000", "department": "
 
 def institution(p: Platform, *, training_type: str = "non_subject", discipline: str = "arts",
                 mode: str = "offline", region: str = "440106") -> tuple[str, dict[str, str]]:
-    """A whitelisted institution (approved by its province's education department) and a
-    token of its staff."""
+    """A whitelisted institution (approved by its competent department at the province, with
+    a teacher it checked) and a token of its staff."""
     applicant = p.token(f"applicant-{region}-{discipline}-{mode}", "institution")
     body = flows.application(region, training_type=training_type, discipline=discipline,
                              mode=mode)
     applied = p.post("/v1/institutions", applicant, body)
     assert applied.status == 201, applied.body
     institution_id = applied.body["institution_id"]
-    approver = flows.regulator(p, region=region[:2] + "0000")
+    approver = flows.regulator(p, region=region[:2] + "0000",
+                               department=COMPETENT.get(discipline, "education"))
+    staff = p.token(f"staff-of-{institution_id}", "institution", institution_id=institution_id)
+    flows.checked_teacher(p, staff, approver)
     approved = p.post(f"/v1/regulator/institutions/{institution_id}/approve", approver, {})
     assert approved.status == 200, approved.body
-    return institution_id, p.token(f"staff-of-{institution_id}", "institution",
-                                   institution_id=institution_id)
+    return institution_id, staff
+
+
+COMPETENT = {"sports": "sports", "arts": "culture", "science": "science"}
+"""Non-subject training's competent department by discipline (the rest: education)."""
 
 
 def file(p: Platform, parent: dict[str, str], institution_id: str,
@@ -88,7 +94,7 @@ ROUTES = [  # training type, discipline, mode, region -> department, jurisdictio
     ("subject", "academic", "offline", "440106", "education", "440106"),
     ("subject", "academic", "online", "440106", "education", "440000"),
     ("non_subject", "sports", "offline", "440305", "sports", "440305"),
-    ("non_subject", "sports", "online", "110105", "sports", "110000"),  # approved in Beijing
+    ("non_subject", "sports", "online", "440305", "sports", "440000"),
     ("non_subject", "arts", "offline", "440106", "culture", "440106"),
     ("non_subject", "arts", "online", "440106", "culture", "440000"),
     ("non_subject", "science", "offline", "440106", "science", "440106"),

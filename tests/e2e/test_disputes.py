@@ -119,7 +119,7 @@ def test_a_dispute_left_open_goes_to_the_regulator_after_ten_working_days_over_a
 ) -> None:
     platform.clock.set(datetime(2026, 9, 28, 9, 0, tzinfo=SHANGHAI))  # Monday
     shop, fam, order, consumption_id = taught_once(platform, 2, starts_on="2026-09-01",
-                                                   ends_on="2026-12-31")
+                                                   ends_on="2026-11-30")
     disputed = platform.post(f"/v1/consumptions/{consumption_id}/dispute", fam.parent,
                              {"reason": "老师没来"}).body
     # 29, 30 Sep, then the National Day holiday; 8, 9, 10 (a swapped Saturday), 12-16 Oct
@@ -177,6 +177,7 @@ def test_a_regulator_returning_a_lesson_frees_the_order(platform: Platform) -> N
     assert (returned.body["status"], returned.body["withdrawn_by"]) == ("withdrawn", "regulator")
     back = flows.order_of(platform, fam.parent, order["order_id"])
     assert (back["lessons_remaining"], back["open_disputes"]) == (2, 0)
+    platform.clock.set(datetime(2026, 3, 17, 9, 0, tzinfo=SHANGHAI))  # teaching hours
     flows.record_lesson(platform, shop, [order["order_id"]])  # the order goes on
     platform.check()
 

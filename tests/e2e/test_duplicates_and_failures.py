@@ -331,7 +331,7 @@ def test_two_lessons_racing_for_an_orders_last_lesson_consume_it_once(platform: 
     def record(lesson_id: str) -> Callable[[], lessons.RecordedLesson | PlatformError]:
         return refused_or_result(lambda: lessons.record(
             ctx, staff, lesson_id, course_id=shop.course_id, started_at=started,
-            ended_at=started + timedelta(hours=1), teacher_id="tch-1",
+            ended_at=started + timedelta(hours=1), teacher_id=shop.teacher_id,
             order_ids=[order["order_id"]],
         ))
 

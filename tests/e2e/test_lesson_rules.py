@@ -142,10 +142,10 @@ def test_a_lesson_outside_the_courses_dates_in_beijing_time_is_refused(
 
     assert_refused(platform, lambda: record(at("2026-06-29 10:00")), 422,
                    "lesson_outside_course_dates")
-    assert record(at("2026-06-30 22:20")).status == 201
-    # 2026-07-01 00:00 in Beijing is still 30 June in UTC: the course's dates are Beijing's
-    assert_refused(platform, lambda: record(at("2026-07-01 00:00")), 422,
-                   "lesson_outside_course_dates")
+    # the course's dates are Beijing's: 07:00 in Beijing is 23:00 the day before in UTC
+    assert record(at("2026-06-30 07:00")).status == 201  # still 29 June in UTC
+    assert_refused(platform, lambda: record(at("2026-07-01 07:00")), 422,
+                   "lesson_outside_course_dates")  # still 30 June in UTC
 
 
 # length
@@ -220,7 +220,8 @@ def test_in_a_class_only_the_student_who_was_elsewhere_is_refused(
     busy_here = flows.buy_and_pay(platform, shop, busy, lessons=2)
     free_here = flows.buy_and_pay(platform, shop, free, lessons=2)
     body = flows.teach(platform, shop, [busy_here["order_id"], free_here["order_id"]])
-    there = {**body, "course_id": elsewhere.course_id, "order_ids": [busy_there["order_id"]]}
+    there = {**body, "course_id": elsewhere.course_id, "teacher_id": elsewhere.teacher_id,
+             "order_ids": [busy_there["order_id"]]}
     assert platform.post("/v1/lessons", elsewhere.staff, there).status == 201
     recorded = platform.post("/v1/lessons", shop.staff, body)
     assert recorded.status == 201, recorded.body
@@ -244,7 +245,7 @@ def test_two_overlapping_lessons_racing_for_one_student_consume_one(platform: Pl
                        institution_id=shops[n].institution_id)
         return lessons.record(
             ctx, staff, f"les_{attempt:013d}{n:013d}", course_id=shops[n].course_id,
-            started_at=started + timedelta(minutes=20 * n), teacher_id="tch-1",
+            started_at=started + timedelta(minutes=20 * n), teacher_id=shops[n].teacher_id,
             ended_at=started + timedelta(minutes=60 + 20 * n),
             order_ids=[orders[n]["order_id"]],
         )
@@ -268,7 +269,7 @@ def test_the_confirmation_window_counts_from_recording_across_the_national_day_h
     platform: Platform,
 ) -> None:
     platform.clock.set(at("2026-09-28 08:00"))
-    shop = flows.open_shop(platform, starts_on="2026-09-01", ends_on="2026-12-31")
+    shop = flows.open_shop(platform, starts_on="2026-09-01", ends_on="2026-11-30")
     fam = flows.family(platform)
     order = flows.buy_and_pay(platform, shop, fam, lessons=4)
     platform.clock.set(at("2026-09-30 10:00"))  # recorded on Wednesday, two days late

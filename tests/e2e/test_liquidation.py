@@ -6,6 +6,7 @@ institution; the records of the unconsumed lessons stay."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.domain.consumption import ConsumptionStatus
 from chalicelib.domain.liquidation import LIST_AFTER, WATCH_AFTER
+from chalicelib.domain.policy_book import PolicyVersion
 from chalicelib.service import freezes, liquidation_orders, refund_payouts, refunds
 from tests.e2e.test_refunds import PRICE, ask, refund_of, taught_order
 from tests.support import flows
@@ -204,9 +206,9 @@ def test_a_policy_that_confirms_pending_lessons_pays_them_to_the_institution(
 ) -> None:
     p = platform
     runtime = bootstrap.runtime()
-    confirming = replace(runtime.context.policies, versions=tuple(
-        replace(v, liquidation_pending_lessons="confirm")
-        for v in runtime.context.policies.versions))
+    confirming = runtime.context.policies.amended("44", PolicyVersion(
+        date(2021, 12, 2), "a province that confirms them",
+        {"liquidation_pending_lessons": "confirm"}))
     bootstrap.use(replace(runtime, context=replace(runtime.context, policies=confirming)))
     shop = flows.open_shop(p, price=PRICE)
     fam = flows.family(p)

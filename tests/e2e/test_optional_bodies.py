@@ -28,7 +28,10 @@ def pending_institution(p: Platform) -> str:
     applied = p.post("/v1/institutions", p.token("staff-applicant", "institution"),
                      flows.application())
     assert applied.status == 201, applied.body
-    return str(applied.body["institution_id"])
+    institution_id = str(applied.body["institution_id"])
+    staff = p.token(f"staff-of-{institution_id}", "institution", institution_id=institution_id)
+    flows.checked_teacher(p, staff, flows.competent(p))
+    return institution_id
 
 
 def pending_course(p: Platform, shop: flows.Shop) -> str:
@@ -42,7 +45,7 @@ def test_a_regulator_approves_an_institution_without_a_body(platform: Platform) 
     path = f"/v1/regulator/institutions/{institution_id}/approve"
     assert body_is_required(platform, "/v1/regulator/institutions/{institution_id}/approve") \
         is False
-    approved = post_without_body(platform, path, flows.regulator(platform))
+    approved = post_without_body(platform, path, flows.competent(platform))
     assert (approved.status, approved.body["status"]) == (200, "whitelisted"), approved.body
 
 
@@ -50,7 +53,7 @@ def test_a_regulator_rejects_a_course_without_a_body(platform: Platform) -> None
     course_id = pending_course(platform, flows.open_shop(platform))
     assert body_is_required(platform, "/v1/regulator/courses/{course_id}/reject") is False
     rejected = post_without_body(platform, f"/v1/regulator/courses/{course_id}/reject",
-                                 flows.regulator(platform))
+                                 flows.competent(platform))
     assert (rejected.status, rejected.body["status"]) == (200, "rejected"), rejected.body
 
 

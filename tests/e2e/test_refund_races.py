@@ -79,7 +79,7 @@ def test_a_refund_asked_while_a_lesson_is_recorded_counts_it_or_stops_it(
     def record() -> Any:
         return lessons.record(ctx, staff, "les_00000000000000000000000001",
                               course_id=shop.course_id, started_at=started,
-                              ended_at=started + timedelta(hours=1), teacher_id="tch-1",
+                              ended_at=started + timedelta(hours=1), teacher_id=shop.teacher_id,
                               order_ids=[order["order_id"]])
 
     def ask_back() -> Any:

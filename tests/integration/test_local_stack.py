@@ -32,6 +32,7 @@ from chalicelib.api.auth import mint_hs256
 from chalicelib.domain.consumption import instruction_id
 from infra import dynamodb_local
 from infra.local.consumers import QueueConsumer
+from infra.local.seed import course_dates
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH_SECRET = "stack-test-auth-secret-0123456789"
@@ -39,6 +40,7 @@ BANK_SECRET = "stack-test-bank-secret-0123456789"
 ISSUER = "ots-local"
 AUDIENCE = "ots-platform"
 STARTUP_TIMEOUT_S = 90
+DAYTIME = "2026-11-02T10:00:00+08:00"
 STOP_TIMEOUT_S = 20
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PRICE = 15_000
@@ -207,6 +209,7 @@ def start_stack(tmp_path: Path) -> Iterator[StartStack]:
             "AUTH_HS256_SECRET": AUTH_SECRET,
             "BANK_WEBHOOK_SECRET": BANK_SECRET,
             "SCHEDULE_SECONDS": "2",
+            "LOCAL_START_TIME": DAYTIME,  # lessons are recorded in hours they may be taught
             **(env or {}),
         }
         log = tmp_path / f"stack-{len(started)}.log"
@@ -247,6 +250,7 @@ class Shop:
     course_id: str
     order_id: str
     amount_fen: int
+    teacher_id: str
 
     def order(self) -> Any:
         return self.stack.get(f"/v1/orders/{self.order_id}", self.parent())
@@ -260,7 +264,7 @@ class Shop:
         ended = self.stack.now() - timedelta(minutes=5)
         lesson = self.stack.post("/v1/lessons", self.staff(), {
             "course_id": self.course_id, "started_at": (ended - timedelta(hours=1)).isoformat(),
-            "ended_at": ended.isoformat(), "teacher_id": "tch-001",
+            "ended_at": ended.isoformat(), "teacher_id": self.teacher_id,
             "order_ids": [self.order_id],
         })
         [consumption] = lesson["consumptions"]
@@ -289,23 +293,31 @@ class Shop:
 
 def open_shop(stack: Stack) -> Shop:
     now = stack.now()
-    regulator = token("reg-1", "regulator", now=now, region="440106", department="education")
+    regulator = token("reg-1", "regulator", now=now, region="440106", department="culture")
     applicant = token("applicant-1", "institution", now=now)
     institution = stack.post("/v1/institutions", applicant, {
-        "name": "示例艺术培训学校", "uscc": "91440106MA5CQ8XK3T", "training_type": "non_subject",
+        "name": "示例艺术培训学校", "uscc": "91440106MA5CQ8XK31",
+        "permit_number": "教民1440106700002号", "training_type": "non_subject",
         "discipline": "arts", "mode": "offline", "region_code": "440106",
         "address": "广州市天河区体育西路1号",
         "custodian": {"bank": "示例银行", "supervised_account": SUPERVISED,
                       "general_account": GENERAL},
     })["institution_id"]
+    staff = token("staff-1", "institution", now=now, institution_id=institution)
+    today = now.astimezone(SHANGHAI).date().isoformat()
+    teacher = stack.post("/v1/staff", staff, {"name": "李老师", "role": "teacher",
+                                               "id_number": "11010519491231002X"})["staff_id"]
+    stack.post(f"/v1/staff/{teacher}/consent", staff, {"signed_on": today}, key=False)
+    stack.post(f"/v1/regulator/staff/{teacher}/background-check", regulator,
+               {"result": "passed", "checked_on": today}, key=False)
     approved = stack.post(f"/v1/regulator/institutions/{institution}/approve", regulator, {},
                           key=False)
     assert approved["status"] == "whitelisted"
-    staff = token("staff-1", "institution", now=now, institution_id=institution)
     course = stack.post("/v1/courses", staff, {
         "title": "少儿美术基础班", "discipline": "arts", "mode": "offline", "lesson_minutes": 60,
-        "class_size": 12, "price_per_lesson_fen": PRICE, "lessons_total": 48,
-        "starts_on": "2026-09-01", "ends_on": "2027-06-30",
+        "class_size": 12, "price_per_lesson_fen": PRICE, "lessons_total": 30,
+        **course_dates(now.astimezone(SHANGHAI).date()),
+        "timetable": [{"weekday": 6, "starts_at": "09:00"}],
     })["course_id"]
     stack.post(f"/v1/regulator/courses/{course}/approve", regulator, {}, key=False)
     parent = token("parent-1", "parent", now=now)
@@ -317,7 +329,7 @@ def open_shop(stack: Stack) -> Shop:
         "payer_account": "PAYER-parent-1", "to_account": order["payment"]["account"],
         "payment_reference": order["payment"]["reference"], "amount_fen": order["amount_fen"],
     }, key=False)
-    shop = Shop(stack, institution, course, order["order_id"], order["amount_fen"])
+    shop = Shop(stack, institution, course, order["order_id"], order["amount_fen"], teacher)
     eventually(lambda: shop.order()["status"] == "paid", "the bank's payment callback")
     return shop
 

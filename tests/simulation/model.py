@@ -5,7 +5,7 @@ the transitions it may make on its own (expiry, auto-confirmation, settlement)."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,12 @@ ANSWER_WORKING_DAYS = 10  # a dispute still open after these goes to the regulat
 RECORD_WINDOW = timedelta(hours=72)
 LENGTH_TOLERANCE_MINUTES = 10
 CLOCK_SKEW = timedelta(minutes=5)  # a lesson may be recorded this long before it ends
+LESSONS_START_FROM = time(6, 0)
+OFFLINE_ENDS_BY = time(20, 30)  # every course of the run is offline
+COURSE_LESSONS = 30  # tests/support/flows.course_body
+RENEWAL_MAX_LEFT = 20  # a child may buy more of a course only with at most 20 lessons left
+MAX_LESSONS_PER_CHARGE = 60
+MAX_FEN_PER_CHARGE = 500_000
 
 ORDER_MOVES = {
     "pending_payment": {"pending_payment", "paid", "expired"},
@@ -75,6 +81,17 @@ def working_days_after(instant: datetime, days: int) -> date:
     return day
 
 
+def ends_in_hours(started: datetime, ended: datetime) -> bool:
+    """An offline lesson ends by 20:30 of the day it began."""
+    start, end = started.astimezone(SHANGHAI), ended.astimezone(SHANGHAI)
+    return end.date() == start.date() and end.time() <= OFFLINE_ENDS_BY
+
+
+def in_teaching_hours(started: datetime, ended: datetime) -> bool:
+    return (started.astimezone(SHANGHAI).time() >= LESSONS_START_FROM
+            and ends_in_hours(started, ended))
+
+
 def end_of(day: date) -> datetime:
     """The first instant after `day` (Asia/Shanghai): a deadline on `day` has passed."""
     return datetime.combine(day + timedelta(days=1), datetime.min.time(), SHANGHAI)
@@ -91,6 +108,7 @@ class Shop:
     minutes: int
     starts_on: date
     ends_on: date
+    teacher_id: str
 
 
 @dataclass
@@ -106,6 +124,9 @@ class Institution:
     liquidating: bool = False
     """A regulator ordered its liquidation (frozen for good): the answer's `started_at`."""
     liquidation_started: str = ""
+    teacher_id: str = ""
+    """A teacher whose background check the department passed; "" for one that applied
+    without any (its whitelisting is refused)."""
 
 
 @dataclass

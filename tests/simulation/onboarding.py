@@ -19,14 +19,16 @@ from tests.support.harness import Reply
 MAX_INSTITUTIONS = 6  # a small cast keeps moto's tables small
 MAX_COURSES = 9
 NO_SUCH_COURSE = "crs_" + "0" * 26
-COURSE_DAYS = 120
+COURSE_DAYS = 85  # within the three months one charge may cover
 MINUTES = (45, 60, 90)
 REGION = "440106"
 
 
 def apply(w: World, variant: int, faults: tuple[Fault, ...] = ()) -> str:
     """A new institution applies; one in four gives the same account for both custodian
-    accounts (the supervised money would be the institution's to spend): refused."""
+    accounts (the supervised money would be the institution's to spend): refused. The others
+    register a teacher whose background check the department passes, but one in four of
+    them none (its whitelisting is then refused: no staff member checked)."""
     if len(w.institutions) >= MAX_INSTITUTIONS:
         return "enough institutions"
     body = flows.application(REGION)
@@ -43,10 +45,11 @@ def apply(w: World, variant: int, faults: tuple[Fault, ...] = ()) -> str:
     if reply.body["status"] != "pending_review":
         raise Violation(f"{institution_id} applied and is {reply.body['status']}")
     staff = w.p.token(f"staff-of-{institution_id}", "institution", institution_id=institution_id)
+    teacher = "" if variant % 4 == 3 else flows.checked_teacher(w.p, staff, flows.competent(w.p))
     w.institutions.append(model.Institution(institution_id, staff,
                                             custodian["supervised_account"],
-                                            custodian["general_account"]))
-    return f"{institution_id} applied"
+                                            custodian["general_account"], teacher_id=teacher))
+    return f"{institution_id} applied{'' if teacher else ' with no staff checked'}"
 
 
 def decide_institution(w: World, n: int, verdict: int, faults: tuple[Fault, ...] = ()) -> str:
@@ -59,8 +62,11 @@ def decide_institution(w: World, n: int, verdict: int, faults: tuple[Fault, ...]
     target = "whitelisted" if approve else "rejected"
     path = (f"/v1/regulator/institutions/{institution.institution_id}/"
             f"{'approve' if approve else 'reject'}")
-    reply = w.http("POST", path, flows.regulator(w.p), {"reason": "审核意见"}, key=w.new_key(),
+    reply = w.http("POST", path, flows.competent(w.p), {"reason": "审核意见"}, key=w.new_key(),
                    faults=faults)
+    if approve and institution.status == "pending_review" and not institution.teacher_id:
+        expect(reply, {422}, {"whitelist_criteria_unmet"})
+        return f"{institution.institution_id}: no staff checked, not whitelisted"
     _decided(reply, institution, target, "institution")
     return f"{institution.institution_id}: {reply.status} {target}"
 
@@ -104,7 +110,7 @@ def decide_course(w: World, n: int, verdict: int, faults: tuple[Fault, ...] = ()
     approve = verdict % 3 != 0
     target = "approved" if approve else "rejected"
     path = f"/v1/regulator/courses/{course.course_id}/{'approve' if approve else 'reject'}"
-    reply = w.http("POST", path, flows.regulator(w.p), {"reason": "审核意见"}, key=w.new_key(),
+    reply = w.http("POST", path, flows.competent(w.p), {"reason": "审核意见"}, key=w.new_key(),
                    faults=faults)
     was = course.status
     _decided(reply, course, target, "course")
@@ -112,7 +118,7 @@ def decide_course(w: World, n: int, verdict: int, faults: tuple[Fault, ...] = ()
         inst = w.institutions[course.institution]
         w.shops.append(model.Shop(inst.institution_id, inst.staff, course.course_id,
                                   inst.supervised, inst.general, course.price, course.minutes,
-                                  course.starts_on, course.ends_on))
+                                  course.starts_on, course.ends_on, inst.teacher_id))
     return f"course {course.course_id}: {reply.status} {target}"
 
 

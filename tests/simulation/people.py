@@ -22,13 +22,17 @@ def expect(reply: Reply, statuses: set[int], codes: set[str] | None = None) -> R
 
 def create_order(w: World, family: int, shop: int, lessons: int,
                  faults: tuple[Fault, ...] = ()) -> str:
+    """A parent buys a few lessons; one time in eleven a lot (up to one more than the course
+    has), which the caps, counted with the child's lessons still held, may refuse."""
     fam, sh = w.pick(w.families, family), w.pick(w.shops, shop)
-    body = {"course_id": sh.course_id, "student_id": fam.student_id, "lessons": 1 + lessons % 5}
+    count = 20 + lessons % 12 if lessons % 11 == 10 else 1 + lessons % 5
+    body = {"course_id": sh.course_id, "student_id": fam.student_id, "lessons": count}
     key = w.new_key()
+    refusal = "institution_frozen" if w.frozen(sh) else refused_purchase(w, fam, sh, count)
     reply = w.http("POST", "/v1/orders", fam.parent, body, key=key, faults=faults)
-    if w.frozen(sh):
-        expect(reply, {422}, {"institution_frozen"})
-        return f"buying {sh.course_id} of a frozen institution: refused"
+    if refusal:
+        expect(reply, {422}, {refusal})
+        return f"buying {count} lessons of {sh.course_id}: refused, {refusal}"
     expect(reply, {201})
     created = reply.body
     if created["amount_fen"] != sh.price * body["lessons"]:
@@ -38,6 +42,25 @@ def create_order(w: World, family: int, shop: int, lessons: int,
         created["amount_fen"], created["payment"]["reference"], created["payment"]["account"],
         datetime.fromisoformat(created["payment"]["expires_at"]), key, body, w.now))
     return f"order {created['order_id']} of {body['lessons']} lessons"
+
+
+def refused_purchase(w: World, fam: model.Family, sh: model.Shop, lessons: int) -> str:
+    """The rule a purchase breaks (docs/policy.md, one charge), "" if none."""
+    today = model.business_date(w.now)
+    held = sum(o.remaining for o in w.orders
+               if w.family_of(o) is fam and w.shop_of(o) is sh and not o.liquidated
+               and (o.status == "paid"
+                    or (o.status == "pending_payment" and o.expires_at > w.now)))
+    for code, breaks in (
+        ("lessons_exceed_course", lessons > model.COURSE_LESSONS),
+        ("course_ended", today > sh.ends_on),
+        ("renewal_too_early", held > model.RENEWAL_MAX_LEFT),
+        ("charge_cap_exceeded", held + lessons > model.MAX_LESSONS_PER_CHARGE
+         or (held + lessons) * sh.price > model.MAX_FEN_PER_CHARGE),
+    ):
+        if breaks:
+            return code
+    return ""
 
 
 def replay_create(w: World, order: int, variant: int, faults: tuple[Fault, ...] = ()) -> str:
@@ -74,9 +97,14 @@ def pay(w: World, order: int, kind: int) -> str:
 
 
 def lesson_times(w: World, o: model.Order, variant: int, gap: int) -> tuple[datetime, datetime]:
+    """When the lesson is said to have been taught: in the hours offline lessons may be
+    (06:00 to 20:30) unless the variant breaks a rule on purpose; variant 5 ends exactly at
+    20:30 or a minute after, the last time it may or the first it may not."""
     minutes, now = w.shop_of(o).minutes, w.now
-    ended = now - timedelta(minutes=1 + gap % 90)
-    if variant == 6:
+    ended = by_closing(now - timedelta(minutes=1 + gap % 90), minutes)
+    if variant == 5:
+        ended = _closing_before(now) + timedelta(minutes=gap % 2)
+    elif variant == 6:
         ended = now - timedelta(hours=73 + gap % 100)
     elif variant == 7:
         ended = now + timedelta(minutes=1 + gap % 60)  # within the skew allowed, or not
@@ -89,6 +117,22 @@ def lesson_times(w: World, o: model.Order, variant: int, gap: int) -> tuple[date
         started = o.paid_at - timedelta(minutes=1)
         ended = started + timedelta(minutes=minutes)
     return started, ended
+
+
+def _closing_before(moment: datetime) -> datetime:
+    """The last closing time (20:30, Asia/Shanghai) before `moment`, less a minute of room."""
+    local = moment.astimezone(model.SHANGHAI)
+    closing = datetime.combine(local.date(), model.OFFLINE_ENDS_BY, model.SHANGHAI)
+    return closing if closing + timedelta(minutes=1) <= moment else closing - timedelta(days=1)
+
+
+def by_closing(ended: datetime, minutes: int) -> datetime:
+    """`ended`, or the last closing time before it if the lesson would fall outside the
+    hours it may be taught."""
+    start = (ended - timedelta(minutes=minutes)).astimezone(model.SHANGHAI)
+    if model.in_teaching_hours(start, ended):
+        return ended
+    return _closing_before(ended)
 
 
 def predicted_refusals(w: World, orders: list[model.Order], started: datetime,
@@ -104,6 +148,9 @@ def predicted_refusals(w: World, orders: list[model.Order], started: datetime,
         ("lesson_outside_course_dates", not (
             shop.starts_on <= model.business_date(started) <= shop.ends_on
             and shop.starts_on <= model.business_date(ended) <= shop.ends_on)),
+        ("lesson_starts_too_early",
+         started.astimezone(model.SHANGHAI).time() < model.LESSONS_START_FROM),
+        ("lesson_ends_too_late", not model.ends_in_hours(started, ended)),
     ) if applies}
     refused: dict[str, str] = {}
     for o in orders:
@@ -135,7 +182,7 @@ def record_lesson(w: World, shop: int, order: int, variant: int, gap: int,
     started, ended = lesson_times(w, attending[0], variant % 12, gap)
     request_codes, order_codes = predicted_refusals(w, attending, started, ended)
     body = {"course_id": sh.course_id, "started_at": started.isoformat(),
-            "ended_at": ended.isoformat(), "teacher_id": "tch-sim",
+            "ended_at": ended.isoformat(), "teacher_id": sh.teacher_id,
             "order_ids": [o.order_id for o in attending]}
     asked_at = w.now
     reply = w.http("POST", "/v1/lessons", sh.staff, body, key=w.new_key(), faults=faults)

@@ -140,10 +140,11 @@ def two_lessons(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
     shop, now = w.shop_of(o), w.now
     bodies = []
     for n in range(2):
-        ended = now - timedelta(minutes=1 + n * (shop.minutes + 5) + seed % 7)
+        ended = people.by_closing(now - timedelta(minutes=1 + seed % 7), shop.minutes) - (
+            timedelta(minutes=n * (shop.minutes + 5)))
         started = ended - timedelta(minutes=shop.minutes)
         bodies.append({"course_id": shop.course_id, "started_at": started.isoformat(),
-                       "ended_at": ended.isoformat(), "teacher_id": "tch-race",
+                       "ended_at": ended.isoformat(), "teacher_id": shop.teacher_id,
                        "order_ids": [o.order_id]})
     replies = _requests(w, [("POST", "/v1/lessons", shop.staff, b, w.new_key()) for b in bodies],
                         seed, faults)
@@ -290,14 +291,19 @@ def two_reviews(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
     if institution is None:
         return "no institution to review"
     base = f"/v1/regulator/institutions/{institution.institution_id}"
+    approver, rejecter = (flows.regulator(w.p, sub=sub, department="culture")
+                          for sub in ("regulator-a", "regulator-b"))
     replies = _requests(w, [
-        ("POST", f"{base}/approve", flows.regulator(w.p, sub="regulator-a"), {}, w.new_key()),
-        ("POST", f"{base}/reject", flows.regulator(w.p, sub="regulator-b"), {"reason": "材料不全"},
-         w.new_key())], seed, faults)
+        ("POST", f"{base}/approve", approver, {}, w.new_key()),
+        ("POST", f"{base}/reject", rejecter, {"reason": "材料不全"}, w.new_key())], seed, faults)
     decided = {r.body["status"] for r in replies if r.status == 200}
     late = [r for r in replies if r.status != 200]
+    unchecked = institution.status == "pending_review" and not institution.teacher_id
     for reply in late:
-        people.expect(reply, {409}, {"institution_not_pending", "institution_changed"})
+        if unchecked and reply.status == 422:  # no staff checked: it cannot be whitelisted
+            people.expect(reply, {422}, {"whitelist_criteria_unmet"})
+        else:
+            people.expect(reply, {409}, {"institution_not_pending", "institution_changed"})
     if institution.status == "pending_review" and len(decided) != 1:
         raise Violation(f"{institution.institution_id} decided {sorted(decided)} at once")
     if institution.status != "pending_review" and decided - {institution.status}:

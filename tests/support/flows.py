@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.domain.calendar import SHANGHAI
+from chalicelib.domain.staff import ID_CHECK, ID_WEIGHTS
+from chalicelib.domain.uscc import CHARSET, check_character
 from tests.support.harness import Platform
 
 _serial = itertools.count(1)
@@ -18,13 +21,12 @@ def restart_numbering() -> None:
     global _serial
     _serial = itertools.count(1)
 
-USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-
-
 def uscc() -> str:
+    """A credit code whose check character is right (GB 32100)."""
     n = next(_serial)
-    tail = "".join(USCC_CHARS[(n * 7 + i) % len(USCC_CHARS)] for i in range(10))
-    return f"91{440100 + n % 99:06d}{tail}"
+    body = "".join(CHARSET[(n * 7 + i) % len(CHARSET)] for i in range(9))
+    first17 = f"91{440100 + n % 99:06d}{body}"
+    return first17 + check_character(first17)
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Shop:
     supervised_account: str
     general_account: str
     price_per_lesson_fen: int
+    teacher_id: str
 
 
 REGULATOR = {"sub": "reg-gd-edu", "role": "regulator", "region": "440000",
@@ -46,11 +49,49 @@ def regulator(p: Platform, **claims: str) -> dict[str, str]:
     return p.token(merged.pop("sub"), merged.pop("role"), **merged)
 
 
+CULTURE = {"sub": "reg-gd-culture", "department": "culture"}
+"""The competent department of the arts institutions the flows open: it decides about them
+(education sees them too, but acts on its own and unassigned ones)."""
+
+
+def competent(p: Platform) -> dict[str, str]:
+    return regulator(p, **CULTURE)
+
+
+def resident_id(n: int) -> str:
+    """A resident identity number whose check character is right (GB 11643)."""
+    first17 = f"44010620100101{n % 1000:03d}"
+    total = sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True))
+    return first17 + ID_CHECK[total % 11]
+
+
+def checked_teacher(p: Platform, staff: dict[str, str], checker: dict[str, str], *,
+                    certificate: bool = True) -> str:
+    """Register a teacher (with a certificate, unless not) whose background check the
+    department passed today: the staff id a lesson names."""
+    registered = p.post("/v1/staff", staff, {"name": "李老师", "role": "teacher",
+                                              "id_number": resident_id(next(_serial))})
+    assert registered.status == 201, registered.body
+    staff_id = registered.body["staff_id"]
+    today = p.clock.now().astimezone(SHANGHAI).date().isoformat()
+    steps = [(f"/v1/staff/{staff_id}/consent", staff, {"signed_on": today}),
+             (f"/v1/regulator/staff/{staff_id}/background-check", checker,
+              {"result": "passed", "checked_on": today})]
+    if certificate:
+        steps.append((f"/v1/staff/{staff_id}/certificate", staff,
+                      {"certificate_number": "20214401042000123"}))
+    for path, who, body in steps:
+        done = p.post(path, who, body)
+        assert done.status == 200, done.body
+    return str(staff_id)
+
+
 def application(region: str = "440106", **overrides: Any) -> dict[str, Any]:
     n = next(_serial)
     body = {
         "name": f"示例培训学校{n}",
         "uscc": uscc(),
+        "permit_number": f"教民144010670{n:05d}号",
         "training_type": "non_subject",
         "discipline": "arts",
         "mode": "offline",
@@ -66,7 +107,8 @@ def application(region: str = "440106", **overrides: Any) -> dict[str, Any]:
     return body
 
 
-def course_body(price: int = 15_000, lessons_total: int = 48, **overrides: Any) -> dict[str, Any]:
+def course_body(price: int = 15_000, lessons_total: int = 30, **overrides: Any) -> dict[str, Any]:
+    """An arts course that obeys the caps of one charge (30 x 150 yuan, three months)."""
     body = {
         "title": "少儿美术基础班",
         "discipline": "arts",
@@ -76,8 +118,8 @@ def course_body(price: int = 15_000, lessons_total: int = 48, **overrides: Any) 
         "price_per_lesson_fen": price,
         "lessons_total": lessons_total,
         "starts_on": "2026-03-01",
-        "ends_on": "2026-06-30",
-        "timetable": "每周六 09:00-10:00",
+        "ends_on": "2026-05-31",
+        "timetable": [{"weekday": 6, "starts_at": "09:00"}],
     }
     body.update(overrides)
     return body
@@ -91,17 +133,18 @@ def open_shop(
     applied = p.post("/v1/institutions", applicant, body)
     assert applied.status == 201, applied.body
     institution_id = applied.body["institution_id"]
-    approved = p.post(f"/v1/regulator/institutions/{institution_id}/approve", regulator(p), {})
-    assert approved.status == 200 and approved.body["status"] == "whitelisted", approved.body
     staff = p.token(f"staff-of-{institution_id}", "institution", institution_id=institution_id)
+    teacher_id = checked_teacher(p, staff, competent(p))
+    approved = p.post(f"/v1/regulator/institutions/{institution_id}/approve", competent(p), {})
+    assert approved.status == 200 and approved.body["status"] == "whitelisted", approved.body
     submitted = p.post("/v1/courses", staff, course_body(price, **course))
     assert submitted.status == 201, submitted.body
     course_id = submitted.body["course_id"]
-    decided = p.post(f"/v1/regulator/courses/{course_id}/approve", regulator(p), {})
+    decided = p.post(f"/v1/regulator/courses/{course_id}/approve", competent(p), {})
     assert decided.status == 200 and decided.body["status"] == "approved", decided.body
     custodian = body["custodian"]
     return Shop(institution_id, staff, course_id, custodian["supervised_account"],
-                custodian["general_account"], price)
+                custodian["general_account"], price, teacher_id)
 
 
 @dataclass
@@ -144,7 +187,7 @@ def lesson_body(shop: Shop, order_ids: list[str], started: datetime,
         "course_id": shop.course_id,
         "started_at": started.isoformat(),
         "ended_at": (started + timedelta(minutes=minutes)).isoformat(),
-        "teacher_id": "tch-001",
+        "teacher_id": shop.teacher_id,
         "order_ids": order_ids,
     }
 

@@ -80,24 +80,25 @@ def _check_bank(
     orders: list[Order],
     unmatched: list[UnmatchedPayment],
 ) -> None:
-    """What the bank holds (less what it has not told the platform yet) equals the ledger."""
-    order_institution = {o.order_id: o.institution_id for o in orders}
-    for institution in institutions.values():
-        mine = [o for o in orders if o.institution_id == institution.institution_id]
-        awaiting_return = sum(
-            u.amount_fen for u in unmatched
-            if u.awaiting_return and order_institution.get(u.order_id) == institution.institution_id
-        )
-        supervised = institution.custodian.supervised_account
-        general = institution.custodian.general_account
+    """What the bank holds (less what it has not told the platform yet) equals the ledger,
+    account by account: an order's money stays in the accounts it was paid into, even after
+    its institution registers new ones."""
+    supervised_accounts = {i.custodian.supervised_account for i in institutions.values()}
+    general_accounts = {i.custodian.general_account for i in institutions.values()}
+    supervised_accounts |= {o.supervised_bank_account for o in orders}
+    general_accounts |= {o.general_bank_account for o in orders}
+    for supervised in sorted(supervised_accounts):
+        mine = [o for o in orders if o.supervised_bank_account == supervised]
+        awaiting_return = sum(u.amount_fen for u in unmatched
+                              if u.awaiting_return and u.received_account == supervised)
         expected_supervised = sum(o.held_fen + o.releasing_fen + o.refunding_fen for o in mine)
         known_supervised = bank.balance(supervised) - bank.in_flight(supervised)
         assert known_supervised == expected_supervised + awaiting_return, (
-            f"{institution.institution_id}: bank supervised {known_supervised} != ledger "
+            f"{supervised}: bank supervised {known_supervised} != ledger "
             f"{expected_supervised} + unmatched {awaiting_return}"
         )
+    for general in sorted(general_accounts):
         known_general = bank.balance(general) - bank.in_flight(general)
-        released = sum(o.released_fen for o in mine)
-        assert known_general == released, (
-            f"{institution.institution_id}: bank general {known_general} != released {released}"
-        )
+        released = sum(o.released_fen for o in orders if o.general_bank_account == general)
+        assert known_general == released, f"{general}: bank general {known_general} != " \
+            f"released {released}"

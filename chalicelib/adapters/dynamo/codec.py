@@ -1,7 +1,8 @@
 """Domain dataclasses <-> DynamoDB attribute values.
 
 Numbers are integers only (money is fen): a non-integral number read back is an error, never
-a silent float. Datetimes are stored as ISO 8601 in UTC, dates as ISO dates, enums by value.
+a silent float. Datetimes are stored as ISO 8601 in UTC, dates as ISO dates, times of day as
+HH:MM, enums by value.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from functools import cache
@@ -53,6 +54,8 @@ def encode(value: Any) -> Any:
         return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat(timespec="minutes")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, (list, tuple)):
@@ -61,10 +64,24 @@ def encode(value: Any) -> Any:
 
 
 def decode(cls: type[T], data: dict[str, Any]) -> T:
-    """Build dataclass `cls` from stored attributes, ignoring key and index attributes."""
+    """Build dataclass `cls` from stored attributes, ignoring key and index attributes. A
+    None is not stored (`to_attribute_values`): a required field that may be None and is
+    absent was None."""
     hints = _hints(cast(Any, cls))
     kwargs = {name: _decode_value(hints[name], data[name]) for name in hints if name in data}
+    kwargs.update({name: None for name in _nullable_required(cast(Any, cls))
+                   if name not in data})
     return cls(**kwargs)
+
+
+@cache
+def _nullable_required(cls: Any) -> tuple[str, ...]:
+    hints = _hints(cls)
+    return tuple(
+        f.name for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        and type(None) in typing.get_args(hints[f.name])
+    )
 
 
 @cache
@@ -91,6 +108,8 @@ def _decode_value(hint: Any, value: Any) -> Any:
             return datetime.fromisoformat(value)
         if issubclass(hint, date):
             return date.fromisoformat(value)
+        if issubclass(hint, time):
+            return time.fromisoformat(value)
         if dataclasses.is_dataclass(hint):
             return decode(hint, value)
     return value

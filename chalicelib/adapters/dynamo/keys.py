@@ -21,6 +21,7 @@ ENTITY_SK = {
     "complaint": "#complaint",
     "outbox": "#outbox",
     "review": "#review",
+    "staff": "#staff",
 }
 """A review lives beside its order (pk `ord_…`): one per order."""
 """A liquidation lives beside its institution (pk `ins_…`), an order's record of its
@@ -91,6 +92,19 @@ def step_key(complaint_id: str, seq: int) -> dict[str, str]:
 
 
 STEP_PREFIX = "#step#"
+
+
+def status_change_key(institution_id: str, at: datetime, change_id: str) -> dict[str, str]:
+    """One change of an institution's status, beside it, in time order."""
+    return {"pk": institution_id, "sk": f"{HISTORY_PREFIX}{due_instant(at)}#{change_id}"}
+
+
+HISTORY_PREFIX = "#history#"
+
+
+def place_key(student_id: str, course_id: str) -> dict[str, str]:
+    """A child's place in a course: its version orders the child's purchases of it."""
+    return {"pk": f"place#{student_id}", "sk": course_id}
 
 
 def inbox_partition(recipient: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.codec import encode
 from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
-from chalicelib.domain.catalog import FROZEN_LISTING, Course, Institution, Student
+from chalicelib.domain.catalog import FROZEN_LISTING, Course, Institution, StatusChange, Student
 from chalicelib.domain.complaint import Complaint, Stage, Step
 from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.ledger import JournalEntry
@@ -18,6 +18,7 @@ from chalicelib.domain.notice import Notice
 from chalicelib.domain.order import Order, OrderStatus
 from chalicelib.domain.refund import IN_FLIGHT, RefundRequest, RefundStatus
 from chalicelib.domain.review import Review
+from chalicelib.domain.staff import StaffMember
 
 
 def institution(ins: Institution) -> dict[str, Any]:
@@ -44,6 +45,20 @@ def course_index(crs: Course) -> dict[str, str]:
         "gsi2sk": f"course#{crs.status}#{crs.course_id}",
         "gsi3pk": keys.review_partition("course", crs.status),
         "gsi3sk": f"{crs.region_code}#{crs.course_id}",
+    }
+
+
+def status_change(change: StatusChange) -> dict[str, Any]:
+    return {**keys.status_change_key(change.institution_id, change.at, change.change_id),
+            **encode(change)}
+
+
+def staff_member(member: StaffMember) -> dict[str, Any]:
+    return {
+        **keys.key("staff", member.staff_id),
+        **encode(member),
+        "gsi2pk": keys.institution_partition(member.institution_id),
+        "gsi2sk": f"staff#{member.staff_id}",
     }
 
 

@@ -23,7 +23,7 @@ from chalicelib.adapters.dynamo.expressions import UpdateExpression
 from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.dynamo.unit import AtomicWrite
 from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
-from chalicelib.domain.catalog import Course, Institution, Student
+from chalicelib.domain.catalog import Course, Institution, StatusChange, Student
 from chalicelib.domain.complaint import Complaint, Sla, Step
 from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.ledger import JournalEntry
@@ -33,6 +33,7 @@ from chalicelib.domain.notice import Notice
 from chalicelib.domain.order import Order
 from chalicelib.domain.refund import RefundRequest
 from chalicelib.domain.review import Rating, Review
+from chalicelib.domain.staff import StaffMember
 from chalicelib.service.ports import Page
 from chalicelib.service.store import CaseFilter
 
@@ -52,6 +53,19 @@ class DynamoStore:
 
     def institution(self, institution_id: str) -> Institution | None:
         return self._get(Institution, keys.key("institution", institution_id))
+
+    def status_history(self, institution_id: str, limit: int, cursor: str | None
+                       ) -> Page[StatusChange]:
+        return self._page(StatusChange, None, institution_id, keys.HISTORY_PREFIX, limit,
+                          cursor)
+
+    def staff_member(self, staff_id: str) -> StaffMember | None:
+        return self._get(StaffMember, keys.key("staff", staff_id))
+
+    def staff_of(self, institution_id: str, limit: int, cursor: str | None
+                 ) -> Page[StaffMember]:
+        partition = keys.institution_partition(institution_id)
+        return self._page(StaffMember, "gsi2", partition, "staff#", limit, cursor)
 
     def course(self, course_id: str) -> Course | None:
         return self._get(Course, keys.key("course", course_id))
@@ -173,6 +187,26 @@ class DynamoStore:
     def orders_of_parent(self, parent_sub: str, limit: int, cursor: str | None) -> Page[Order]:
         partition = keys.parent_partition(parent_sub)
         return self._page(Order, "gsi1", partition, "order#", limit, cursor, newest_first=True)
+
+    def place_version(self, student_id: str, course_id: str) -> int:
+        item = self._raw(self.tables.platform, keys.place_key(student_id, course_id))
+        return int(item.get("version", 0)) if item else 0
+
+    def orders_of_student(self, parent_sub: str, student_id: str, course_id: str
+                          ) -> list[Order]:
+        """The parent's orders (gsi1), filtered: a parent holds tens of orders, not more."""
+        where = {"expression": "#course = :course AND #student = :student",
+                 "names": {"#course": "course_id", "#student": "student_id"},
+                 "values": {":course": course_id, ":student": student_id}}
+        found: list[Order] = []
+        cursor: str | None = None
+        while True:
+            page = self._page(Order, "gsi1", keys.parent_partition(parent_sub), "order#", 100,
+                              cursor, where=where)
+            found.extend(page.items)
+            if page.next_cursor is None:
+                return found
+            cursor = page.next_cursor
 
     def orders_of_institution(
         self, institution_id: str, limit: int, cursor: str | None

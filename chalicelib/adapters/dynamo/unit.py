@@ -18,7 +18,7 @@ from chalicelib.adapters.dynamo.expressions import UpdateExpression
 from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.dynamo.transaction import Transaction
 from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
-from chalicelib.domain.catalog import Course, Institution, Student
+from chalicelib.domain.catalog import Course, Institution, StatusChange, Student
 from chalicelib.domain.complaint import Complaint, Step
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.ledger import JournalEntry
@@ -28,6 +28,7 @@ from chalicelib.domain.notice import Notice
 from chalicelib.domain.order import Movement, Order, OrderStatus
 from chalicelib.domain.refund import RefundRequest
 from chalicelib.domain.review import Review
+from chalicelib.domain.staff import StaffMember
 from chalicelib.domain.timeslots import Footprint
 
 _RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {
@@ -45,6 +46,8 @@ _RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {
     Complaint: records.complaint,
     Step: records.step,
     Review: records.review,
+    StaffMember: records.staff_member,
+    StatusChange: records.status_change,
 }
 
 
@@ -89,7 +92,7 @@ class AtomicWrite:
         if due is not None:
             item.update(keys.due_attributes(due[0], entity_id, due[1]))
         expression = UpdateExpression().require_exists()
-        if isinstance(before, Complaint):
+        if isinstance(before, Complaint | StaffMember):
             expression.require_equal("version", before.version)
         else:
             expression.require_equal("status", encode(before.status))
@@ -175,6 +178,15 @@ class AtomicWrite:
         expression.remove("due_pk").remove("due_sk")
         self._tx.update(self.tables.platform, keys.key(kind, entity_id), expression,
                         "scheduled")
+        return self
+
+    def claim_place(self, student_id: str, course_id: str, seen: int) -> AtomicWrite:
+        """Count one more purchase of a child's place in a course, on condition no other
+        purchase of it was counted since `seen` was read (label "place")."""
+        expression = UpdateExpression().increment("version", 1)
+        expression.require_unchanged("version", seen)
+        self._tx.update(self.tables.platform, keys.place_key(student_id, course_id),
+                        expression, "place")
         return self
 
     def require_present(self, kind: str, entity_id: str, label: str) -> AtomicWrite:

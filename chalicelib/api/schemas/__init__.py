@@ -23,11 +23,14 @@ from chalicelib.api.schemas.courses import CoursePage, CourseQuery, CourseSubmis
 from chalicelib.api.schemas.institutions import (
     CustodianBody,
     Decision,
-    FreezeDecision,
     InstitutionApplication,
     InstitutionPage,
     InstitutionQuery,
     InstitutionView,
+    ProfileEdit,
+    ReasonRequired,
+    StatusChangePage,
+    StatusChangeView,
 )
 from chalicelib.api.schemas.lessons import (
     Answer,
@@ -51,6 +54,7 @@ from chalicelib.api.schemas.orders import (
     OrderView,
     PaymentInstructions,
 )
+from chalicelib.api.schemas.policy import PolicyQuery, PolicyVersionView, PolicyView
 from chalicelib.api.schemas.public import Health
 from chalicelib.api.schemas.refunds import (
     RefundAsk,
@@ -63,6 +67,14 @@ from chalicelib.api.schemas.refunds import (
     RegulatorRefundQuery,
 )
 from chalicelib.api.schemas.reviews import RatingView, ReplyBody, ReviewBody, ReviewPage, ReviewView
+from chalicelib.api.schemas.staff import (
+    CertificateBody,
+    CheckBody,
+    ConsentBody,
+    StaffPage,
+    StaffRegistration,
+    StaffView,
+)
 from chalicelib.api.schemas.students import StudentLink, StudentPage, StudentView
 
 __all__ = [
@@ -71,10 +83,13 @@ __all__ = [
     "BankAck",
     "BankNotification",
     "CaseQuery",
+    "CertificateBody",
+    "CheckBody",
     "ComplaintFiling",
     "ComplaintPage",
     "ComplaintQuery",
     "ComplaintView",
+    "ConsentBody",
     "ConsumptionPage",
     "ConsumptionQuery",
     "ConsumptionView",
@@ -87,7 +102,6 @@ __all__ = [
     "Decision",
     "Dispute",
     "DisputeDecision",
-    "FreezeDecision",
     "Health",
     "HotlineCall",
     "InstitutionApplication",
@@ -107,9 +121,14 @@ __all__ = [
     "PageQuery",
     "PaymentInstructions",
     "PaymentReceived",
+    "PolicyQuery",
+    "PolicyVersionView",
+    "PolicyView",
+    "ProfileEdit",
     "RatingBody",
     "RatingView",
     "ReadReceipt",
+    "ReasonRequired",
     "RecordedLesson",
     "RefundAsk",
     "RefundDecision",
@@ -126,6 +145,11 @@ __all__ = [
     "ReviewBody",
     "ReviewPage",
     "ReviewView",
+    "StaffPage",
+    "StaffRegistration",
+    "StaffView",
+    "StatusChangePage",
+    "StatusChangeView",
     "StepView",
     "StudentLink",
     "StudentPage",

@@ -6,15 +6,34 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from chalicelib.api.schemas.common import Page, PageQuery, PositiveFen, Strict, Text
-from chalicelib.domain.catalog import Discipline, Mode
+from chalicelib.api.schemas.common import (
+    Page,
+    PageQuery,
+    PositiveFen,
+    Strict,
+    Text,
+    TimeOfDay,
+)
+from chalicelib.domain.catalog import Discipline, Mode, Subject
 from chalicelib.domain.money import MAX_LESSONS
+from chalicelib.domain.schedule import MAX_SLOTS
+
+
+class Slot(Strict):
+    weekday: int = Field(ge=1, le=7, strict=True)
+    """ISO weekday: 1 = Monday .. 7 = Sunday."""
+    starts_at: TimeOfDay
+    """HH:MM, Asia/Shanghai; the lesson lasts the course's lesson_minutes."""
 
 
 class CourseSubmission(Strict):
     title: Text
-    subject: str = Field(default="", max_length=20)
+    subject: Subject | None = None
+    """Subject courses (学科类) only: morality_and_law (道德与法治), chinese (语文), history (历史),
+    geography (地理), mathematics (数学), foreign_language (外语), physics (物理), chemistry
+    (化学), biology (生物)."""
     discipline: Discipline | None = None
+    """Non-subject courses: the institution's own discipline."""
     mode: Mode
     lesson_minutes: int = Field(ge=10, le=240, strict=True)
     class_size: int = Field(ge=1, le=500, strict=True)
@@ -22,7 +41,13 @@ class CourseSubmission(Strict):
     lessons_total: int = Field(ge=1, le=MAX_LESSONS, strict=True)
     starts_on: date
     ends_on: date
-    timetable: str = Field(default="", max_length=2000)
+    timetable: list[Slot] = Field(min_length=1, max_length=MAX_SLOTS)
+    """The weekly timetable."""
+
+
+class SlotView(BaseModel):
+    weekday: int
+    starts_at: TimeOfDay
 
 
 class CourseView(BaseModel):
@@ -38,7 +63,7 @@ class CourseView(BaseModel):
     lessons_total: int
     starts_on: date
     ends_on: date
-    timetable: str
+    timetable: list[SlotView]
     status: str
 
 
@@ -47,4 +72,7 @@ class CoursePage(Page):
 
 
 class CourseQuery(PageQuery):
-    status: str = Field(default="approved", pattern=r"^(approved|pending_review|rejected)$")
+    status: str = Field(default="approved",
+                        pattern=r"^(approved|off_sale|pending_review|rejected)$")
+    """approved: on sale; off_sale: approved, taken off sale (its institution and regulators
+    only)."""

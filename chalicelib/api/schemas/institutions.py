@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from chalicelib.api.schemas.common import Page, PageQuery, RegionCode, Strict, Text, Time
 from chalicelib.api.schemas.reviews import RatingView
+from chalicelib.domain import uscc
 from chalicelib.domain.catalog import Discipline, Mode, TrainingType
 
 
@@ -19,7 +20,10 @@ class CustodianBody(Strict):
 
 class InstitutionApplication(Strict):
     name: Text
-    uscc: Annotated[str, Field(pattern=r"^[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$")]
+    uscc: Annotated[str, Field(pattern=uscc.SHAPE.pattern)]
+    """The unified social credit code, its check character verified (GB 32100)."""
+    permit_number: Annotated[str, Field(min_length=4, max_length=40)]
+    """The school-running permit (办学许可证) number."""
     training_type: TrainingType
     discipline: Discipline
     mode: Mode
@@ -31,6 +35,8 @@ class InstitutionApplication(Strict):
 class InstitutionView(BaseModel):
     institution_id: str
     name: str
+    uscc: str
+    permit_number: str
     training_type: TrainingType
     discipline: Discipline
     mode: Mode
@@ -54,7 +60,8 @@ class InstitutionPage(Page):
 
 class InstitutionQuery(PageQuery):
     status: str = Field(
-        default="whitelisted", pattern=r"^(whitelisted|pending_review|rejected|frozen)$"
+        default="whitelisted",
+        pattern=r"^(whitelisted|pending_review|changes_requested|rejected|blacklisted|frozen)$",
     )
     region: str = Field(default="", pattern=r"^([0-9]{2}|[0-9]{4}|[0-9]{6})?$")
 
@@ -63,6 +70,31 @@ class Decision(Strict):
     reason: str = Field(default="", max_length=500)
 
 
-class FreezeDecision(Strict):
+class ReasonRequired(Strict):
     reason: str = Field(min_length=1, max_length=500)
-    """Recorded with the freeze (required, to unfreeze too)."""
+    """Recorded with the decision (a freeze, an unfreeze, a liquidation, a request for
+    changes, a blacklisting) and in the status history."""
+
+
+class ProfileEdit(Strict):
+    """The fields to change; the rest stay. Type, discipline, mode and region are the
+    licence's: a new licence is a new application."""
+
+    name: Text | None = None
+    address: Text | None = None
+    permit_number: Annotated[str, Field(min_length=4, max_length=40)] | None = None
+    custodian: CustodianBody | None = None
+    """A new custodian bank or accounts: a whitelisted institution goes back to review."""
+
+
+class StatusChangeView(BaseModel):
+    change_id: str
+    at: Time
+    from_status: str
+    to_status: str
+    actor: str
+    reason: str
+
+
+class StatusChangePage(Page):
+    items: list[StatusChangeView]

@@ -1,0 +1,40 @@
+"""An institution edits its profile. Answering a request for changes sends it back to
+review; so does a change of custodian bank or accounts on a whitelisted institution: no
+sale is paid into accounts its department has not reviewed (orders already paid keep the
+accounts they were paid into)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from chalicelib.domain.catalog import EDITABLE, Custodian, Institution, InstitutionStatus
+from chalicelib.domain.errors import RuleViolation, StateConflict
+from chalicelib.service import institution_reviews, institutions
+from chalicelib.service.caller import Caller
+from chalicelib.service.context import Context
+
+
+def edit(ctx: Context, caller: Caller, institution_id: str, *, name: str | None,
+         address: str | None, permit_number: str | None, custodian: Custodian | None
+         ) -> Institution:
+    before = institutions.own_or_applied(ctx, caller, institution_id)
+    if before.status not in EDITABLE:
+        raise StateConflict("机构当前状态不能修改资料", code="institution_not_editable",
+                            status=str(before.status))
+    if custodian is not None and not custodian.accounts_distinct:
+        raise RuleViolation("监管账户与一般账户不能是同一个账户",
+                            code="custodian_accounts_identical")
+    after = replace(
+        before, name=name or before.name, address=address or before.address,
+        permit_number=permit_number or before.permit_number,
+        custodian=custodian or before.custodian,
+    )
+    if after == before:
+        return before
+    reason = "机构修改资料"
+    if before.status is InstitutionStatus.CHANGES_REQUESTED:
+        after = replace(after, status=InstitutionStatus.PENDING_REVIEW)
+    elif before.status is InstitutionStatus.WHITELISTED and after.custodian != before.custodian:
+        after = replace(after, status=InstitutionStatus.PENDING_REVIEW)
+        reason = "变更资金存管账户，须重新审核"
+    return institution_reviews.rewrite(ctx, before, after, actor=caller.sub, reason=reason)

@@ -1,0 +1,106 @@
+"""A department's decisions on an institution: whitelist, reject, ask for changes, blacklist.
+Only the competent department acts (`Caller.require_competent_for`); every change of status,
+whoever makes it, is written with its entry in the status history, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import replace
+
+from chalicelib.domain.catalog import Institution, InstitutionStatus, StatusChange
+from chalicelib.domain.errors import RuleViolation, StateConflict
+from chalicelib.service import institutions, staff
+from chalicelib.service.caller import Caller, Role
+from chalicelib.service.context import Context
+from chalicelib.service.ports import Page, WriteRejected
+
+PENDING = frozenset({InstitutionStatus.PENDING_REVIEW})
+
+
+def decide(
+    ctx: Context, caller: Caller, institution_id: str, *, approve: bool, reason: str
+) -> Institution:
+    """Whitelist an institution only when every criterion holds: its custodian bank and two
+    accounts registered, and a staff member whose background check is current; or reject
+    it, with reasons."""
+    institution = _competent(ctx, caller, institution_id)
+    if approve and institution.status is InstitutionStatus.PENDING_REVIEW:
+        _check_whitelist_criteria(ctx, institution)
+    target = InstitutionStatus.WHITELISTED if approve else InstitutionStatus.REJECTED
+    return move(ctx, institution, target, actor=caller.sub, reason=reason, allowed_from=PENDING)
+
+
+def request_changes(ctx: Context, caller: Caller, institution_id: str, *, reason: str
+                    ) -> Institution:
+    """Send an application back with what to change; the institution's next edit of its
+    profile returns it to review."""
+    institution = _competent(ctx, caller, institution_id)
+    return move(ctx, institution, InstitutionStatus.CHANGES_REQUESTED, actor=caller.sub,
+                reason=reason, allowed_from=PENDING)
+
+
+def blacklist(ctx: Context, caller: Caller, institution_id: str, *, reason: str) -> Institution:
+    """Name an institution on the blacklist, whatever its status: it never sells again.
+    Its money is not touched: freezing and liquidation are separate decisions."""
+    institution = _competent(ctx, caller, institution_id)
+    return move(ctx, institution, InstitutionStatus.BLACKLISTED, actor=caller.sub,
+                reason=reason, allowed_from=set(InstitutionStatus) - {
+                    InstitutionStatus.BLACKLISTED})
+
+
+def history(ctx: Context, caller: Caller, institution_id: str, *, limit: int,
+            cursor: str | None) -> Page[StatusChange]:
+    """The status history, oldest first: the institution's own staff and its regulators."""
+    if caller.role is Role.REGULATOR:
+        institutions.visible_to_regulator(ctx, caller, institution_id)
+    else:
+        institutions.own_or_applied(ctx, caller, institution_id)
+    return ctx.store.status_history(institution_id, limit, cursor)
+
+
+def move(ctx: Context, institution: Institution, target: InstitutionStatus, *, actor: str,
+         reason: str, allowed_from: Collection[InstitutionStatus]) -> Institution:
+    """A department's decision: `institution` moved to `target`; moving it where it already
+    is returns it (a retry, or a twin decision)."""
+    if institution.status is target:
+        return institution
+    if institution.status not in allowed_from:
+        raise StateConflict("机构当前状态不允许此操作", code="institution_not_pending",
+                            status=str(institution.status))
+    decided = replace(institution, status=target, decided_at=ctx.now(), decided_by=actor,
+                      decision_reason=reason)
+    return rewrite(ctx, institution, decided, actor=actor, reason=reason)
+
+
+def rewrite(ctx: Context, before: Institution, after: Institution, *, actor: str, reason: str
+            ) -> Institution:
+    """Write `after` over `before` (conditioned on what was read), with a history entry if
+    its status changed."""
+    write = ctx.store.write().replace(before, after, "institution")
+    if after.status is not before.status:
+        write.create(StatusChange(before.institution_id, ctx.new_id("hst"), ctx.now(),
+                                  before.status, after.status, actor, reason), "history")
+    try:
+        write.commit()
+    except WriteRejected as rejected:
+        raise StateConflict("该机构已被他人处理，请刷新", code="institution_changed") from rejected
+    return after
+
+
+def _competent(ctx: Context, caller: Caller, institution_id: str) -> Institution:
+    institution = institutions.visible_to_regulator(ctx, caller, institution_id)
+    caller.require_competent_for(institution)
+    return institution
+
+
+def _check_whitelist_criteria(ctx: Context, institution: Institution) -> None:
+    unmet = [criterion for criterion, holds in (
+        ("custodian_accounts", bool(institution.custodian.bank)
+         and institution.custodian.accounts_distinct),
+        ("staff_checked", staff.any_checked(ctx, institution.institution_id)),
+    ) if not holds]
+    if unmet:
+        raise RuleViolation(
+            "机构尚不满足白名单条件：须登记存管银行与监管、一般两个账户，且至少一名员工背景审查已通过",
+            code="whitelist_criteria_unmet", unmet=unmet,
+        )
