@@ -127,6 +127,12 @@ class Institution:
     permit_number: str = ""
     """The school-running permit (办学许可证) number; "" on applications made before it was
     asked for."""
+    whitelisted_at: datetime | None = None
+    """When it was first whitelisted: from then on it may hold parents' money, so it can be
+    frozen and liquidated whatever its status later (back in review, blacklisted)."""
+    profile_version: int = 0
+    """Counts its profile edits: every rewrite of the institution requires the version it
+    read, so a decision never reverts an edit made meanwhile."""
     decided_at: datetime | None = None
     decided_by: str = ""
     decision_reason: str = ""
@@ -150,18 +156,29 @@ class Institution:
         return self.frozen_at is not None
 
     @property
+    def ever_whitelisted(self) -> bool:
+        return self.whitelisted_at is not None or self.status is InstitutionStatus.WHITELISTED
+
+    @property
     def department(self) -> Department:
-        """The competent department: subject -> education; otherwise by discipline."""
-        if self.training_type is TrainingType.SUBJECT:
-            return Department.EDUCATION
-        return _DEPARTMENT_BY_DISCIPLINE.get(self.discipline, Department.EDUCATION)
+        return competent_department(self.training_type is TrainingType.SUBJECT, self.discipline)
 
     @property
     def jurisdiction_code(self) -> str:
-        """Offline: the county where it is. Online: the province that approved it."""
-        if self.mode is Mode.ONLINE:
-            return self.region_code[:2]
-        return self.region_code
+        return jurisdiction(self.mode, self.region_code)
+
+
+def competent_department(subject: bool, discipline: Discipline | None) -> Department:
+    """Subject training -> education; other training by its discipline; anything unassigned
+    -> education."""
+    if subject or discipline is None:
+        return Department.EDUCATION
+    return _DEPARTMENT_BY_DISCIPLINE.get(discipline, Department.EDUCATION)
+
+
+def jurisdiction(mode: Mode, region_code: str) -> str:
+    """Offline: the county where it is. Online: the province that approved it."""
+    return region_code[:2] if mode is Mode.ONLINE else region_code
 
 
 _DEPARTMENT_BY_DISCIPLINE = {
@@ -197,6 +214,15 @@ class Course:
     def is_subject(self) -> bool:
         """Subject training (学科类): the course names a subject."""
         return bool(self.subject)
+
+    @property
+    def department(self) -> Department:
+        """Its institution's competent department (a course fits its institution's licence)."""
+        return competent_department(self.is_subject, self.discipline)
+
+    @property
+    def jurisdiction_code(self) -> str:
+        return jurisdiction(self.mode, self.region_code)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ whose check character is right, and a county that exists in the province this st
 from __future__ import annotations
 
 from chalicelib.domain import uscc
+from chalicelib.domain.catalog import Discipline, TrainingType
 from chalicelib.domain.errors import RuleViolation
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.regions import PROVINCES, is_county_code
@@ -14,6 +15,24 @@ def check_credit_code(code: str) -> None:
         raise RuleViolation(
             "统一社会信用代码校验位不正确，请核对营业执照或登记证书上的代码",
             code="uscc_check_failed", uscc=code,
+        )
+
+
+LICENSED_DISCIPLINES = {
+    TrainingType.SUBJECT: frozenset({Discipline.ACADEMIC}),
+    TrainingType.NON_SUBJECT: frozenset({Discipline.SPORTS, Discipline.ARTS, Discipline.SCIENCE,
+                                         Discipline.OTHER}),
+}
+"""Subject training is academic; non-subject training is of another discipline (an
+"academic" non-subject institution would sell subject training outside its rules)."""
+
+
+def check_licence(training_type: TrainingType, discipline: Discipline) -> None:
+    if discipline not in LICENSED_DISCIPLINES[training_type]:
+        raise RuleViolation(
+            "培训类型与类别不符：学科类为 academic，非学科类为 sports、arts、science 或 other",
+            code="discipline_not_of_type", training_type=training_type.value,
+            discipline=discipline.value,
         )
 
 

@@ -12,11 +12,11 @@ from datetime import date, time
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     PlainSerializer,
-    PositiveInt,
     WithJsonSchema,
     model_validator,
 )
@@ -40,8 +40,19 @@ its discipline (`academic`, `sports`, `arts`, `science`, `other`), anything unli
 `default` (education, which also coordinates)."""
 
 CountyCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+ROUTED = frozenset({"subject", "academic", "sports", "arts", "science", "other", "default"})
+"""What complaint_routing may name: subject training, a discipline, or the default."""
+def _whole_minute(value: time) -> time:
+    if value.second or value.microsecond or value.tzinfo is not None:
+        raise ValueError("a time of day is HH:MM (Asia/Shanghai), without seconds or offset")
+    return value
+
+
+Count = Annotated[int, Field(strict=True, gt=0)]
+"""A positive whole number, written as one (not `true`, not "5")."""
 TimeOfDay = Annotated[
     time,
+    AfterValidator(_whole_minute),
     PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
     WithJsonSchema({"type": "string", "pattern": r"^[0-2][0-9]:[0-5][0-9]$"}),
 ]
@@ -62,8 +73,8 @@ class PriceTier(_Frozen):
     """The base price per lesson per student for classes of at most `up_to_students`
     (None: any size above the previous tier)."""
 
-    up_to_students: PositiveInt | None
-    fen: PositiveInt
+    up_to_students: Count | None
+    fen: Count
 
 
 class GuidedPrices(_Frozen):
@@ -112,30 +123,30 @@ class Vacation(_Frozen):
 
 class Policy(_Frozen):
     effective_from: date = date(2021, 7, 24)
-    auto_confirm_working_days: PositiveInt = 15
-    payment_window_minutes: PositiveInt = 30
-    max_lessons_per_charge: PositiveInt = 60
-    max_fen_per_charge: PositiveInt = 500_000
-    max_months_per_charge: PositiveInt = 3
+    auto_confirm_working_days: Count = 15
+    payment_window_minutes: Count = 30
+    max_lessons_per_charge: Count = 60
+    max_fen_per_charge: Count = 500_000
+    max_months_per_charge: Count = 3
     """One charge covers at most this many months of the course's timetable."""
-    renewal_max_lessons_left: int = Field(default=20, ge=0)
+    renewal_max_lessons_left: int = Field(default=20, ge=0, strict=True)
     """A parent may buy more of a course only while at most this many of its lessons remain."""
-    charge_earliest_months_before_start: int = Field(default=1, ge=0)
+    charge_earliest_months_before_start: int = Field(default=1, ge=0, strict=True)
     """No charge earlier than this many months before the course starts."""
-    settlement_grace_minutes: PositiveInt = 10
-    lesson_record_window_hours: PositiveInt = Field(default=72, le=MAX_RECORD_WINDOW_HOURS)
+    settlement_grace_minutes: Count = 10
+    lesson_record_window_hours: Count = Field(default=72, le=MAX_RECORD_WINDOW_HOURS)
     """A lesson must be recorded within this many hours of its end."""
-    lesson_length_tolerance_minutes: PositiveInt = 10
+    lesson_length_tolerance_minutes: Count = 10
     """A lesson may be this many minutes shorter or longer than its course's lesson length."""
-    standard_lesson_minutes: dict[Mode, PositiveInt] = Field(
+    standard_lesson_minutes: dict[Mode, Count] = Field(
         default_factory=lambda: {Mode.OFFLINE: 45, Mode.ONLINE: 30})
     """The length a guided price is set for; longer or shorter lessons are pro-rated."""
-    guided_price_markup_percent: int = Field(default=10, ge=0, le=100)
+    guided_price_markup_percent: int = Field(default=10, ge=0, le=100, strict=True)
     """A subject lesson may cost at most the base price plus this many percent."""
     guided_prices: GuidedPrices | None = None
     """None where the region has loaded no table: subject courses cannot be priced there."""
-    online_max_lesson_minutes: PositiveInt = 30
-    online_min_gap_minutes: int = Field(default=10, ge=0)
+    online_max_lesson_minutes: Count = 30
+    online_min_gap_minutes: int = Field(default=10, ge=0, strict=True)
     """The break a student has after an online lesson before the next lesson."""
     online_ends_by: TimeOfDay = _time_of_day(21, 0)
     offline_ends_by: TimeOfDay = _time_of_day(20, 30)
@@ -147,23 +158,23 @@ class Policy(_Frozen):
     counties: tuple[CountyCode, ...] = ()
     """The county codes of the cities listed here: an institution in one of those cities must
     name one of them (cities not listed are not checked)."""
-    background_check_valid_months: PositiveInt = 12
+    background_check_valid_months: Count = 12
     """A staff member's background check must be repeated within this many months."""
-    refund_decision_working_days: PositiveInt = 5
+    refund_decision_working_days: Count = 5
     """The institution's time to decide a refund request; silence after it approves."""
-    dispute_answer_working_days: PositiveInt = 10
+    dispute_answer_working_days: Count = 10
     """A dispute still open after this many working days goes to the regulator."""
-    refund_payout_days_before_start: PositiveInt = 5
-    refund_payout_days_after_start: PositiveInt = 15
+    refund_payout_days_before_start: Count = 5
+    refund_payout_days_after_start: Count = 15
     """Calendar days from the request in which an approved refund must reach the payer."""
     liquidation_pending_lessons: str = Field(default="return", pattern=r"^(return|confirm)$")
     """What a liquidation does with lessons not yet confirmed: `return` them to the order
     (refunded with it: teaching stopped) or `confirm` them (released to the institution)."""
-    complaint_institution_working_days: PositiveInt = 3
+    complaint_institution_working_days: Count = 3
     """The institution's time to answer a complaint; silence sends it to the department."""
-    complaint_parent_working_days: PositiveInt = 5
+    complaint_parent_working_days: Count = 5
     """The parent's time to accept or reject the institution's answer; silence accepts."""
-    complaint_department_working_days: PositiveInt = 13
+    complaint_department_working_days: Count = 13
     """The department's time to resolve a case; overdue, it escalates one level."""
     complaint_routing: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_COMPLAINT_ROUTING))
@@ -176,6 +187,11 @@ class Policy(_Frozen):
                              f"departments {sorted(DEPARTMENTS)}")
         if set(self.standard_lesson_minutes) != set(Mode):
             raise ValueError("standard_lesson_minutes needs both offline and online")
+        if not set(routing) <= ROUTED:
+            raise ValueError(f"complaint_routing names only {sorted(ROUTED)}")
+        if self.lessons_start_from >= min(self.offline_ends_by, self.online_ends_by):
+            raise ValueError("lessons_start_from must be before offline_ends_by and "
+                             "online_ends_by")
         return self
 
     def in_vacation(self, day: date) -> Vacation | None:

@@ -72,6 +72,7 @@ class PolicyBook:
                 layer = _layer(str(raw.get("region", "")), str(raw.get("name", "")),
                                raw.get("versions", ()))
                 if layer.region in layers or len(layer.region) not in REGION_PREFIXES or (
+                        not layer.region.isdigit()) or (
                         not layer.region.startswith(str(province.get("region")))):
                     raise ValueError(f"policy region {layer.region!r} is repeated, not 2, 4 "
                                      "or 6 digits, or outside its province")
@@ -126,7 +127,10 @@ class PolicyBook:
             for day in sorted({v.effective_from for layer in self._chain(region)
                                for v in layer.versions}):
                 if any(v.effective_from <= day for v in self.layers[NATIONAL].versions):
-                    self.effective(region, day)
+                    counties = self.effective(region, day).policy.counties
+                    if any(not county.startswith(region[:2]) for county in counties):
+                        raise ValueError(f"policy {region or 'national'}: counties outside "
+                                         "its province")
 
 
 def _layer(region: str, name: str, raw_versions: Iterable[Mapping[str, Any]]) -> PolicyLayer:

@@ -18,8 +18,15 @@ PROVINCES = {
 """The province-level divisions, by code."""
 
 
+CITIES_WITHOUT_COUNTIES = frozenset({"441900", "442000", "460400", "620200"})
+"""东莞, 中山, 儋州, 嘉峪关: prefecture-level cities with no counties, whose own code (ending
+in 00) is where an institution is."""
+
+
 def is_county_code(code: str) -> bool:
     """Six digits under a real province, naming a county (not a city's or province's own
-    code, which end in 00)."""
+    code, which end in 00, except a city without counties)."""
+    if code in CITIES_WITHOUT_COUNTIES:
+        return True
     return (len(code) == 6 and code.isdigit() and code[:2] in PROVINCES
             and code[2:4] != "00" and code[4:] != "00")

@@ -82,6 +82,9 @@ def check_can_teach(teacher: StaffMember | None, *, institution_id: str, day: da
     """Refuse a lesson taught by someone who may not teach it on `day`."""
     if teacher is None or teacher.institution_id != institution_id:
         raise RuleViolation("授课教师不是本机构登记的员工", code="teacher_not_of_institution")
+    if teacher.role is not StaffRole.TEACHER:
+        raise RuleViolation(f"{teacher.name} 不是登记的教师，不能授课", code="not_a_teacher",
+                            staff_id=teacher.staff_id)
     if teacher.check_result is not CheckResult.PASSED:
         raise RuleViolation(
             f"{teacher.name} 的背景审查尚未通过，不能授课", code="teacher_check_not_passed",

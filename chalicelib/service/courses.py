@@ -153,8 +153,10 @@ def of_institution(
 def pending_review(
     ctx: Context, caller: Caller, *, limit: int, cursor: str | None
 ) -> Page[Course]:
+    """The courses awaiting the caller's department's review in its jurisdiction (the
+    courses it decides: an index, no filter)."""
     caller.require(Role.REGULATOR)
-    page = ctx.store.courses_by_status(
-        CourseStatus.PENDING_REVIEW, region_prefix(caller.region), limit, cursor
-    )
-    return institutions.supervised_only(ctx, caller, page)
+    if not caller.region or caller.department is None:
+        return Page([], None)
+    return ctx.store.courses_awaiting(caller.department, region_prefix(caller.region), limit,
+                                      cursor)

@@ -24,7 +24,7 @@ import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from chalicelib.domain.catalog import Institution, InstitutionStatus
+from chalicelib.domain.catalog import Institution
 from chalicelib.domain.errors import StateConflict
 from chalicelib.service import institutions, retry, work
 from chalicelib.service.caller import Caller, Role
@@ -71,8 +71,11 @@ def _change(
 
 
 def require_whitelisted(institution: Institution) -> None:
-    if institution.status is not InstitutionStatus.WHITELISTED:
-        raise StateConflict("只能冻结、解冻或清算已列入白名单的机构",
+    """Freezing, unfreezing and liquidating are for an institution that has been whitelisted
+    (and so may hold parents' money), whatever its status now: back in review after a new
+    custodian account, or blacklisted, it is still frozen or liquidated."""
+    if not institution.ever_whitelisted:
+        raise StateConflict("只能冻结、解冻或清算列入过白名单的机构",
                             code="institution_not_whitelisted", status=str(institution.status))
 
 

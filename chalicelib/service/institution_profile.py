@@ -31,6 +31,7 @@ def edit(ctx: Context, caller: Caller, institution_id: str, *, name: str | None,
     )
     if after == before:
         return before
+    after = replace(after, profile_version=before.profile_version + 1)
     reason = "机构修改资料"
     if before.status is InstitutionStatus.CHANGES_REQUESTED:
         after = replace(after, status=InstitutionStatus.PENDING_REVIEW)

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from chalicelib.domain.catalog import Institution, InstitutionStatus, StatusChange
 from chalicelib.domain.errors import RuleViolation, StateConflict
-from chalicelib.service import institutions, staff
+from chalicelib.service import freezes, institutions, staff
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page, WriteRejected
@@ -67,16 +67,20 @@ def move(ctx: Context, institution: Institution, target: InstitutionStatus, *, a
     if institution.status not in allowed_from:
         raise StateConflict("机构当前状态不允许此操作", code="institution_not_pending",
                             status=str(institution.status))
-    decided = replace(institution, status=target, decided_at=ctx.now(), decided_by=actor,
+    now = ctx.now()
+    decided = replace(institution, status=target, decided_at=now, decided_by=actor,
                       decision_reason=reason)
+    if target is InstitutionStatus.WHITELISTED and institution.whitelisted_at is None:
+        decided = replace(decided, whitelisted_at=now)
     return rewrite(ctx, institution, decided, actor=actor, reason=reason)
 
 
 def rewrite(ctx: Context, before: Institution, after: Institution, *, actor: str, reason: str
             ) -> Institution:
     """Write `after` over `before` (conditioned on what was read), with a history entry if
-    its status changed."""
-    write = ctx.store.write().replace(before, after, "institution")
+    its status changed; a freeze's fan-out under way stays on the schedule."""
+    write = ctx.store.write().replace(before, after, "institution",
+                                      due=freezes.fan_out_due(after, ctx))
     if after.status is not before.status:
         write.create(StatusChange(before.institution_id, ctx.new_id("hst"), ctx.now(),
                                   before.status, after.status, actor, reason), "history")

@@ -45,6 +45,7 @@ def apply(
 ) -> Institution:
     caller.require(Role.INSTITUTION)
     institution_rules.check_credit_code(uscc)
+    institution_rules.check_licence(training_type, discipline)
     institution_rules.check_region(region_code, province_code=ctx.province_code,
                                    policy=ctx.policy(region_code))
     if not custodian.accounts_distinct:
@@ -120,13 +121,18 @@ def listing(
     cursor: str | None,
 ) -> Page[Institution]:
     """Parents see the whitelist; regulators see any status inside their jurisdiction, and
-    the frozen institutions (`FROZEN_LISTING`)."""
+    the frozen institutions (`FROZEN_LISTING`). Applications awaiting review are a
+    department's review queue: those it decides, by jurisdiction (an index, no filter)."""
     if status != InstitutionStatus.WHITELISTED:
         caller.require(Role.REGULATOR)
     prefix = region_prefix(region) if region else ""
     if caller.role is Role.REGULATOR:
         own = region_prefix(caller.region)
         prefix = prefix if prefix.startswith(own) else own
+    if status == InstitutionStatus.PENDING_REVIEW:
+        if not caller.region or caller.department is None:
+            return Page([], None)
+        return ctx.store.institutions_awaiting(caller.department, prefix, limit, cursor)
     page = ctx.store.institutions_by_status(status, prefix, limit, cursor)
     if caller.role is Role.REGULATOR and status != InstitutionStatus.WHITELISTED:
         page = Page([i for i in page.items if caller.supervises(i)], page.next_cursor)

@@ -64,6 +64,10 @@ def record(
     course = _own_course(ctx, caller.own_institution(), course_id)
     if len(set(order_ids)) != len(order_ids) or not 1 <= len(order_ids) <= MAX_ATTENDING_ORDERS:
         raise InvalidRequest("上课订单须为 1 到 100 个不重复的订单", code="invalid_order_ids")
+    if len(order_ids) > course.class_size:
+        raise RuleViolation(  # the class size priced the course (the guided price's tier)
+            f"本课程班额为 {course.class_size} 人，一节课不能为更多学生消课",
+            code="class_size_exceeded", class_size=course.class_size)
     stored = ctx.store.lesson(lesson_id)
     if stored is not None:
         return _consume_all(ctx, stored, {}, stored=True)

@@ -15,6 +15,7 @@ from chalicelib.service import courses, institutions, retry, students
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page, WriteRejected
+from chalicelib.service.store import Place
 
 
 def create(
@@ -24,8 +25,12 @@ def create(
     the course (chalicelib/domain/charges.py). The child's purchases of a course are
     serialised: each counts itself on the child's place in the course, on condition no other
     was counted since it read what the child holds, so two racing purchases cannot both fit
-    the caps on the same reading."""
+    the caps on the same reading. The place lists the orders that may still hold lessons,
+    read one by one consistently (an index could lag behind the purchase just made)."""
     caller.require(Role.PARENT)
+    stored = ctx.store.order(order_id)
+    if stored is not None and stored.parent_sub == caller.sub:
+        return stored, institution_of(ctx, stored)  # a retry: its order was created
     student = students.own(ctx, caller, student_id)
     course, institution = courses.on_sale(ctx, course_id)
     policy = ctx.policy(institution.region_code)
@@ -36,18 +41,19 @@ def create(
         )
 
     def attempt() -> Order:
-        seen = ctx.store.place_version(student.student_id, course.course_id)
+        place = ctx.store.place(student.student_id, course.course_id)
+        live = live_orders(ctx, place, but=order_id)
         charges.check_purchase(
             lessons=lessons, price_per_lesson_fen=course.price_per_lesson_fen,
-            starts_on=course.starts_on, ends_on=course.ends_on,
-            held=holding(ctx, caller.sub, student.student_id, course.course_id, but=order_id),
+            starts_on=course.starts_on, ends_on=course.ends_on, held=holding(live),
             today=business_date(ctx.now()), policy=policy,
         )
         order = _new_order(ctx, caller, order_id, student.student_id, course, institution,
                            lessons, policy.payment_window_minutes)
         try:
             ctx.store.write().create(order, "order").claim_place(
-                student.student_id, course.course_id, seen).commit()
+                student.student_id, course.course_id, place,
+                [o.order_id for o in live] + [order_id]).commit()
         except WriteRejected as rejected:
             found = ctx.store.order(order_id) if "order" in rejected.failed else None
             if found is not None and found.parent_sub == caller.sub:
@@ -81,17 +87,18 @@ def _new_order(ctx: Context, caller: Caller, order_id: str, student_id: str, cou
     ))
 
 
-def holding(
-    ctx: Context, parent_sub: str, student_id: str, course_id: str, *, but: str
-) -> Holding:
-    """The child's lessons of the course bought and not yet taught: on paid orders, and on
-    orders still awaiting payment (each will be a charge of its own); not counting order
-    `but` (the one being created, which a retry of its request finds already stored)."""
-    now = ctx.now()
-    live = [o for o in ctx.store.orders_of_student(parent_sub, student_id, course_id)
-            if o.order_id != but and (
-                o.status is OrderStatus.PAID
-                or (o.status is OrderStatus.PENDING_PAYMENT and o.expires_at > now))]
+def live_orders(ctx: Context, place: Place, *, but: str) -> list[Order]:
+    """The orders of a child's place that still hold lessons of it: paid, or awaiting
+    payment until the expiry run marks them (a payment is accepted until then). Each is a
+    consistent read, never an index's: a purchase must see the one counted just before it.
+    `but` (the order being created, which a retry finds already stored) is left out."""
+    found = [ctx.store.order(order_id) for order_id in place.order_ids if order_id != but]
+    return [o for o in found
+            if o is not None and o.status in (OrderStatus.PAID, OrderStatus.PENDING_PAYMENT)]
+
+
+def holding(live: list[Order]) -> Holding:
+    """What the child holds of the course: its lessons not yet taught, at their prices."""
     return Holding(sum(o.lessons_remaining for o in live),
                    sum(lesson_money.refundable(o).amount_fen for o in live))
 

@@ -43,6 +43,15 @@ class CaseFilter:
     sla: Sla | None = None
 
 
+@dataclass(frozen=True)
+class Place:
+    """A child's place in a course: `version` counts its purchases; `order_ids` are the
+    orders that may still hold lessons of it (paid or awaiting payment when last bought)."""
+
+    version: int = 0
+    order_ids: tuple[str, ...] = ()
+
+
 class AtomicWrite(Protocol):
     def create(self, entity: Any, label: str, *, due: Due | None = None) -> AtomicWrite:
         """A new item whose id must not exist yet."""
@@ -84,8 +93,10 @@ class AtomicWrite(Protocol):
         """Take an item off the schedule, on condition it is still scheduled for `job`
         (refused, label "scheduled", if a twin finished it first)."""
 
-    def claim_place(self, student_id: str, course_id: str, seen: int) -> AtomicWrite:
-        """Count a purchase of a child's place in a course, if none was since `seen`."""
+    def claim_place(self, student_id: str, course_id: str, seen: Place,
+                    order_ids: list[str]) -> AtomicWrite:
+        """Count a purchase of a child's place in a course, if none was since `seen` was
+        read, and keep `order_ids` as the orders that may still hold lessons of it."""
         ...
 
     def require_present(self, kind: str, entity_id: str, label: str) -> AtomicWrite:
@@ -122,9 +133,14 @@ class Store(Protocol):
         self, status: str, region_prefix: str, limit: int, cursor: str | None
     ) -> Page[Institution]: ...
 
-    def courses_by_status(
-        self, status: str, region_prefix: str, limit: int, cursor: str | None
-    ) -> Page[Course]: ...
+    def institutions_awaiting(self, department: str, jurisdiction_prefix: str, limit: int,
+                              cursor: str | None) -> Page[Institution]:
+        """Applications awaiting one department's review, their jurisdiction under the
+        prefix."""
+        ...
+
+    def courses_awaiting(self, department: str, jurisdiction_prefix: str, limit: int,
+                         cursor: str | None) -> Page[Course]: ...
 
     def courses_of(
         self, institution_id: str, status: str, limit: int, cursor: str | None
@@ -133,15 +149,10 @@ class Store(Protocol):
     def students_of(self, parent_sub: str, limit: int, cursor: str | None) -> Page[Student]: ...
     def orders_of_parent(self, parent_sub: str, limit: int, cursor: str | None) -> Page[Order]: ...
 
-    def place_version(self, student_id: str, course_id: str) -> int:
-        """How many purchases of a child's place in a course were counted (0: none)."""
+    def place(self, student_id: str, course_id: str) -> Place:
+        """A child's place in a course (consistent read): the purchases counted, and the
+        orders that may still hold lessons of it."""
         ...
-
-    def orders_of_student(self, parent_sub: str, student_id: str, course_id: str
-                          ) -> list[Order]:
-        """Every order a parent has made for one child's place in one course."""
-        ...
-
     def orders_of_institution(
         self, institution_id: str, limit: int, cursor: str | None
     ) -> Page[Order]: ...

@@ -434,7 +434,10 @@ def test_a_child_holding_more_than_twenty_lessons_cannot_renew_yet(
     refused = assert_refused(platform, lambda: platform.post("/v1/orders", fam.parent, body),
                              422, "renewal_too_early")
     assert refused.body["error"]["details"] == {"lessons_left": 21, "max_lessons_left": 20}
-    platform.advance(minutes=31)  # the unpaid order lapses: nothing is held any more
+    platform.advance(minutes=31)  # the unpaid order lapses, but until the expiry run marks it
+    assert_refused(platform, lambda: platform.post("/v1/orders", fam.parent, body), 422,
+                   "renewal_too_early")  # a payment for it would still be accepted
+    platform.run_schedule("expire_orders")
     renewed = platform.post("/v1/orders", fam.parent, body)
     assert renewed.status == 201, renewed.body
 

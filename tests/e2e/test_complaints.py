@@ -100,7 +100,7 @@ ROUTES = [  # training type, discipline, mode, region -> department, jurisdictio
     ("non_subject", "science", "offline", "440106", "science", "440106"),
     ("non_subject", "science", "online", "440304", "science", "440000"),
     ("non_subject", "other", "offline", "440106", "education", "440106"),
-    ("non_subject", "academic", "online", "440106", "education", "440000"),
+    ("non_subject", "other", "online", "440106", "education", "440000"),
 ]
 
 

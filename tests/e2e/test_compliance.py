@@ -283,3 +283,33 @@ def test_two_purchases_racing_for_one_child_cannot_both_fit_the_cap(platform: Pl
     assert (len(made), refused) == (1, ["charge_cap_exceeded"]), outcomes
     assert len(p.get("/v1/orders", fam.parent).body["items"]) == 1
     p.check()
+
+
+def test_a_lesson_teaches_at_most_the_class_the_course_was_priced_for(
+    platform: Platform,
+) -> None:
+    p = platform
+    shop = flows.open_shop(p, class_size=1)
+    orders_ = [flows.buy_and_pay(p, shop, flows.family(p), lessons=1)["order_id"]
+               for _ in range(2)]
+    body = flows.teach(p, shop, orders_)
+    refused = assert_refused(p, partial(p.post, "/v1/lessons", shop.staff, body), 422,
+                             "class_size_exceeded")
+    assert refused.body["error"]["details"] == {"class_size": 1}
+    assert p.post("/v1/lessons", shop.staff, {**body, "order_ids": orders_[:1]}).status == 201
+
+
+def test_a_retried_purchase_finds_its_order_even_if_the_course_went_off_sale(
+    platform: Platform,
+) -> None:
+    p = platform
+    shop = flows.open_shop(p)
+    fam = flows.family(p)
+    parent = Caller(sub=fam.payer_account.removeprefix("PAYER-"), role=Role.PARENT)
+    ctx = bootstrap.context()
+    first, _ = orders.create(ctx, parent, "ord_" + "7" * 26, course_id=shop.course_id,
+                             student_id=fam.student_id, lessons=2)
+    assert p.post(f"/v1/courses/{shop.course_id}/off-sale", shop.staff).status == 200
+    again, _ = orders.create(ctx, parent, "ord_" + "7" * 26, course_id=shop.course_id,
+                             student_id=fam.student_id, lessons=2)
+    assert again == first

@@ -8,6 +8,12 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+import pytest
+
+from chalicelib import bootstrap
+from chalicelib.domain.catalog import InstitutionStatus
+from chalicelib.domain.errors import StateConflict
+from chalicelib.service import institution_reviews
 from tests.support import flows
 from tests.support.harness import Platform
 from tests.support.snapshot import assert_refused
@@ -222,3 +228,105 @@ def test_a_lesson_needs_a_teacher_whose_check_passed_and_is_current_on_its_day(
     assert refused.body["error"]["details"]["check_due_on"] == "2026-03-05"
     assert p.post("/v1/lessons", shop.staff, later).status == 201  # the shop's own teacher
     p.check()
+
+
+def test_a_review_queue_is_the_departments_by_jurisdiction_and_pages(platform: Platform) -> None:
+    p = platform
+    offline = [_applied(p)[0] for _ in range(3)]  # Tianhe, arts: the county's culture queue
+    online, _ = _applied(p, mode="online")  # online: the province's
+    county = flows.regulator(p, sub="reg-th-culture", **GUANGZHOU_CULTURE)
+    province = flows.competent(p)
+    seen, cursor = [], None
+    while True:
+        page = p.get("/v1/institutions?status=pending_review&limit=2"
+                     + (f"&cursor={cursor}" if cursor else ""), county).body
+        assert len(page["items"]) <= 2
+        seen += [i["institution_id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(offline)  # not the online one: the province supervises it
+    queued = p.get("/v1/institutions?status=pending_review", province).body["items"]
+    assert {i["institution_id"] for i in queued} == {*offline, online}
+    sports = flows.regulator(p, sub="reg-gd-sports", department="sports")
+    assert p.get("/v1/institutions?status=pending_review", sports).body["items"] == []
+
+
+def test_an_edit_right_after_a_freeze_does_not_stop_the_freeze_reaching_the_orders(
+    platform: Platform,
+) -> None:
+    p = platform
+    shop = flows.open_shop(p)
+    fam = flows.family(p)
+    order = flows.buy_and_pay(p, shop, fam, lessons=2)["order_id"]
+    frozen = p.post(f"/v1/regulator/institutions/{shop.institution_id}/freeze",
+                    flows.competent(p), {"reason": "资金风险"})
+    assert frozen.status == 200, frozen.body
+    assert p.post(f"/v1/institutions/{shop.institution_id}/profile", shop.staff,
+                  {"name": "改个名字"}).status == 200
+    p.drain_sweeps()
+    p.advance(minutes=10)
+    p.run_schedule("settlement_sweeper")
+    assert flows.order_of(p, fam.parent, order)["frozen"] is True
+    assert_refused(p, partial(p.post, "/v1/lessons", shop.staff, flows.teach(p, shop, [order])),
+                   409, "institution_frozen")
+
+
+def test_an_institution_off_the_whitelist_is_still_frozen_and_liquidated(
+    platform: Platform,
+) -> None:
+    """A new custodian account (back to review) or the blacklist is no escape from a freeze
+    or a liquidation: it may hold parents' money."""
+    p = platform
+    shop = flows.open_shop(p)
+    flows.buy_and_pay(p, shop, flows.family(p), lessons=2)
+    moved = p.post(f"/v1/institutions/{shop.institution_id}/profile", shop.staff, {
+        "custodian": {"bank": "另一家银行", "supervised_account": "SUP-NEW-0002",
+                      "general_account": "GEN-NEW-0002"}})
+    assert moved.body["status"] == "pending_review"
+    base = f"/v1/regulator/institutions/{shop.institution_id}"
+    assert p.post(f"{base}/freeze", flows.competent(p), {"reason": "核查"}).status == 200
+    assert _decide(p, flows.competent(p), shop.institution_id, "blacklist",
+                   {"reason": "违规"}).status == 200
+    assert p.post(f"{base}/liquidate", flows.competent(p), {"reason": "停业"}).status == 200
+
+
+def test_a_decision_never_reverts_an_edit_made_while_it_was_being_taken(
+    platform: Platform,
+) -> None:
+    p = platform
+    institution_id, staff = _applied(p)
+    flows.checked_teacher(p, staff, flows.competent(p))
+    ctx = bootstrap.context()
+    stale = ctx.store.institution(institution_id)
+    assert stale is not None
+    assert p.post(f"/v1/institutions/{institution_id}/profile", staff,
+                  {"name": "新名字"}).status == 200
+    with pytest.raises(StateConflict) as refused:
+        institution_reviews.move(ctx, stale, InstitutionStatus.WHITELISTED, actor="reg",
+                                 reason="", allowed_from={InstitutionStatus.PENDING_REVIEW})
+    assert refused.value.code == "institution_changed"
+    assert p.get(f"/v1/institutions/{institution_id}", staff).body["name"] == "新名字"
+
+
+def test_a_licence_names_a_discipline_of_its_type(platform: Platform) -> None:
+    applicant = platform.token("applicant-loophole", "institution")
+    for training_type, discipline in (("non_subject", "academic"), ("subject", "arts")):
+        body = flows.application(training_type=training_type, discipline=discipline)
+        assert_refused(platform, partial(platform.post, "/v1/institutions", applicant, body),
+                       422, "discipline_not_of_type")
+
+
+def test_only_a_teacher_teaches(platform: Platform) -> None:
+    p = platform
+    shop = flows.open_shop(p)
+    order = flows.buy_and_pay(p, shop, flows.family(p), lessons=2)["order_id"]
+    manager = p.post("/v1/staff", shop.staff, {"name": "王经理", "role": "manager",
+                                                "id_number": flows.resident_id(21)})
+    manager_id = manager.body["staff_id"]
+    p.post(f"/v1/staff/{manager_id}/consent", shop.staff, {"signed_on": "2026-03-02"})
+    checked = p.post(f"/v1/regulator/staff/{manager_id}/background-check", flows.competent(p),
+                     {"result": "passed", "checked_on": "2026-03-02"})
+    assert checked.status == 200, checked.body
+    body = {**flows.teach(p, shop, [order]), "teacher_id": manager_id}
+    assert_refused(p, partial(p.post, "/v1/lessons", shop.staff, body), 422, "not_a_teacher")

@@ -134,8 +134,11 @@ def _decided(reply: Reply, reviewed: model.Institution | model.Course, target: s
 
 
 def buy_off_sale(w: World, family: int, n: int, faults: tuple[Fault, ...] = ()) -> str:
-    """A parent tries to buy a course that is not on sale (awaiting review, rejected) or
-    does not exist: refused, and no order is created (the checks count them)."""
+    """A parent tries to buy a course that is not on sale (awaiting review, rejected, taken
+    off sale by its institution a while) or does not exist: refused, and no order is
+    created (the checks count them)."""
+    if n % 3 == 0 and w.shops:
+        return _taken_off_sale_a_while(w, family, n, faults)
     fam = w.pick(w.families, family)
     off_sale = [c for c in w.courses if c.status != "approved"]
     course = w.pick(off_sale, n)
@@ -147,6 +150,24 @@ def buy_off_sale(w: World, family: int, n: int, faults: tuple[Fault, ...] = ()) 
     else:
         expect(reply, {422}, {"course_not_approved"})
     return f"buying {course_id} ({course.status if course else 'no such course'}): refused"
+
+
+def _taken_off_sale_a_while(w: World, family: int, n: int, faults: tuple[Fault, ...]) -> str:
+    """An institution takes its course off sale; a parent's purchase meanwhile is refused
+    (lessons already bought go on); the course goes back on sale."""
+    fam, sh = w.pick(w.families, family), w.pick(w.shops, n)
+    path = f"/v1/courses/{sh.course_id}"
+    off = expect(w.http("POST", f"{path}/off-sale", sh.staff, None, key=w.new_key(),
+                        faults=faults), {200})
+    if off.body["status"] != "off_sale":
+        raise Violation(f"{sh.course_id} taken off sale is {off.body['status']}")
+    body = {"course_id": sh.course_id, "student_id": fam.student_id, "lessons": 1}
+    expect(w.http("POST", "/v1/orders", fam.parent, body, key=w.new_key()), {422},
+           {"course_off_sale"})
+    back = expect(w.http("POST", f"{path}/on-sale", sh.staff, None, key=w.new_key()), {200})
+    if back.body["status"] != "approved":
+        raise Violation(f"{sh.course_id} put back on sale is {back.body['status']}")
+    return f"{sh.course_id} off sale a while: a purchase refused"
 
 
 def open_shops(w: World, shops: tuple[tuple[int, int, int], ...]) -> None:

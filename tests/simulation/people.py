@@ -49,8 +49,7 @@ def refused_purchase(w: World, fam: model.Family, sh: model.Shop, lessons: int) 
     today = model.business_date(w.now)
     held = sum(o.remaining for o in w.orders
                if w.family_of(o) is fam and w.shop_of(o) is sh and not o.liquidated
-               and (o.status == "paid"
-                    or (o.status == "pending_payment" and o.expires_at > w.now)))
+               and o.status in ("paid", "pending_payment"))
     for code, breaks in (
         ("lessons_exceed_course", lessons > model.COURSE_LESSONS),
         ("course_ended", today > sh.ends_on),

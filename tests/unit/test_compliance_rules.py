@@ -232,3 +232,9 @@ def test_a_credit_code_is_checked_by_its_check_character(code: str, valid: bool)
 def test_an_institution_is_in_a_real_county_of_this_province(region: str, expected: str) -> None:
     assert _outcome(check_region, region_code=region, province_code="44",
                     policy=BOOK.policy(region, TODAY)) == expected
+
+
+@pytest.mark.parametrize("region", ["441900", "442000"])  # 东莞, 中山: no counties
+def test_a_city_without_counties_is_named_by_its_own_code(region: str) -> None:
+    assert _outcome(check_region, region_code=region, province_code="44",
+                    policy=BOOK.policy(region, TODAY)) == "ok"

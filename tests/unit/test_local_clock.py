@@ -4,11 +4,12 @@ is seen at once by another process that shares the data, and survives restarts."
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
+from infra.cli.clock import until_next
 from infra.local.clock import ClockError, LocalClock, existing, parse_duration, parse_start
 
 START = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
@@ -80,3 +81,15 @@ def test_a_start_time_needs_an_offset() -> None:
     for bad in ("2026-11-02T09:00:00", "next monday"):
         with pytest.raises(ClockError):
             parse_start(bad)
+
+
+@pytest.mark.parametrize(("now", "to", "expected"), [
+    ("2026-12-07T19:30:00+08:00", "08:00", timedelta(hours=12, minutes=30)),  # next morning
+    ("2026-12-07T07:59:00+08:00", "08:00", timedelta(minutes=1)),  # later the same day
+    ("2026-12-07T08:00:00+08:00", "08:00", timedelta(days=1)),  # now: a whole day on
+    ("2026-12-07T00:30:00+00:00", "08:00", timedelta(hours=23, minutes=30)),  # 08:30 there
+])
+def test_advancing_to_a_time_of_day_moves_to_its_next_occurrence_in_shanghai(
+    now: str, to: str, expected: timedelta,
+) -> None:
+    assert until_next(datetime.fromisoformat(now), time.fromisoformat(to)) == expected

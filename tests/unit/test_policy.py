@@ -69,7 +69,14 @@ BAD_VERSIONS = [
                                                    {"up_to_students": None, "fen": 2}]}},
      "ascend"),
     ({"counties": ["4401"]}, "pattern"),
+    ({"counties": ["110105"]}, "counties outside its province"),
     ({"offline_ends_by": "25:00"}, "time"),
+    ({"online_ends_by": "21:00+08:00"}, "without seconds or offset"),
+    ({"offline_ends_by": "20:30:59"}, "without seconds or offset"),
+    ({"lessons_start_from": "21:00"}, "must be before"),
+    ({"max_fen_per_charge": True}, "valid integer"),
+    ({"max_lessons_per_charge": "60"}, "valid integer"),
+    ({"complaint_routing": {"default": "education", "sprots": "sports"}}, "names only"),
 ]
 
 
@@ -91,7 +98,7 @@ def test_every_version_names_its_date_and_source(version: dict[str, Any]) -> Non
         _book({"region": "44", "name": "广东省", "versions": [version]})
 
 
-@pytest.mark.parametrize("region", ["4", "440", "4401x", "11"])
+@pytest.mark.parametrize("region", ["4", "440", "4401x", "11", "44ab"])
 def test_a_layer_sits_inside_its_province_at_a_real_level(region: str) -> None:
     with pytest.raises(ValueError, match="outside its province"):
         _book({"region": "44", "name": "广东省", "versions": [], "regions": [

@@ -50,6 +50,11 @@ def review_partition(kind: str, status: str) -> str:
     return f"{kind}#{status}"
 
 
+def review_queue(kind: str, department: str) -> str:
+    """What awaits one department's review (institutions, courses), by jurisdiction."""
+    return f"{kind}#pending_review#{department}"
+
+
 def shard(entity_id: str) -> int:
     return zlib.crc32(entity_id.encode()) % DUE_SHARDS
 

@@ -8,7 +8,15 @@ from typing import Any
 from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.codec import encode
 from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
-from chalicelib.domain.catalog import FROZEN_LISTING, Course, Institution, StatusChange, Student
+from chalicelib.domain.catalog import (
+    FROZEN_LISTING,
+    Course,
+    CourseStatus,
+    Institution,
+    InstitutionStatus,
+    StatusChange,
+    Student,
+)
 from chalicelib.domain.complaint import Complaint, Stage, Step
 from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.ledger import JournalEntry
@@ -22,13 +30,16 @@ from chalicelib.domain.staff import StaffMember
 
 
 def institution(ins: Institution) -> dict[str, Any]:
-    listed = FROZEN_LISTING if ins.frozen else ins.status
-    return {
-        **keys.key("institution", ins.institution_id),
-        **encode(ins),
-        "gsi3pk": keys.review_partition("institution", listed),
-        "gsi3sk": f"{ins.region_code}#{ins.institution_id}",
-    }
+    """Listed by status and region (the whitelist parents search, by where it is); awaiting
+    review, in its competent department's queue by jurisdiction; frozen, apart."""
+    if ins.status is InstitutionStatus.PENDING_REVIEW and not ins.frozen:
+        listing = {"gsi3pk": keys.review_queue("institution", ins.department),
+                   "gsi3sk": f"{ins.jurisdiction_code}#{ins.institution_id}"}
+    else:
+        listed = FROZEN_LISTING if ins.frozen else ins.status
+        listing = {"gsi3pk": keys.review_partition("institution", listed),
+                   "gsi3sk": f"{ins.region_code}#{ins.institution_id}"}
+    return {**keys.key("institution", ins.institution_id), **encode(ins), **listing}
 
 
 def course(crs: Course) -> dict[str, Any]:
@@ -40,11 +51,14 @@ def course(crs: Course) -> dict[str, Any]:
 
 
 def course_index(crs: Course) -> dict[str, str]:
+    """Awaiting review, a course is in its department's queue by jurisdiction."""
+    awaiting = crs.status is CourseStatus.PENDING_REVIEW
     return {
         "gsi2pk": keys.institution_partition(crs.institution_id),
         "gsi2sk": f"course#{crs.status}#{crs.course_id}",
-        "gsi3pk": keys.review_partition("course", crs.status),
-        "gsi3sk": f"{crs.region_code}#{crs.course_id}",
+        "gsi3pk": (keys.review_queue("course", crs.department) if awaiting
+                   else keys.review_partition("course", crs.status)),
+        "gsi3sk": f"{crs.jurisdiction_code if awaiting else crs.region_code}#{crs.course_id}",
     }
 
 

@@ -35,7 +35,7 @@ from chalicelib.domain.refund import RefundRequest
 from chalicelib.domain.review import Rating, Review
 from chalicelib.domain.staff import StaffMember
 from chalicelib.service.ports import Page
-from chalicelib.service.store import CaseFilter
+from chalicelib.service.store import CaseFilter, Place
 
 T = TypeVar("T")
 
@@ -168,11 +168,15 @@ class DynamoStore:
         partition = keys.review_partition("institution", status)
         return self._page(Institution, "gsi3", partition, region_prefix, limit, cursor)
 
-    def courses_by_status(
-        self, status: str, region_prefix: str, limit: int, cursor: str | None
-    ) -> Page[Course]:
-        partition = keys.review_partition("course", status)
-        return self._page(Course, "gsi3", partition, region_prefix, limit, cursor)
+    def institutions_awaiting(self, department: str, jurisdiction_prefix: str, limit: int,
+                              cursor: str | None) -> Page[Institution]:
+        return self._page(Institution, "gsi3", keys.review_queue("institution", department),
+                          jurisdiction_prefix, limit, cursor)
+
+    def courses_awaiting(self, department: str, jurisdiction_prefix: str, limit: int,
+                         cursor: str | None) -> Page[Course]:
+        return self._page(Course, "gsi3", keys.review_queue("course", department),
+                          jurisdiction_prefix, limit, cursor)
 
     def courses_of(
         self, institution_id: str, status: str, limit: int, cursor: str | None
@@ -188,26 +192,11 @@ class DynamoStore:
         partition = keys.parent_partition(parent_sub)
         return self._page(Order, "gsi1", partition, "order#", limit, cursor, newest_first=True)
 
-    def place_version(self, student_id: str, course_id: str) -> int:
+    def place(self, student_id: str, course_id: str) -> Place:
         item = self._raw(self.tables.platform, keys.place_key(student_id, course_id))
-        return int(item.get("version", 0)) if item else 0
-
-    def orders_of_student(self, parent_sub: str, student_id: str, course_id: str
-                          ) -> list[Order]:
-        """The parent's orders (gsi1), filtered: a parent holds tens of orders, not more."""
-        where = {"expression": "#course = :course AND #student = :student",
-                 "names": {"#course": "course_id", "#student": "student_id"},
-                 "values": {":course": course_id, ":student": student_id}}
-        found: list[Order] = []
-        cursor: str | None = None
-        while True:
-            page = self._page(Order, "gsi1", keys.parent_partition(parent_sub), "order#", 100,
-                              cursor, where=where)
-            found.extend(page.items)
-            if page.next_cursor is None:
-                return found
-            cursor = page.next_cursor
-
+        if item is None:
+            return Place()
+        return Place(int(item.get("version", 0)), tuple(item.get("order_ids", ())))
     def orders_of_institution(
         self, institution_id: str, limit: int, cursor: str | None
     ) -> Page[Order]:

@@ -30,6 +30,7 @@ from chalicelib.domain.refund import RefundRequest
 from chalicelib.domain.review import Review
 from chalicelib.domain.staff import StaffMember
 from chalicelib.domain.timeslots import Footprint
+from chalicelib.service.store import Place
 
 _RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {
     Institution: records.institution,
@@ -53,7 +54,8 @@ _RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {
 
 UNSTATUSED_FIELDS: dict[type, tuple[str, ...]] = {
     Consumption: ("institution_note", "escalated_at"),
-    Institution: ("freeze_generation", "fanout_pass", "fanout_cursor", "liquidated_at"),
+    Institution: ("freeze_generation", "fanout_pass", "fanout_cursor", "liquidated_at",
+                  "profile_version"),
     Liquidation: ("listing_pass", "cursor", "orders_done_seen"),
 }
 """Fields an item's use cases change without changing its status (a dispute answered, or
@@ -180,11 +182,13 @@ class AtomicWrite:
                         "scheduled")
         return self
 
-    def claim_place(self, student_id: str, course_id: str, seen: int) -> AtomicWrite:
+    def claim_place(self, student_id: str, course_id: str, seen: Place,
+                    order_ids: list[str]) -> AtomicWrite:
         """Count one more purchase of a child's place in a course, on condition no other
-        purchase of it was counted since `seen` was read (label "place")."""
-        expression = UpdateExpression().increment("version", 1)
-        expression.require_unchanged("version", seen)
+        purchase of it was counted since `seen` was read (label "place"); `order_ids`
+        replace the orders it lists."""
+        expression = UpdateExpression().increment("version", 1).set("order_ids", order_ids)
+        expression.require_unchanged("version", seen.version)
         self._tx.update(self.tables.platform, keys.place_key(student_id, course_id),
                         expression, "place")
         return self
