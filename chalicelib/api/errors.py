@@ -15,7 +15,6 @@ Two kinds of answer never come from a view, and are put in the same envelope her
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,9 +71,8 @@ CHALICE_CODES = {  # chalice's error_response(error_code=...) -> ours
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
-    error = {"error": {"code": code, "message": message, "details": details or {}}}
     return Response(
-        body=json.dumps(error, ensure_ascii=False, default=str),  # messages read as written
+        body={"error": {"code": code, "message": message, "details": details or {}}},
         status_code=status,
         headers={"Content-Type": "application/json"},
     )
