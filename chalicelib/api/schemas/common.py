@@ -5,7 +5,7 @@ Money is `*_fen` integers; times are ISO 8601 with the Asia/Shanghai offset.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import (
@@ -14,7 +14,6 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    WithJsonSchema,
 )
 
 from chalicelib.domain.calendar import SHANGHAI
@@ -33,18 +32,6 @@ Time = Annotated[
     PlainSerializer(lambda t: t.astimezone(SHANGHAI).isoformat(), return_type=str),
 ]
 
-def _whole_minute(value: time) -> time:
-    if value.second or value.microsecond or value.tzinfo is not None:
-        raise ValueError("a time of day is HH:MM (Asia/Shanghai), without seconds or offset")
-    return value
-
-
-TimeOfDay = Annotated[
-    time, AfterValidator(_whole_minute),
-    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^[0-2][0-9]:[0-5][0-9]$"}),
-]
-"""HH:MM, Asia/Shanghai."""
 Fen = Annotated[int, Field(ge=0, le=MAX_ORDER_FEN, strict=True)]
 PositiveFen = Annotated[int, Field(gt=0, le=MAX_ORDER_FEN, strict=True)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]

@@ -6,16 +6,10 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from chalicelib.api.schemas.common import (
-    Page,
-    PageQuery,
-    PositiveFen,
-    Strict,
-    Text,
-    TimeOfDay,
-)
+from chalicelib.api.schemas.common import Page, PageQuery, PositiveFen, Strict, Text
 from chalicelib.domain.catalog import Discipline, Mode, Subject
 from chalicelib.domain.money import MAX_LESSONS
+from chalicelib.domain.policy import TimeOfDay
 from chalicelib.domain.schedule import MAX_SLOTS
 
 
