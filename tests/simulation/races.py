@@ -115,10 +115,12 @@ def twin_creates(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
     body = {"course_id": shop.course_id, "student_id": fam.student_id, "lessons": 1 + a % 3}
     key = w.new_key()
     replies = _requests(w, [("POST", "/v1/orders", fam.parent, body, key)] * 2, seed, faults)
-    if w.frozen(shop):
+    refusal = ("institution_frozen" if w.frozen(shop)
+               else people.refused_purchase(w, fam, shop, body["lessons"]))
+    if refusal:
         for reply in replies:
-            people.expect(reply, {422}, {"institution_frozen"})
-        return "twin creates of a frozen institution's course: refused"
+            people.expect(reply, {422}, {refusal})
+        return f"twin creates refused: {refusal}"
     ids = {people.expect(r, {200, 201}).body["order_id"] for r in replies}
     if len(ids) != 1:
         raise Violation(f"twin requests under one key created {sorted(ids)}")
@@ -151,6 +153,11 @@ def two_lessons(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
     accepted, codes = 0, []
     for body, reply in zip(bodies, replies, strict=True):
         codes.append(reply.code or str(reply.status))
+        broken, _ = people.predicted_refusals(w, [o], datetime.fromisoformat(body["started_at"]),
+                                              datetime.fromisoformat(body["ended_at"]))
+        if broken:  # a time rule refuses it before any order is looked at
+            people.expect(reply, {400, 409, 422}, broken)
+            continue
         people.expect(reply, {409} if w.frozen(shop) else {201, 409, 422})
         for view in reply.body.get("consumptions", []) if reply.status == 201 else []:
             if view["consumption_id"] not in w.consumptions:
