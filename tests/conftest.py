@@ -30,6 +30,12 @@ REGION = "cn-north-1"
 _stages = itertools.count(1)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The simulator's long runs first: under `make test`'s workers (pytest-xdist) they start
+    at once, and the other tests share out the rest of the time."""
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/simulation/"))
+
+
 @pytest.fixture(autouse=True)
 def _offline_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {
