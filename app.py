@@ -17,6 +17,7 @@ from chalicelib.api.public import public
 from chalicelib.api.refunds import refunds
 from chalicelib.api.regulators import regulators
 from chalicelib.api.shared import shared
+from chalicelib.api.shop import shop
 from chalicelib.api.staff import staff
 from chalicelib.workers.complaints import complaint_worker
 from chalicelib.workers.liquidation import liquidation_worker
@@ -28,8 +29,8 @@ app = Chalice(app_name="ots-platform")
 app.log.setLevel(logging.INFO)
 app.register_middleware(framework_answers, "http")
 
-for blueprint in (public, policy, catalog, parents, institution_staff, staff, shared, disputes,
-                  refunds, complaints, notifications, regulators, bank):
+for blueprint in (public, policy, catalog, shop, parents, institution_staff, staff, shared,
+                  disputes, refunds, complaints, notifications, regulators, bank):
     app.register_blueprint(blueprint)
 app.register_blueprint(settlement_worker)
 app.register_blueprint(sweep_worker)

@@ -6,20 +6,29 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
-from chalicelib.domain.catalog import CourseStatus
-from chalicelib.service import courses, institutions, shop_reviews
+from chalicelib.domain.catalog import CourseStatus, InstitutionStatus
+from chalicelib.domain.directory import Search
+from chalicelib.domain.errors import InvalidRequest
+from chalicelib.service import courses, institutions, shop_reviews, shop_search
 
 catalog = Blueprint(__name__)
 
 
-@route(catalog, "GET", "/v1/institutions", summary="List institutions (whitelisted by default)",
+@route(catalog, "GET", "/v1/institutions",
+       summary="List institutions (whitelisted by default); search the whitelist",
        tag="catalog", query=schemas.InstitutionQuery, response=schemas.InstitutionPage)
 def list_institutions(call: Call) -> Result:
+    """With a discipline, a mode or a keyword: a search of the whitelist."""
     q = call.query
-    page = institutions.listing(
-        call.ctx, call.who, status=q.status, region=q.region, limit=q.limit,
-        cursor=q.cursor,
-    )
+    if q.discipline or q.mode or q.keyword:
+        if q.status != InstitutionStatus.WHITELISTED:
+            raise InvalidRequest("只能在白名单中按类别、形式或关键词搜索",
+                                 code="search_whitelist_only")
+        page = shop_search.search(call.ctx, Search(q.region, q.discipline, q.mode, q.keyword),
+                                  limit=q.limit, cursor=q.cursor)
+    else:
+        page = institutions.listing(call.ctx, call.who, status=q.status, region=q.region,
+                                    limit=q.limit, cursor=q.cursor)
     items = [views.institution(i) for i in page.items]
     return 200, schemas.InstitutionPage(items=items, next_cursor=page.next_cursor)
 

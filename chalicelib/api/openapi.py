@@ -107,10 +107,11 @@ def _parameters(spec: RouteSpec) -> list[dict[str, Any]]:
         for name in spec.path.split("/") if name.startswith("{")
     ]
     if spec.query is not None:
-        properties = spec.query.model_json_schema().get("properties", {})
+        described = spec.query.model_json_schema()
+        properties, defined = described.get("properties", {}), described.get("$defs", {})
         for name, field in spec.query.model_fields.items():
             parameters.append({"name": name, "in": "query", "required": field.is_required(),
-                               "schema": _on_the_wire(properties[name])})
+                               "schema": _on_the_wire(_inlined(properties[name], defined))})
     if spec.idempotency:
         required = spec.idempotency == "required"
         parameters.append({"name": "Idempotency-Key", "in": "header", "required": required,
@@ -119,6 +120,17 @@ def _parameters(spec: RouteSpec) -> list[dict[str, Any]]:
 
 
 PATH_ID = "A prefixed id; a value that is not one names nothing: 404, like an unknown id."
+
+
+def _inlined(schema: dict[str, Any], defined: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema stands alone: what it refers to (an enum) is written out."""
+    reference = schema.get("$ref", "")
+    if reference.startswith("#/$defs/"):
+        rest = {k: v for k, v in schema.items() if k != "$ref"}
+        return {**defined[reference.removeprefix("#/$defs/")], **rest}
+    if "anyOf" in schema:
+        return {**schema, "anyOf": [_inlined(choice, defined) for choice in schema["anyOf"]]}
+    return schema
 
 
 def _on_the_wire(schema: dict[str, Any]) -> dict[str, Any]:

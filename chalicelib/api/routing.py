@@ -58,6 +58,7 @@ PATH_IDS = {  # path parameter -> (id prefix, the code when no such thing can ex
     "complaint_id": ("cmp", "complaint_not_found"),
     "notice_id": ("ntf", "notice_not_found"),
     "staff_id": ("stf", "staff_not_found"),
+    "consultation_id": ("csl", "consultation_not_found"),
 }
 ID_BODY = re.compile(r"^[0-9A-Z]{26}$")
 PATH_PARAMETER = re.compile(r"\{(\w+)\}")

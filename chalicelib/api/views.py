@@ -15,6 +15,7 @@ from chalicelib.domain.notice import Notice
 from chalicelib.domain.order import Order, payment_reference
 from chalicelib.domain.refund import RefundRequest
 from chalicelib.domain.review import Rating, Review
+from chalicelib.domain.shop import Announcement, Consultation
 from chalicelib.domain.staff import StaffMember
 
 
@@ -103,3 +104,11 @@ def review(rev: Review) -> schemas.ReviewView:
 
 def rating(total: Rating) -> schemas.RatingView:
     return schemas.RatingView(average=total.average, count=total.count)
+
+
+def announcement(ann: Announcement) -> schemas.AnnouncementView:
+    return schemas.AnnouncementView.model_validate(_fields(ann))
+
+
+def consultation(csl: Consultation) -> schemas.ConsultationView:
+    return schemas.ConsultationView.model_validate(_fields(csl))

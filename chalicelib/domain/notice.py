@@ -27,6 +27,8 @@ class Event(StrEnum):
     CASE_ALERT = "case_alert"
     CASE_DUE_SOON = "case_due_soon"
     CASE_OVERDUE = "case_overdue"
+    CONSULTATION_ASKED = "consultation_asked"
+    CONSULTATION_ANSWERED = "consultation_answered"
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class Notice:
     recipient: str
     event: Event
     subject_id: str
-    """What it is about: a complaint, a lesson (consumption) or a refund request."""
+    """What it is about: a complaint, a lesson (consumption), a refund request or a
+    consultation."""
     title: str
     at: datetime
     read_at: datetime | None = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import replace
 
+from chalicelib.domain import directory
 from chalicelib.domain.catalog import Institution, InstitutionStatus, StatusChange
 from chalicelib.domain.errors import RuleViolation, StateConflict
 from chalicelib.service import freezes, institutions, staff
@@ -81,6 +82,10 @@ def rewrite(ctx: Context, before: Institution, after: Institution, *, actor: str
     its status changed; a freeze's fan-out under way stays on the schedule."""
     write = ctx.store.write().replace(before, after, "institution",
                                       due=freezes.fan_out_due(after, ctx))
+    listed, listing = directory.facets(before), directory.facets(after)
+    if listed != listing:  # first whitelisted, or renamed
+        write.index_directory(after.institution_id, after.region_code,
+                              add=listing - listed, drop=listed - listing)
     if after.status is not before.status:
         write.create(StatusChange(before.institution_id, ctx.new_id("hst"), ctx.now(),
                                   before.status, after.status, actor, reason), "history")

@@ -15,6 +15,7 @@ from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
 from chalicelib.domain.catalog import Course, Institution, StatusChange, Student
 from chalicelib.domain.complaint import Complaint, Sla, Stage, Step
 from chalicelib.domain.consumption import Consumption
+from chalicelib.domain.directory import Listed
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.lesson import Lesson
 from chalicelib.domain.liquidation import Liquidation, OrderLiquidated, Progress
@@ -22,6 +23,7 @@ from chalicelib.domain.notice import Notice
 from chalicelib.domain.order import Movement, Order
 from chalicelib.domain.refund import RefundRequest
 from chalicelib.domain.review import Rating, Review
+from chalicelib.domain.shop import Announcement, Consultation
 from chalicelib.domain.staff import StaffMember
 from chalicelib.domain.timeslots import Footprint
 from chalicelib.service.ports import Page
@@ -98,6 +100,11 @@ class AtomicWrite(Protocol):
         """Count a purchase of a child's place in a course, if none was since `seen` was
         read, and keep `order_ids` as the orders that may still hold lessons of it."""
         ...
+
+    def index_directory(self, institution_id: str, region_code: str, *,
+                        add: frozenset[str], drop: frozenset[str]) -> AtomicWrite:
+        """List an institution in the directory partitions `add`
+        (chalicelib/domain/directory.py), and out of `drop`."""
 
     def require_present(self, kind: str, entity_id: str, label: str) -> AtomicWrite:
         """Apply the write only if this item exists (refused under `label` otherwise)."""
@@ -240,4 +247,35 @@ class Store(Protocol):
     def stamp_freeze(self, order_id: str, generation: int, *, frozen: bool) -> bool:
         """Copy an institution's freeze marker (generation `generation`) onto one of its
         orders, unless the order carries this generation or a newer one already."""
+        ...
+
+    def directory(self, facet: str, region_prefix: str, limit: int, cursor: str | None
+                  ) -> Page[Listed]:
+        """The institutions one directory partition lists under a region prefix
+        (chalicelib/domain/directory.py), by region."""
+        ...
+
+    def institutions_named(self, institution_ids: list[str]) -> list[Institution]:
+        """Those of these institutions that exist, in no particular order."""
+        ...
+
+    def announcement(self, institution_id: str, announcement_id: str
+                     ) -> Announcement | None: ...
+
+    def announcements_of(self, institution_id: str, limit: int, cursor: str | None
+                         ) -> Page[Announcement]:
+        """A shop's announcements, newest first."""
+        ...
+
+    def consultation(self, consultation_id: str) -> Consultation | None: ...
+
+    def consultations_of_parent(self, parent_sub: str, limit: int, cursor: str | None
+                                ) -> Page[Consultation]:
+        """A parent's questions, newest first."""
+        ...
+
+    def consultations_of_institution(self, institution_id: str, status: str, limit: int,
+                                     cursor: str | None) -> Page[Consultation]:
+        """An institution's consultations of one status ("" all: awaiting an answer first),
+        newest first."""
         ...

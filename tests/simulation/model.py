@@ -127,6 +127,12 @@ class Institution:
     teacher_id: str = ""
     """A teacher whose background check the department passed; "" for one that applied
     without any (its whitelisting is refused)."""
+    name: str = ""
+
+    @property
+    def listed(self) -> bool:
+        """On the whitelist parents search and buy from."""
+        return self.status == "whitelisted" and not self.frozen
 
 
 @dataclass
@@ -154,6 +160,16 @@ class Refund:
     returned_lessons: int = 0
     dismissed: bool = False
     """Escalated by the parent and dismissed by the regulator: it stays rejected."""
+
+
+@dataclass
+class Question:
+    """A parent's consultation of an institution, and the answer given ("" none yet)."""
+
+    consultation_id: str
+    institution_id: str
+    family: int
+    answer: str = ""
 
 
 @dataclass

@@ -48,7 +48,8 @@ def apply(w: World, variant: int, faults: tuple[Fault, ...] = ()) -> str:
     teacher = "" if variant % 4 == 3 else flows.checked_teacher(w.p, staff, flows.competent(w.p))
     w.institutions.append(model.Institution(institution_id, staff,
                                             custodian["supervised_account"],
-                                            custodian["general_account"], teacher_id=teacher))
+                                            custodian["general_account"], teacher_id=teacher,
+                                            name=body["name"]))
     return f"{institution_id} applied{'' if teacher else ' with no staff checked'}"
 
 

@@ -22,6 +22,7 @@ from tests.simulation import (
     people,
     races,
     refunds,
+    shops,
     system,
 )
 from tests.simulation.faults import Fault, Kind
@@ -77,6 +78,8 @@ ACTIONS: dict[str, Callable[..., str]] = {
     "answer_complaint": complaints.answer,
     "complaint_verdict": complaints.verdict,
     "department": complaints.department,
+    "browse": shops.browse,
+    "consult": shops.consult,
 }
 """Each kind's action: (world, *args[, faults]) -> what happened, for the log."""
 
@@ -92,7 +95,7 @@ WEIGHTS = {
     "replay_kept": 1, "poison": 1, "bank_callbacks": 7, "bank_trouble": 3, "ops_retry": 1,
     "race": 12,
     "file_complaint": 2, "complaint_queue": 3, "answer_complaint": 2, "complaint_verdict": 2,
-    "department": 3,
+    "department": 3, "browse": 1, "consult": 2,
 }
 FAULTABLE = frozenset({"apply", "decide_institution", "submit_course", "decide_course",
                        "buy_off_sale", "freeze", "liquidate", "liquidation_job",
@@ -103,7 +106,7 @@ FAULTABLE = frozenset({"apply", "decide_institution", "submit_course", "decide_c
                        "uphold", "decide_dispute", "schedule",
                        "deliver_queue", "bank_callbacks", "race", "file_complaint",
                        "complaint_queue", "answer_complaint", "complaint_verdict",
-                       "department"})
+                       "department", "browse", "consult"})
 FAULT_RATE = 0.2
 KINDS = list(Kind)
 

@@ -40,6 +40,7 @@ class World:
         self.shops: list[model.Shop] = []
         """The courses on sale."""
         self.families: list[model.Family] = []
+        self.consultations: dict[str, model.Question] = {}
         self.orders: list[model.Order] = []
         self.consumptions: dict[str, model.Consumption] = {}
         self.refunds: dict[str, model.Refund] = {}

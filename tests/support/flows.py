@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.calendar import SHANGHAI
+from chalicelib.domain.catalog import Discipline, competent_department
 from chalicelib.domain.staff import ID_CHECK, ID_WEIGHTS
 from chalicelib.domain.uscc import CHARSET, check_character
 from tests.support.harness import Platform
@@ -125,24 +126,37 @@ def course_body(price: int = 15_000, lessons_total: int = 30, **overrides: Any) 
     return body
 
 
-def open_shop(
-    p: Platform, *, price: int = 15_000, region: str = "440106", **course: Any
-) -> Shop:
+def whitelisted(p: Platform, region: str = "440106", **profile: Any
+                ) -> tuple[dict[str, Any], dict[str, str], str]:
+    """Apply (with `profile` over the usual application), register a checked teacher and have
+    the competent department approve: (the application, a staff token, the teacher's id)."""
     applicant = p.token(f"staff-{next(_serial)}", "institution")
-    body = application(region)
+    body = application(region, **profile)
     applied = p.post("/v1/institutions", applicant, body)
     assert applied.status == 201, applied.body
     institution_id = applied.body["institution_id"]
     staff = p.token(f"staff-of-{institution_id}", "institution", institution_id=institution_id)
-    teacher_id = checked_teacher(p, staff, competent(p))
-    approved = p.post(f"/v1/regulator/institutions/{institution_id}/approve", competent(p), {})
+    department = competent_department(body["training_type"] == "subject",
+                                      Discipline(body["discipline"]))
+    decider = regulator(p, sub=f"reg-gd-{department}", department=str(department))
+    teacher_id = checked_teacher(p, staff, decider)
+    approved = p.post(f"/v1/regulator/institutions/{institution_id}/approve", decider, {})
     assert approved.status == 200 and approved.body["status"] == "whitelisted", approved.body
+    return {**body, "institution_id": institution_id}, staff, teacher_id
+
+
+def open_shop(
+    p: Platform, *, price: int = 15_000, region: str = "440106", **course: Any
+) -> Shop:
+    """A whitelisted arts institution with one course on sale."""
+    applied, staff, teacher_id = whitelisted(p, region)
+    institution_id = applied["institution_id"]
     submitted = p.post("/v1/courses", staff, course_body(price, **course))
     assert submitted.status == 201, submitted.body
     course_id = submitted.body["course_id"]
     decided = p.post(f"/v1/regulator/courses/{course_id}/approve", competent(p), {})
     assert decided.status == 200 and decided.body["status"] == "approved", decided.body
-    custodian = body["custodian"]
+    custodian = applied["custodian"]
     return Shop(institution_id, staff, course_id, custodian["supervised_account"],
                 custodian["general_account"], price, teacher_id)
 

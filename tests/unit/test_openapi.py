@@ -44,7 +44,9 @@ def test_the_copy_in_docs_is_up_to_date() -> None:
 
 CREATING_POSTS = ["/v1/orders", "/v1/lessons", "/v1/institutions", "/v1/courses", "/v1/students",
                   "/v1/orders/{order_id}/refund-requests", "/v1/complaints",
-                  "/v1/regulator/complaints", "/v1/staff"]
+                  "/v1/regulator/complaints", "/v1/staff",
+                  "/v1/institutions/{institution_id}/announcements",
+                  "/v1/institutions/{institution_id}/consultations"]
 TRANSITIONS = [
     "/v1/consumptions/{consumption_id}/confirm", "/v1/consumptions/{consumption_id}/dispute",
     "/v1/regulator/institutions/{institution_id}/approve",
@@ -72,6 +74,7 @@ TRANSITIONS = [
     "/v1/regulator/institutions/{institution_id}/blacklist",
     "/v1/institutions/{institution_id}/profile",
     "/v1/courses/{course_id}/off-sale", "/v1/courses/{course_id}/on-sale",
+    "/v1/consultations/{consultation_id}/answer",
 ]
 DECISIONS = [path for path in TRANSITIONS if path.endswith(("/approve", "/reject"))
              and not path.startswith("/v1/complaints/")]

@@ -22,6 +22,7 @@ ENTITY_SK = {
     "outbox": "#outbox",
     "review": "#review",
     "staff": "#staff",
+    "consultation": "#consultation",
 }
 """A review lives beside its order (pk `ord_…`): one per order."""
 """A liquidation lives beside its institution (pk `ins_…`), an order's record of its
@@ -110,6 +111,23 @@ HISTORY_PREFIX = "#history#"
 def place_key(student_id: str, course_id: str) -> dict[str, str]:
     """A child's place in a course: its version orders the child's purchases of it."""
     return {"pk": f"place#{student_id}", "sk": course_id}
+
+
+def directory_key(facet: str, region_code: str, institution_id: str) -> dict[str, str]:
+    """An institution's entry in one partition of the directory parents search, by region."""
+    return {"pk": directory_partition(facet), "sk": f"{region_code}#{institution_id}"}
+
+
+def directory_partition(facet: str) -> str:
+    return f"dir#{facet}"
+
+
+def shop_post_key(institution_id: str, announcement_id: str) -> dict[str, str]:
+    """An announcement on an institution's shop, beside it, in time order (ULID ids)."""
+    return {"pk": institution_id, "sk": f"{ANNOUNCEMENT_PREFIX}{announcement_id}"}
+
+
+ANNOUNCEMENT_PREFIX = "#announcement#"
 
 
 def inbox_partition(recipient: str) -> str:

@@ -26,6 +26,7 @@ from chalicelib.domain.notice import Notice
 from chalicelib.domain.order import Order, OrderStatus
 from chalicelib.domain.refund import IN_FLIGHT, RefundRequest, RefundStatus
 from chalicelib.domain.review import Review
+from chalicelib.domain.shop import Announcement, Consultation
 from chalicelib.domain.staff import StaffMember
 
 
@@ -234,4 +235,20 @@ def review(rev: Review) -> dict[str, Any]:
         **keys.key("review", rev.order_id), **encode(rev),
         "gsi2pk": keys.institution_partition(rev.institution_id),
         "gsi2sk": f"review#{keys.due_instant(rev.created_at)}#{rev.order_id}",
+    }
+
+
+def announcement(ann: Announcement) -> dict[str, Any]:
+    """Beside its institution, listed on the shop newest first."""
+    return {**keys.shop_post_key(ann.institution_id, ann.announcement_id), **encode(ann)}
+
+
+def consultation(csl: Consultation) -> dict[str, Any]:
+    """Listed under its parent (gsi1) and, by status, its institution (gsi2): newest first."""
+    return {
+        **keys.key("consultation", csl.consultation_id), **encode(csl),
+        "gsi1pk": keys.parent_partition(csl.parent_sub),
+        "gsi1sk": f"consultation#{csl.consultation_id}",
+        "gsi2pk": keys.institution_partition(csl.institution_id),
+        "gsi2sk": f"consultation#{csl.status}#{csl.consultation_id}",
     }

@@ -38,6 +38,16 @@ class Transaction:
         )
         return self
 
+    def put(self, table: str, item: dict[str, Any], label: str) -> Transaction:
+        """Create or overwrite an item, unconditionally (a derived, idempotent entry)."""
+        self._add({"Put": {"TableName": table, "Item": to_attribute_values(item)}}, label)
+        return self
+
+    def delete(self, table: str, key: dict[str, Any], label: str) -> Transaction:
+        """Delete an item if it is there (a derived, idempotent entry)."""
+        self._add({"Delete": {"TableName": table, "Key": to_attribute_values(key)}}, label)
+        return self
+
     def update(
         self, table: str, key: dict[str, Any], expression: UpdateExpression, label: str
     ) -> Transaction:

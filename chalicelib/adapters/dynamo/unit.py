@@ -28,6 +28,7 @@ from chalicelib.domain.notice import Notice
 from chalicelib.domain.order import Movement, Order, OrderStatus
 from chalicelib.domain.refund import RefundRequest
 from chalicelib.domain.review import Review
+from chalicelib.domain.shop import Announcement, Consultation
 from chalicelib.domain.staff import StaffMember
 from chalicelib.domain.timeslots import Footprint
 from chalicelib.service.store import Place
@@ -49,6 +50,8 @@ _RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {
     Review: records.review,
     StaffMember: records.staff_member,
     StatusChange: records.status_change,
+    Announcement: records.announcement,
+    Consultation: records.consultation,
 }
 
 
@@ -191,6 +194,18 @@ class AtomicWrite:
         expression.require_unchanged("version", seen.version)
         self._tx.update(self.tables.platform, keys.place_key(student_id, course_id),
                         expression, "place")
+        return self
+
+    def index_directory(self, institution_id: str, region_code: str, *,
+                        add: frozenset[str], drop: frozenset[str]) -> AtomicWrite:
+        """List an institution in the directory partitions `add`, and out of `drop`."""
+        for facet in sorted(drop):
+            self._tx.delete(self.tables.platform,
+                            keys.directory_key(facet, region_code, institution_id), "directory")
+        for facet in sorted(add):
+            entry = {**keys.directory_key(facet, region_code, institution_id),
+                     "institution_id": institution_id}
+            self._tx.put(self.tables.platform, entry, "directory")
         return self
 
     def require_present(self, kind: str, entity_id: str, label: str) -> AtomicWrite:

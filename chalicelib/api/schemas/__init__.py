@@ -67,6 +67,17 @@ from chalicelib.api.schemas.refunds import (
     RegulatorRefundQuery,
 )
 from chalicelib.api.schemas.reviews import RatingView, ReplyBody, ReviewBody, ReviewPage, ReviewView
+from chalicelib.api.schemas.shop import (
+    AnnouncementBody,
+    AnnouncementPage,
+    AnnouncementView,
+    ConsultationAnswer,
+    ConsultationBody,
+    ConsultationPage,
+    ConsultationQuery,
+    ConsultationView,
+    ShopView,
+)
 from chalicelib.api.schemas.staff import (
     CertificateBody,
     CheckBody,
@@ -78,6 +89,9 @@ from chalicelib.api.schemas.staff import (
 from chalicelib.api.schemas.students import StudentLink, StudentPage, StudentView
 
 __all__ = [
+    "AnnouncementBody",
+    "AnnouncementPage",
+    "AnnouncementView",
     "Answer",
     "AnswerBody",
     "BankAck",
@@ -90,6 +104,11 @@ __all__ = [
     "ComplaintQuery",
     "ComplaintView",
     "ConsentBody",
+    "ConsultationAnswer",
+    "ConsultationBody",
+    "ConsultationPage",
+    "ConsultationQuery",
+    "ConsultationView",
     "ConsumptionPage",
     "ConsumptionQuery",
     "ConsumptionView",
@@ -145,6 +164,7 @@ __all__ = [
     "ReviewBody",
     "ReviewPage",
     "ReviewView",
+    "ShopView",
     "StaffPage",
     "StaffRegistration",
     "StaffView",

@@ -64,6 +64,11 @@ class InstitutionQuery(PageQuery):
         pattern=r"^(whitelisted|pending_review|changes_requested|rejected|blacklisted|frozen)$",
     )
     region: str = Field(default="", pattern=r"^([0-9]{2}|[0-9]{4}|[0-9]{6})?$")
+    discipline: Discipline | None = None
+    """Search the whitelist (status `whitelisted` only) by discipline, mode and keyword."""
+    mode: Mode | None = None
+    keyword: str = Field(default="", max_length=50)
+    """Found in the name (two characters or more, spaces and punctuation aside)."""
 
 
 class Decision(Strict):

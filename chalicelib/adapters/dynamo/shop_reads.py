@@ -1,0 +1,44 @@
+"""What parents read of the shops: the directory they search, announcements and
+consultations (docs/data-model.md, patterns 68-73)."""
+
+from __future__ import annotations
+
+from chalicelib.adapters.dynamo import keys
+from chalicelib.adapters.dynamo.reads import ItemReads
+from chalicelib.domain.catalog import Institution
+from chalicelib.domain.directory import Listed
+from chalicelib.domain.shop import Announcement, Consultation
+from chalicelib.service.ports import Page
+
+
+class ShopReads(ItemReads):
+    def directory(self, facet: str, region_prefix: str, limit: int, cursor: str | None
+                  ) -> Page[Listed]:
+        """The institutions one directory partition lists under a region prefix."""
+        return self._page(Listed, None, keys.directory_partition(facet), region_prefix, limit,
+                          cursor)
+
+    def institutions_named(self, institution_ids: list[str]) -> list[Institution]:
+        return self._many(Institution, [keys.key("institution", i) for i in institution_ids])
+
+    def announcement(self, institution_id: str, announcement_id: str) -> Announcement | None:
+        return self._get(Announcement, keys.shop_post_key(institution_id, announcement_id))
+
+    def announcements_of(self, institution_id: str, limit: int, cursor: str | None
+                         ) -> Page[Announcement]:
+        return self._page(Announcement, None, institution_id, keys.ANNOUNCEMENT_PREFIX, limit,
+                          cursor, newest_first=True)
+
+    def consultation(self, consultation_id: str) -> Consultation | None:
+        return self._get(Consultation, keys.key("consultation", consultation_id))
+
+    def consultations_of_parent(self, parent_sub: str, limit: int, cursor: str | None
+                                ) -> Page[Consultation]:
+        return self._page(Consultation, "gsi1", keys.parent_partition(parent_sub),
+                          "consultation#", limit, cursor, newest_first=True)
+
+    def consultations_of_institution(self, institution_id: str, status: str, limit: int,
+                                     cursor: str | None) -> Page[Consultation]:
+        prefix = f"consultation#{status}#" if status else "consultation#"
+        return self._page(Consultation, "gsi2", keys.institution_partition(institution_id),
+                          prefix, limit, cursor, newest_first=True)

@@ -1,0 +1,197 @@
+"""The parents' side: searching the whitelist (region, discipline, mode, keyword), a shop's
+page, its announcements, and consultations between a parent and an institution."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.support import flows
+from tests.support.harness import Platform, Reply
+
+
+def search(p: Platform, who: dict[str, str], **query: Any) -> Reply:
+    return p.get(f"/v1/institutions?{urlencode(query)}", who)
+
+
+def found(p: Platform, who: dict[str, str], **query: Any) -> list[str]:
+    """Every institution a search finds, page by page."""
+    names: list[str] = []
+    cursor = None
+    while True:
+        reply = search(p, who, **query, **({"cursor": cursor} if cursor else {}))
+        assert reply.status == 200, reply.body
+        names += [i["name"] for i in reply.body["items"]]
+        cursor = reply.body["next_cursor"]
+        if cursor is None:
+            return sorted(names)
+
+
+def test_parents_search_the_whitelist_by_region_discipline_mode_and_keyword(
+        platform: Platform) -> None:
+    p = platform
+    star, star_staff, _ = flows.whitelisted(p, name="小星星美术培训学校")
+    flows.whitelisted(p, "440305", name="飞跃篮球俱乐部", discipline="sports")
+    flows.whitelisted(p, name="Star Piano 在线钢琴", mode="online")
+    applicant = p.token("applicant-dance", "institution")
+    pending = p.post("/v1/institutions", applicant, flows.application(name="小星星舞蹈学校"))
+    assert pending.status == 201, pending.body
+    parent = p.token("parent-searching", "parent")
+
+    assert found(p, parent, keyword="小星星") == ["小星星美术培训学校"]  # not the application
+    assert found(p, parent, keyword="星美术") == ["小星星美术培训学校"]
+    assert found(p, parent, keyword="篮球", region="4403") == ["飞跃篮球俱乐部"]
+    assert found(p, parent, keyword="篮球", region="4401") == []
+    assert found(p, parent, keyword="ＳＴＡＲ ｐｉａｎｏ") == ["Star Piano 在线钢琴"]  # full width
+    assert found(p, parent, keyword="美术学校") == []  # every pair is there, not the words
+    assert found(p, parent, discipline="arts") == ["Star Piano 在线钢琴", "小星星美术培训学校"]
+    assert found(p, parent, discipline="arts", mode="online") == ["Star Piano 在线钢琴"]
+    assert found(p, parent, mode="offline", region="440106") == ["小星星美术培训学校"]
+    assert found(p, parent, discipline="arts", limit=1) == [  # page by page
+        "Star Piano 在线钢琴", "小星星美术培训学校"]
+
+    short = search(p, parent, keyword="星")
+    assert (short.status, short.code) == (400, "keyword_too_short")
+    punctuation = search(p, parent, keyword="星 !")
+    assert (punctuation.status, punctuation.code) == (400, "keyword_too_short")
+    other_status = search(p, flows.regulator(p), status="pending_review", keyword="小星星")
+    assert (other_status.status, other_status.code) == (400, "search_whitelist_only")
+    bad_mode = search(p, parent, mode="by_post")
+    assert bad_mode.status == 400, bad_mode.body
+
+    froze = p.post(f"/v1/regulator/institutions/{star['institution_id']}/freeze",
+                   flows.competent(p), {"reason": "资金异常"})
+    assert froze.status == 200, froze.body
+    assert found(p, parent, keyword="小星星") == []  # frozen: out of the whitelist parents see
+    thawed = p.post(f"/v1/regulator/institutions/{star['institution_id']}/unfreeze",
+                    flows.competent(p), {"reason": "已整改"})
+    assert thawed.status == 200, thawed.body
+    assert found(p, parent, keyword="小星星") == ["小星星美术培训学校"]
+
+    renamed = p.post(f"/v1/institutions/{star['institution_id']}/profile", star_staff,
+                     {"name": "大熊猫美术馆"})
+    assert (renamed.status, renamed.body["status"]) == (200, "whitelisted"), renamed.body
+    assert found(p, parent, keyword="小星星") == []
+    assert found(p, parent, keyword="熊猫") == ["大熊猫美术馆"]
+
+    banned = p.post(f"/v1/regulator/institutions/{star['institution_id']}/blacklist",
+                    flows.competent(p), {"reason": "虚假宣传"})
+    assert banned.status == 200, banned.body
+    assert found(p, parent, keyword="熊猫") == []
+
+
+def test_a_shop_shows_its_profile_rating_courses_on_sale_and_latest_announcements(
+        platform: Platform) -> None:
+    p = platform
+    shop = flows.open_shop(p)
+    parent = p.token("parent-browsing", "parent")
+    page = p.get(f"/v1/shops/{shop.institution_id}", parent)
+    assert page.status == 200, page.body
+    assert page.body["institution"]["institution_id"] == shop.institution_id
+    assert page.body["rating"] == {"average": None, "count": 0}
+    assert [c["course_id"] for c in page.body["courses"]] == [shop.course_id]
+    assert page.body["announcements"] == []
+
+    path = f"/v1/institutions/{shop.institution_id}/announcements"
+    posted = []
+    for n in range(4):  # a minute apart: ids sort by time (those of one millisecond do not)
+        posted.append(p.post(path, shop.staff, {"title": f"通知{n}", "text": f"第{n}条"},
+                             key=f"announcement-{n}-0000"))
+        p.clock.advance(timedelta(minutes=1))
+    assert [r.status for r in posted] == [201] * 4, posted[0].body
+    again = p.post(path, shop.staff, {"title": "通知0", "text": "第0条"},
+                   key="announcement-0-0000")
+    assert again.body["announcement_id"] == posted[0].body["announcement_id"]
+    latest = p.get(f"/v1/shops/{shop.institution_id}", parent).body["announcements"]
+    assert [a["title"] for a in latest] == ["通知3", "通知2", "通知1"]
+    first = p.get(f"{path}?limit=2", parent)
+    rest = p.get(f"{path}?limit=2&cursor={first.body['next_cursor']}", parent)
+    assert [a["title"] for a in first.body["items"] + rest.body["items"]] == [
+        "通知3", "通知2", "通知1", "通知0"]
+
+    other = flows.open_shop(p)
+    foreign = p.post(path, other.staff, {"title": "冒名", "text": "不是本店"})
+    assert (foreign.status, foreign.code) == (403, "not_your_institution")
+    by_parent = p.post(path, parent, {"title": "家长", "text": "不能发公告"})
+    assert by_parent.status == 403, by_parent.body
+    empty = p.post(path, shop.staff, {"title": "", "text": "无标题"})
+    assert empty.status == 400, empty.body
+
+    off = p.post(f"/v1/courses/{shop.course_id}/off-sale", shop.staff, None)
+    assert off.status == 200, off.body
+    assert p.get(f"/v1/shops/{shop.institution_id}", parent).body["courses"] == []
+    on = p.post(f"/v1/courses/{shop.course_id}/on-sale", shop.staff, None)
+    assert on.status == 200, on.body
+    p.post(f"/v1/regulator/institutions/{shop.institution_id}/freeze", flows.competent(p),
+           {"reason": "资金异常"})
+    frozen = p.get(f"/v1/shops/{shop.institution_id}", parent).body
+    assert (frozen["institution"]["frozen"], frozen["courses"]) == (True, [])
+
+    applicant = p.token("applicant-hidden", "institution")
+    applied = p.post("/v1/institutions", applicant, flows.application())
+    hidden = p.get(f"/v1/shops/{applied.body['institution_id']}", parent)
+    assert (hidden.status, hidden.code) == (404, "institution_not_found")
+
+
+def consultations(p: Platform, who: dict[str, str], status: str = "") -> list[dict[str, Any]]:
+    reply = p.get(f"/v1/consultations?{urlencode({'status': status})}", who)
+    assert reply.status == 200, reply.body
+    return list(reply.body["items"])
+
+
+def inbox_events(p: Platform, who: dict[str, str]) -> list[tuple[str, str]]:
+    return [(n["event"], n["subject_id"]) for n in p.get("/v1/notifications", who).body["items"]]
+
+
+def test_a_parent_asks_and_the_institution_answers_once_each_told_in_their_inbox(
+        platform: Platform) -> None:
+    p = platform
+    shop, other = flows.open_shop(p), flows.open_shop(p)
+    fam, stranger = flows.family(p), flows.family(p)
+    path = f"/v1/institutions/{shop.institution_id}/consultations"
+    asked = p.post(path, fam.parent, {"question": "周六上午的班还有名额吗？"},
+                   key="ask-question-0001")
+    assert asked.status == 201, asked.body
+    consultation_id = asked.body["consultation_id"]
+    assert p.post(path, fam.parent, {"question": "周六上午的班还有名额吗？"},
+                  key="ask-question-0001").body["consultation_id"] == consultation_id
+    p.clock.advance(timedelta(minutes=1))
+    later = p.post(path, fam.parent, {"question": "可以试听吗？"})
+    assert later.status == 201, later.body
+    by_staff = p.post(path, shop.staff, {"question": "自问自答"})
+    assert (by_staff.status, by_staff.code) == (403, "role_not_allowed")
+
+    assert [c["question"] for c in consultations(p, shop.staff, "asked")] == [
+        "可以试听吗？", "周六上午的班还有名额吗？"]
+    assert consultations(p, other.staff) == []
+    assert ("consultation_asked", consultation_id) in inbox_events(p, shop.staff)
+
+    answer_path = f"/v1/consultations/{consultation_id}/answer"
+    foreign = p.post(answer_path, other.staff, {"text": "我们有名额"})
+    assert (foreign.status, foreign.code) == (404, "consultation_not_found")
+    answered = p.post(answer_path, shop.staff, {"text": "还有两个名额"})
+    assert (answered.status, answered.body["status"]) == (200, "answered"), answered.body
+    same = p.post(answer_path, shop.staff, {"text": "还有两个名额"})
+    assert (same.status, same.body["answered_at"]) == (200, answered.body["answered_at"])
+    changed = p.post(answer_path, shop.staff, {"text": "没有名额了"})
+    assert (changed.status, changed.code) == (409, "consultation_already_answered")
+    assert ("consultation_answered", consultation_id) in inbox_events(p, fam.parent)
+
+    mine = consultations(p, fam.parent)
+    assert [(c["question"], c["answer"]) for c in mine] == [
+        ("可以试听吗？", ""), ("周六上午的班还有名额吗？", "还有两个名额")]
+    assert [c["consultation_id"] for c in consultations(p, fam.parent, "answered")] == [
+        consultation_id]
+    assert consultations(p, stranger.parent) == []
+    hidden = p.get(f"/v1/consultations/{consultation_id}", stranger.parent)
+    assert (hidden.status, hidden.code) == (404, "consultation_not_found")
+    assert p.get(f"/v1/consultations/{consultation_id}", shop.staff).status == 200
+    malformed = p.get("/v1/consultations/csl_nope", fam.parent)
+    assert (malformed.status, malformed.code) == (404, "consultation_not_found")
+
+    applicant = p.token("applicant-unlisted", "institution")
+    applied = p.post("/v1/institutions", applicant, flows.application())
+    unlisted = p.post(f"/v1/institutions/{applied.body['institution_id']}/consultations",
+                      fam.parent, {"question": "能报名吗？"})
+    assert (unlisted.status, unlisted.code) == (404, "institution_not_found")
