@@ -13,11 +13,10 @@ from chalicelib.domain.catalog import (
     Mode,
     TrainingType,
 )
-from chalicelib.domain.errors import NotFound, RuleViolation
+from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
-from chalicelib.service.creation import create_once
-from chalicelib.service.ports import Page
+from chalicelib.service.ports import Page, WriteRejected
 
 
 class _OfAnInstitution(Protocol):
@@ -67,11 +66,37 @@ def apply(
         applicant_sub=caller.sub,
         created_at=ctx.now(),
     )
-    return create_once(
-        ctx, institution, "institution",
-        existing=lambda: ctx.store.institution(institution_id),
-        same_caller=lambda found: found.applicant_sub == caller.sub,
-    )
+    holder = _credit_code_holder(ctx, uscc, institution_id)
+    try:
+        ctx.store.write().create(institution, "institution").register_credit_code(
+            uscc, institution_id, replacing=holder).commit()
+    except WriteRejected:
+        found = ctx.store.institution(institution_id)  # a retry of this very application
+        if found is not None and found.applicant_sub == caller.sub:
+            return found
+        raise _already_registered() from None
+    return institution
+
+
+def _credit_code_holder(ctx: Context, uscc: str, institution_id: str) -> str | None:
+    """The institution registered under this credit code, if any, that a new application
+    may take it from: one rejected (an applicant may try again) or this very application
+    (a retry). Blacklisted, or still applying or admitted: refused."""
+    holder_id = ctx.store.credit_code_holder(uscc)
+    if holder_id is None or holder_id == institution_id:
+        return holder_id
+    holder = ctx.store.institution(holder_id)
+    if holder is None or holder.status is InstitutionStatus.REJECTED:
+        return holder_id
+    if holder.status is InstitutionStatus.BLACKLISTED:
+        raise RuleViolation("该统一社会信用代码的机构已被列入黑名单，不能再次申请",
+                            code="uscc_blacklisted")
+    raise _already_registered()
+
+
+def _already_registered() -> StateConflict:
+    return StateConflict("该统一社会信用代码已有机构申请或入驻，请登录原机构账号办理",
+                         code="uscc_already_registered")
 
 
 def visible_to_regulator(ctx: Context, caller: Caller, institution_id: str) -> Institution:

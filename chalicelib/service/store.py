@@ -101,6 +101,12 @@ class AtomicWrite(Protocol):
         read, and keep `order_ids` as the orders that may still hold lessons of it."""
         ...
 
+    def register_credit_code(self, uscc: str, institution_id: str, *,
+                             replacing: str | None) -> AtomicWrite:
+        """Register the institution under its credit code: new (`replacing` None), or taken
+        from the institution `replacing` names, if it still holds it (label
+        "credit_code")."""
+
     def index_directory(self, institution_id: str, region_code: str, *,
                         add: frozenset[str], drop: frozenset[str]) -> AtomicWrite:
         """List an institution in the directory partitions `add`
@@ -247,6 +253,10 @@ class Store(Protocol):
     def stamp_freeze(self, order_id: str, generation: int, *, frozen: bool) -> bool:
         """Copy an institution's freeze marker (generation `generation`) onto one of its
         orders, unless the order carries this generation or a newer one already."""
+        ...
+
+    def credit_code_holder(self, uscc: str) -> str | None:
+        """The institution registered under a credit code (consistent read)."""
         ...
 
     def directory(self, facet: str, region_prefix: str, limit: int, cursor: str | None

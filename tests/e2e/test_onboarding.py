@@ -193,6 +193,26 @@ def test_a_blacklisted_institution_never_sells_again(platform: Platform) -> None
     assert [i["institution_id"] for i in listing.body["items"]] == [shop.institution_id]
 
 
+def test_one_credit_code_one_institution_and_a_blacklisted_one_never_applies_again(
+        platform: Platform) -> None:
+    p = platform
+    body = flows.application()
+    first, taken, again = (p.token(f"applicant-code-{n}", "institution") for n in range(3))
+    applied = p.post("/v1/institutions", first, body, key="code-application-1")
+    assert applied.status == 201, applied.body
+    retried = p.post("/v1/institutions", first, body, key="code-application-1")
+    assert retried.body["institution_id"] == applied.body["institution_id"]
+    assert_refused(p, partial(p.post, "/v1/institutions", taken, body), 409,
+                   "uscc_already_registered")
+    assert _decide(p, flows.competent(p), applied.body["institution_id"], "reject",
+                   {"reason": "材料不全"}).status == 200
+    second = p.post("/v1/institutions", taken, body)  # a rejected applicant tries again
+    assert second.status == 201, second.body
+    assert _decide(p, flows.competent(p), second.body["institution_id"], "blacklist",
+                   {"reason": "虚假材料"}).status == 200
+    assert_refused(p, partial(p.post, "/v1/institutions", again, body), 422, "uscc_blacklisted")
+
+
 def _teacher(p: Platform, shop: flows.Shop, *, result: str, checked_on: str) -> str:
     registered = p.post("/v1/staff", shop.staff, {"name": "赵老师", "role": "teacher",
                                                    "id_number": flows.resident_id(11)})

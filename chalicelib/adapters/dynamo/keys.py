@@ -113,6 +113,11 @@ def place_key(student_id: str, course_id: str) -> dict[str, str]:
     return {"pk": f"place#{student_id}", "sk": course_id}
 
 
+def credit_code_key(uscc: str) -> dict[str, str]:
+    """The one institution registered under a unified social credit code."""
+    return {"pk": f"uscc#{uscc}", "sk": "#registration"}
+
+
 def directory_key(facet: str, region_code: str, institution_id: str) -> dict[str, str]:
     """An institution's entry in one partition of the directory parents search, by region."""
     return {"pk": directory_partition(facet), "sk": f"{region_code}#{institution_id}"}

@@ -1,5 +1,5 @@
 """What parents read of the shops: the directory they search, announcements and
-consultations (docs/data-model.md, patterns 68-73)."""
+consultations; and who holds a credit code (docs/data-model.md, patterns 68-74)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ class ShopReads(ItemReads):
         """The institutions one directory partition lists under a region prefix."""
         return self._page(Listed, None, keys.directory_partition(facet), region_prefix, limit,
                           cursor)
+
+    def credit_code_holder(self, uscc: str) -> str | None:
+        item = self._raw(self.tables.platform, keys.credit_code_key(uscc))
+        return None if item is None else str(item["institution_id"])
 
     def institutions_named(self, institution_ids: list[str]) -> list[Institution]:
         return self._many(Institution, [keys.key("institution", i) for i in institution_ids])

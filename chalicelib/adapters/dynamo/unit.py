@@ -196,6 +196,20 @@ class AtomicWrite:
                         expression, "place")
         return self
 
+    def register_credit_code(self, uscc: str, institution_id: str, *,
+                             replacing: str | None) -> AtomicWrite:
+        """Register the institution under its credit code: new, or taken from `replacing`
+        on condition it still holds it (label "credit_code")."""
+        key = keys.credit_code_key(uscc)
+        if replacing is None:
+            self._tx.put_new(self.tables.platform, {**key, "institution_id": institution_id},
+                             "credit_code")
+            return self
+        expression = UpdateExpression().require_equal("institution_id", replacing)
+        expression.set("institution_id", institution_id)
+        self._tx.update(self.tables.platform, key, expression, "credit_code")
+        return self
+
     def index_directory(self, institution_id: str, region_code: str, *,
                         add: frozenset[str], drop: frozenset[str]) -> AtomicWrite:
         """List an institution in the directory partitions `add`, and out of `drop`."""
