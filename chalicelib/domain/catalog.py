@@ -150,6 +150,9 @@ class Institution:
     liquidated_at: datetime | None = None
     """When a regulator ordered its liquidation (chalicelib/domain/liquidation.py): frozen
     for good, every order's unconsumed money refunded."""
+    indexed: tuple[str, ...] = ()
+    """The directory partitions listing it (chalicelib/domain/directory.py), written with
+    it: a change of them drops exactly these."""
 
     @property
     def frozen(self) -> bool:

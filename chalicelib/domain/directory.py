@@ -1,8 +1,8 @@
 """The directory parents search: whitelisted institutions by region, discipline, mode and a
 keyword of their name (docs/decisions.md, "The parents' side").
 
-Each facet is an index partition of its own, sorted by region code, so every search is one
-Query under a region prefix: `discipline#arts`, `mode#online`, and one `kw#<two characters>`
+Each facet is an index partition of its own, sorted by region code, so a search reads one
+partition under a region prefix: `discipline#arts`, `mode#online`, and one `kw#<two characters>`
 for each pair of adjacent characters of the name (a keyword of two or more characters is
 found through its first pair, then held against the whole name). An institution is indexed
 once it was first whitelisted and stays indexed; what it is now (whitelisted, not frozen,
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from chalicelib.domain.catalog import Discipline, Institution, InstitutionStatus, Mode
 
-KEYWORD_PAIRS = 40
-"""The pairs of a name indexed (its first 41 characters, once spaces and punctuation are
-left out): a rename's index change (the old pairs out, the new in) stays well inside one
-transaction's 100 items."""
+KEYWORD_PAIRS = 48
+"""The pairs of a name indexed (its first 49 characters, once spaces and punctuation are
+left out): a rename's index change (the old pairs out, the new in, with the institution and
+its history entry) stays inside one transaction's 100 items."""
 
 MIN_KEYWORD = 2
 
@@ -46,7 +46,7 @@ def keyword_pairs(name: str) -> tuple[str, ...]:
 def facets(institution: Institution) -> frozenset[str]:
     """The directory partitions listing this institution: none before it is first
     whitelisted."""
-    if institution.whitelisted_at is None:
+    if not institution.ever_whitelisted:
         return frozenset()
     return frozenset({
         f"discipline#{institution.discipline}", f"mode#{institution.mode}",

@@ -80,9 +80,10 @@ def rewrite(ctx: Context, before: Institution, after: Institution, *, actor: str
             ) -> Institution:
     """Write `after` over `before` (conditioned on what was read), with a history entry if
     its status changed; a freeze's fan-out under way stays on the schedule."""
+    listed, listing = frozenset(before.indexed), directory.facets(after)
+    after = replace(after, indexed=tuple(sorted(listing)))
     write = ctx.store.write().replace(before, after, "institution",
                                       due=freezes.fan_out_due(after, ctx))
-    listed, listing = directory.facets(before), directory.facets(after)
     if listed != listing:  # first whitelisted, or renamed
         write.index_directory(after.institution_id, after.region_code,
                               add=listing - listed, drop=listed - listing)

@@ -21,7 +21,8 @@ def browse(w: World, n: int, variant: int, faults: tuple[Fault, ...] = ()) -> st
     if variant % 2 and w.institutions:
         institution = w.pick(w.institutions, n)
         query = {"keyword": institution.name}
-        wanted = {institution.institution_id} if institution.listed else set()
+        wanted = {i.institution_id for i in w.institutions  # 学校1 is in 学校12's name too
+                  if i.listed and institution.name in i.name}
     else:
         query = {"discipline": "arts", "region": "4401"}
         wanted = {i.institution_id for i in w.institutions if i.listed}
