@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/ruff check chalicelib app.py infra tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m infra.dynamodb_local
-	$(BIN)/python -m pytest -n auto --maxschedchunk 2  # a worker per core (pytest-xdist)
+	$(BIN)/python -m pytest -n auto --maxschedchunk 2 --durations=25  # a worker per core (pytest-xdist)
 
 # The deterministic simulator (tests/simulation/): SEED, SEEDS seeds from it, STEPS each.
 SEED ?= 1
