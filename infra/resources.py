@@ -14,6 +14,7 @@ neither are the resource types that only exist in a real account (alarms, IAM).
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -101,12 +102,22 @@ class DataPlane:
 
 
 def load_template(path: Path = DEFAULT_TEMPLATE) -> dict[str, Any]:
-    """Read the CloudFormation template (long-form intrinsics only, so ``safe_load`` works)."""
-    with path.open(encoding="utf-8") as handle:
-        document = yaml.safe_load(handle)
-    if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
-        raise TemplateError(f"{path}: not a CloudFormation template with Resources")
-    return document
+    """Read the CloudFormation template (long-form intrinsics only, so a safe loader works):
+    a copy of its parse, kept while the file is unchanged (every test's province reads it)."""
+    stamp = path.stat().st_mtime_ns
+    parsed = _parsed.get(path)
+    if parsed is None or parsed[0] != stamp:
+        with path.open(encoding="utf-8") as handle:
+            document = yaml.load(handle, Loader=SAFE_LOADER)
+        if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
+            raise TemplateError(f"{path}: not a CloudFormation template with Resources")
+        parsed = _parsed[path] = (stamp, document)
+    return copy.deepcopy(parsed[1])
+
+
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it (its wheels are), else Python's."""
+_parsed: dict[Path, tuple[int, dict[str, Any]]] = {}
 
 
 def create_data_plane(
