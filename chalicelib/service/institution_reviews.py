@@ -80,13 +80,17 @@ def rewrite(ctx: Context, before: Institution, after: Institution, *, actor: str
             ) -> Institution:
     """Write `after` over `before` (conditioned on what was read), with a history entry if
     its status changed; a freeze's fan-out under way stays on the schedule."""
-    listed, listing = frozenset(before.indexed), directory.facets(after)
+    listing = directory.facets(after)
+    if before.indexed or not before.ever_whitelisted:
+        listed, add = frozenset(before.indexed), listing - frozenset(before.indexed)
+    else:  # whitelisted before the directory existed: every entry written now
+        listed, add = directory.facets(before), listing
     after = replace(after, indexed=tuple(sorted(listing)))
     write = ctx.store.write().replace(before, after, "institution",
                                       due=freezes.fan_out_due(after, ctx))
-    if listed != listing:  # first whitelisted, or renamed
-        write.index_directory(after.institution_id, after.region_code,
-                              add=listing - listed, drop=listed - listing)
+    if add or listed - listing:  # first whitelisted, or renamed
+        write.index_directory(after.institution_id, after.region_code, add=add,
+                              drop=listed - listing)
     if after.status is not before.status:
         write.create(StatusChange(before.institution_id, ctx.new_id("hst"), ctx.now(),
                                   before.status, after.status, actor, reason), "history")

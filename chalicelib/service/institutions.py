@@ -14,9 +14,10 @@ from chalicelib.domain.catalog import (
     TrainingType,
 )
 from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
+from chalicelib.service import retry
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
-from chalicelib.service.ports import Page, WriteRejected
+from chalicelib.service.ports import Page
 
 
 class _OfAnInstitution(Protocol):
@@ -66,27 +67,30 @@ def apply(
         applicant_sub=caller.sub,
         created_at=ctx.now(),
     )
-    holder = _credit_code_holder(ctx, uscc, institution_id)
-    try:
-        ctx.store.write().create(institution, "institution").register_credit_code(
-            uscc, institution_id, replacing=holder).commit()
-    except WriteRejected:
+
+    def attempt() -> Institution:
         found = ctx.store.institution(institution_id)  # a retry of this very application
         if found is not None and found.applicant_sub == caller.sub:
             return found
-        raise _already_registered() from None
-    return institution
+        holder = _credit_code_holder(ctx, uscc, institution_id)
+        ctx.store.write().create(institution, "institution").register_credit_code(
+            uscc, institution_id, replacing=holder).commit()
+        return institution
+
+    return retry.on_conflict(attempt, retry_when=lambda rejected: True)
 
 
 def _credit_code_holder(ctx: Context, uscc: str, institution_id: str) -> str | None:
     """The institution registered under this credit code, if any, that a new application
-    may take it from: one rejected (an applicant may try again) or this very application
-    (a retry). Blacklisted, or still applying or admitted: refused."""
+    may take it from: an application rejected, never admitted (its applicant may try
+    again), or this very application (a retry). Blacklisted, still applying, or admitted
+    once (it may hold parents' money, whatever its status): refused."""
     holder_id = ctx.store.credit_code_holder(uscc)
     if holder_id is None or holder_id == institution_id:
         return holder_id
     holder = ctx.store.institution(holder_id)
-    if holder is None or holder.status is InstitutionStatus.REJECTED:
+    if holder is None or (holder.status is InstitutionStatus.REJECTED
+                          and not holder.ever_whitelisted):
         return holder_id
     if holder.status is InstitutionStatus.BLACKLISTED:
         raise RuleViolation("该统一社会信用代码的机构已被列入黑名单，不能再次申请",

@@ -13,7 +13,7 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.domain.catalog import InstitutionStatus
 from chalicelib.domain.errors import StateConflict
-from chalicelib.service import institution_reviews
+from chalicelib.service import institution_reviews, institutions
 from tests.support import flows
 from tests.support.harness import Platform
 from tests.support.snapshot import assert_refused
@@ -211,6 +211,42 @@ def test_one_credit_code_one_institution_and_a_blacklisted_one_never_applies_aga
     assert _decide(p, flows.competent(p), second.body["institution_id"], "blacklist",
                    {"reason": "虚假材料"}).status == 200
     assert_refused(p, partial(p.post, "/v1/institutions", again, body), 422, "uscc_blacklisted")
+
+
+def test_an_institution_once_whitelisted_keeps_its_credit_code_even_rejected(
+        platform: Platform) -> None:
+    p = platform
+    applied, staff, _ = flows.whitelisted(p)
+    renamed = p.post(f"/v1/institutions/{applied['institution_id']}/profile", staff,
+                     {"name": "改名后的学校"})
+    assert renamed.body["status"] == "pending_review", renamed.body
+    assert _decide(p, flows.competent(p), applied["institution_id"], "reject",
+                   {"reason": "名称不符"}).status == 200
+    newcomer = p.token("applicant-after-rejection", "institution")
+    body = flows.application(uscc=applied["uscc"])
+    assert_refused(p, partial(p.post, "/v1/institutions", newcomer, body), 409,
+                   "uscc_already_registered")
+
+
+def test_a_credit_code_taken_from_a_rejected_application_blacklisted_meanwhile_is_refused(
+        platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = platform
+    body = flows.application()
+    first = p.post("/v1/institutions", p.token("applicant-first", "institution"), body)
+    rejected = first.body["institution_id"]
+    assert _decide(p, flows.competent(p), rejected, "reject", {"reason": "材料不全"}).status == 200
+    read_holder = institutions._credit_code_holder
+
+    def blacklisted_after_the_read(*args: Any) -> str | None:
+        holder = read_holder(*args)
+        if holder == rejected:  # the department blacklists it between the read and the write
+            banned = _decide(p, flows.competent(p), rejected, "blacklist", {"reason": "造假"})
+            assert banned.status == 200, banned.body
+        return holder
+
+    monkeypatch.setattr(institutions, "_credit_code_holder", blacklisted_after_the_read)
+    late = p.post("/v1/institutions", p.token("applicant-late", "institution"), body)
+    assert (late.status, late.code) == (422, "uscc_blacklisted"), late.body
 
 
 def _teacher(p: Platform, shop: flows.Shop, *, result: str, checked_on: str) -> str:

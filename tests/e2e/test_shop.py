@@ -203,3 +203,36 @@ def test_a_parent_asks_and_the_institution_answers_once_each_told_in_their_inbox
     unlisted = p.post(f"/v1/institutions/{applied.body['institution_id']}/consultations",
                       fam.parent, {"question": "能报名吗？"})
     assert (unlisted.status, unlisted.code) == (404, "institution_not_found")
+
+
+def test_one_whitelisted_before_the_directory_is_listed_whole_at_its_next_decision(
+        platform: Platform) -> None:
+    p = platform
+    applied, staff, _ = flows.whitelisted(p, name="老字号书法学校")
+    institution_id, table = applied["institution_id"], p.plane.platform_table
+    for item in _directory_items(p, institution_id):  # as if whitelisted before the directory
+        p.dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+    p.dynamodb.update_item(TableName=table, Key={"pk": {"S": institution_id},
+                                                 "sk": {"S": "#institution"}},
+                           UpdateExpression="REMOVE #indexed",
+                           ExpressionAttributeNames={"#indexed": "indexed"})
+    parent = p.token("parent-legacy", "parent")
+    assert found(p, parent, discipline="arts") == []
+
+    renamed = p.post(f"/v1/institutions/{institution_id}/profile", staff, {"name": "百年书画院"})
+    assert renamed.body["status"] == "pending_review", renamed.body
+    p.post(f"/v1/regulator/institutions/{institution_id}/approve", flows.competent(p), {})
+    assert found(p, parent, discipline="arts") == found(p, parent, keyword="书画") == [
+        "百年书画院"]
+    stored = p.dynamodb.get_item(TableName=table, Key={"pk": {"S": institution_id},
+                                                       "sk": {"S": "#institution"}})["Item"]
+    indexed = {value["S"] for value in stored["indexed"]["L"]}
+    assert {i["pk"]["S"].removeprefix("dir#") for i in _directory_items(p, institution_id)} == (
+        indexed)  # every entry is one the institution names: nothing stale left behind
+
+
+def _directory_items(p: Platform, institution_id: str) -> list[dict[str, Any]]:
+    """The directory entries naming the institution (a test's small table: scanned)."""
+    items = p.dynamodb.scan(TableName=p.plane.platform_table)["Items"]
+    return [i for i in items if i["pk"]["S"].startswith("dir#")
+            and i["sk"]["S"].endswith(f"#{institution_id}")]

@@ -68,6 +68,15 @@ class Transaction:
         )
         return self
 
+    def check(self, table: str, key: dict[str, Any], expression: UpdateExpression,
+              label: str) -> Transaction:
+        """The transaction applies only if this item meets `expression`'s conditions (it is
+        not changed)."""
+        request = expression.as_update(table, key)
+        del request["UpdateExpression"]
+        self._add({"ConditionCheck": request}, label)
+        return self
+
     def _add(self, operation: dict[str, Any], label: str) -> None:
         if len(self._items) >= MAX_ITEMS:
             raise ValueError("a transaction holds at most 100 items")

@@ -18,7 +18,7 @@ from chalicelib.adapters.dynamo.expressions import UpdateExpression
 from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.dynamo.transaction import Transaction
 from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
-from chalicelib.domain.catalog import Course, Institution, StatusChange, Student
+from chalicelib.domain.catalog import Course, Institution, InstitutionStatus, StatusChange, Student
 from chalicelib.domain.complaint import Complaint, Step
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.ledger import JournalEntry
@@ -199,7 +199,8 @@ class AtomicWrite:
     def register_credit_code(self, uscc: str, institution_id: str, *,
                              replacing: str | None) -> AtomicWrite:
         """Register the institution under its credit code: new, or taken from `replacing`
-        on condition it still holds it (label "credit_code")."""
+        on condition it still holds it (label "credit_code") and, if it is another
+        institution, is still rejected (label "credit_code_holder")."""
         key = keys.credit_code_key(uscc)
         if replacing is None:
             self._tx.put_new(self.tables.platform, {**key, "institution_id": institution_id},
@@ -208,6 +209,11 @@ class AtomicWrite:
         expression = UpdateExpression().require_equal("institution_id", replacing)
         expression.set("institution_id", institution_id)
         self._tx.update(self.tables.platform, key, expression, "credit_code")
+        if replacing != institution_id:
+            rejected = UpdateExpression().require_equal(
+                "status", encode(InstitutionStatus.REJECTED))
+            self._tx.check(self.tables.platform, keys.key("institution", replacing), rejected,
+                           "credit_code_holder")
         return self
 
     def index_directory(self, institution_id: str, region_code: str, *,
