@@ -9,7 +9,7 @@ from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
 from chalicelib.domain.calendar import business_date
 from chalicelib.domain.refund import RefundRequest, RefundStatus
-from chalicelib.service import case_decisions
+from chalicelib.service import case_decisions, refund_routes
 from chalicelib.service import refund_escalations as escalations
 from chalicelib.service import refunds as service
 from chalicelib.service.ports import Page
@@ -72,6 +72,14 @@ def reject(call: Call) -> Result:
 def escalate(call: Call) -> Result:
     return 200, _view(call, escalations.escalate(call.ctx, call.who, call.params["refund_id"],
                                                  call.body.reason))
+
+
+@route(refunds, "POST", "/v1/refund-requests/{refund_id}/payout-account",
+       summary="Name another account for a refund its original route could not take",
+       tag="refunds", request=schemas.PayoutAccount, response=schemas.RefundView)
+def payout_account(call: Call) -> Result:
+    return 200, _view(call, refund_routes.name_payout_account(
+        call.ctx, call.who, call.params["refund_id"], call.body.account))
 
 
 @route(refunds, "GET", "/v1/regulator/refund-requests",

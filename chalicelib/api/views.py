@@ -75,9 +75,18 @@ def consumption(con: Consumption) -> schemas.ConsumptionView:
 
 
 def refund(rfd: RefundRequest, today: date) -> schemas.RefundView:
-    """`today`: the business date, against which the payout deadline is judged."""
+    """`today`: the business date, against which the payout deadline is judged. Accounts
+    the parent named are shown masked: the institution reads its refunds too."""
+    changes = [{**_fields(change), "account_masked": mask_account(change.account)}
+               for change in rfd.payout_account_changes]
     return schemas.RefundView.model_validate(
-        {**_fields(rfd), "payout_overdue": rfd.payout_overdue(today)})
+        {**_fields(rfd), "payout_overdue": rfd.payout_overdue(today),
+         "payout_account_changes": changes})
+
+
+def mask_account(account: str) -> str:
+    """The last four characters of an account number, as bank statements print it."""
+    return "*" * max(len(account) - 4, 0) + account[-4:]
 
 
 def complaint(case: Complaint, now: datetime, *, unmasked: bool = False,

@@ -7,6 +7,14 @@ from datetime import datetime
 from enum import StrEnum
 
 
+class NoticeOutcome(StrEnum):
+    """What the platform did with one of the bank's notifications (its acknowledgement)."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    RECORDED_FOR_REVIEW = "recorded_for_review"
+
+
 class InstructionStatus(StrEnum):
     SENT = "sent"
     SUCCEEDED = "succeeded"
@@ -45,6 +53,36 @@ class UnmatchedReason(StrEnum):
     AMOUNT_MISMATCH = "amount_mismatch"
     ORDER_NOT_PAYABLE = "order_not_payable"
     INSTITUTION_FROZEN = "institution_frozen"
+    ACCOUNT_MISSING = "account_missing"
+    """The notice did not name both the account credited and the payer's: where the money
+    is cannot be known from it, so nothing is applied and nothing is returned by a guess."""
+    WRONG_ACCOUNT = "wrong_account"
+    """Credited to an account that is not the order's supervised account (the
+    institution's general account, another institution's): the order is not paid."""
+    PAYER_IS_INSTITUTION = "payer_is_institution"
+    """Paid from an account an institution registered: not a parent's prepayment."""
+
+
+RAISED = frozenset({UnmatchedReason.ACCOUNT_MISSING, UnmatchedReason.WRONG_ACCOUNT,
+                    UnmatchedReason.PAYER_IS_INSTITUTION})
+"""Reasons that say someone tried to route money around the escrow, or that the bank's
+notice is defective: raised to the institution's competent department, not only returned."""
+
+
+def account_number(number: str) -> str:
+    """An account number as a bank reads it: case and hyphens aside (`GEN-0001` is
+    `gen0001`). Accounts are compared and registered in this form."""
+    return number.replace("-", "").replace(" ", "").upper()
+
+
+@dataclass(frozen=True)
+class AccountHolder:
+    """The institution that registered a bank account (as its supervised or general
+    account): such an account is never a parent's payer nor a refund's destination."""
+
+    account: str
+    institution_id: str
+    uscc: str
 
 
 class UnmatchedStatus(StrEnum):
@@ -53,7 +91,8 @@ class UnmatchedStatus(StrEnum):
     RETURNED = "returned"
     NEEDS_REVIEW = "needs_review"
     """No way back known (no payer or receiving account), or the bank refused the return for
-    good or failed it MAX_RETURN_ATTEMPTS times: ops follow it up."""
+    good or failed it MAX_RETURN_ATTEMPTS times: ops follow it up (once they know the
+    accounts from the bank, they give the route: `infra.cli payments route`)."""
 
 
 MAX_RETURN_ATTEMPTS = 8
@@ -61,7 +100,7 @@ MAX_RETURN_ATTEMPTS = 8
 
 @dataclass(frozen=True)
 class UnmatchedPayment:
-    """Money that reached a supervised account but could not be applied to an order.
+    """Money the bank reported that could not be applied to an order.
 
     It is recorded, never applied silently, and sent back to the payer by the route it came,
     in two phases (chalicelib/service/unmatched_returns.py):
@@ -71,8 +110,9 @@ class UnmatchedPayment:
                         |    +-- bank failed: next attempt, resent with backoff
                         +-- refused for good, or out of attempts --> needs_review (ops)
 
-    The money is in the supervised account until the bank confirms the return: it is not in
-    any order's ledger, and the bank reconciliation counts it separately.
+    The money is in the account it reached (`received_account`: a supervised account, or
+    any other the bank reported) until the bank confirms the return: it is not in any
+    order's ledger, and the bank reconciliation counts it against that account.
     """
 
     unmatched_id: str
@@ -89,11 +129,14 @@ class UnmatchedPayment:
     payer_account: str = ""
     """Where the money came from: where it is returned to."""
     received_account: str = ""
-    """The supervised account the money reached: where it is returned from."""
+    """The account the money reached, as the bank reported it: where it is returned from."""
     attempt: int = 1
     deferrals: int = 0
     returned_at: datetime | None = None
     review_reason: str = ""
+    route_given_by: str = ""
+    """"ops" when the bank's notice named no accounts and ops gave them from the bank's
+    record (`infra.cli payments return --payer --received`)."""
 
     @property
     def instruction_id(self) -> str:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
 
+from chalicelib.domain.bank import account_number
+
 
 class TrainingType(StrEnum):
     SUBJECT = "subject"
@@ -103,11 +105,11 @@ class Custodian:
     def accounts_distinct(self) -> bool:
         """Releases move money supervised -> general: the two must be different accounts
         (compared as a bank would read them: case and hyphens aside)."""
-        return _account(self.supervised_account) != _account(self.general_account)
+        return account_number(self.supervised_account) != account_number(self.general_account)
 
-
-def _account(number: str) -> str:
-    return number.replace("-", "").upper()
+    @property
+    def accounts(self) -> tuple[str, str]:
+        return self.supervised_account, self.general_account
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,11 @@ class Event(StrEnum):
     CASE_OVERDUE = "case_overdue"
     CONSULTATION_ASKED = "consultation_asked"
     CONSULTATION_ANSWERED = "consultation_answered"
+    PAYMENT_RAISED = "payment_raised"
+    """Money for an institution's order reached the wrong account, came from an
+    institution's own account, or was reported without its accounts (to its department)."""
+    REFUND_ACCOUNT_NEEDED = "refund_account_needed"
+    """A refund could not be paid back by its route: the parent names another account."""
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,8 @@ class Notice:
     recipient: str
     event: Event
     subject_id: str
-    """What it is about: a complaint, a lesson (consumption), a refund request or a
-    consultation."""
+    """What it is about: a complaint, a lesson (consumption), a refund request, a
+    consultation or a payment that matched no order."""
     title: str
     at: datetime
     read_at: datetime | None = None

@@ -7,7 +7,8 @@
                  ask again)             regulator orders ----+  |    |
                                                             v    |
                                           bank failed: void --> approved (attempt + 1)
-                                          refused for good: void --> needs_review (ops retry)
+                                          refused for good: void --> needs_review (ops retry,
+                                                  or the parent names another account)
 
 Before the course starts and with no lesson consumed, a request is approved at once, in full.
 Otherwise the institution decides within the policy's working days and silence approves. A
@@ -69,6 +70,19 @@ class ApprovedBy(StrEnum):
 
 
 @dataclass(frozen=True)
+class PayoutAccountChange:
+    """The parent named another account for a refund whose route failed: kept on the
+    request, never changed (who, when, the account, from which payout attempt on)."""
+
+    account: str
+    named_by: str
+    """The role that named it: only the order's parent may."""
+    named_sub: str
+    at: datetime
+    from_attempt: int
+
+
+@dataclass(frozen=True)
 class RefundRequest:
     refund_id: str
     order_id: str
@@ -105,6 +119,14 @@ class RefundRequest:
     first_attempt: int = 1
     """The attempt its payout's tries began with: 1, or the one ops paid it out again with
     after it was parked (each gets MAX_REFUND_ATTEMPTS tries)."""
+    payout_account_changes: tuple[PayoutAccountChange, ...] = ()
+    """Accounts the parent named after the original route failed; the last is the route."""
+
+    def payout_account(self, paid_from: str) -> str:
+        """Where its payout goes: the account the order was paid from (the original route),
+        or the last one the parent named since."""
+        return self.payout_account_changes[-1].account if self.payout_account_changes \
+            else paid_from
 
     @property
     def decision_deadline(self) -> datetime:

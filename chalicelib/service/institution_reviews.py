@@ -10,7 +10,7 @@ from dataclasses import replace
 from chalicelib.domain import directory
 from chalicelib.domain.catalog import Institution, InstitutionStatus, StatusChange
 from chalicelib.domain.errors import RuleViolation, StateConflict
-from chalicelib.service import freezes, institutions, staff
+from chalicelib.service import bank_accounts, freezes, institutions, staff
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page, WriteRejected
@@ -91,6 +91,8 @@ def rewrite(ctx: Context, before: Institution, after: Institution, *, actor: str
     if add or listed - listing:  # first whitelisted, or renamed
         write.index_directory(after.institution_id, after.region_code, add=add,
                               drop=listed - listing)
+    if after.custodian != before.custodian:  # its new accounts are an institution's too
+        bank_accounts.register(ctx, write, after.institution_id, after.uscc, after.custodian)
     if after.status is not before.status:
         write.create(StatusChange(before.institution_id, ctx.new_id("hst"), ctx.now(),
                                   before.status, after.status, actor, reason), "history")

@@ -35,7 +35,7 @@ def send(ctx: Context, instruction: BankInstruction, resolve: Resolve, what: str
         ))
     except BankRefused as refusal:
         log.warning("bank refused %s %s: %s", what, instruction.instruction_id, refusal.reason)
-        return _refused(ctx, instruction, resolve, refusal.reason, what)
+        return refuse(ctx, instruction, resolve, refusal.reason, what)
     except BankUnavailable:
         log.warning("bank unavailable for %s %s: the schedule resends it", what,
                     instruction.instruction_id)
@@ -43,8 +43,10 @@ def send(ctx: Context, instruction: BankInstruction, resolve: Resolve, what: str
     return "instructed"
 
 
-def _refused(ctx: Context, instruction: BankInstruction, resolve: Resolve, reason: str,
-             what: str) -> str:
+def refuse(ctx: Context, instruction: BankInstruction, resolve: Resolve, reason: str,
+           what: str) -> str:
+    """The instruction is refused for good (by the bank, or by the platform before it
+    sends it): voided and parked, unless the bank's record says it executed it."""
     try:
         record = ctx.bank.executed(instruction.instruction_id)
     except BankUnavailable:

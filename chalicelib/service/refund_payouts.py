@@ -28,6 +28,7 @@ from chalicelib.domain.notice import Event, Notice, parent_inbox
 from chalicelib.domain.order import Movement, Order
 from chalicelib.domain.refund import RefundRequest, RefundStatus
 from chalicelib.service import (
+    bank_accounts,
     liquidation_progress,
     notices,
     orders,
@@ -45,6 +46,9 @@ T = TypeVar("T")
 
 RESEND_AFTER = timedelta(minutes=10)
 """A payout sent and not answered is resent after this long (then with backoff)."""
+
+ROUTE_IS_INSTITUTION = "refund_route_institution_account"
+"""Why a payout waits for the parent: its route is an account an institution registered."""
 
 
 def reserve(ctx: Context, write: AtomicWrite, order: Order, after: RefundRequest, *,
@@ -70,7 +74,8 @@ def reserve(ctx: Context, write: AtomicWrite, order: Order, after: RefundRequest
         instruction_id=after.instruction_id, order_id=order.order_id, consumption_id="",
         institution_id=order.institution_id, from_account=entry.debit_account,
         to_account=entry.credit_account, bank_from_account=order.supervised_bank_account,
-        bank_to_account=order.payer_bank_account, amount_fen=after.amount_fen,
+        bank_to_account=after.payout_account(order.payer_bank_account),
+        amount_fen=after.amount_fen,
         pending_transfer_id=pending_id, status=InstructionStatus.SENT, created_at=now,
         refund_id=after.refund_id,
     )
@@ -104,7 +109,14 @@ def commit_then_instruct(
 
 
 def instruct(ctx: Context, instruction: BankInstruction) -> str:
-    """Send a payout's instruction to the bank; what happened, for the log."""
+    """Send a payout's instruction to the bank; what happened, for the log. A payout to an
+    account an institution registered is never sent: it is refused as the bank would
+    refuse a closed account (unless the bank says it executed an earlier send), and the
+    parent names another account (chalicelib/service/refund_routes.py)."""
+    if bank_accounts.is_institutions(ctx, instruction.bank_to_account):
+        log.warning("refund %s would pay an institution's account: refused",
+                    instruction.instruction_id)
+        return outbound.refuse(ctx, instruction, resolve, ROUTE_IS_INSTITUTION, "refund")
     return outbound.send(ctx, instruction, resolve, "refund")
 
 
@@ -127,13 +139,18 @@ def resolve(ctx: Context, instruction: BankInstruction, event_id: str, *, succee
             outcome = InstructionStatus.SUCCEEDED
             told.append(notices.tell(ctx, write, parent_inbox(before.parent_sub),
                                      Event.REFUND_PAID, before.refund_id,
-                                     f"退款 {yuan(before.amount_fen)} 元已退回原支付账户"))
+                                     _paid_title(before)))
         else:
             movement = rules.voided(before)
-            write.replace(before, _after_failure(before, reason, for_good, now), "refund",
-                          due=None if for_good or before.out_of_tries
+            after = _after_failure(before, reason, for_good, now)
+            write.replace(before, after, "refund",
+                          due=None if after.status is RefundStatus.NEEDS_REVIEW
                           else ("refund", now + backoff.delay(before.tries - 1)))
             outcome = InstructionStatus.REFUSED if for_good else InstructionStatus.FAILED
+            if after.status is RefundStatus.NEEDS_REVIEW:
+                told.append(notices.tell(ctx, write, parent_inbox(before.parent_sub),
+                                         Event.REFUND_ACCOUNT_NEEDED, before.refund_id,
+                                         "退款未能退回原支付账户，请在退款详情中提供新的收款账户"))
         phase = ledger.Phase.POST if succeeded else ledger.Phase.VOID
         entry = transfers.resolution(order, instruction, phase, now)
         write.move_order(order, movement, entry=entry) \
@@ -147,6 +164,11 @@ def resolve(ctx: Context, instruction: BankInstruction, event_id: str, *, succee
     resolved = retry.on_conflict(attempt, retry_when=retry.order_changed)
     if succeeded and liquidation_progress.of_a_liquidation(resolved):
         liquidation_progress.count_paid(ctx, resolved.refund_id)  # at once: the fast path
+
+
+def _paid_title(refund: RefundRequest) -> str:
+    where = "您指定的收款账户" if refund.payout_account_changes else "原支付账户"
+    return f"退款 {yuan(refund.amount_fen)} 元已退回{where}"
 
 
 def _after_failure(before: RefundRequest, reason: str, for_good: bool, now: datetime

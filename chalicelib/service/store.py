@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
+from chalicelib.domain.bank import AccountHolder, BankInstruction, UnmatchedPayment
 from chalicelib.domain.catalog import Course, Institution, StatusChange, Student
 from chalicelib.domain.complaint import Complaint, Sla, Stage, Step
 from chalicelib.domain.consumption import Consumption
@@ -106,6 +106,12 @@ class AtomicWrite(Protocol):
         """Register the institution under its credit code: new (`replacing` None), or taken
         from the institution `replacing` names, if it still holds it (label
         "credit_code")."""
+
+    def register_bank_accounts(self, institution_id: str, uscc: str, accounts: list[str]
+                               ) -> AtomicWrite:
+        """Register bank accounts as the institution's: new, or held under the same credit
+        code already (refused, label "bank_account", if another credit code holds one).
+        A registration is never removed: an account once an institution's stays one."""
 
     def index_directory(self, institution_id: str, region_code: str, *,
                         add: frozenset[str], drop: frozenset[str]) -> AtomicWrite:
@@ -257,6 +263,10 @@ class Store(Protocol):
 
     def credit_code_holder(self, uscc: str) -> str | None:
         """The institution registered under a credit code (consistent read)."""
+        ...
+
+    def bank_account_holder(self, account: str) -> AccountHolder | None:
+        """The institution that registered a bank account, if any (consistent read)."""
         ...
 
     def directory(self, facet: str, region_prefix: str, limit: int, cursor: str | None

@@ -99,17 +99,30 @@ def redrive(ctx: Context, unmatched_id: str) -> bool:
     return True
 
 
-def retry_parked(ctx: Context, unmatched_id: str) -> UnmatchedPayment:
+def retry_parked(ctx: Context, unmatched_id: str, *, payer_account: str = "",
+                 received_account: str = "") -> UnmatchedPayment:
     """Ops: try a parked return again (the payer's account fixed with the bank), as a new
-    attempt that the `returnpayment` job sends on its next run."""
+    attempt that the `returnpayment` job sends on its next run. A payment the bank reported
+    without its accounts needs both, as ops read them off the bank's own record; a route the
+    bank did report is never changed."""
     before = ctx.store.unmatched(unmatched_id)
     if before is None:
         raise NotFound("未匹配款项不存在", code="unmatched_payment_not_found")
-    if before.status is not UnmatchedStatus.NEEDS_REVIEW or before.review_reason == NO_ROUTE:
+    if before.status is not UnmatchedStatus.NEEDS_REVIEW:
         raise StateConflict("该款项不能重新退回", code="unmatched_payment_not_retryable",
                             status=str(before.status))
+    route_given = bool(payer_account or received_account)
+    if before.review_reason == NO_ROUTE and not (payer_account and received_account):
+        raise StateConflict("银行通知未注明账户：须先向银行核实付款账户与收款账户",
+                            code="unmatched_payment_needs_route")
+    if before.review_reason != NO_ROUTE and route_given:
+        raise StateConflict("银行已注明该款项的账户，不能改变退回路径",
+                            code="unmatched_payment_route_known")
     after = replace(before, status=UnmatchedStatus.RETURNING, attempt=before.attempt + 1,
-                    deferrals=0, review_reason="")
+                    deferrals=0, review_reason="",
+                    payer_account=payer_account or before.payer_account,
+                    received_account=received_account or before.received_account,
+                    route_given_by="ops" if route_given else before.route_given_by)
     ctx.store.write().replace(before, after, "unmatched", due=(JOB, ctx.now())) \
         .create(_instruction(ctx, after), "instruction").commit()
     return after

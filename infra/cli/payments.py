@@ -1,9 +1,13 @@
-"""Payments that matched no order (unknown reference, wrong amount, an order no longer
-payable): each is returned to its payer through the bank (chalicelib/service/unmatched_returns.py).
+"""Payments that matched no order, returned to their payer from the account they reached.
+
+Another account credited, an institution's own account paying, an unknown reference, the
+wrong amount, an order no longer payable (chalicelib/service/payments_received.py): each is
+returned through the bank (chalicelib/service/unmatched_returns.py).
 Ops watch the returns and follow up the ones parked for review.
 
     python -m infra.cli payments unmatched [--status needs_review] [--stage local]
     python -m infra.cli payments return ump_… [ump_… ...] [--stage local]
+    python -m infra.cli payments return ump_… --payer <account> --received <account>
 """
 
 from __future__ import annotations
@@ -44,16 +48,17 @@ def list_unmatched(
     target = target_of(stage, endpoint_url, region)
     store = target.store()
     typer.echo(f"{target.description}\n")
-    typer.echo(f"{'payment':<32} {'reason':<18} {'status':<12} {'amount_fen':>10} "
-               f"{'attempt':>7}  payer / note")
+    typer.echo(f"{'payment':<32} {'reason':<20} {'status':<12} {'amount_fen':>10} "
+               f"{'attempt':>7}  payer -> received  note")
     shown = 0
     try:
         for wanted in status:
             for p in every(lambda cursor, wanted=wanted: store.unmatched_by_status(
                     wanted, "", PAGE, cursor)):
-                typer.echo(f"{p.unmatched_id:<32} {p.reason:<18} {p.status:<12} "
+                typer.echo(f"{p.unmatched_id:<32} {p.reason:<20} {p.status:<12} "
                            f"{p.amount_fen:>10} {p.attempt:>7}  "
-                           f"{p.payer_account or '-'} {p.review_reason}".rstrip())
+                           f"{p.payer_account or '-'} -> {p.received_account or '-'}  "
+                           f"{p.review_reason}".rstrip())
                 shown += 1
     except (ClientError, BotoCoreError) as error:
         typer.echo(f"error: {error}", err=True)
@@ -64,14 +69,20 @@ def list_unmatched(
 @payments.command("return")
 def return_parked(
     unmatched_ids: Annotated[list[str], typer.Argument(help="parked payments to return")],
+    payer: Annotated[str, typer.Option(
+        help="the account that paid, from the bank's record (a notice that named none)")] = "",
+    received: Annotated[str, typer.Option(
+        help="the account the money reached, from the bank's record")] = "",
     stage: Stage = "local", endpoint_url: EndpointUrl = "", region: Region = "",
 ) -> None:
     """Return parked payments again, each under a new attempt (a new bank instruction id),
-    sent by the settlement sweeper's next run."""
+    sent by the settlement sweeper's next run. A payment whose notice named no accounts
+    needs --payer and --received, read off the bank's own record."""
     ctx = target_of(stage, endpoint_url, region).context()
 
     def queue(unmatched_id: str) -> str:
-        retried = unmatched_returns.retry_parked(ctx, unmatched_id)
+        retried = unmatched_returns.retry_parked(ctx, unmatched_id, payer_account=payer,
+                                                 received_account=received)
         return (f"queued for return as attempt {retried.attempt} "
                 f"(instruction {retried.instruction_id})")
 

@@ -932,6 +932,8 @@ def _payment_for(order: dict[str, Any], **overrides: Any) -> bytes:
         "amount_fen": order["amount_fen"],
         "bank_txn_id": f"btx_{uuid.uuid4().hex}",
         "occurred_at": "2026-03-02T09:00:00+08:00",
+        "payer_account": "PAYER-outside-1",
+        "payee_account": order["payment"]["account"],
     }
     return json.dumps(changed(event, overrides)).encode()
 

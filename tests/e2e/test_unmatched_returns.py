@@ -4,10 +4,7 @@ once, and ops can see every return (chalicelib/service/unmatched_returns.py)."""
 from __future__ import annotations
 
 import dataclasses
-import json
-import uuid
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from click.testing import Result
@@ -15,11 +12,10 @@ from typer.testing import CliRunner
 
 from chalicelib import bootstrap
 from chalicelib.domain.bank import UnmatchedPayment, UnmatchedStatus
-from chalicelib.domain.bank_signature import sign
 from infra.cli import cli
 from infra.cli import payments as payments_cli
 from tests.support import flows
-from tests.support.harness import BANK_SECRET, Platform
+from tests.support.harness import Platform
 from tests.support.invariants import scan
 
 
@@ -171,25 +167,31 @@ def test_a_payment_naming_no_order_goes_back_from_the_account_it_reached(
 
 
 @pytest.mark.parametrize("platform", ["moto"], indirect=True)
-def test_without_a_way_back_a_payment_is_kept_for_ops_and_nothing_is_sent(
+def test_without_a_way_back_a_payment_is_kept_for_ops_until_they_give_its_route(
     platform: Platform, ops: Callable[..., Result],
 ) -> None:
-    body = _payment_without_accounts(platform, "P" + "8" * 26)
-    reply = platform.request("POST", "/v1/bank/notifications", raw=body,
-                             headers={"X-Bank-Signature": sign(
-                                 BANK_SECRET, int(platform.clock.now().timestamp()), body)})
-    assert reply.status == 200 and reply.body["result"] == "recorded_for_review", reply.body
+    shop = flows.open_shop(platform)
+    fam = flows.family(platform)
+    platform.bank.omit_accounts_next_payments(1)
+    platform.bank.pay(fam.payer_account, shop.supervised_account, "P" + "8" * 26, 700)
+    assert platform.bank.deliver_pending() == 1
     kept = only_unmatched(platform)
     assert kept.status is UnmatchedStatus.NEEDS_REVIEW and kept.review_reason == "no_return_route"
+    assert kept.reason == "account_missing" and kept.received_account == ""
     assert platform.bank.instructions_executed() == 0
     refused = ops("payments", "return", kept.unmatched_id)
-    assert refused.exit_code == 1 and "unmatched_payment_not_retryable" in refused.output
-
-
-def _payment_without_accounts(p: Platform, reference: str) -> bytes:
-    event: dict[str, Any] = {
-        "event_id": f"evt_{uuid.uuid4().hex}", "type": "payment_received",
-        "payment_reference": reference, "amount_fen": 700, "bank_txn_id": "btx_manual",
-        "occurred_at": p.clock.now().isoformat(),
-    }
-    return json.dumps(event).encode()
+    assert refused.exit_code == 1 and "unmatched_payment_needs_route" in refused.output
+    # ops read the accounts off the bank's record: the money goes back from where it is
+    queued = ops("payments", "return", kept.unmatched_id, "--payer", fam.payer_account,
+                 "--received", shop.supervised_account)
+    assert queued.exit_code == 0, queued.output
+    platform.run_schedule("settlement_sweeper")
+    platform.bank.deliver_pending()
+    returned = only_unmatched(platform)
+    assert (returned.status, returned.route_given_by) == (UnmatchedStatus.RETURNED, "ops")
+    assert platform.bank.balance(shop.supervised_account) == 0
+    assert platform.bank.balance(fam.payer_account) == 0
+    platform.check()
+    again = ops("payments", "return", kept.unmatched_id, "--payer", "PAYER-OTHER-1",
+                "--received", shop.supervised_account)
+    assert again.exit_code == 1 and "unmatched_payment_not_retryable" in again.output

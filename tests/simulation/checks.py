@@ -5,20 +5,21 @@ money model's invariants (chalicelib/domain/invariants.py) and the reference mod
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain import invariants
-from chalicelib.domain.bank import UnmatchedPayment
+from chalicelib.domain.bank import BankInstruction, InstructionStatus, UnmatchedPayment
 from chalicelib.domain.catalog import Course, Institution
 from chalicelib.domain.consumption import ConfirmedBy, Consumption
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.liquidation import PROGRESS_SHARDS, OrderLiquidated, Progress
 from chalicelib.domain.order import Order
 from chalicelib.domain.refund import ApprovedBy, RefundRequest
-from tests.simulation import complaints, liquidations, model, refunds
+from tests.simulation import complaints, liquidations, model, payments, refunds
 from tests.simulation.model import Violation
 from tests.simulation.world import World, instruction_cause
+from tests.support.invariants import ledger_balances
 
 
 @dataclass
@@ -31,11 +32,16 @@ class Seen:
     refunds: dict[str, RefundRequest]
     cases: list[dict[str, Any]]
     """The complaints' items as stored (checked in tests/simulation/complaints.py)."""
+    instructions: list[BankInstruction] = field(default_factory=list)
+    payments_booked: set[str] = field(default_factory=set)
+    """The bank transaction ids of payments the journal applied to an order."""
+    accounts: set[str] = field(default_factory=set)
+    """Every account an institution named as a custodian account."""
 
 
 PROGRESS = frozenset(f"#liquidation#progress#{shard}" for shard in range(PROGRESS_SHARDS))
 KINDS = frozenset({"#order", "#consumption", "#unmatched_payment", "#institution", "#course",
-                   "#refund", "#liquidation", "#complaint", *PROGRESS})
+                   "#refund", "#liquidation", "#complaint", "#instruction", *PROGRESS})
 
 
 def observe(w: World) -> Seen:
@@ -49,6 +55,8 @@ def observe(w: World) -> Seen:
     progress: dict[str, Progress] = {}
     liquidating: set[str] = set()
     cases: list[dict[str, Any]] = []
+    instructions: list[BankInstruction] = []
+    accounts: set[str] = set()
     for wire in w.read(platform, KINDS):
         sort_key = wire["sk"]["S"]
         if sort_key == "#complaint":
@@ -71,10 +79,14 @@ def observe(w: World) -> Seen:
             refunds[refund.refund_id] = refund
         elif sort_key == "#unmatched_payment":
             unmatched.append(w.decoded(UnmatchedPayment, platform, wire))
+        elif sort_key == "#instruction":
+            instructions.append(w.decoded(BankInstruction, platform, wire))
+        elif sort_key == "#institution":
+            institution = w.decoded(Institution, platform, wire)
+            reviewed[institution.institution_id] = str(institution.status)
+            accounts.update(institution.custodian.accounts)
         else:
-            item = w.decoded(Institution if sort_key == "#institution" else Course,
-                             platform, wire)
-            reviewed[wire["pk"]["S"]] = str(item.status)
+            reviewed[wire["pk"]["S"]] = str(w.decoded(Course, platform, wire).status)
     entries = [w.decoded(JournalEntry, journal, wire) for wire in w.read(journal, None)]
     journals: dict[str, list[JournalEntry]] = defaultdict(list)
     for entry in entries:
@@ -87,7 +99,9 @@ def observe(w: World) -> Seen:
     for institution_id in liquidating:
         invariants.check_liquidation(institution_id, progress.get(institution_id, Progress()),
                                      records, orders, refunds)
-    return Seen(orders, consumptions, unmatched, reviewed, refunds, cases)
+    booked = {e.cause for e in entries if e.transfer_id.endswith(":payment")}
+    return Seen(orders, consumptions, unmatched, reviewed, refunds, cases, instructions,
+                booked, accounts)
 
 
 def after_step(w: World) -> Seen:
@@ -99,6 +113,8 @@ def after_step(w: World) -> Seen:
     _orders(w, seen)
     _consumptions(w, seen)
     _bank(w, seen)
+    _accounts(w, seen)
+    payments.check_recorded(w, seen.unmatched)
     _time_slots(w)
     return seen
 
@@ -237,14 +253,13 @@ def _bank(w: World, seen: Seen) -> None:
             raise Violation(f"{r.refund_id} refunded, the bank never paid it")
     for fam in w.families:
         sent = sum(o.paid_at_bank for o in w.orders if w.family_of(o) is fam)
-        if w.p.bank.balance(fam.payer) != to_account[fam.payer] - sent:
-            raise Violation(f"{fam.payer} holds money no refund sent")
+        sent += sum(m.amount for m in w.misrouted if m.payer == fam.payer)
+        held = sum(w.p.bank.balance(account) for account in fam.accounts)
+        if held != sum(to_account[account] for account in fam.accounts) - sent:
+            raise Violation(f"{fam.accounts} hold money no refund or return sent")
     for c in w.consumptions.values():
         if c.status == "released" and c.consumption_id not in successes:
             raise Violation(f"{c.consumption_id} released, the bank never paid it")
-    for shop in w.shops:
-        if w.p.bank.balance(shop.general) != to_account[shop.general]:
-            raise Violation(f"{shop.general} holds money no release sent")
     paid_in = _payments_booked(w, seen)
     for account, sent in _payments_sent(w).items():
         if paid_in[account] > sent:
@@ -252,20 +267,52 @@ def _bank(w: World, seen: Seen) -> None:
 
 
 def _payments_sent(w: World) -> Counter[str]:
+    """Money sent into each account by the sim's families and institutions."""
     sent: Counter[str] = Counter()
     for o in w.orders:
         sent[o.account] += o.paid_at_bank
+    for m in w.misrouted:
+        sent[m.to_account] += m.amount
     return sent
 
 
 def _payments_booked(w: World, seen: Seen) -> Counter[str]:
+    """Money the platform booked as paid into each account: orders paid, and payments that
+    matched none, where the bank said they arrived."""
     account_of = {o.order_id: o.account for o in w.orders}
     booked: Counter[str] = Counter()
     for order in seen.orders.values():
         booked[account_of[order.order_id]] += order.paid_fen
     for payment in seen.unmatched:
-        booked[account_of[payment.order_id]] += payment.amount_fen
+        booked[payment.received_account] += payment.amount_fen
     return booked
+
+
+def _accounts(w: World, seen: Seen) -> None:
+    """Every supervised and general account's balance at the bank equals the ledger's
+    balance of that account (tests/support/invariants.py `ledger_balances`), less what is
+    in flight: instructions the bank executed whose outcome the platform has not booked,
+    payments it has not been told of (or was told of without their accounts, until ops
+    place them). Money booked where it is not is caught the step it happens."""
+    ledger = ledger_balances(list(seen.orders.values()), seen.unmatched, seen.instructions)
+    flight: Counter[str] = Counter()
+    booked = {i.instruction_id for i in seen.instructions
+              if i.status is InstructionStatus.SUCCEEDED}
+    for outcome in w.p.bank.outcomes():
+        moved = outcome.instruction
+        if outcome.succeeded and moved.instruction_id not in booked:
+            flight[moved.from_account] -= moved.amount_fen
+            flight[moved.to_account] += moved.amount_fen
+    placed = {u.bank_txn_id for u in seen.unmatched if u.received_account and u.payer_account}
+    for paid in w.p.bank.payments():
+        if paid.bank_txn_id not in placed | seen.payments_booked:
+            flight[paid.payer_account] -= paid.amount_fen
+            flight[paid.to_account] += paid.amount_fen
+    for account in sorted(seen.accounts):
+        at_bank = w.p.bank.balance(account) - flight[account]
+        if at_bank != ledger[account]:
+            raise Violation(f"{account}: the bank holds {at_bank} (less {flight[account]} "
+                            f"in flight), the ledger {ledger[account]}")
 
 
 def _time_slots(w: World) -> None:

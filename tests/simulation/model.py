@@ -178,6 +178,12 @@ class Family:
     parent: dict[str, str]
     student_id: str
     payer: str
+    named: list[str] = field(default_factory=list)
+    """Accounts the parent named for refunds whose route failed."""
+
+    @property
+    def accounts(self) -> list[str]:
+        return [self.payer, *self.named]
 
 
 @dataclass

@@ -19,6 +19,7 @@ from tests.simulation import (
     freezes,
     liquidations,
     onboarding,
+    payments,
     people,
     races,
     refunds,
@@ -57,6 +58,8 @@ ACTIONS: dict[str, Callable[..., str]] = {
     "create_order": people.create_order,
     "replay_create": people.replay_create,
     "pay": people.pay,
+    "misroute": payments.misroute,
+    "name_refund_account": payments.name_refund_account,
     "record_lesson": people.record_lesson,
     "confirm": people.confirm,
     "dispute": people.dispute,
@@ -89,7 +92,8 @@ WEIGHTS = {
     "liquidation_queue": 3,
     "ask_refund": 3, "decide_refund": 2,
     "escalate_refund": 1, "regulate_refund": 1,
-    "create_order": 6, "replay_create": 2, "pay": 7, "record_lesson": 16, "confirm": 9,
+    "create_order": 6, "replay_create": 2, "pay": 7, "misroute": 2,
+    "name_refund_account": 1, "record_lesson": 16, "confirm": 9,
     "dispute": 2, "withdraw": 2, "uphold": 1, "decide_dispute": 2, "read_order": 1,
     "advance": 9, "schedule": 6, "deliver_queue": 16,
     "replay_kept": 1, "poison": 1, "bank_callbacks": 7, "bank_trouble": 3, "ops_retry": 1,
@@ -106,7 +110,7 @@ FAULTABLE = frozenset({"apply", "decide_institution", "submit_course", "decide_c
                        "uphold", "decide_dispute", "schedule",
                        "deliver_queue", "bank_callbacks", "race", "file_complaint",
                        "complaint_queue", "answer_complaint", "complaint_verdict",
-                       "department", "browse", "consult"})
+                       "department", "browse", "consult", "name_refund_account"})
 FAULT_RATE = 0.2
 KINDS = list(Kind)
 

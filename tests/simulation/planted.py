@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from unittest import mock
@@ -18,7 +19,13 @@ from chalicelib.adapters.dynamo.transaction import Transaction
 from chalicelib.adapters.dynamo.unit import AtomicWrite
 from chalicelib.domain.complaint import Action, Complaint, advance
 from chalicelib.domain.consumption import ConsumptionStatus
-from chalicelib.service import case_log, complaint_clock, settlement
+from chalicelib.service import (
+    bank_accounts,
+    case_log,
+    complaint_clock,
+    payments_received,
+    settlement,
+)
 
 
 @contextmanager
@@ -94,11 +101,29 @@ def escalation_stops_at_the_county() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def payment_believes_its_reference() -> Iterator[None]:
+    """A payment pays the order its reference names wherever the money went and whoever
+    paid it (the hole issue 22 closed): the accounts the bank names are not checked."""
+    original = payments_received._unpayable
+
+    def unpayable(ctx: Any, order: Any, arrived: Any) -> Any:
+        if order is not None:
+            arrived = replace(arrived, payee_account=order.supervised_bank_account,
+                              payer_account=arrived.payer_account or "PAYER-UNKNOWN")
+        with mock.patch.object(bank_accounts, "is_institutions", lambda *a: False):
+            return original(ctx, order, arrived)
+
+    with mock.patch.object(payments_received, "_unpayable", unpayable):
+        yield
+
+
 PLANTED: dict[str, Any] = {
     "escalation_stops_at_the_county": escalation_stops_at_the_county,
     "idempotency_completed_unconditionally": idempotency_completed_unconditionally,
     "counters_unchecked": counters_unchecked,
     "journal_unconditioned": journal_unconditioned,
+    "payment_believes_its_reference": payment_believes_its_reference,
     "sweeper_ignores_releasing": sweeper_ignores_releasing,
 }
 

@@ -25,6 +25,7 @@ from tests.simulation import (
     liquidations,
     onboarding,
     ops,
+    payments,
     people,
     refunds,
     system,
@@ -161,7 +162,10 @@ def heal_and_drain(w: World) -> None:
             system.retry_parked(w, c.consumption_id)
         for r in [r for r in w.refunds.values() if r.status == "needs_review"]:
             w.note(f"  end: {system.retry_refund(w, r.refund_id)}")
-        for payment in [u for u in seen.unmatched if u.status == "needs_review"]:
+        for line in payments.place_unplaced(w, seen.unmatched):
+            w.note(f"  end: {line}")
+        for payment in [u for u in seen.unmatched if u.status == "needs_review"
+                        and u.received_account]:
             w.note(f"  end: {system.return_parked(w, payment.unmatched_id)}")
         escalated = [c for c in w.consumptions.values() if c.escalated and c.status == "disputed"]
         for verdict in range(len(escalated)):  # the first disputed is the oldest escalated

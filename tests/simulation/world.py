@@ -47,6 +47,8 @@ class World:
         self.cases: dict[str, model.Case] = {}
         self.lessons: list[tuple[str, datetime, datetime]] = []  # (student, start, end)
         self.kept_messages: list[tuple[str, str, str]] = []  # (queue, group, body) to replay
+        self.misrouted: list[Any] = []
+        """payments.Misrouted: money sent under a reference where it cannot pay."""
         self.log: list[str] = []
         self.link = MisbehavingLink(p.bank)
         self.link.on_callback = self.deliver_callbacks

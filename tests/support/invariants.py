@@ -3,14 +3,14 @@ model's invariants (chalicelib/domain/invariants.py) plus agreement with the san
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from chalicelib.adapters.bank.sandbox import SandboxBank
 from chalicelib.adapters.dynamo.codec import decode, from_attribute_values
 from chalicelib.adapters.dynamo.keys import PROGRESS_PREFIX
 from chalicelib.domain import invariants
-from chalicelib.domain.bank import UnmatchedPayment
+from chalicelib.domain.bank import BankInstruction, InstructionStatus, UnmatchedPayment
 from chalicelib.domain.catalog import Institution
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.ledger import JournalEntry
@@ -42,6 +42,8 @@ def check_all(dynamodb: Any, plane: DataPlane, bank: SandboxBank | None) -> None
     ]
     consumptions = [decode(Consumption, i) for i in platform_items if i["sk"] == "#consumption"]
     refunds = [decode(RefundRequest, i) for i in platform_items if i["sk"] == "#refund"]
+    instructions = [decode(BankInstruction, i) for i in platform_items
+                    if i["sk"] == "#instruction"]
     entries = [decode(JournalEntry, i) for i in scan(dynamodb, plane.journal_table)]
     by_order: dict[str, list[JournalEntry]] = defaultdict(list)
     for entry in entries:
@@ -54,7 +56,7 @@ def check_all(dynamodb: Any, plane: DataPlane, bank: SandboxBank | None) -> None
     invariants.check_double_entry(entries)
     _check_liquidations(platform_items, orders, refunds)
     if bank is not None:
-        _check_bank(bank, institutions, orders, unmatched)
+        _check_bank(bank, institutions, orders, unmatched, instructions)
 
 
 def _check_liquidations(items: list[dict[str, Any]], orders: list[Order],
@@ -79,26 +81,43 @@ def _check_bank(
     institutions: dict[str, Institution],
     orders: list[Order],
     unmatched: list[UnmatchedPayment],
+    instructions: list[BankInstruction],
 ) -> None:
     """What the bank holds (less what it has not told the platform yet) equals the ledger,
-    account by account: an order's money stays in the accounts it was paid into, even after
-    its institution registers new ones."""
-    supervised_accounts = {i.custodian.supervised_account for i in institutions.values()}
-    general_accounts = {i.custodian.general_account for i in institutions.values()}
-    supervised_accounts |= {o.supervised_bank_account for o in orders}
-    general_accounts |= {o.general_bank_account for o in orders}
-    for supervised in sorted(supervised_accounts):
+    account by account, for every account an institution registered: an order's money
+    stays in the accounts it was paid into, even after its institution registers new ones,
+    and money booked where it is not shows at once."""
+    booked = ledger_balances(orders, unmatched, instructions)
+    accounts = {a for i in institutions.values() for a in i.custodian.accounts}
+    accounts |= {o.supervised_bank_account for o in orders}
+    for account in sorted(accounts):
+        known = bank.balance(account) - bank.in_flight(account)
+        assert known == booked[account], (
+            f"{account}: bank {known} (less in flight) != ledger {booked[account]}")
+    for supervised in {o.supervised_bank_account for o in orders}:
         mine = [o for o in orders if o.supervised_bank_account == supervised]
         awaiting_return = sum(u.amount_fen for u in unmatched
                               if u.awaiting_return and u.received_account == supervised)
-        expected_supervised = sum(o.held_fen + o.releasing_fen + o.refunding_fen for o in mine)
-        known_supervised = bank.balance(supervised) - bank.in_flight(supervised)
-        assert known_supervised == expected_supervised + awaiting_return, (
-            f"{supervised}: bank supervised {known_supervised} != ledger "
-            f"{expected_supervised} + unmatched {awaiting_return}"
-        )
-    for general in sorted(general_accounts):
-        known_general = bank.balance(general) - bank.in_flight(general)
-        released = sum(o.released_fen for o in orders if o.general_bank_account == general)
-        assert known_general == released, f"{general}: bank general {known_general} != " \
-            f"released {released}"
+        held = sum(o.held_fen + o.releasing_fen + o.refunding_fen for o in mine)
+        assert booked[supervised] == held + awaiting_return, (
+            f"{supervised}: its orders hold {held} + unmatched {awaiting_return}, its "
+            f"movements come to {booked[supervised]}")
+
+
+def ledger_balances(orders: list[Order], unmatched: list[UnmatchedPayment],
+                    instructions: list[BankInstruction]) -> Counter[str]:
+    """Each bank account's balance as the platform booked it: payments applied to orders
+    (out of the payer's account, into the order's supervised account), unmatched payments
+    likewise, and every instruction the bank confirmed."""
+    booked: Counter[str] = Counter()
+    for order in orders:
+        booked[order.supervised_bank_account] += order.paid_fen
+        booked[order.payer_bank_account] -= order.paid_fen
+    for payment in unmatched:
+        booked[payment.received_account] += payment.amount_fen
+        booked[payment.payer_account] -= payment.amount_fen
+    for instruction in instructions:
+        if instruction.status is InstructionStatus.SUCCEEDED:
+            booked[instruction.bank_from_account] -= instruction.amount_fen
+            booked[instruction.bank_to_account] += instruction.amount_fen
+    return booked

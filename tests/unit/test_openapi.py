@@ -53,6 +53,7 @@ TRANSITIONS = [
     "/v1/regulator/institutions/{institution_id}/reject",
     "/v1/regulator/courses/{course_id}/approve", "/v1/regulator/courses/{course_id}/reject",
     "/v1/refund-requests/{refund_id}/approve", "/v1/refund-requests/{refund_id}/reject",
+    "/v1/refund-requests/{refund_id}/payout-account",
     "/v1/consumptions/{consumption_id}/withdraw", "/v1/consumptions/{consumption_id}/uphold",
     "/v1/regulator/consumptions/{consumption_id}/decide",
     "/v1/refund-requests/{refund_id}/escalate",

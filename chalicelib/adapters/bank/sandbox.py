@@ -52,6 +52,16 @@ class TransferOutcome:
 
 
 @dataclass(frozen=True)
+class Payment:
+    """Money a payer sent into an account (inspection for tests; not kept across restarts)."""
+
+    bank_txn_id: str
+    payer_account: str
+    to_account: str
+    amount_fen: int
+
+
+@dataclass(frozen=True)
 class _Queued:
     seq: int
     event_id: str
@@ -123,6 +133,8 @@ class SandboxBank:
         self._copies = 1
         self._unavailable = False
         self._closed: set[str] = set()
+        self._unplaced = 0
+        self._payments: list[Payment] = []
         self._delivering = False
         self._store = store
         saved = store.load() if store is not None else None
@@ -149,18 +161,21 @@ class SandboxBank:
             occurred_at = self._timestamp()
             self._balances[payer_account] -= amount_fen
             self._balances[to_account] += amount_fen
-            body = self._body(
-                {
-                    "event_id": event_id,
-                    "type": "payment_received",
-                    "payment_reference": payment_reference,
-                    "payer_account": payer_account,
-                    "payee_account": to_account,
-                    "amount_fen": amount_fen,
-                    "bank_txn_id": bank_txn_id,
-                    "occurred_at": occurred_at.isoformat(),
-                }
-            )
+            self._payments.append(Payment(bank_txn_id, payer_account, to_account, amount_fen))
+            payload: dict[str, object] = {
+                "event_id": event_id,
+                "type": "payment_received",
+                "payment_reference": payment_reference,
+                "payer_account": payer_account,
+                "payee_account": to_account,
+                "amount_fen": amount_fen,
+                "bank_txn_id": bank_txn_id,
+                "occurred_at": occurred_at.isoformat(),
+            }
+            if self._unplaced > 0:
+                self._unplaced -= 1
+                del payload["payer_account"], payload["payee_account"]
+            body = self._body(payload)
             self._unacked[event_id] = ((payer_account, -amount_fen), (to_account, amount_fen))
             self._enqueue(event_id, body)
             self._save()
@@ -315,6 +330,11 @@ class SandboxBank:
             self._queue = [q for q in self._queue if q.seq != seq]
             self._save()
 
+    def payments(self) -> list[Payment]:
+        """Every payment into an account since this bank object was made."""
+        with self._lock:
+            return list(self._payments)
+
     def outcomes(self) -> list[TransferOutcome]:
         """Every instruction the bank has executed, with its outcome."""
         with self._lock:
@@ -383,6 +403,14 @@ class SandboxBank:
         with self._lock:
             self._fail_next = n
             self._fail_reason = reason
+
+    def omit_accounts_next_payments(self, n: int) -> None:
+        """The next `n` payment notices name neither the payer's account nor the account
+        credited (a defective notice: the money moved all the same)."""
+        if n < 0:
+            raise ValueError("n must not be negative")
+        with self._lock:
+            self._unplaced = n
 
     def hold_callbacks(self) -> None:
         """Queue notifications without delivering them until release_callbacks()."""

@@ -67,11 +67,14 @@ class UpdateExpression:
             self.require_equal(attribute, value)
         return self
 
+    def require_absent_or_equal(self, attribute: str, value: Any) -> UpdateExpression:
+        name = self.name(attribute)
+        self._conditions.append(f"(attribute_not_exists({name}) OR {name} = {self.value(value)})")
+        return self
+
     def require_zero(self, attribute: str) -> UpdateExpression:
         """0, or absent (a counter an item written before it existed lacks)."""
-        name = self.name(attribute)
-        self._conditions.append(f"(attribute_not_exists({name}) OR {name} = {self.value(0)})")
-        return self
+        return self.require_absent_or_equal(attribute, 0)
 
     def require_at_least(self, attribute: str, value: int) -> UpdateExpression:
         self._conditions.append(f"{self.name(attribute)} >= {self.value(value)}")

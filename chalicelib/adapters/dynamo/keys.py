@@ -5,6 +5,8 @@ from __future__ import annotations
 import zlib
 from datetime import UTC, datetime
 
+from chalicelib.domain.bank import account_number
+
 ENTITY_SK = {
     "institution": "#institution",
     "course": "#course",
@@ -116,6 +118,11 @@ def place_key(student_id: str, course_id: str) -> dict[str, str]:
 def credit_code_key(uscc: str) -> dict[str, str]:
     """The one institution registered under a unified social credit code."""
     return {"pk": f"uscc#{uscc}", "sk": "#registration"}
+
+
+def bank_account_key(account: str) -> dict[str, str]:
+    """The institution that registered a bank account (its number as a bank reads it)."""
+    return {"pk": f"bankacct#{account_number(account)}", "sk": "#registration"}
 
 
 def directory_key(facet: str, region_code: str, institution_id: str) -> dict[str, str]:

@@ -1,10 +1,12 @@
 """What parents read of the shops: the directory they search, announcements and
-consultations; and who holds a credit code (docs/data-model.md, patterns 68-74)."""
+consultations; and who holds a credit code or a bank account (docs/data-model.md,
+patterns 68-74, 75)."""
 
 from __future__ import annotations
 
 from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.reads import ItemReads
+from chalicelib.domain.bank import AccountHolder
 from chalicelib.domain.catalog import Institution
 from chalicelib.domain.directory import Listed
 from chalicelib.domain.shop import Announcement, Consultation
@@ -21,6 +23,12 @@ class ShopReads(ItemReads):
     def credit_code_holder(self, uscc: str) -> str | None:
         item = self._raw(self.tables.platform, keys.credit_code_key(uscc))
         return None if item is None else str(item["institution_id"])
+
+    def bank_account_holder(self, account: str) -> AccountHolder | None:
+        item = self._raw(self.tables.platform, keys.bank_account_key(account))
+        if item is None:
+            return None
+        return AccountHolder(account, str(item["institution_id"]), str(item["uscc"]))
 
     def institutions_named(self, institution_ids: list[str]) -> list[Institution]:
         return self._many(Institution, [keys.key("institution", i) for i in institution_ids])

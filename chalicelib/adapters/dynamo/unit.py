@@ -17,7 +17,7 @@ from chalicelib.adapters.dynamo.codec import encode
 from chalicelib.adapters.dynamo.expressions import UpdateExpression
 from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.dynamo.transaction import Transaction
-from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
+from chalicelib.domain.bank import BankInstruction, UnmatchedPayment, account_number
 from chalicelib.domain.catalog import Course, Institution, InstitutionStatus, StatusChange, Student
 from chalicelib.domain.complaint import Complaint, Step
 from chalicelib.domain.consumption import Consumption
@@ -214,6 +214,18 @@ class AtomicWrite:
                 "status", encode(InstitutionStatus.REJECTED))
             self._tx.check(self.tables.platform, keys.key("institution", replacing), rejected,
                            "credit_code_holder")
+        return self
+
+    def register_bank_accounts(self, institution_id: str, uscc: str, accounts: list[str]
+                               ) -> AtomicWrite:
+        """Register each account as the institution's, on condition no other credit code
+        holds it (label "bank_account"); under the same code it follows the new institution
+        (an applicant rejected and applying again)."""
+        for account in sorted({account_number(a) for a in accounts}):
+            expression = UpdateExpression().require_absent_or_equal("uscc", uscc)
+            expression.set("institution_id", institution_id).set("uscc", uscc)
+            self._tx.update(self.tables.platform, keys.bank_account_key(account), expression,
+                            "bank_account")
         return self
 
     def index_directory(self, institution_id: str, region_code: str, *,

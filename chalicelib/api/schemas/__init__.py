@@ -57,6 +57,7 @@ from chalicelib.api.schemas.orders import (
 from chalicelib.api.schemas.policy import PolicyQuery, PolicyVersionView, PolicyView
 from chalicelib.api.schemas.public import Health
 from chalicelib.api.schemas.refunds import (
+    PayoutAccount,
     RefundAsk,
     RefundDecision,
     RefundEscalation,
@@ -140,6 +141,7 @@ __all__ = [
     "PageQuery",
     "PaymentInstructions",
     "PaymentReceived",
+    "PayoutAccount",
     "PolicyQuery",
     "PolicyVersionView",
     "PolicyView",

@@ -36,6 +36,8 @@ Fen = Annotated[int, Field(ge=0, le=MAX_ORDER_FEN, strict=True)]
 PositiveFen = Annotated[int, Field(gt=0, le=MAX_ORDER_FEN, strict=True)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+BankAccount = Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{6,40}$")]
+"""An account number as banks print it: digits and letters, hyphens between."""
 
 
 CourseId = Annotated[str, Field(pattern=r"^crs_[0-9A-Z]{26}$")]

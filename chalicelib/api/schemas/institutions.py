@@ -6,7 +6,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from chalicelib.api.schemas.common import Page, PageQuery, RegionCode, Strict, Text, Time
+from chalicelib.api.schemas.common import (
+    BankAccount,
+    Page,
+    PageQuery,
+    RegionCode,
+    Strict,
+    Text,
+    Time,
+)
 from chalicelib.api.schemas.reviews import RatingView
 from chalicelib.domain import uscc
 from chalicelib.domain.catalog import Discipline, Mode, TrainingType
@@ -14,8 +22,8 @@ from chalicelib.domain.catalog import Discipline, Mode, TrainingType
 
 class CustodianBody(Strict):
     bank: Text
-    supervised_account: Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{6,40}$")]
-    general_account: Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{6,40}$")]
+    supervised_account: BankAccount
+    general_account: BankAccount
 
 
 class InstitutionApplication(Strict):

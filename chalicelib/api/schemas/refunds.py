@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from chalicelib.api.schemas.common import Page, PageQuery, Strict, Time
+from chalicelib.api.schemas.common import BankAccount, Page, PageQuery, Strict, Time
 
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
 
@@ -24,6 +24,19 @@ class RefundDecision(Strict):
 
 class RefundEscalation(Strict):
     reason: Reason
+
+
+class PayoutAccount(Strict):
+    """Another account for a refund whose original route failed (its parent only)."""
+
+    account: BankAccount
+
+
+class PayoutAccountChangeView(BaseModel):
+    account_masked: str
+    named_by: str
+    at: Time
+    from_attempt: int
     """Why the parent disagrees with the rejection."""
 
 
@@ -54,6 +67,8 @@ class RefundView(BaseModel):
     regulator_reason: str
     payout_overdue: bool
     """Approved, not yet paid back, and past `payout_due`."""
+    payout_account_changes: list[PayoutAccountChangeView]
+    """Accounts the parent named after the original route failed (masked), oldest first."""
 
 
 class RefundPage(Page):
