@@ -28,6 +28,7 @@ from enum import StrEnum
 
 from chalicelib.domain.calendar import SHANGHAI
 from chalicelib.domain.catalog import Department, Institution, Mode, TrainingType
+from chalicelib.domain.regions import MUNICIPALITIES
 
 
 class Category(StrEnum):
@@ -120,11 +121,6 @@ def jurisdiction(institution: Institution) -> str:
     return institution.region_code
 
 
-MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
-"""Beijing, Tianjin, Shanghai, Chongqing: their districts answer to the municipality itself
-(no city level between)."""
-
-
 def higher_region(region: str) -> str | None:
     """One level up: county -> city -> province; None above the province. A municipality's
     district, and a county-level city a province administers directly (`xx90xx`), go
@@ -181,9 +177,15 @@ class Complaint:
     region: str = ""
     """Where the department holding it sits: the jurisdiction, or where escalations and
     transfers took it."""
+    highest_region: str = ""
+    """The highest level that has held the case since it was routed (chalicelib/domain/
+    case_transfer.py): an overdue case escalates above it ("" before this field: `region`)."""
     due_on: date | None = None
     due_estimated: bool = False
     reminded: bool = False
+    floor_granted: bool = False
+    """A transfer under this clock gave the receiving office the floor of working days; the
+    next keeps the due date as it is. A new clock clears it."""
     escalations: int = 0
     flagged: bool = False
     """Overdue at least once: escalated, or left overdue at the province."""

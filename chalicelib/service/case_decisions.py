@@ -56,6 +56,21 @@ def move_money(ctx: Context, case: Complaint, decision: Decision | None, regulat
         disputes.decided(ctx, lesson, outcome, reason)
 
 
+def carry_out(ctx: Context, case: Complaint, decision: Decision | None, regulator_sub: str,
+              reason: str) -> Decision | None:
+    """A department's decision on a linked case, unless its money was settled some other
+    way first (a liquidation refunded the order, the parent accepted the lesson): the
+    decision that settled it, which the case records (None: settled otherwise), so the
+    record never names a decision that did not happen."""
+    if not case.linked:
+        return None
+    done, actual = settled(ctx, case)
+    if not done:
+        move_money(ctx, case, decision, regulator_sub, reason)
+        done, actual = settled(ctx, case)  # what the money shows now (a race included)
+    return actual if done else decision
+
+
 def settled(ctx: Context, case: Complaint) -> tuple[bool, Decision | None]:
     """Whether a linked case's money was settled already, and by which decision (None when
     it ended otherwise: the parent accepted the lesson, a liquidation refunded it)."""
@@ -116,12 +131,16 @@ def decide_dispute(ctx: Context, caller: Caller, consumption_id: str, outcome: O
 def _decider(ctx: Context, caller: Caller, linked_id: str,
              supervised: Callable[[Context, Caller, str], object]) -> str:
     """Who decides an escalated refund or lesson on the regulators' routes: the department
-    holding its case once one does (wherever a transfer took it), as on the case's own
-    route; before (or after) that, a regulator supervising the institution. Anyone else
-    gets a 404, as if it did not exist. The case's id."""
+    holding its case (wherever a transfer took it), as on the case's own route; before the
+    case is routed, the department routing will give it to (the competent one at the
+    jurisdiction, or a level above); after it is resolved, a regulator supervising the
+    institution (the money route then refuses or answers as decided). Anyone who cannot
+    see it gets a 404, as if it did not exist. The case's id."""
     caller.require(Role.REGULATOR)
     case_id = linked_cases.case_id(linked_id)
     case = ctx.store.complaint(case_id)
+    if case is not None and case.stage is Stage.FILED:
+        case = complaints.as_routed(ctx, case)  # the department routing will give it to
     if case is not None and case.stage is Stage.DEPARTMENT and complaints.holds(caller, case):
         return case_id
     supervised(ctx, caller, linked_id)

@@ -206,6 +206,18 @@ def supervised(ctx: Context, caller: Caller, consumption_id: str) -> Consumption
     return found
 
 
+def regulated(ctx: Context, caller: Caller, consumption_id: str) -> Consumption:
+    """A lesson as a regulator reads it: of an institution it supervises, or one whose
+    escalation's case its department holds (after a transfer: it must read what it
+    decides). Anyone else: 404."""
+    caller.require(Role.REGULATOR)
+    found = ctx.store.consumption(consumption_id)
+    if found is None or not (_supervises(ctx, caller, found)
+                             or linked_cases.held_by(ctx, caller, consumption_id)):
+        raise _not_found(consumption_id)
+    return found
+
+
 def _supervises(ctx: Context, caller: Caller, consumption: Consumption) -> bool:
     institution = ctx.store.institution(consumption.institution_id)
     return institution is not None and caller.supervises(institution)

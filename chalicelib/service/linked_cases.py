@@ -9,7 +9,8 @@ from __future__ import annotations
 from chalicelib.domain.complaint import Action, Category, Complaint, Source, Stage
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.refund import RefundRequest
-from chalicelib.service import case_log
+from chalicelib.service import case_log, complaints
+from chalicelib.service.caller import Caller
 from chalicelib.service.context import Context
 from chalicelib.service.store import AtomicWrite
 
@@ -17,6 +18,14 @@ from chalicelib.service.store import AtomicWrite
 def case_id(linked_id: str) -> str:
     """`rfd_X` or `con_X` -> `cmp_X`: the case of an escalated refund request or lesson."""
     return "cmp_" + linked_id.split("_", 1)[1]
+
+
+def held_by(ctx: Context, caller: Caller, linked_id: str) -> bool:
+    """Whether the caller's department holds the case of an escalated refund request or
+    lesson: it reads what it must decide, wherever a transfer took the case (a department
+    of another county, or another department, does not supervise the institution)."""
+    case = ctx.store.complaint(case_id(linked_id))
+    return case is not None and case.stage is not Stage.FILED and complaints.holds(caller, case)
 
 
 def open_for_refund(ctx: Context, write: AtomicWrite, refund: RefundRequest) -> Complaint:

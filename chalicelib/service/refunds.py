@@ -17,7 +17,7 @@ from chalicelib.domain.money import yuan
 from chalicelib.domain.notice import Event, Notice, parent_inbox
 from chalicelib.domain.order import Order, OrderStatus
 from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
-from chalicelib.service import notices, orders, refund_payouts, retry
+from chalicelib.service import linked_cases, notices, orders, refund_payouts, retry
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page, WriteRejected
@@ -199,8 +199,11 @@ def approve_on_silence(ctx: Context, refund_id: str) -> bool:
 
 def visible(ctx: Context, caller: Caller, refund_id: str) -> RefundRequest:
     """The request if the caller may see it (its parent, its institution, a regulator of
-    the order's jurisdiction); NotFound otherwise."""
+    the order's jurisdiction, the department holding its escalation's case); NotFound
+    otherwise."""
     found = ctx.store.refund(refund_id)
+    if found is not None and linked_cases.held_by(ctx, caller, refund_id):
+        return found
     if found is not None:
         try:
             orders.visible(ctx, caller, found.order_id)
