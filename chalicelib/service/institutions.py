@@ -14,7 +14,7 @@ from chalicelib.domain.catalog import (
     TrainingType,
 )
 from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
-from chalicelib.service import retry
+from chalicelib.service import institution_names, retry
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page
@@ -73,8 +73,10 @@ def apply(
         if found is not None and found.applicant_sub == caller.sub:
             return found
         holder = _credit_code_holder(ctx, uscc, institution_id)
-        ctx.store.write().create(institution, "institution").register_credit_code(
-            uscc, institution_id, replacing=holder).commit()
+        write = ctx.store.write().create(institution, "institution").register_credit_code(
+            uscc, institution_id, replacing=holder)
+        institution_names.claim(ctx, write, institution, code_from=holder)
+        write.commit()
         return institution
 
     return retry.on_conflict(attempt, retry_when=lambda rejected: True)

@@ -107,6 +107,12 @@ class AtomicWrite(Protocol):
         from the institution `replacing` names, if it still holds it (label
         "credit_code")."""
 
+    def register_name(self, name_key: str, institution_id: str, *, replacing: str | None,
+                      releasing: str | None = None) -> AtomicWrite:
+        """Register the institution under its name's search form: new (`replacing` None),
+        or taken from the institution `replacing` names, if it still holds it and is still
+        rejected (label "institution_name"); `releasing`: the old form, freed."""
+
     def index_directory(self, institution_id: str, region_code: str, *,
                         add: frozenset[str], drop: frozenset[str]) -> AtomicWrite:
         """List an institution in the directory partitions `add`
@@ -257,6 +263,10 @@ class Store(Protocol):
 
     def credit_code_holder(self, uscc: str) -> str | None:
         """The institution registered under a credit code (consistent read)."""
+        ...
+
+    def name_holder(self, name_key: str) -> str | None:
+        """The institution holding a name's search form (consistent read)."""
         ...
 
     def directory(self, facet: str, region_prefix: str, limit: int, cursor: str | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from datetime import UTC, datetime
 
@@ -116,6 +117,13 @@ def place_key(student_id: str, course_id: str) -> dict[str, str]:
 def credit_code_key(uscc: str) -> dict[str, str]:
     """The one institution registered under a unified social credit code."""
     return {"pk": f"uscc#{uscc}", "sk": "#registration"}
+
+
+def institution_name_key(name_key: str) -> dict[str, str]:
+    """The one institution holding a name of the province, by the name's search form (its
+    hash: a folded name may be longer than a partition key may be)."""
+    digest = hashlib.sha256(name_key.encode()).hexdigest()
+    return {"pk": f"iname#{digest}", "sk": "#registration"}
 
 
 def directory_key(facet: str, region_code: str, institution_id: str) -> dict[str, str]:

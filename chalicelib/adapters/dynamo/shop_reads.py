@@ -1,5 +1,5 @@
 """What parents read of the shops: the directory they search, announcements and
-consultations; and who holds a credit code (docs/data-model.md, patterns 68-74)."""
+consultations; and who holds a credit code or a name (docs/data-model.md, patterns 68-75)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ class ShopReads(ItemReads):
 
     def credit_code_holder(self, uscc: str) -> str | None:
         item = self._raw(self.tables.platform, keys.credit_code_key(uscc))
+        return None if item is None else str(item["institution_id"])
+
+    def name_holder(self, name_key: str) -> str | None:
+        item = self._raw(self.tables.platform, keys.institution_name_key(name_key))
         return None if item is None else str(item["institution_id"])
 
     def institutions_named(self, institution_ids: list[str]) -> list[Institution]:
