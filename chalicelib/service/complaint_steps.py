@@ -134,7 +134,7 @@ def resolve(ctx: Context, caller: Caller, complaint_id: str, *, outcome: str,
         _still_held(caller, before)
         _require_stage(before, Stage.DEPARTMENT, "complaint_not_with_department",
                        "该投诉不在主管部门办理阶段")
-        done = case_decisions.carry_out(ctx, before, decision, caller.sub, outcome)
+        done = case_decisions.carry_out(ctx, before, decision, caller, outcome)
         return case_decisions.close(ctx, before, outcome, done, complaints.actor(caller))
 
     return case_log.step(ctx, found.complaint_id, change)

@@ -7,6 +7,7 @@ labels of the parts that failed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -121,10 +122,19 @@ class AtomicWrite(Protocol):
     def require_present(self, kind: str, entity_id: str, label: str) -> AtomicWrite:
         """Apply the write only if this item exists (refused under `label` otherwise)."""
 
+    def require_version(self, kind: str, entity_id: str, version: int, label: str
+                        ) -> AtomicWrite:
+        """Apply the write only if this item is still at `version` (it is not changed)."""
+
     def notify(self, notice: Notice) -> AtomicWrite:
         """Put a notice in its recipient's inbox and on the outbox to the push service."""
 
     def commit(self) -> None: ...
+
+
+Guard = Callable[[AtomicWrite], None]
+"""Conditions a write on something else before it commits, or refuses it (raises): a
+department's decision on a linked case's money holds only while it holds the case."""
 
 
 class Store(Protocol):

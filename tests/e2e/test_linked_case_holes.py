@@ -4,6 +4,14 @@ moves its money; the holder after a transfer reads the refund or lesson it must 
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from chalicelib import bootstrap
+from chalicelib.domain.catalog import Department
+from chalicelib.service import complaint_steps, refunds
+from chalicelib.service.caller import Caller, Role
 from tests.e2e.test_complaints import CULTURE_COUNTY, regulator
 from tests.e2e.test_linked_cases import dispute_case, linked_case, refund_case
 from tests.e2e.test_liquidation import liquidate, run_liquidation
@@ -118,3 +126,42 @@ def test_after_a_transfer_the_new_holder_reads_and_decides_the_lesson(
                       {"outcome": "return", "reason": "机构无法证明已上课"})
     assert returned.status == 200, returned.body
     assert returned.body["withdrawn_by"] == "regulator"
+
+
+def transferred_before_the_money_moves(p: Platform, monkeypatch: pytest.MonkeyPatch,
+                                       complaint_id: str) -> None:
+    """The county's culture office transfers the case to education just before a refund
+    it is ordering is written (between the holder's check and the money's transaction)."""
+    approving = refunds.approve_pending
+
+    def transferred_first(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(refunds, "approve_pending", approving)
+        county = Caller(sub="reg-th-culture", role=Role.REGULATOR, region="440106",
+                        department=Department.CULTURE)
+        complaint_steps.transfer(bootstrap.context(), county, complaint_id,
+                                 department=Department.EDUCATION, region=None,
+                                 reason="涉及学科类培训")
+        return approving(*args, **kwargs)
+
+    monkeypatch.setattr(refunds, "approve_pending", transferred_first)
+
+
+@pytest.mark.parametrize("route", ["refund", "case"])
+def test_a_decision_that_loses_its_case_to_a_transfer_moves_no_money(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch, route: str,
+) -> None:
+    p = platform
+    fam, _order, refund_id = refund_case(p)
+    complaint_id = linked_case(p, fam.parent, refund_id)["complaint_id"]
+    transferred_before_the_money_moves(p, monkeypatch, complaint_id)
+    path, body = ((f"/v1/regulator/refund-requests/{refund_id}/order", {"reason": "责令退款"})
+                  if route == "refund" else
+                  (f"/v1/regulator/complaints/{complaint_id}/resolve",
+                   {"outcome": "责令退款", "decision": "order_refund"}))
+    late = p.post(path, regulator(p, CULTURE_COUNTY), body)
+    assert (late.status, late.code) == (409, "complaint_moved"), late.body
+    assert p.get(f"/v1/refund-requests/{refund_id}", fam.parent).body["status"] == "escalated"
+    moved = linked_case(p, fam.parent, refund_id)
+    assert (moved["stage"], moved["department"], moved["decision"]) == (
+        "department", "education", None)
+    p.check()

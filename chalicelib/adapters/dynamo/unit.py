@@ -265,6 +265,13 @@ class AtomicWrite:
         self._tx.check_exists(self.tables.platform, keys.key(kind, entity_id), label)
         return self
 
+    def require_version(self, kind: str, entity_id: str, version: int, label: str
+                        ) -> AtomicWrite:
+        """The write applies only if this item is still at `version` (it is not changed)."""
+        expression = UpdateExpression().require_equal("version", version)
+        self._tx.check(self.tables.platform, keys.key(kind, entity_id), expression, label)
+        return self
+
     def mark_bank_event(self, event_id: str, event_type: str, at: datetime) -> AtomicWrite:
         item = {**keys.bank_event_key(event_id), "type": event_type, "applied_at": encode(at)}
         self._tx.put_new(self.tables.platform, item, "bank_event")
