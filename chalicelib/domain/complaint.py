@@ -6,11 +6,12 @@
       |                    v                          v
       +--(safety, fund risk, illegal training;--> department --resolves, with an outcome--> resolved
           hotline calls; escalated refunds        |   ^    \\--transfers (department or region)
-          and disputes)                           |   |        with a reason: a new clock there
+          and disputes)                           |   |        with a reason: its due date kept
                                                   +---+
-                                   overdue: escalated one level (county -> city -> province),
-                                   flagged, with a new clock there; overdue at the province:
-                                   flagged and left with the province
+                                   overdue: escalated one level (county -> city -> province)
+                                   above the highest office that held it, flagged, with a new
+                                   clock there; overdue at the province: flagged and left with
+                                   the province (chalicelib/domain/case_transfer.py)
 
 Every case has exactly one holder (`holder`): the platform while it is routed, then the
 institution, the parent, or one department at one region; a resolved case is held by nobody.

@@ -77,18 +77,25 @@ def test_before_routing_only_the_department_routing_will_give_it_to_decides(
         "resolved", "order_refund", "culture")
 
 
-def test_after_a_transfer_the_new_holder_reads_and_decides_the_refund(
-    platform: Platform,
-) -> None:
-    p = platform
-    fam, _order, refund_id = refund_case(p)
-    complaint_id = linked_case(p, fam.parent, refund_id)["complaint_id"]
+def transferred_to_yuexiu_education(p: Platform, fam: flows.Family, linked_id: str
+                                     ) -> tuple[dict[str, str], dict[str, str]]:
+    """The county's culture office transfers the linked case to education in another
+    county (which does not supervise the institution): (the old holder, the new one)."""
+    complaint_id = linked_case(p, fam.parent, linked_id)["complaint_id"]
     county = regulator(p, CULTURE_COUNTY)
     moved = p.post(f"/v1/regulator/complaints/{complaint_id}/transfer", county,
                    {"department": "education", "region_code": "440104",
                     "reason": "移交越秀区教育局"})
     assert moved.status == 200, moved.body
-    holder = regulator(p, YUEXIU_EDUCATION)
+    return county, regulator(p, YUEXIU_EDUCATION)
+
+
+def test_after_a_transfer_the_new_holder_reads_and_decides_the_refund(
+    platform: Platform,
+) -> None:
+    p = platform
+    fam, _order, refund_id = refund_case(p)
+    county, holder = transferred_to_yuexiu_education(p, fam, refund_id)
     read = p.get(f"/v1/refund-requests/{refund_id}", holder)
     assert (read.status, read.body.get("status")) == (200, "escalated"), read.body
     old = p.post(f"/v1/regulator/refund-requests/{refund_id}/order", county, {"reason": "x"})
@@ -106,13 +113,7 @@ def test_after_a_transfer_the_new_holder_reads_and_decides_the_lesson(
 ) -> None:
     p = platform
     fam, _order, consumption_id = dispute_case(p)
-    complaint_id = linked_case(p, fam.parent, consumption_id)["complaint_id"]
-    county = regulator(p, CULTURE_COUNTY)
-    moved = p.post(f"/v1/regulator/complaints/{complaint_id}/transfer", county,
-                   {"department": "education", "region_code": "440104",
-                    "reason": "移交越秀区教育局"})
-    assert moved.status == 200, moved.body
-    holder = regulator(p, YUEXIU_EDUCATION)
+    _, holder = transferred_to_yuexiu_education(p, fam, consumption_id)
     lesson = p.get(f"/v1/regulator/consumptions/{consumption_id}", holder)
     assert (lesson.status, lesson.body.get("status")) == (200, "disputed"), lesson.body
     assert lesson.body["dispute_reason"]

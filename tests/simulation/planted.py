@@ -11,11 +11,13 @@ from datetime import datetime
 from typing import Any
 from unittest import mock
 
+from chalicelib import bootstrap
 from chalicelib.adapters.dynamo.codec import to_attribute_values
 from chalicelib.adapters.dynamo.expressions import UpdateExpression
 from chalicelib.adapters.dynamo.idempotency import DynamoIdempotencyStore, Reservation
 from chalicelib.adapters.dynamo.transaction import Transaction
 from chalicelib.adapters.dynamo.unit import AtomicWrite
+from chalicelib.domain import case_transfer
 from chalicelib.domain.complaint import Action, Complaint, advance
 from chalicelib.domain.consumption import ConsumptionStatus
 from chalicelib.service import case_log, complaint_clock, settlement
@@ -94,12 +96,27 @@ def escalation_stops_at_the_county() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def transfer_resets_the_clock() -> Iterator[None]:
+    """A transfer starts a new department clock at the receiving office (issue 9's rule):
+    an office passing a case back and forth buys it the full working days each time."""
+
+    def transferred_clock(before: Complaint, floor: Any) -> dict[str, object]:
+        ctx = bootstrap.context()
+        return case_log.clocked(case_log.clock(
+            ctx, ctx.policy().complaint_department_working_days))
+
+    with mock.patch.object(case_transfer, "transferred_clock", transferred_clock):
+        yield
+
+
 PLANTED: dict[str, Any] = {
     "escalation_stops_at_the_county": escalation_stops_at_the_county,
     "idempotency_completed_unconditionally": idempotency_completed_unconditionally,
     "counters_unchecked": counters_unchecked,
     "journal_unconditioned": journal_unconditioned,
     "sweeper_ignores_releasing": sweeper_ignores_releasing,
+    "transfer_resets_the_clock": transfer_resets_the_clock,
 }
 
 
