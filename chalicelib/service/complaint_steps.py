@@ -124,7 +124,8 @@ def note(ctx: Context, caller: Caller, complaint_id: str, text: str) -> Complain
 def resolve(ctx: Context, caller: Caller, complaint_id: str, *, outcome: str,
             decision: Decision | None) -> Complaint:
     """The holding department resolves the case with an outcome; a linked case's decision
-    moves its money first."""
+    moves its money first, while the department holds the case, and the case records the
+    decision that settled the money (None: settled some other way first)."""
     found = complaints.held(ctx, caller, complaint_id)
     case_decisions.check(found, decision)
 
