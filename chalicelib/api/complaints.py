@@ -18,15 +18,18 @@ complaints = Blueprint(__name__)
 
 
 def _one(call: Call, case: Complaint, timeline: list[Step] | None = None) -> Result:
-    """A case as its caller may see it (the holding department: the caller unmasked)."""
+    """A case as its caller may see it (the holding department: the caller unmasked; the
+    institution: people as roles)."""
     unmasked = call.who.role is Role.REGULATOR and service.holds(call.who, case)
-    return 200, views.complaint(case, call.ctx.now(), unmasked=unmasked, timeline=timeline)
+    return 200, views.complaint(case, call.ctx.now(), unmasked=unmasked, timeline=timeline,
+                                for_institution=call.who.role is Role.INSTITUTION)
 
 
 def _page(call: Call, page: Page[Complaint]) -> schemas.ComplaintPage:
-    now = call.ctx.now()
-    return schemas.ComplaintPage(items=[views.complaint(c, now) for c in page.items],
-                                 next_cursor=page.next_cursor)
+    now, institution = call.ctx.now(), call.who.role is Role.INSTITUTION
+    return schemas.ComplaintPage(
+        items=[views.complaint(c, now, for_institution=institution) for c in page.items],
+        next_cursor=page.next_cursor)
 
 
 def _filing(body: schemas.ComplaintFiling) -> service.Filing:

@@ -30,6 +30,14 @@ def uphold(call: Call) -> Result:
         call.ctx, call.who, call.params["consumption_id"], call.body.note))
 
 
+@route(disputes, "GET", "/v1/regulator/consumptions/{consumption_id}",
+       summary="One lesson, as a regulator supervising it (or holding its case) reads it",
+       tag="disputes", response=schemas.ConsumptionView)
+def regulated_lesson(call: Call) -> Result:
+    return 200, views.consumption(service.regulated(call.ctx, call.who,
+                                                    call.params["consumption_id"]))
+
+
 @route(disputes, "GET", "/v1/regulator/disputes",
        summary="Disputes escalated to the caller's jurisdiction", tag="disputes",
        query=schemas.PageQuery, response=schemas.ConsumptionPage)

@@ -23,7 +23,7 @@ from typing import Any
 from chalice.app import Request, Response
 from pydantic import ValidationError
 
-from chalicelib.domain import errors
+from chalicelib.domain import errors, text
 from chalicelib.service.ports import InvalidCursor
 
 log = logging.getLogger(__name__)
@@ -83,9 +83,11 @@ def from_exception(error: Exception) -> Response:
         status = next(s for cls, s in STATUS.items() if isinstance(error, cls))
         return error_response(status, error.code, error.message, error.details)
     if isinstance(error, ValidationError):
-        return error_response(
-            400, "validation_error", "请求参数不合法", {"fields": _fields(error)}
-        )
+        fields = _fields(error)
+        if {f["problem"] for f in fields} <= TEXT_PROBLEMS:
+            return error_response(400, INVALID_TEXT, "文本含有控制、双向或零宽字符，或没有可见内容",
+                                  {"fields": fields})
+        return error_response(400, "validation_error", "请求参数不合法", {"fields": fields})
     if isinstance(error, InvalidCursor):
         return error_response(400, "invalid_cursor", "分页游标无效")
     log.exception("unhandled error", exc_info=error)
@@ -116,6 +118,12 @@ def _refused(refusal: Refusal, status: int) -> Response:
         status_code=refusal.status or status,
         headers={"Content-Type": "application/json"},
     )
+
+
+INVALID_TEXT = "invalid_text"
+TEXT_PROBLEMS = frozenset({text.FORBIDDEN, text.BLANK})
+"""A request refused only for what its texts hold (chalicelib/domain/text.py) answers
+`invalid_text`; each field names its problem."""
 
 
 def _fields(error: ValidationError) -> list[dict[str, str]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.api import schemas
 from chalicelib.domain.catalog import Course, Institution, StatusChange, Student
-from chalicelib.domain.complaint import Complaint, Step, mask_name, mask_phone
+from chalicelib.domain.complaint import Complaint, Source, Step, mask_name, mask_phone
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.liquidation import Liquidation, LiquidationStatus, Progress
 from chalicelib.domain.notice import Notice
@@ -90,17 +90,42 @@ def mask_account(account: str) -> str:
 
 
 def complaint(case: Complaint, now: datetime, *, unmasked: bool = False,
-              timeline: list[Step] | None = None) -> schemas.ComplaintView:
+              for_institution: bool = False, timeline: list[Step] | None = None
+              ) -> schemas.ComplaintView:
     """`unmasked`: the hotline caller's name and phone shown whole (to the department
-    holding the case, reading it on its own); everyone else sees them masked."""
+    holding the case, reading it on its own); everyone else sees them masked.
+    `for_institution`: as the institution complained about may see it (`institution_view`)."""
     name, phone = case.caller_name, case.caller_phone
     if not unmasked:
         name, phone = mask_name(name), mask_phone(phone)
-    return schemas.ComplaintView.model_validate({
+    fields = {
         **_fields(case), "caller_name": name, "caller_phone": phone, "holder": case.holder,
         "sla": case.sla(now),
         "timeline": None if timeline is None else [_fields(step) for step in timeline],
-    })
+    }
+    return schemas.ComplaintView.model_validate(
+        institution_view(case, fields) if for_institution else fields)
+
+
+def institution_view(case: Complaint, fields: dict[str, Any]) -> dict[str, Any]:
+    """An institution never learns who is behind a complaint: the holder and the timeline's
+    actors are roles (`party_role`), never a parent's (or a regulator's) account, and a
+    12345 hotline case names neither the caller nor an order (it would name the family)."""
+    shown = {**fields, "holder": party_role(case.holder)}
+    if case.source is Source.HOTLINE:
+        shown.update(order_id="", caller_name="", caller_phone="")
+    if fields["timeline"] is not None:
+        shown["timeline"] = [{**step, "actor": party_role(step["actor"]),
+                              "holder": party_role(step["holder"])}
+                             for step in fields["timeline"]]
+    return shown
+
+
+def party_role(party: str) -> str:
+    """`parent:<sub>` -> `parent`, `regulator:...` -> `department`, `institution:...` ->
+    `institution`; `platform` and `nobody` as they are."""
+    role = party.split(":", 1)[0]
+    return "department" if role == "regulator" else role
 
 
 def notice(ntc: Notice) -> schemas.NoticeView:

@@ -6,11 +6,12 @@
       |                    v                          v
       +--(safety, fund risk, illegal training;--> department --resolves, with an outcome--> resolved
           hotline calls; escalated refunds        |   ^    \\--transfers (department or region)
-          and disputes)                           |   |        with a reason: a new clock there
+          and disputes)                           |   |        with a reason: its due date kept
                                                   +---+
-                                   overdue: escalated one level (county -> city -> province),
-                                   flagged, with a new clock there; overdue at the province:
-                                   flagged and left with the province
+                                   overdue: escalated one level (county -> city -> province)
+                                   above the highest office that held it, flagged, with a new
+                                   clock there; overdue at the province: flagged and left with
+                                   the province (chalicelib/domain/case_transfer.py)
 
 Every case has exactly one holder (`holder`): the platform while it is routed, then the
 institution, the parent, or one department at one region; a resolved case is held by nobody.
@@ -28,6 +29,7 @@ from enum import StrEnum
 
 from chalicelib.domain.calendar import SHANGHAI
 from chalicelib.domain.catalog import Department, Institution, Mode, TrainingType
+from chalicelib.domain.regions import MUNICIPALITIES
 
 
 class Category(StrEnum):
@@ -120,11 +122,6 @@ def jurisdiction(institution: Institution) -> str:
     return institution.region_code
 
 
-MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
-"""Beijing, Tianjin, Shanghai, Chongqing: their districts answer to the municipality itself
-(no city level between)."""
-
-
 def higher_region(region: str) -> str | None:
     """One level up: county -> city -> province; None above the province. A municipality's
     district, and a county-level city a province administers directly (`xx90xx`), go
@@ -181,9 +178,15 @@ class Complaint:
     region: str = ""
     """Where the department holding it sits: the jurisdiction, or where escalations and
     transfers took it."""
+    highest_region: str = ""
+    """The highest level that has held the case since it was routed (chalicelib/domain/
+    case_transfer.py): an overdue case escalates above it ("" before this field: `region`)."""
     due_on: date | None = None
     due_estimated: bool = False
     reminded: bool = False
+    floor_granted: bool = False
+    """A transfer under this clock gave the receiving office the floor of working days; the
+    next keeps the due date as it is. A new clock clears it."""
     escalations: int = 0
     flagged: bool = False
     """Overdue at least once: escalated, or left overdue at the province."""

@@ -31,6 +31,12 @@ def normalise(text: str) -> str:
     return "".join(ch for ch in folded if ch.isalnum())
 
 
+def name_key(name: str) -> str:
+    """What two institutions of a province may not share: the whole name as a search
+    compares it (full width or half, case, spaces and punctuation aside)."""
+    return normalise(name)
+
+
 def keyword_pairs(name: str) -> tuple[str, ...]:
     """The distinct pairs of adjacent characters of a name, in order, at most
     `KEYWORD_PAIRS`."""

@@ -176,6 +176,9 @@ class Policy(_Frozen):
     """The parent's time to accept or reject the institution's answer; silence accepts."""
     complaint_department_working_days: Count = 13
     """The department's time to resolve a case; overdue, it escalates one level."""
+    complaint_transfer_floor_working_days: Count = 3
+    """A transferred case keeps its due date; a receiving office left less than this many
+    working days gets this many, once per clock (chalicelib/domain/case_transfer.py)."""
     complaint_routing: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_COMPLAINT_ROUTING))
 

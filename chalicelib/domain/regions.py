@@ -3,6 +3,8 @@ city and the county, so a jurisdiction is a prefix."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 PROVINCES = {
     "11": "北京市", "12": "天津市", "13": "河北省", "14": "山西省", "15": "内蒙古自治区",
     "21": "辽宁省", "22": "吉林省", "23": "黑龙江省",
@@ -18,6 +20,11 @@ PROVINCES = {
 """The province-level divisions, by code."""
 
 
+MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
+"""Beijing, Tianjin, Shanghai, Chongqing: their districts answer to the municipality itself
+(no city level between)."""
+
+
 CITIES_WITHOUT_COUNTIES = frozenset({"441900", "442000", "460400", "620200"})
 """东莞, 中山, 儋州, 嘉峪关: prefecture-level cities with no counties, whose own code (ending
 in 00) is where an institution is."""
@@ -30,3 +37,16 @@ def is_county_code(code: str) -> bool:
         return True
     return (len(code) == 6 and code.isdigit() and code[:2] in PROVINCES
             and code[2:4] != "00" and code[4:] != "00")
+
+
+def known_region(code: str, counties: Collection[str]) -> bool:
+    """A region the platform's data knows (`counties`: those the province's policy lists):
+    a province; a city whose counties are listed, or one without counties (not a
+    municipality's city code: it has no city level); a listed county."""
+    if len(code) != 6 or not code.isdigit() or code[:2] not in PROVINCES:
+        return False
+    if code in CITIES_WITHOUT_COUNTIES or code.endswith("0000"):
+        return True
+    if code.endswith("00"):
+        return code[:2] not in MUNICIPALITIES and any(c.startswith(code[:4]) for c in counties)
+    return code in counties

@@ -57,5 +57,9 @@ class Rating:
 
     @property
     def average(self) -> float | None:
-        """To one decimal; None before the first review."""
-        return round(self.stars_total / self.count, 1) if self.count else None
+        """To one decimal, half up, in integers (4.25 -> 4.3; a float's round() goes half to
+        even, and 4.35 is 4.3499... in binary); None before the first review."""
+        if not self.count:
+            return None
+        tenths = (20 * self.stars_total + self.count) // (2 * self.count)
+        return tenths / 10

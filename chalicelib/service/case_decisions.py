@@ -28,6 +28,7 @@ from chalicelib.service import case_log, complaints, disputes, linked_cases, ref
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.case_log import Tell
 from chalicelib.service.context import Context
+from chalicelib.service.store import Guard
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +44,35 @@ def check(case: Complaint, decision: Decision | None) -> None:
 
 
 def move_money(ctx: Context, case: Complaint, decision: Decision | None, regulator_sub: str,
-               reason: str) -> None:
-    """Carry out a linked case's decision (again, harmlessly, after a crash)."""
+               reason: str, guard: Guard | None = None) -> None:
+    """Carry out a linked case's decision (again, harmlessly, after a crash); `guard`: the
+    deciding department still holds the case when the money's write commits."""
     if decision is Decision.ORDER_REFUND:
-        refund_escalations.ordered(ctx, case.refund_id, regulator_sub, reason)
+        refund_escalations.ordered(ctx, case.refund_id, regulator_sub, reason, guard)
     elif decision is Decision.DISMISS_REFUND:
-        refund_escalations.dismissed(ctx, case.refund_id, regulator_sub, reason)
+        refund_escalations.dismissed(ctx, case.refund_id, regulator_sub, reason, guard)
     elif decision in (Decision.RELEASE_LESSON, Decision.RETURN_LESSON):
         lesson = ctx.store.consumption(case.consumption_id)
         assert lesson is not None, case.consumption_id
         outcome = Outcome.RELEASE if decision is Decision.RELEASE_LESSON else Outcome.RETURN
-        disputes.decided(ctx, lesson, outcome, reason)
+        disputes.decided(ctx, lesson, outcome, reason, guard)
+
+
+
+def carry_out(ctx: Context, case: Complaint, decision: Decision | None, caller: Caller,
+              reason: str) -> Decision | None:
+    """A department's decision on a linked case, unless its money was settled some other
+    way first (a liquidation refunded the order, the parent accepted the lesson): the
+    decision that settled it, which the case records (None: settled otherwise), so the
+    record never names a decision that did not happen."""
+    if not case.linked:
+        return None
+    done, actual = settled(ctx, case)
+    if not done:
+        move_money(ctx, case, decision, caller.sub, reason,
+                   linked_cases.holding(ctx, caller, case.complaint_id))
+        done, actual = settled(ctx, case)  # what the money shows now (a race included)
+    return actual if done else decision
 
 
 def settled(ctx: Context, case: Complaint) -> tuple[bool, Decision | None]:
@@ -91,14 +110,16 @@ def _lesson_settled(lesson: Consumption) -> tuple[bool, Decision | None]:
 
 def order_refund(ctx: Context, caller: Caller, refund_id: str, reason: str) -> RefundRequest:
     case_id = _decider(ctx, caller, refund_id, refund_escalations.supervised)
-    ordered = refund_escalations.ordered(ctx, refund_id, caller.sub, reason)
+    ordered = refund_escalations.ordered(ctx, refund_id, caller.sub, reason,
+                                         linked_cases.holding(ctx, caller, case_id))
     _close(ctx, case_id, caller, reason)
     return ordered
 
 
 def dismiss(ctx: Context, caller: Caller, refund_id: str, reason: str) -> RefundRequest:
     case_id = _decider(ctx, caller, refund_id, refund_escalations.supervised)
-    dismissed = refund_escalations.dismissed(ctx, refund_id, caller.sub, reason)
+    dismissed = refund_escalations.dismissed(ctx, refund_id, caller.sub, reason,
+                                             linked_cases.holding(ctx, caller, case_id))
     _close(ctx, case_id, caller, reason)
     return dismissed
 
@@ -108,7 +129,8 @@ def decide_dispute(ctx: Context, caller: Caller, consumption_id: str, outcome: O
     case_id = _decider(ctx, caller, consumption_id, disputes.supervised)
     lesson = ctx.store.consumption(consumption_id)
     assert lesson is not None, consumption_id  # _decider found it
-    decided = disputes.decided(ctx, lesson, outcome, reason)
+    decided = disputes.decided(ctx, lesson, outcome, reason,
+                               linked_cases.holding(ctx, caller, case_id))
     _close(ctx, case_id, caller, reason)
     return decided
 
@@ -116,12 +138,16 @@ def decide_dispute(ctx: Context, caller: Caller, consumption_id: str, outcome: O
 def _decider(ctx: Context, caller: Caller, linked_id: str,
              supervised: Callable[[Context, Caller, str], object]) -> str:
     """Who decides an escalated refund or lesson on the regulators' routes: the department
-    holding its case once one does (wherever a transfer took it), as on the case's own
-    route; before (or after) that, a regulator supervising the institution. Anyone else
-    gets a 404, as if it did not exist. The case's id."""
+    holding its case (wherever a transfer took it), as on the case's own route; before the
+    case is routed, the department routing will give it to (the competent one at the
+    jurisdiction, or a level above); after it is resolved, a regulator supervising the
+    institution (the money route then refuses or answers as decided). Anyone who cannot
+    see it gets a 404, as if it did not exist. The case's id."""
     caller.require(Role.REGULATOR)
     case_id = linked_cases.case_id(linked_id)
     case = ctx.store.complaint(case_id)
+    if case is not None and case.stage is Stage.FILED:
+        case = complaints.as_routed(ctx, case)  # the department routing will give it to
     if case is not None and case.stage is Stage.DEPARTMENT and complaints.holds(caller, case):
         return case_id
     supervised(ctx, caller, linked_id)

@@ -37,8 +37,9 @@ def clock(ctx: Context, working_days: int) -> Clock:
 
 
 def clocked(clock_: Clock) -> dict[str, object]:
-    """The fields that start a stage's clock."""
-    return {"due_on": clock_.due_on, "due_estimated": clock_.estimated, "reminded": False}
+    """The fields that start a stage's clock (a new clock: no transfer's floor given yet)."""
+    return {"due_on": clock_.due_on, "due_estimated": clock_.estimated, "reminded": False,
+            "floor_granted": False}
 
 
 def add(ctx: Context, write: AtomicWrite, before: Complaint | None, after: Complaint,

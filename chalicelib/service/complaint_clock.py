@@ -3,9 +3,10 @@ holder is reminded) and when its day ends:
 
     institution      unanswered: the department takes it, with its own clock
     awaiting_parent  the parent said nothing: the answer is accepted, the case resolved
-    department       overdue: escalated one level (county -> city -> province) with a new
-                     clock there, and flagged; overdue at the province: flagged and left
-                     with the province (nobody above), which is told
+    department       overdue: escalated one level (county -> city -> province) above the
+                     highest level that held it, with a new clock there, and flagged;
+                     overdue at the province (or handed down by it): flagged and left with
+                     the province (nobody above), which is told
 
 A linked case whose money was settled meanwhile is resolved instead (chalicelib/service/
 case_decisions.py). Each look is one conditional step: a case that moved meanwhile is left
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from chalicelib.domain.case_transfer import escalation_origin
 from chalicelib.domain.complaint import (
     Action,
     Complaint,
@@ -88,17 +90,21 @@ def _to_department(ctx: Context, before: Complaint) -> None:
 
 
 def _escalate(ctx: Context, before: Complaint) -> None:
-    higher = higher_region(before.region)
+    """One level above the highest office that held the case (case_transfer.py): a case
+    handed down never brings the office above it a new clock."""
+    origin = escalation_origin(before)
+    higher = higher_region(origin)
     department = str(before.department)
-    if higher is None:
-        after = advance(before, flagged=True, overdue_at_top=True,
+    if higher is None:  # at the province, or handed down by it: back there, overdue
+        after = advance(before, region=origin, flagged=True, overdue_at_top=True,
                         recheck_at=ctx.now() + RECHECK if before.linked else None)
         case_log.commit(ctx, before, after, Action.OVERDUE_AT_TOP, PLATFORM,
-                        "省级办理已超期", (Tell(regulator_inbox(department, before.region),
+                        "省级办理已超期", (Tell(regulator_inbox(department, origin),
                                               Event.CASE_OVERDUE, "省级办理的投诉已超期"),))
         return
     clock = case_log.clock(ctx, ctx.policy().complaint_department_working_days)
-    after = advance(before, region=higher, escalations=before.escalations + 1, flagged=True,
+    after = advance(before, region=higher, highest_region=higher,
+                    escalations=before.escalations + 1, flagged=True,
                     **case_log.clocked(clock))
     tells = [Tell(regulator_inbox(department, higher), Event.CASE_OVERDUE,
                   f"下级（{before.region}）超期未办结的投诉，已升级至本级"),

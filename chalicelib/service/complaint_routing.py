@@ -13,11 +13,9 @@ from chalicelib.domain.complaint import (
     Source,
     Stage,
     advance,
-    competent_department,
-    jurisdiction,
 )
 from chalicelib.domain.notice import Event, institution_inbox, parent_inbox, regulator_inbox
-from chalicelib.service import case_decisions, case_log
+from chalicelib.service import case_decisions, case_log, complaints
 from chalicelib.service.case_log import Tell
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
@@ -48,15 +46,15 @@ def _routed(ctx: Context, before: Complaint, *, settled: bool
         raise LookupError(f"complaint {before.complaint_id}: no institution "
                           f"{before.institution_id}")
     policy = ctx.policy()
-    department = competent_department(institution, policy.complaint_routing)
-    region = jurisdiction(institution)
+    department, region = complaints.destination(ctx, institution)
     alert = before.category in ALERTING
     to_department = alert or before.source is not Source.APP
     stage, days = ((Stage.DEPARTMENT, policy.complaint_department_working_days) if to_department
                    else (Stage.INSTITUTION, policy.complaint_institution_working_days))
     clock = case_log.clock(ctx, days)
     after = advance(before, stage=stage, department=department, jurisdiction=region,
-                    region=region, alert=alert, **case_log.clocked(clock))
+                    region=region, highest_region=region, alert=alert,
+                    **case_log.clocked(clock))
     tells: list[Tell] = []
     if after.parent_sub:
         tells.append(Tell(parent_inbox(after.parent_sub), Event.COMPLAINT_STAGE,

@@ -5,6 +5,7 @@ already happened changes nothing."""
 
 from __future__ import annotations
 
+from chalicelib.domain import case_transfer
 from chalicelib.domain.catalog import Department
 from chalicelib.domain.complaint import Action, Complaint, Decision, Stage, advance
 from chalicelib.domain.errors import RuleViolation, StateConflict
@@ -16,7 +17,8 @@ from chalicelib.service.context import Context
 
 TEXT_LIMIT = case_log.TEXT_LIMIT
 MAX_STEPS = 200
-"""A case's timeline stops taking notes here (it is read whole with the case)."""
+"""A case's timeline stops taking notes and transfers here (it is read whole with the
+case)."""
 
 
 def answer(ctx: Context, caller: Caller, complaint_id: str, text: str) -> Complaint:
@@ -76,27 +78,30 @@ def reject(ctx: Context, caller: Caller, complaint_id: str, reason: str) -> Comp
 def transfer(ctx: Context, caller: Caller, complaint_id: str, *,
              department: Department | None, region: str | None, reason: str) -> Complaint:
     """The holding department hands the case to another department or region (of this
-    province), with a reason; the new holder's clock starts."""
+    province, one the platform knows), with a reason; the case keeps its due date
+    (chalicelib/domain/case_transfer.py). The target is taken from the case as the step
+    finds it: a case escalated meanwhile is not taken back down."""
     found = complaints.held(ctx, caller, complaint_id)
-    target_department = department or found.department
-    target_region = region or found.region
-    if target_region[:2] != found.jurisdiction[:2]:
-        raise RuleViolation("只能移交本省的主管部门", code="transfer_outside_province",
-                            region=target_region)
-    if (target_department, target_region) == (found.department, found.region):
-        raise RuleViolation("移交对象与当前办理部门相同", code="transfer_to_same_holder")
+    if region is not None:
+        case_transfer.check_target(region, found, ctx.policy(region).counties)
 
     def change(before: Complaint) -> Complaint | None:
         _still_held(caller, before)
         _require_stage(before, Stage.DEPARTMENT, "complaint_not_with_department",
                        "该投诉不在主管部门办理阶段")
-        clock = case_log.clock(ctx, ctx.policy().complaint_department_working_days)
-        after = advance(before, department=target_department, region=target_region,
-                        overdue_at_top=False, **case_log.clocked(clock))
-        tell = Tell(regulator_inbox(str(target_department), target_region),
+        _room_for_a_step(before)
+        target = (department or before.department, region or before.region)
+        if target == (before.department, before.region):
+            raise RuleViolation("移交对象与当前办理部门相同", code="transfer_to_same_holder")
+        floor = case_log.clock(ctx, ctx.policy().complaint_transfer_floor_working_days)
+        after = advance(before, department=target[0], region=target[1], overdue_at_top=False,
+                        highest_region=case_transfer.higher_of(
+                            before.highest_region or before.region, target[1]),
+                        **case_transfer.transferred_clock(before, floor))
+        tell = Tell(regulator_inbox(str(target[0]), target[1]),
                     Event.CASE_ASSIGNED, f"收到 {before.department}@{before.region} 移交的投诉")
         return case_log.commit(ctx, before, after, Action.TRANSFERRED, complaints.actor(caller),
-                               f"移交至 {target_department}@{target_region}：{reason}", (tell,))
+                               f"移交至 {target[0]}@{target[1]}：{reason}", (tell,))
 
     return case_log.step(ctx, found.complaint_id, change)
 
@@ -109,9 +114,7 @@ def note(ctx: Context, caller: Caller, complaint_id: str, text: str) -> Complain
         _still_held(caller, before)
         if before.stage is Stage.RESOLVED:
             raise StateConflict("投诉已办结", code="complaint_resolved")
-        if before.version >= MAX_STEPS:
-            raise StateConflict("案件记录已满，请办结后另行立案", code="complaint_timeline_full",
-                                steps=before.version)
+        _room_for_a_step(before)
         return case_log.commit(ctx, before, advance(before), Action.NOTE,
                                complaints.actor(caller), text)
 
@@ -121,7 +124,8 @@ def note(ctx: Context, caller: Caller, complaint_id: str, text: str) -> Complain
 def resolve(ctx: Context, caller: Caller, complaint_id: str, *, outcome: str,
             decision: Decision | None) -> Complaint:
     """The holding department resolves the case with an outcome; a linked case's decision
-    moves its money first."""
+    moves its money first, while the department holds the case, and the case records the
+    decision that settled the money (None: settled some other way first)."""
     found = complaints.held(ctx, caller, complaint_id)
     case_decisions.check(found, decision)
 
@@ -131,8 +135,8 @@ def resolve(ctx: Context, caller: Caller, complaint_id: str, *, outcome: str,
         _still_held(caller, before)
         _require_stage(before, Stage.DEPARTMENT, "complaint_not_with_department",
                        "该投诉不在主管部门办理阶段")
-        case_decisions.move_money(ctx, before, decision, caller.sub, outcome)
-        return case_decisions.close(ctx, before, outcome, decision, complaints.actor(caller))
+        done = case_decisions.carry_out(ctx, before, decision, caller, outcome)
+        return case_decisions.close(ctx, before, outcome, done, complaints.actor(caller))
 
     return case_log.step(ctx, found.complaint_id, change)
 
@@ -153,6 +157,14 @@ def rate(ctx: Context, caller: Caller, complaint_id: str, stars: int, comment: s
                                f"{stars} 星：{comment}")
 
     return case_log.step(ctx, found.complaint_id, change)
+
+
+def _room_for_a_step(case: Complaint) -> None:
+    """Notes and transfers stop at `MAX_STEPS` (the platform's own steps and a resolution
+    are always written)."""
+    if case.version >= MAX_STEPS:
+        raise StateConflict("案件记录已满，请办结后另行立案", code="complaint_timeline_full",
+                            steps=case.version)
 
 
 def _still_held(caller: Caller, case: Complaint) -> None:

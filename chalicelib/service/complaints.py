@@ -5,10 +5,19 @@ complaint.py has the stages; chalicelib/service/complaint_steps.py the steps).""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chalicelib.domain.catalog import Department, Institution
-from chalicelib.domain.complaint import Action, Category, Complaint, Sla, Source, Stage
+from chalicelib.domain.complaint import (
+    Action,
+    Category,
+    Complaint,
+    Sla,
+    Source,
+    Stage,
+    competent_department,
+    jurisdiction,
+)
 from chalicelib.domain.errors import Forbidden, NotFound, RuleViolation
 from chalicelib.service import case_log, orders
 from chalicelib.service.caller import Caller, Role, region_prefix
@@ -138,6 +147,21 @@ def holds(caller: Caller, case: Complaint) -> bool:
     return (caller.role is Role.REGULATOR and bool(caller.region)
             and caller.department == case.department
             and case.region.startswith(region_prefix(caller.region)))
+
+
+def destination(ctx: Context, institution: Institution) -> tuple[Department, str]:
+    """Where routing sends a case about `institution`: its competent department (policy
+    `complaint_routing`) at its jurisdiction."""
+    return (competent_department(institution, ctx.policy().complaint_routing),
+            jurisdiction(institution))
+
+
+def as_routed(ctx: Context, case: Complaint) -> Complaint:
+    """A linked case not routed yet, as routing will make it (with its department): who may
+    decide it meanwhile is the department that will hold it, as after routing."""
+    department, region = destination(ctx, _institution(ctx, case.institution_id))
+    return replace(case, stage=Stage.DEPARTMENT, department=department, jurisdiction=region,
+                   region=region)
 
 
 def held(ctx: Context, caller: Caller, complaint_id: str) -> Complaint:

@@ -20,6 +20,7 @@ from chalicelib.service import orders, retry, work
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page
+from chalicelib.service.store import Guard
 
 
 def confirm(ctx: Context, caller: Caller, consumption_id: str) -> Consumption:
@@ -33,10 +34,11 @@ _PENDING_ONLY = frozenset({ConfirmedBy.AUTO, ConfirmedBy.LIQUIDATION})
 
 def confirm_now(
     ctx: Context, consumption_id: str, by: ConfirmedBy, *, fresh: Consumption | None = None,
-    reason: str = "",
+    reason: str = "", guard: Guard | None = None,
 ) -> Consumption:
     """Confirm once, however many callers race: the loser sees it confirmed and returns it.
-    A withdrawn lesson cannot be confirmed (409); `reason` is a regulator's, for the record."""
+    A withdrawn lesson cannot be confirmed (409); `reason` is a regulator's, for the record
+    (`guard`: what else its write requires: the regulator's department holding the case)."""
     loaded = [fresh] if fresh is not None else []
 
     def attempt() -> Consumption:
@@ -58,13 +60,16 @@ def confirm_now(
             resolution_reason=reason[:500],
         )
         grace = timedelta(minutes=ctx.policy().settlement_grace_minutes)
-        ctx.store.write().replace(before, after, "consumption", due=("settle", now + grace)) \
-            .move_order(
+        write = ctx.store.write().replace(
+            before, after, "consumption", due=("settle", now + grace)).move_order(
                 order,
                 order_rules.lesson_confirmed(
                     was_disputed=before.status is ConsumptionStatus.DISPUTED
                 ),
-            ).commit()
+            )
+        if guard is not None:
+            guard(write)
+        write.commit()
         work.publish_settlement(ctx, after)
         return after
 

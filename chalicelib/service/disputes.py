@@ -31,7 +31,7 @@ from chalicelib.service import (
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page, WriteRejected
-from chalicelib.service.store import AtomicWrite
+from chalicelib.service.store import AtomicWrite, Guard
 
 NOTE_LIMIT = 500
 
@@ -85,9 +85,11 @@ def escalate_on_silence(ctx: Context, consumption_id: str) -> bool:
     return True
 
 
-def decided(ctx: Context, found: Consumption, outcome: Outcome, reason: str) -> Consumption:
+def decided(ctx: Context, found: Consumption, outcome: Outcome, reason: str,
+            guard: Guard | None = None) -> Consumption:
     """End an escalated dispute by a regulator's decision: the lesson is released to the
-    institution (confirmed) or returned to the order (withdrawn)."""
+    institution (confirmed) or returned to the order (withdrawn). `guard`: the deciding
+    department still holds the case (case_decisions.py)."""
     reason = _required(reason, "decision_reason_required", "监管裁决须说明理由")
     if found.escalated_at is None:
         raise StateConflict("该课时没有提交监管部门的异议", code="dispute_not_escalated",
@@ -96,10 +98,10 @@ def decided(ctx: Context, found: Consumption, outcome: Outcome, reason: str) -> 
         if found.status is ConsumptionStatus.WITHDRAWN:
             _decided_otherwise(found)
         return consumptions.confirm_now(ctx, found.consumption_id, ConfirmedBy.REGULATOR,
-                                        reason=reason)
+                                        reason=reason, guard=guard)
     if found.status is not ConsumptionStatus.WITHDRAWN and found.status not in WITHDRAWABLE:
         _decided_otherwise(found)
-    return return_lesson(ctx, found.consumption_id, WithdrawnBy.REGULATOR, reason)
+    return return_lesson(ctx, found.consumption_id, WithdrawnBy.REGULATOR, reason, guard)
 
 
 def escalated(ctx: Context, caller: Caller, *, limit: int, cursor: str | None
@@ -111,8 +113,8 @@ def escalated(ctx: Context, caller: Caller, *, limit: int, cursor: str | None
     return institutions.supervised_only(ctx, caller, page)
 
 
-def return_lesson(ctx: Context, consumption_id: str, by: WithdrawnBy, reason: str
-                  ) -> Consumption:
+def return_lesson(ctx: Context, consumption_id: str, by: WithdrawnBy, reason: str,
+                  guard: Guard | None = None) -> Consumption:
     """Withdraw a lesson not yet confirmed, once however many callers race: it consumed
     nothing; its lesson goes back to the order, or its money to the payer (dispute.py)."""
 
@@ -141,6 +143,8 @@ def return_lesson(ctx: Context, consumption_id: str, by: WithdrawnBy, reason: st
             write.move_order(order, movement, expect=expect)
         told = ([_tell_answered(ctx, write, after, f"有异议的课时已撤回：{reason[:100]}")]
                 if before.status is ConsumptionStatus.DISPUTED else [])
+        if guard is not None:
+            guard(write)
         write.commit()
         notices.push_now(ctx, told)
         return after, instruction
@@ -202,6 +206,18 @@ def supervised(ctx: Context, caller: Caller, consumption_id: str) -> Consumption
     caller.require(Role.REGULATOR)
     found = ctx.store.consumption(consumption_id)
     if found is None or not _supervises(ctx, caller, found):
+        raise _not_found(consumption_id)
+    return found
+
+
+def regulated(ctx: Context, caller: Caller, consumption_id: str) -> Consumption:
+    """A lesson as a regulator reads it: of an institution it supervises, or one whose
+    escalation's case its department holds (after a transfer: it must read what it
+    decides). Anyone else: 404."""
+    caller.require(Role.REGULATOR)
+    found = ctx.store.consumption(consumption_id)
+    if found is None or not (_supervises(ctx, caller, found)
+                             or linked_cases.held_by(ctx, caller, consumption_id)):
         raise _not_found(consumption_id)
     return found
 

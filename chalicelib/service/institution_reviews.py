@@ -10,7 +10,7 @@ from dataclasses import replace
 from chalicelib.domain import directory
 from chalicelib.domain.catalog import Institution, InstitutionStatus, StatusChange
 from chalicelib.domain.errors import RuleViolation, StateConflict
-from chalicelib.service import bank_accounts, freezes, institutions, staff
+from chalicelib.service import bank_accounts, freezes, institution_names, institutions, staff
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page, WriteRejected
@@ -88,6 +88,7 @@ def rewrite(ctx: Context, before: Institution, after: Institution, *, actor: str
     after = replace(after, indexed=tuple(sorted(listing)))
     write = ctx.store.write().replace(before, after, "institution",
                                       due=freezes.fan_out_due(after, ctx))
+    institution_names.claim(ctx, write, after, before=before)  # a rename: the new name
     if add or listed - listing:  # first whitelisted, or renamed
         write.index_directory(after.institution_id, after.region_code, add=add,
                               drop=listed - listing)

@@ -14,7 +14,7 @@ from chalicelib.domain.catalog import (
     TrainingType,
 )
 from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
-from chalicelib.service import bank_accounts, retry
+from chalicelib.service import bank_accounts, institution_names, retry
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page
@@ -75,6 +75,7 @@ def apply(
         holder = _credit_code_holder(ctx, uscc, institution_id)
         write = ctx.store.write().create(institution, "institution").register_credit_code(
             uscc, institution_id, replacing=holder)
+        institution_names.claim(ctx, write, institution, code_from=holder)
         bank_accounts.register(ctx, write, institution_id, uscc, custodian).commit()
         return institution
 

@@ -8,15 +8,44 @@ from __future__ import annotations
 
 from chalicelib.domain.complaint import Action, Category, Complaint, Source, Stage
 from chalicelib.domain.consumption import Consumption
+from chalicelib.domain.errors import StateConflict
 from chalicelib.domain.refund import RefundRequest
-from chalicelib.service import case_log
+from chalicelib.service import case_log, complaints
+from chalicelib.service.caller import Caller
 from chalicelib.service.context import Context
-from chalicelib.service.store import AtomicWrite
+from chalicelib.service.store import AtomicWrite, Guard
 
 
 def case_id(linked_id: str) -> str:
     """`rfd_X` or `con_X` -> `cmp_X`: the case of an escalated refund request or lesson."""
     return "cmp_" + linked_id.split("_", 1)[1]
+
+
+def held_by(ctx: Context, caller: Caller, linked_id: str) -> bool:
+    """Whether the caller's department holds the case of an escalated refund request or
+    lesson: it reads what it must decide, wherever a transfer took the case (a department
+    of another county, or another department, does not supervise the institution)."""
+    case = ctx.store.complaint(case_id(linked_id))
+    return case is not None and case.stage is not Stage.FILED and complaints.holds(caller, case)
+
+
+def holding(ctx: Context, caller: Caller, complaint_id: str) -> Guard:
+    """A decision's money moves only while the caller's department holds the case (before
+    routing: will hold it): the write is conditioned on the case's version as read here,
+    so a transfer or an escalation committed first refuses it (`409 complaint_moved`; a
+    retry reads the case again)."""
+
+    def guard(write: AtomicWrite) -> None:
+        case = ctx.store.complaint(complaint_id)
+        if case is None:
+            return  # an escalation opened before linked cases existed
+        seen = complaints.as_routed(ctx, case) if case.stage is Stage.FILED else case
+        if seen.stage is Stage.DEPARTMENT and not complaints.holds(caller, seen):
+            raise StateConflict("该投诉已被移交或升级", code="complaint_moved",
+                                holder=case.holder)
+        write.require_version("complaint", complaint_id, case.version, "case")
+
+    return guard
 
 
 def open_for_refund(ctx: Context, write: AtomicWrite, refund: RefundRequest) -> Complaint:

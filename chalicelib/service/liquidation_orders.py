@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import replace
 from functools import partial
+from typing import Any
 
 from chalicelib.domain import lesson_money
 from chalicelib.domain import liquidation as rules
@@ -131,7 +132,7 @@ def _approve_awaiting(ctx: Context, liquidation: Liquidation, order: Order) -> N
     if waiting is None:
         raise NotVisibleYet(f"{order.order_id} has a refund request its parent does not see "
                             "yet")
-    changes = {}
+    changes: dict[str, Any] = {}
     if waiting.status is RefundStatus.ESCALATED:  # asked long ago: due from the approval
         changes["payout_due"] = refunds.payout_due_now(ctx)
     with suppress(StateConflict):  # decided otherwise meanwhile: the order says what is left

@@ -25,6 +25,7 @@ from chalicelib.service import (
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page
+from chalicelib.service.store import Guard
 
 REASON_LIMIT = 500
 
@@ -59,16 +60,18 @@ def escalate(ctx: Context, caller: Caller, refund_id: str, reason: str) -> Refun
     return retry.on_conflict(attempt, retry_when=lambda r: True)
 
 
-def ordered(ctx: Context, refund_id: str, regulator_sub: str, reason: str) -> RefundRequest:
+def ordered(ctx: Context, refund_id: str, regulator_sub: str, reason: str,
+            guard: Guard | None = None) -> RefundRequest:
     """Approve an escalated request by a regulator's order: the payout is due within the
-    policy's days from the order."""
+    policy's days from the order. `guard`: the case still held (case_decisions.py)."""
     return refunds.approve_pending(ctx, refund_id, ApprovedBy.REGULATOR, regulator_sub,
-                                   regulator_reason=reason[:REASON_LIMIT],
+                                   guard=guard, regulator_reason=reason[:REASON_LIMIT],
                                    payout_due=refunds.payout_due_now(ctx))
 
 
-def dismissed(ctx: Context, refund_id: str, regulator_sub: str, reason: str) -> RefundRequest:
-    """Close an escalated request as the institution decided it."""
+def dismissed(ctx: Context, refund_id: str, regulator_sub: str, reason: str,
+              guard: Guard | None = None) -> RefundRequest:
+    """Close an escalated request as the institution decided it (`guard`: as `ordered`)."""
 
     def attempt() -> RefundRequest:
         before = refunds.get(ctx, refund_id)
@@ -81,6 +84,8 @@ def dismissed(ctx: Context, refund_id: str, regulator_sub: str, reason: str) -> 
         write = ctx.store.write().replace(before, after, "refund").move_order(
             orders.get(ctx, before.order_id), rules.closed_unapproved())
         told = refunds.tell_decided(ctx, write, after, "监管部门维持机构的拒绝决定")
+        if guard is not None:
+            guard(write)
         write.commit()
         notices.push_now(ctx, [told])
         return after

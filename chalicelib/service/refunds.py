@@ -17,11 +17,11 @@ from chalicelib.domain.money import yuan
 from chalicelib.domain.notice import Event, Notice, parent_inbox
 from chalicelib.domain.order import Order, OrderStatus
 from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
-from chalicelib.service import notices, orders, refund_payouts, retry
+from chalicelib.service import linked_cases, notices, orders, refund_payouts, retry
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page, WriteRejected
-from chalicelib.service.store import AtomicWrite
+from chalicelib.service.store import AtomicWrite, Guard
 
 
 def request(ctx: Context, caller: Caller, refund_id: str, order_id: str, reason: str
@@ -114,11 +114,12 @@ def decide(ctx: Context, caller: Caller, refund_id: str, *, approve: bool, reaso
     return _reject(ctx, found.refund_id, caller.sub, reason)
 
 
-def approve_pending(ctx: Context, refund_id: str, by: ApprovedBy, who: str,
-                    **changes: Any) -> RefundRequest:
+def approve_pending(ctx: Context, refund_id: str, by: ApprovedBy, who: str, *,
+                    guard: Guard | None = None, **changes: Any) -> RefundRequest:
     """Approve a request awaiting its decision (a regulator: an escalated one; a
     liquidation: either), priced again from the order; once approved, approving it again
-    returns it."""
+    returns it. `guard`: what else the approval's write requires (a regulator's: that its
+    department still holds the case)."""
     awaiting = _AWAITING.get(by, frozenset({RefundStatus.PENDING_DECISION}))
 
     def attempt() -> tuple[RefundRequest, BankInstruction | None]:
@@ -135,6 +136,8 @@ def approve_pending(ctx: Context, refund_id: str, by: ApprovedBy, who: str,
         instruction = refund_payouts.reserve(ctx, write, order, after, was_open=True,
                                              before=before)
         told = tell_decided(ctx, write, after, f"退款申请已同意，退款 {yuan(after.amount_fen)} 元")
+        if guard is not None:
+            guard(write)
         write.commit()
         notices.push_now(ctx, [told])
         return after, instruction
@@ -199,8 +202,11 @@ def approve_on_silence(ctx: Context, refund_id: str) -> bool:
 
 def visible(ctx: Context, caller: Caller, refund_id: str) -> RefundRequest:
     """The request if the caller may see it (its parent, its institution, a regulator of
-    the order's jurisdiction); NotFound otherwise."""
+    the order's jurisdiction, the department holding its escalation's case); NotFound
+    otherwise."""
     found = ctx.store.refund(refund_id)
+    if found is not None and linked_cases.held_by(ctx, caller, refund_id):
+        return found
     if found is not None:
         try:
             orders.visible(ctx, caller, found.order_id)

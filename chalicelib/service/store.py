@@ -7,6 +7,7 @@ labels of the parts that failed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -113,6 +114,12 @@ class AtomicWrite(Protocol):
         code already (refused, label "bank_account", if another credit code holds one).
         A registration is never removed: an account once an institution's stays one."""
 
+    def register_name(self, name_key: str, institution_id: str, *, replacing: str | None,
+                      releasing: str | None = None) -> AtomicWrite:
+        """Register the institution under its name's search form: new (`replacing` None),
+        or taken from the institution `replacing` names, if it still holds it and is still
+        rejected (label "institution_name"); `releasing`: the old form, freed."""
+
     def index_directory(self, institution_id: str, region_code: str, *,
                         add: frozenset[str], drop: frozenset[str]) -> AtomicWrite:
         """List an institution in the directory partitions `add`
@@ -121,10 +128,19 @@ class AtomicWrite(Protocol):
     def require_present(self, kind: str, entity_id: str, label: str) -> AtomicWrite:
         """Apply the write only if this item exists (refused under `label` otherwise)."""
 
+    def require_version(self, kind: str, entity_id: str, version: int, label: str
+                        ) -> AtomicWrite:
+        """Apply the write only if this item is still at `version` (it is not changed)."""
+
     def notify(self, notice: Notice) -> AtomicWrite:
         """Put a notice in its recipient's inbox and on the outbox to the push service."""
 
     def commit(self) -> None: ...
+
+
+Guard = Callable[[AtomicWrite], None]
+"""Conditions a write on something else before it commits, or refuses it (raises): a
+department's decision on a linked case's money holds only while it holds the case."""
 
 
 class Store(Protocol):
@@ -267,6 +283,10 @@ class Store(Protocol):
 
     def bank_account_holder(self, account: str) -> AccountHolder | None:
         """The institution that registered a bank account, if any (consistent read)."""
+        ...
+
+    def name_holder(self, name_key: str) -> str | None:
+        """The institution holding a name's search form (consistent read)."""
         ...
 
     def directory(self, facet: str, region_prefix: str, limit: int, cursor: str | None

@@ -138,7 +138,7 @@ def test_a_dispute_left_open_goes_to_the_regulator_after_ten_working_days_over_a
     assert [c["consumption_id"] for c in listed] == [consumption_id]
     assert listed[0]["escalated_at"] is not None and listed[0]["status"] == "disputed"
 
-    city = flows.regulator(platform, sub="reg-gz", region="440100")
+    city = flows.regulator(platform, sub="reg-gz", region="440100", department="culture")
     assert [c["consumption_id"] for c in
             platform.get("/v1/regulator/disputes", city).body["items"]] == [consumption_id]
     for outsider in (flows.regulator(platform, sub="reg-sz", region="440300"),
@@ -171,7 +171,7 @@ def test_a_regulator_returning_a_lesson_frees_the_order(platform: Platform) -> N
     platform.clock.set(datetime(2026, 3, 17, 0, 1, tzinfo=SHANGHAI))
     platform.run_schedule("auto_confirm")
     returned = platform.post(f"/v1/regulator/consumptions/{consumption_id}/decide",
-                             flows.regulator(platform),
+                             flows.competent(platform),
                              {"outcome": "return", "reason": "机构无法证明已上课"})
     assert returned.status == 200, returned.body
     assert (returned.body["status"], returned.body["withdrawn_by"]) == ("withdrawn", "regulator")

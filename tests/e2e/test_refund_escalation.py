@@ -55,17 +55,18 @@ def test_a_regulator_orders_an_escalated_refund_and_the_payer_is_paid(platform: 
         assert platform.post(f"/v1/regulator/refund-requests/{refund_id}/order",
                              not_a_regulator, {"reason": "x"}).status == 403
 
-    ordered = platform.post(f"/v1/regulator/refund-requests/{refund_id}/order", province,
+    decider = flows.competent(platform)  # the department its case goes to (education sees)
+    ordered = platform.post(f"/v1/regulator/refund-requests/{refund_id}/order", decider,
                             {"reason": "机构未能证明已上课"})
     assert ordered.status == 200, ordered.body
     body = ordered.body
     assert (body["status"], body["approved_by"], body["regulator_reason"]) == (
         "refunding", "regulator", "机构未能证明已上课")
     assert body["payout_due"] == "2026-03-17"  # 15 days from the order (2 March)
-    again = platform.post(f"/v1/regulator/refund-requests/{refund_id}/order", province,
+    again = platform.post(f"/v1/regulator/refund-requests/{refund_id}/order", decider,
                           {"reason": "再次"})
     assert again.status == 200 and again.body["status"] == "refunding"
-    dismiss = platform.post(f"/v1/regulator/refund-requests/{refund_id}/dismiss", province,
+    dismiss = platform.post(f"/v1/regulator/refund-requests/{refund_id}/dismiss", decider,
                             {"reason": "改判"})
     assert (dismiss.status, dismiss.code) == (409, "refund_not_escalated")
     for pending in platform.get("/v1/consumptions?status=pending_confirmation",
@@ -88,7 +89,7 @@ def test_a_dismissed_escalation_lets_the_order_go_on_and_cannot_be_escalated_aga
     assert (early.status, early.code) == (409, "refund_not_escalated")
     assert escalate(platform, fam, refund_id).status == 200
     dismissed = platform.post(f"/v1/regulator/refund-requests/{refund_id}/dismiss",
-                              flows.regulator(platform), {"reason": "有签到记录"})
+                              flows.competent(platform), {"reason": "有签到记录"})
     assert dismissed.status == 200, dismissed.body
     assert (dismissed.body["status"], dismissed.body["regulator_reason"]) == ("rejected",
                                                                              "有签到记录")

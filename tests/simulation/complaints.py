@@ -1,8 +1,9 @@
 """Complaints, over HTTP, each answer held against the case as the tables hold it: parents
 file them (and the hotline takes calls), the routing worker's deliveries come duplicated,
 lost, reordered and late, institutions answer, parents accept or reject, the holding
-department notes, transfers and resolves (a linked case's decision moving the money as the
-regulators' refund and dispute routes would), and regulators elsewhere are turned away.
+department notes, transfers (tests/simulation/case_transfers.py) and resolves (a linked
+case's decision moving the money as the regulators' refund and dispute routes would), and
+regulators elsewhere are turned away.
 The clocks run on the schedule as the simulated days pass, holidays and swapped working
 weekends included.
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from chalicelib import bootstrap
 from chalicelib.domain.complaint import Complaint, Stage, higher_region
-from tests.simulation import disputes, model, refunds, regulators, system
+from tests.simulation import case_transfers, disputes, model, refunds, regulators, system
 from tests.simulation.faults import Fault
 from tests.simulation.model import Violation
 from tests.simulation.people import expect
@@ -28,8 +29,6 @@ from tests.support.harness import Reply
 CATEGORIES = ("teaching_quality", "fees", "false_advertising", "refund", "other", "safety",
               "fund_risk", "illegal_training")
 ALERTING = frozenset({"safety", "fund_risk", "illegal_training"})
-REGIONS = ("440106", "440104", "440100", "440305")  # Guangdong: where cases may be sent
-DEPARTMENTS = ("culture", "education", "sports", "science")
 HOTLINE = {"sub": "hotline-gd", "region": "440000", "department": "education"}
 ELSEWHERE = {"sub": "reg-sz-culture", "region": "440300", "department": "culture"}
 MOVES = {
@@ -114,14 +113,16 @@ def verdict(w: World, n: int, accepts: int, faults: tuple[Fault, ...] = ()) -> s
 
 
 def department(w: World, n: int, kind: int, pick: int, faults: tuple[Fault, ...] = ()) -> str:
-    """The holding department notes (kind 0), transfers (1) or resolves (2) a case; a
-    regulator elsewhere (3) can neither read nor touch it."""
+    """The holding department notes (kind 0), transfers (1, 6) or resolves (2) a case; a
+    regulator elsewhere (3) can neither read nor touch it; the holder hands the case to
+    another office of its department and gets it straight back (4, 7), or names a region
+    that does not exist (5). Transfers: tests/simulation/case_transfers.py."""
     case = _pick(w, n, "department")
     if case is None:
         return "no case for a department"
     stored = _stored(case)
     path = f"/v1/regulator/complaints/{case.complaint_id}"
-    kind %= 4
+    kind %= 8
     if kind == 3:
         before = _stored(case)
         outsider = flows.regulator(w.p, **ELSEWHERE)
@@ -132,37 +133,15 @@ def department(w: World, n: int, kind: int, pick: int, faults: tuple[Fault, ...]
         return f"a regulator elsewhere turned away from {case.complaint_id}"
     if stored.department is None:
         return f"{case.complaint_id} not routed yet"
-    holder = regulators.holder_of(w, stored)
     if kind == 0:
-        noted = w.http("POST", f"{path}/notes", holder, {"text": "已电话联系"}, faults=faults)
-        if stored.stage is Stage.RESOLVED:
-            expect(noted, {409}, {"complaint_resolved"})
-        else:
-            expect(noted, {200})
-        return f"note on {case.complaint_id} ({stored.stage}): {noted.status}"
-    if kind == 1:
-        return _transfer(w, case, stored, holder, pick, faults)
-    return _resolve(w, case, stored, holder, pick, faults)
-
-
-def _transfer(w: World, case: model.Case, stored: Complaint, holder: dict[str, str], pick: int,
-              faults: tuple[Fault, ...]) -> str:
-    target = {"department": DEPARTMENTS[pick % len(DEPARTMENTS)],
-              "region_code": REGIONS[(pick // 4) % len(REGIONS)], "reason": "职责划分"}
-    reply = w.http("POST", f"/v1/regulator/complaints/{case.complaint_id}/transfer", holder,
-                   target, faults=faults)
-    if (target["department"], target["region_code"]) == (str(stored.department), stored.region):
-        expect(reply, {422}, {"transfer_to_same_holder"})
-    elif stored.stage is Stage.DEPARTMENT:
-        expect(reply, {200})
-        if (reply.body["department"], reply.body["region"]) != (target["department"],
-                                                                 target["region_code"]):
-            raise Violation(f"{case.complaint_id} transferred to {reply.body['holder']}, "
-                            f"asked for {target}")
-    else:
-        expect(reply, {409}, {"complaint_not_with_department"})
-    return f"transfer of {case.complaint_id} to {target['department']}@{target['region_code']}" \
-        f": {reply.status}"
+        return case_transfers.note(w, stored, faults)
+    if kind in (1, 6):
+        return case_transfers.transfer(w, stored, pick, faults)
+    if kind in (4, 7):
+        return case_transfers.loop(w, stored, pick, faults)
+    if kind == 5:
+        return case_transfers.made_up(w, stored, pick, faults)
+    return _resolve(w, case, stored, regulators.holder_of(w, stored), pick, faults)
 
 
 def _resolve(w: World, case: model.Case, stored: Complaint, holder: dict[str, str], pick: int,
@@ -254,8 +233,10 @@ def observe(w: World, wires: list[dict[str, Any]]) -> None:
                             f"escalations {stored.escalations}")
         _one_holder(stored)
         _scheduled(stored, wire)
+        case_transfers.deadline_kept(w, case, stored)
         case.stage, case.version = stored.stage.value, stored.version
         case.escalations = stored.escalations
+        case_transfers.remember(case, stored)
 
 
 def _one_holder(stored: Complaint) -> None:

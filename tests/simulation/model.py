@@ -250,6 +250,8 @@ class Case:
     stage: str = "filed"
     version: int = 1
     escalations: int = 0
+    due_on: date | None = None
+    floor_granted: bool = False
 
 
 def _reachable(moves: dict[str, set[str]], start: str) -> set[str]:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tests.simulation import (
+    case_privacy,
     complaints,
     disputes,
     freezes,
@@ -81,6 +82,7 @@ ACTIONS: dict[str, Callable[..., str]] = {
     "answer_complaint": complaints.answer,
     "complaint_verdict": complaints.verdict,
     "department": complaints.department,
+    "institution_reads": case_privacy.institution_reads,
     "browse": shops.browse,
     "consult": shops.consult,
 }
@@ -98,8 +100,8 @@ WEIGHTS = {
     "advance": 9, "schedule": 6, "deliver_queue": 16,
     "replay_kept": 1, "poison": 1, "bank_callbacks": 7, "bank_trouble": 3, "ops_retry": 1,
     "race": 12,
-    "file_complaint": 2, "complaint_queue": 3, "answer_complaint": 2, "complaint_verdict": 2,
-    "department": 3, "browse": 1, "consult": 2,
+    "file_complaint": 4, "complaint_queue": 4, "answer_complaint": 2, "complaint_verdict": 2,
+    "department": 8, "browse": 1, "consult": 2, "institution_reads": 1,
 }
 FAULTABLE = frozenset({"apply", "decide_institution", "submit_course", "decide_course",
                        "buy_off_sale", "freeze", "liquidate", "liquidation_job",

@@ -12,11 +12,13 @@ from datetime import datetime
 from typing import Any
 from unittest import mock
 
+from chalicelib import bootstrap
 from chalicelib.adapters.dynamo.codec import to_attribute_values
 from chalicelib.adapters.dynamo.expressions import UpdateExpression
 from chalicelib.adapters.dynamo.idempotency import DynamoIdempotencyStore, Reservation
 from chalicelib.adapters.dynamo.transaction import Transaction
 from chalicelib.adapters.dynamo.unit import AtomicWrite
+from chalicelib.domain import case_transfer
 from chalicelib.domain.complaint import Action, Complaint, advance
 from chalicelib.domain.consumption import ConsumptionStatus
 from chalicelib.service import (
@@ -118,6 +120,20 @@ def payment_believes_its_reference() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def transfer_resets_the_clock() -> Iterator[None]:
+    """A transfer starts a new department clock at the receiving office (issue 9's rule):
+    an office passing a case back and forth buys it the full working days each time."""
+
+    def transferred_clock(before: Complaint, floor: Any) -> dict[str, object]:
+        ctx = bootstrap.context()
+        return case_log.clocked(case_log.clock(
+            ctx, ctx.policy().complaint_department_working_days))
+
+    with mock.patch.object(case_transfer, "transferred_clock", transferred_clock):
+        yield
+
+
 PLANTED: dict[str, Any] = {
     "escalation_stops_at_the_county": escalation_stops_at_the_county,
     "idempotency_completed_unconditionally": idempotency_completed_unconditionally,
@@ -125,6 +141,7 @@ PLANTED: dict[str, Any] = {
     "journal_unconditioned": journal_unconditioned,
     "payment_believes_its_reference": payment_believes_its_reference,
     "sweeper_ignores_releasing": sweeper_ignores_releasing,
+    "transfer_resets_the_clock": transfer_resets_the_clock,
 }
 
 

@@ -10,10 +10,11 @@ from tests.support import flows
 
 def deciding_regulator(w: World, linked_id: str) -> dict[str, str]:
     """Who decides an escalated refund or lesson on the regulators' routes: the department
-    holding its case once one does, else the province's education department."""
+    holding its case once one does; before it is routed, the department routing will give
+    it to (culture, competent for the run's arts institutions), here at the province."""
     case = bootstrap.context().store.complaint("cmp_" + linked_id.split("_", 1)[1])
     if case is None or case.stage is not Stage.DEPARTMENT:
-        return flows.regulator(w.p)
+        return flows.competent(w.p)
     return holder_of(w, case)
 
 

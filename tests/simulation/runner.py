@@ -19,6 +19,7 @@ from chalicelib.adapters.clock import ManualClock
 from infra.local.api import thread_local_requests
 from infra.resources import create_data_plane
 from tests.simulation import (
+    case_transfers,
     checks,
     disputes,
     freezes,
@@ -95,7 +96,8 @@ def run(seed: int, plan: list[Op], *, engine: Callable[[], Any] = moto_engine,
             onboarding.open_shops(w, FIRST_SHOPS)
             w.open_accounts(_first_orders)
             checks.after_step(w)
-            with plant() if plant is not None else nullcontext():
+            with case_transfers.short_timelines(), (
+                    plant() if plant is not None else nullcontext()):
                 _steps(w, plan, outcome)
                 if not outcome.failed:
                     _end(w, outcome)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from datetime import UTC, datetime
 
@@ -123,6 +124,13 @@ def credit_code_key(uscc: str) -> dict[str, str]:
 def bank_account_key(account: str) -> dict[str, str]:
     """The institution that registered a bank account (its number as a bank reads it)."""
     return {"pk": f"bankacct#{account_number(account)}", "sk": "#registration"}
+
+
+def institution_name_key(name_key: str) -> dict[str, str]:
+    """The one institution holding a name of the province, by the name's search form (its
+    hash: a folded name may be longer than a partition key may be)."""
+    digest = hashlib.sha256(name_key.encode()).hexdigest()
+    return {"pk": f"iname#{digest}", "sk": "#registration"}
 
 
 def directory_key(facet: str, region_code: str, institution_id: str) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """What parents read of the shops: the directory they search, announcements and
-consultations; and who holds a credit code or a bank account (docs/data-model.md,
-patterns 68-74, 75)."""
+consultations; and who holds a credit code, a name or a bank account (docs/data-model.md,
+patterns 68-75, 77)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,10 @@ class ShopReads(ItemReads):
         if item is None:
             return None
         return AccountHolder(account, str(item["institution_id"]), str(item["uscc"]))
+
+    def name_holder(self, name_key: str) -> str | None:
+        item = self._raw(self.tables.platform, keys.institution_name_key(name_key))
+        return None if item is None else str(item["institution_id"])
 
     def institutions_named(self, institution_ids: list[str]) -> list[Institution]:
         return self._many(Institution, [keys.key("institution", i) for i in institution_ids])

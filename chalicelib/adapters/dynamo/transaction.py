@@ -48,6 +48,14 @@ class Transaction:
         self._add({"Delete": {"TableName": table, "Key": to_attribute_values(key)}}, label)
         return self
 
+    def delete_if(self, table: str, key: dict[str, Any], expression: UpdateExpression,
+                  label: str) -> Transaction:
+        """Delete an item on `expression`'s conditions."""
+        request = expression.as_update(table, key)
+        del request["UpdateExpression"]
+        self._add({"Delete": request}, label)
+        return self
+
     def update(
         self, table: str, key: dict[str, Any], expression: UpdateExpression, label: str
     ) -> Transaction:

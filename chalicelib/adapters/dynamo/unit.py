@@ -72,6 +72,7 @@ class AtomicWrite:
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
         self._tx = Transaction(tables)
+        self._rejected_checked: set[str] = set()
 
     def create(
         self, entity: Any, label: str, *, due: tuple[str, datetime] | None = None
@@ -210,10 +211,7 @@ class AtomicWrite:
         expression.set("institution_id", institution_id)
         self._tx.update(self.tables.platform, key, expression, "credit_code")
         if replacing != institution_id:
-            rejected = UpdateExpression().require_equal(
-                "status", encode(InstitutionStatus.REJECTED))
-            self._tx.check(self.tables.platform, keys.key("institution", replacing), rejected,
-                           "credit_code_holder")
+            self._require_rejected(replacing, "credit_code_holder")
         return self
 
     def register_bank_accounts(self, institution_id: str, uscc: str, accounts: list[str]
@@ -227,6 +225,40 @@ class AtomicWrite:
             self._tx.update(self.tables.platform, keys.bank_account_key(account), expression,
                             "bank_account")
         return self
+
+    def register_name(self, name_key: str, institution_id: str, *, replacing: str | None,
+                      releasing: str | None = None) -> AtomicWrite:
+        """Register the institution under its name's search form: new, or taken from the
+        rejected institution `replacing` on condition it still holds it (label
+        "institution_name") and is still rejected ("institution_name_holder"); the form
+        `releasing` (its old name's) is freed if it holds it."""
+        key = keys.institution_name_key(name_key)
+        if replacing is None:
+            self._tx.put_new(self.tables.platform, {**key, "institution_id": institution_id,
+                                                    "name_key": name_key}, "institution_name")
+        else:
+            expression = UpdateExpression().require_equal("institution_id", replacing)
+            expression.set("institution_id", institution_id).set("name_key", name_key)
+            self._tx.update(self.tables.platform, key, expression, "institution_name")
+            if replacing != institution_id:
+                self._require_rejected(replacing, "institution_name_holder")
+        if releasing is not None:
+            held = UpdateExpression()
+            held.require(f"attribute_not_exists({held.name('pk')}) OR "
+                         f"{held.name('institution_id')} = {held.value(institution_id)}")
+            self._tx.delete_if(self.tables.platform, keys.institution_name_key(releasing),
+                               held, "institution_name")
+        return self
+
+    def _require_rejected(self, institution_id: str, label: str) -> None:
+        """A ConditionCheck that the institution is still rejected, once per transaction
+        (a rejected applicant trying again may be taken a credit code and a name from)."""
+        if institution_id in self._rejected_checked:
+            return
+        self._rejected_checked.add(institution_id)
+        rejected = UpdateExpression().require_equal("status", encode(InstitutionStatus.REJECTED))
+        self._tx.check(self.tables.platform, keys.key("institution", institution_id), rejected,
+                       label)
 
     def index_directory(self, institution_id: str, region_code: str, *,
                         add: frozenset[str], drop: frozenset[str]) -> AtomicWrite:
@@ -243,6 +275,13 @@ class AtomicWrite:
     def require_present(self, kind: str, entity_id: str, label: str) -> AtomicWrite:
         """The write applies only if this item exists (it is not changed)."""
         self._tx.check_exists(self.tables.platform, keys.key(kind, entity_id), label)
+        return self
+
+    def require_version(self, kind: str, entity_id: str, version: int, label: str
+                        ) -> AtomicWrite:
+        """The write applies only if this item is still at `version` (it is not changed)."""
+        expression = UpdateExpression().require_equal("version", version)
+        self._tx.check(self.tables.platform, keys.key(kind, entity_id), expression, label)
         return self
 
     def mark_bank_event(self, event_id: str, event_type: str, at: datetime) -> AtomicWrite:

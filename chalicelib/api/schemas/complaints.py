@@ -8,12 +8,21 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from chalicelib.api.schemas.common import Page, PageQuery, RegionCode, Strict, Time
+from chalicelib.api.schemas.common import (
+    LINE,
+    LINES,
+    OPTIONAL_LINES,
+    Page,
+    PageQuery,
+    RegionCode,
+    Strict,
+    Time,
+)
 
 InstitutionId = Annotated[str, Field(pattern=r"^ins_[0-9A-Z]{26}$")]
 OrderRef = Annotated[str, Field(pattern=r"^ord_[0-9A-Z]{26}$")]
-CaseText = Annotated[str, Field(min_length=1, max_length=2000)]
-Reason = Annotated[str, Field(min_length=1, max_length=500)]
+CaseText = Annotated[str, Field(min_length=1, max_length=2000), LINES]
+Reason = Annotated[str, Field(min_length=1, max_length=500), LINES]
 def _no_parent_steps(reference: str) -> str:
     if ".." in reference:
         raise ValueError("an attachment reference names an uploaded file, not a path")
@@ -39,7 +48,7 @@ class ComplaintFiling(Strict):
 
 
 class HotlineCall(ComplaintFiling):
-    caller_name: Annotated[str, Field(min_length=1, max_length=50)]
+    caller_name: Annotated[str, Field(min_length=1, max_length=50), LINE]
     caller_phone: Annotated[str, Field(pattern=r"^\+?[0-9-]{5,20}$")]
 
 
@@ -71,7 +80,7 @@ class ResolveBody(Strict):
 
 class RatingBody(Strict):
     stars: int = Field(ge=1, le=5, strict=True)
-    comment: str = Field(default="", max_length=500)
+    comment: Annotated[str, OPTIONAL_LINES] = Field(default="", max_length=500)
 
 
 class StepView(BaseModel):

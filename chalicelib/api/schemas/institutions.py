@@ -7,6 +7,9 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from chalicelib.api.schemas.common import (
+    LINE,
+    LINES,
+    OPTIONAL_LINES,
     BankAccount,
     Page,
     PageQuery,
@@ -30,7 +33,7 @@ class InstitutionApplication(Strict):
     name: Text
     uscc: Annotated[str, Field(pattern=uscc.SHAPE.pattern)]
     """The unified social credit code, its check character verified (GB 32100)."""
-    permit_number: Annotated[str, Field(min_length=4, max_length=40)]
+    permit_number: Annotated[str, Field(min_length=4, max_length=40), LINE]
     """The school-running permit (办学许可证) number."""
     training_type: TrainingType
     discipline: Discipline
@@ -80,11 +83,11 @@ class InstitutionQuery(PageQuery):
 
 
 class Decision(Strict):
-    reason: str = Field(default="", max_length=500)
+    reason: Annotated[str, OPTIONAL_LINES] = Field(default="", max_length=500)
 
 
 class ReasonRequired(Strict):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Annotated[str, Field(min_length=1, max_length=500), LINES]
     """Recorded with the decision (a freeze, an unfreeze, a liquidation, a request for
     changes, a blacklisting) and in the status history."""
 
@@ -95,7 +98,7 @@ class ProfileEdit(Strict):
 
     name: Text | None = None
     address: Text | None = None
-    permit_number: Annotated[str, Field(min_length=4, max_length=40)] | None = None
+    permit_number: Annotated[str, Field(min_length=4, max_length=40), LINE] | None = None
     custodian: CustodianBody | None = None
     """A new custodian bank or accounts: a whitelisted institution goes back to review."""
 

@@ -7,7 +7,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from chalicelib.api.schemas.common import CourseId, OrderId, Page, PageQuery, Strict, Time
+from chalicelib.api.schemas.common import (
+    LINES,
+    CourseId,
+    OrderId,
+    Page,
+    PageQuery,
+    Strict,
+    Time,
+)
 
 
 class LessonRecord(Strict):
@@ -77,17 +85,17 @@ class ConsumptionQuery(PageQuery):
 
 
 class Dispute(Strict):
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[str, Field(min_length=1, max_length=500), LINES]
 
 
 class Withdrawal(Strict):
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[str, Field(min_length=1, max_length=500), LINES]
 
 
 class Answer(Strict):
     """The institution stands by a disputed lesson, and says why."""
 
-    note: Annotated[str, Field(min_length=1, max_length=500)]
+    note: Annotated[str, Field(min_length=1, max_length=500), LINES]
 
 
 class DisputeDecision(Strict):
@@ -95,4 +103,4 @@ class DisputeDecision(Strict):
     or return the lesson to the order."""
 
     outcome: Literal["release", "return"]
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[str, Field(min_length=1, max_length=500), LINES]

@@ -8,9 +8,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from chalicelib.api.schemas.common import BankAccount, Page, PageQuery, Strict, Time
+from chalicelib.api.schemas.common import (
+    LINES,
+    OPTIONAL_LINES,
+    BankAccount,
+    Page,
+    PageQuery,
+    Strict,
+    Time,
+)
 
-Reason = Annotated[str, Field(min_length=1, max_length=500)]
+Reason = Annotated[str, Field(min_length=1, max_length=500), LINES]
 
 
 class RefundAsk(Strict):
@@ -18,7 +26,7 @@ class RefundAsk(Strict):
 
 
 class RefundDecision(Strict):
-    reason: str = Field(default="", max_length=500)
+    reason: Annotated[str, OPTIONAL_LINES] = Field(default="", max_length=500)
     """Required to reject."""
 
 

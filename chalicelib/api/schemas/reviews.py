@@ -7,9 +7,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from chalicelib.api.schemas.common import Page, Strict, Time
+from chalicelib.api.schemas.common import LINES, Page, Strict, Time
 
-ReviewText = Annotated[str, Field(min_length=1, max_length=500)]
+ReviewText = Annotated[str, Field(min_length=1, max_length=500), LINES]
 
 
 class ReviewBody(Strict):

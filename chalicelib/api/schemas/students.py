@@ -6,12 +6,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from chalicelib.api.schemas.common import Page, Strict, Time
+from chalicelib.api.schemas.common import LINE, Page, Strict, Time
 
 
 class StudentLink(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=50)]
-    grade: Annotated[str, Field(min_length=1, max_length=20)]
+    name: Annotated[str, Field(min_length=1, max_length=50), LINE]
+    grade: Annotated[str, Field(min_length=1, max_length=20), LINE]
 
 
 class StudentView(BaseModel):
