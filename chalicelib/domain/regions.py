@@ -30,3 +30,19 @@ def is_county_code(code: str) -> bool:
         return True
     return (len(code) == 6 and code.isdigit() and code[:2] in PROVINCES
             and code[2:4] != "00" and code[4:] != "00")
+
+
+NATIONAL = "000000"
+"""The code a national regulator's token names: every region is under it."""
+
+
+def jurisdiction_prefix(region: str) -> str:
+    """The prefix of every code under an office's region: '110105' -> '110105' (a county),
+    '110100' -> '1101' (a city), '110000' -> '11' (a province), '000000' -> '' (national)."""
+    if region == NATIONAL:
+        return ""
+    if region.endswith("0000"):
+        return region[:2]
+    if region.endswith("00"):
+        return region[:4]
+    return region
