@@ -1,5 +1,8 @@
 """Freezing an institution: while frozen it sells nothing new, is hidden from search, records
-no lessons and releases nothing (its queued releases wait); refunds still flow.
+no lessons, releases nothing (its queued releases wait) and its parents' silence confirms
+nothing (chalicelib/service/silence.py); refunds still flow. The freeze records its office:
+only that office, or its department above it, lifts it (chalicelib/domain/measures.py), and
+never while the institution is liquidated or blacklisted.
 
 The money paths check the freeze inside their own transaction's condition, on the order
 they already write: a freeze marker (`frozen`, `freeze_generation`) that a fan-out copies
@@ -15,7 +18,9 @@ the institution just before the freeze committed. Each freeze or unfreeze bumps 
 generation, and an order takes a marker only from a newer generation than its own, so
 passes of an older freeze never undo a newer one. A release reserved before its order was
 marked completes (the reservation is the serialization point); one not yet reserved waits,
-and the settlement sweep resumes it after the unfreeze.
+and the settlement sweep resumes it after the unfreeze. An unfreeze's pass gives each
+order's pending lessons their whole confirmation window again before it lifts the order's
+marker.
 """
 
 from __future__ import annotations
