@@ -6,8 +6,15 @@ institution posts no announcement."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+import pytest
+
+from chalicelib import bootstrap
+from chalicelib.domain.catalog import InstitutionStatus
+from chalicelib.domain.errors import StateConflict
+from chalicelib.service import freezes, institution_reviews
 from tests.e2e.test_refunds import PRICE, taught_order
 from tests.support import flows
 from tests.support.harness import Platform
@@ -127,3 +134,25 @@ def test_a_frozen_institution_posts_no_announcement(platform: Platform) -> None:
     assert p.get(path, flows.family(p).parent).body["items"] == []
     assert act(p, shop.institution_id, "unfreeze", PROVINCE).status == 200
     assert p.post(path, shop.staff, body).status == 201
+
+
+def test_a_lifting_read_before_a_freeze_took_over_cannot_lift_that_freeze(
+    platform: Platform,
+) -> None:
+    """The blacklisting's office read the institution, then education's freeze took the
+    blacklisting's freeze over: the lifting written from that read is refused (it reads
+    again, and finds the freeze is no longer the blacklisting's)."""
+    p = platform
+    shop = flows.open_shop(p, price=PRICE)
+    assert act(p, shop.institution_id, "blacklist", PROVINCE).status == 200
+    ctx = bootstrap.context()
+    stale = ctx.store.institution(shop.institution_id)
+    assert stale is not None and stale.frozen_with_blacklisting
+    assert act(p, shop.institution_id, "freeze", flows.REGULATOR).status == 200
+    lifted = freezes.marked(replace(stale, status=InstitutionStatus.PENDING_REVIEW),
+                            frozen=False, who="reg-gd-culture", reason="撤销", now=ctx.now())
+    with pytest.raises(StateConflict) as refused:
+        institution_reviews.rewrite(ctx, stale, lifted, actor="reg-gd-culture", reason="撤销")
+    assert refused.value.code == "institution_changed"
+    assert p.get(f"/v1/institutions/{shop.institution_id}",
+                 flows.regulator(p)).body["frozen"] is True
