@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
 from chalicelib.domain.catalog import Institution, InstitutionStatus
 from chalicelib.domain.errors import StateConflict
@@ -29,59 +30,59 @@ def blacklist(ctx: Context, caller: Caller, institution_id: str, *, reason: str)
     """Name an institution on the blacklist, whatever its status (again: the same answer);
     its competent department decides."""
 
-    def attempt() -> Institution:
-        before = institutions.visible_to_regulator(ctx, caller, institution_id)
+    def decided(before: Institution, now: datetime) -> Institution:
         caller.require_competent_for(before)
         if before.status is InstitutionStatus.BLACKLISTED:
             return before
-        now = ctx.now()
-        after = replace(before, status=InstitutionStatus.BLACKLISTED, decided_at=now,
-                        decided_by=caller.sub, decision_reason=reason,
+        after = replace(before, status=InstitutionStatus.BLACKLISTED,
                         blacklist_office=caller.office)
         if before.ever_whitelisted and not before.frozen:  # it may hold parents' money
             after = freezes.marked(after, frozen=True, who=caller.sub, reason=reason, now=now,
                                    office=caller.office, with_blacklisting=True)
-        return institution_reviews.rewrite(ctx, before, after, actor=caller.sub,
-                                           reason=reason)
+        return after
 
-    done = _retried(attempt)
-    if done.frozen_with_blacklisting:
-        work.run_now(ctx, freezes.JOB)
-    return done
+    return _decide(ctx, caller, institution_id, reason, decided)
 
 
 def lift(ctx: Context, caller: Caller, institution_id: str, *, reason: str) -> Institution:
     """Take an institution off the blacklist: back to review, and unfrozen if its freeze came
     with the blacklisting."""
-    caller.require(Role.REGULATOR)
 
-    def attempt() -> Institution:
-        before = institutions.visible_to_regulator(ctx, caller, institution_id)
+    def decided(before: Institution, now: datetime) -> Institution:
         if before.status is not InstitutionStatus.BLACKLISTED:
             raise StateConflict("该机构不在黑名单中", code="institution_not_blacklisted",
                                 status=str(before.status))
         caller.require_may_undo(before.blacklist_imposed_by)
-        now = ctx.now()
-        after = replace(before, status=InstitutionStatus.PENDING_REVIEW, decided_at=now,
-                        decided_by=caller.sub, decision_reason=reason, blacklist_office=None)
+        after = replace(before, status=InstitutionStatus.PENDING_REVIEW, blacklist_office=None)
         if before.frozen_with_blacklisting and before.liquidated_at is None:
             after = freezes.marked(after, frozen=False, who=caller.sub, reason=reason, now=now)
-        return institution_reviews.rewrite(ctx, before, after, actor=caller.sub,
-                                           reason=reason)
+        return after
 
-    lifted = _retried(attempt)
-    if lifted.fanout_pass:
-        work.run_now(ctx, freezes.JOB)
-    return lifted
+    return _decide(ctx, caller, institution_id, reason, decided)
 
 
-def _retried(attempt: Callable[[], Institution]) -> Institution:
-    """Read again and decide again when a freeze's fan-out (or another decision) rewrote the
-    institution between the read and the write."""
-    for _ in range(retry.MAX_ATTEMPTS - 1):
+def _decide(ctx: Context, caller: Caller, institution_id: str, reason: str,
+            decided: Callable[[Institution, datetime], Institution]) -> Institution:
+    """Read the institution, let `decided` judge it, write the decision with its history
+    entry; read and judge again when a freeze's fan-out (or another decision) rewrote it
+    between the read and the write. A freeze changed with it starts its fan-out."""
+    caller.require(Role.REGULATOR)
+    attempts = 0
+    while True:
+        attempts += 1
+        before = institutions.visible_to_regulator(ctx, caller, institution_id)
+        now = ctx.now()
+        after = decided(before, now)
+        if after is before:
+            return before
+        after = replace(after, decided_at=now, decided_by=caller.sub, decision_reason=reason)
         try:
-            return attempt()
+            written = institution_reviews.rewrite(ctx, before, after, actor=caller.sub,
+                                                  reason=reason)
         except StateConflict as conflict:
-            if conflict.code != "institution_changed":
+            if conflict.code != "institution_changed" or attempts == retry.MAX_ATTEMPTS:
                 raise
-    return attempt()
+            continue
+        if written.freeze_generation != before.freeze_generation:
+            work.run_now(ctx, freezes.JOB)
+        return written

@@ -15,6 +15,7 @@ from chalicelib import bootstrap
 from chalicelib.domain.catalog import InstitutionStatus
 from chalicelib.domain.errors import StateConflict
 from chalicelib.service import freezes, institution_reviews
+from tests.e2e.test_freezes import swept_later
 from tests.e2e.test_refunds import PRICE, taught_order
 from tests.support import flows
 from tests.support.harness import Platform
@@ -72,10 +73,7 @@ def test_a_blacklisting_stops_payments_and_releases_until_its_office_lifts_it(
     assert (banned.body["status"], banned.body["frozen"]) == ("blacklisted", True)
     assert banned.body["blacklist_office"] == {"department": "culture", "region": "440000"}
     p.drain_sweeps()  # the freeze marker reaches its orders
-    p.settle_everything()
-    p.advance(hours=2)
-    p.run_schedule("settlement_sweeper")
-    p.settle_everything()
+    swept_later(p)
     held = flows.order_of(p, fam.parent, order["order_id"])
     assert (held["released_fen"], held["lessons_confirmed_unreleased"]) == (0, 1)
     assert p.bank.balance(shop.general_account) == 0
@@ -96,9 +94,7 @@ def test_a_blacklisting_stops_payments_and_releases_until_its_office_lifts_it(
     again = act(p, shop.institution_id, "unblacklist", PROVINCE)
     assert (again.status, again.code) == (409, "institution_not_blacklisted")
     p.drain_sweeps()
-    p.advance(hours=2)
-    p.run_schedule("settlement_sweeper")  # the release that waited goes
-    p.settle_everything()
+    swept_later(p)  # the release that waited goes
     assert flows.order_of(p, fam.parent, order["order_id"])["released_fen"] == PRICE
     history = p.get(f"/v1/institutions/{shop.institution_id}/history", flows.competent(p))
     assert [(h["from_status"], h["to_status"]) for h in history.body["items"]][-2:] == [

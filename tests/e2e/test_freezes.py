@@ -34,6 +34,14 @@ def unfreeze(p: Platform, institution_id: str) -> Any:
                   flows.regulator(p), {"reason": "调查结束，未发现问题"})
 
 
+def swept_later(p: Platform) -> None:
+    """The settlement queue drained, then the settlement sweeper's run two hours later."""
+    p.settle_everything()
+    p.advance(hours=2)
+    p.run_schedule("settlement_sweeper")
+    p.settle_everything()
+
+
 def listed(p: Platform, who: dict[str, str] | None, status: str = "whitelisted") -> set[str]:
     got = p.get(f"/v1/institutions?status={status}&limit=100", who)
     assert got.status == 200, got.body
@@ -60,10 +68,7 @@ def test_a_frozen_institution_sells_teaches_and_releases_nothing_but_refunds_flo
     assert (lesson.status, lesson.code) == (409, "institution_frozen"), lesson.body
 
     flows.confirm(platform, fam, consumed[0])  # the parent may still confirm what was taught
-    platform.settle_everything()
-    platform.advance(hours=2)
-    platform.run_schedule("settlement_sweeper")
-    platform.settle_everything()
+    swept_later(platform)
     waiting = flows.order_of(platform, fam.parent, order["order_id"])
     assert (waiting["released_fen"], waiting["lessons_confirmed_unreleased"]) == (0, 1)
     platform.check()

@@ -15,6 +15,7 @@ from chalicelib.domain.calendar import SHANGHAI
 from chalicelib.domain.liquidation import LIST_AFTER, WATCH_AFTER
 from chalicelib.service import freezes, refund_payouts, refunds
 from tests.e2e.test_refunds import PRICE, ask, refund_of, taught_order
+from tests.e2e.test_timed_work import a_pending_and_a_disputed_lesson
 from tests.support import flows
 from tests.support.harness import Platform
 
@@ -205,13 +206,7 @@ def test_a_liquidation_returns_the_lessons_silence_left_pending_while_it_was_fro
     """A frozen institution's pending lessons are never confirmed, by silence or by its
     liquidation: they go back to the order and are refunded with it."""
     p = platform
-    shop = flows.open_shop(p, price=PRICE)
-    fam = flows.family(p)
-    order = flows.buy_and_pay(p, shop, fam, lessons=4)["order_id"]
-    pending = flows.record_lesson(p, shop, [order])["consumptions"][0]["consumption_id"]
-    disputed = flows.record_lesson(p, shop, [order])["consumptions"][0]["consumption_id"]
-    assert p.post(f"/v1/consumptions/{disputed}/dispute", fam.parent,
-                  {"reason": "没来上课"}).status == 200
+    shop, fam, order, pending, disputed = a_pending_and_a_disputed_lesson(p)
     deadline = date.fromisoformat(lesson(p, fam, pending)["confirm_by"])
     assert p.post(f"/v1/regulator/institutions/{shop.institution_id}/freeze",
                   flows.regulator(p), {"reason": "立案调查"}).status == 200

@@ -43,17 +43,24 @@ def consumption(p: Platform, who: dict[str, str], consumption_id: str) -> dict[s
     return next(c for c in listed.body["items"] if c["consumption_id"] == consumption_id)
 
 
+def a_pending_and_a_disputed_lesson(p: Platform
+                                    ) -> tuple[flows.Shop, flows.Family, str, str, str]:
+    """An order of 4 lessons with one lesson pending and one disputed: (the shop, the
+    family, the order's id, the pending lesson's, the disputed one's)."""
+    shop = flows.open_shop(p, price=PRICE)
+    fam = flows.family(p)
+    order = flows.buy_and_pay(p, shop, fam, lessons=4)["order_id"]
+    pending, disputed = (flows.record_lesson(p, shop, [order])["consumptions"][0]
+                         ["consumption_id"] for _ in range(2))
+    flows.dispute(p, fam, disputed)
+    return shop, fam, order, pending, disputed
+
+
 def test_sweep_messages_from_the_future_act_on_no_deadline_before_it_comes(
     platform: Platform,
 ) -> None:
     p = platform
-    shop = flows.open_shop(p, price=PRICE)
-    fam = flows.family(p)
-    order = flows.buy_and_pay(p, shop, fam, lessons=4)["order_id"]
-    silent = flows.record_lesson(p, shop, [order])["consumptions"][0]["consumption_id"]
-    disputed = flows.record_lesson(p, shop, [order])["consumptions"][0]["consumption_id"]
-    assert p.post(f"/v1/consumptions/{disputed}/dispute", fam.parent,
-                  {"reason": "没来上课"}).status == 200
+    shop, fam, order, silent, disputed = a_pending_and_a_disputed_lesson(p)
     other = flows.family(p, "小红")
     asking = flows.buy_and_pay(p, shop, other, lessons=3)["order_id"]
     flows.record_lesson(p, shop, [asking])
@@ -94,13 +101,7 @@ def test_a_sweep_message_from_the_future_does_not_pull_put_off_work_forward(
     """A release waiting on a dispute is put off with backoff; a run naming a later instant
     leaves it where it is, and the run at its time drives it again."""
     p = platform
-    shop = flows.open_shop(p, price=PRICE)
-    fam = flows.family(p)
-    order = flows.buy_and_pay(p, shop, fam, lessons=3)["order_id"]
-    waiting, disputed = (flows.record_lesson(p, shop, [order])["consumptions"][0]
-                         ["consumption_id"] for _ in range(2))
-    assert p.post(f"/v1/consumptions/{disputed}/dispute", fam.parent,
-                  {"reason": "没来上课"}).status == 200
+    _, fam, _, waiting, _ = a_pending_and_a_disputed_lesson(p)
     flows.confirm(p, fam, waiting)
     p.settle_everything()  # blocked by the dispute: it waits on the schedule
     due = due_at(p, waiting)
