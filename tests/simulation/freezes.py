@@ -134,6 +134,23 @@ def _fan_out(w: World) -> None:
         sweeps.run_all(bootstrap.context(), freezes.JOB)
 
 
+def freeze_the_busiest(w: World) -> bool:
+    """The end of a run: the selling institution with the most lessons pending is frozen
+    (if none is frozen with lessons pending already), so that a freeze across the
+    confirmation window is seen in every run that has lessons pending; True if one is."""
+    def pending(institution: model.Institution) -> int:
+        return sum(w.consumptions[c].status == "pending_confirmation" for o in w.orders
+                   if w.shop_of(o).institution_id == institution.institution_id
+                   for c in o.consumptions)
+    frozen = [i for i in w.institutions if i.frozen and pending(i)]
+    selling = [i for i in w.institutions if i.status == "whitelisted" and not i.frozen]
+    busiest = max(selling, key=pending, default=None)
+    if not frozen and busiest is not None and pending(busiest):
+        w.note(f"  end: {change(w, busiest, freeze=True, office=model.OFFICES[0])}")
+        return True
+    return bool(frozen)
+
+
 def lift_all(w: World) -> None:
     """The end of a run: every blacklisting and freeze is lifted (but a liquidation's), by
     the office that imposed it, so what waited can finish."""
