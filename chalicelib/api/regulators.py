@@ -7,7 +7,13 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
-from chalicelib.service import courses, freezes, institution_reviews, liquidations
+from chalicelib.service import (
+    blacklisting,
+    courses,
+    freezes,
+    institution_reviews,
+    liquidations,
+)
 
 regulators = Blueprint(__name__)
 
@@ -50,10 +56,19 @@ def request_changes(call: Call) -> Result:
 
 
 @route(regulators, "POST", "/v1/regulator/institutions/{institution_id}/blacklist",
-       summary="Name an institution on the blacklist, with the reason", tag="regulators",
+       summary="Name an institution on the blacklist, with the reason (frozen with it)",
+       tag="regulators",
        request=schemas.ReasonRequired, response=schemas.InstitutionView)
 def blacklist(call: Call) -> Result:
-    return 200, views.institution(institution_reviews.blacklist(
+    return 200, views.institution(blacklisting.blacklist(
+        call.ctx, call.who, call.params["institution_id"], reason=call.body.reason))
+
+
+@route(regulators, "POST", "/v1/regulator/institutions/{institution_id}/unblacklist",
+       summary="Lift a blacklisting (its office, or its department above it): back to review",
+       tag="regulators", request=schemas.ReasonRequired, response=schemas.InstitutionView)
+def unblacklist(call: Call) -> Result:
+    return 200, views.institution(blacklisting.lift(
         call.ctx, call.who, call.params["institution_id"], reason=call.body.reason))
 
 
@@ -67,7 +82,8 @@ def freeze_institution(call: Call) -> Result:
 
 
 @route(regulators, "POST", "/v1/regulator/institutions/{institution_id}/unfreeze",
-       summary="Lift an institution's freeze", tag="regulators",
+       summary="Lift an institution's freeze (its office, or its department above it)",
+       tag="regulators",
        request=schemas.ReasonRequired, response=schemas.InstitutionView)
 def unfreeze_institution(call: Call) -> Result:
     unfrozen = freezes.unfreeze(call.ctx, call.who, call.params["institution_id"],

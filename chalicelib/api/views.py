@@ -11,6 +11,7 @@ from chalicelib.domain.catalog import Course, Institution, StatusChange, Student
 from chalicelib.domain.complaint import Complaint, Source, Step, mask_name, mask_phone
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.liquidation import Liquidation, LiquidationStatus, Progress
+from chalicelib.domain.measures import Office
 from chalicelib.domain.notice import Notice
 from chalicelib.domain.order import Order, payment_reference
 from chalicelib.domain.refund import RefundRequest
@@ -24,9 +25,15 @@ def _fields(obj: Any) -> dict[str, Any]:
 
 
 def institution(ins: Institution) -> schemas.InstitutionView:
-    return schemas.InstitutionView.model_validate(
-        {**_fields(ins), "custodian_bank": ins.custodian.bank, "frozen": ins.frozen}
-    )
+    return schemas.InstitutionView.model_validate({
+        **_fields(ins), "custodian_bank": ins.custodian.bank, "frozen": ins.frozen,
+        "freeze_office": _office(ins.freeze_office),
+        "blacklist_office": _office(ins.blacklist_office),
+    })
+
+
+def _office(office: Office | None) -> dict[str, str] | None:
+    return _fields(office) if office is not None else None
 
 
 def status_change(change: StatusChange) -> schemas.StatusChangeView:

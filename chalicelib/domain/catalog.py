@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
 
+from chalicelib.domain import measures
 from chalicelib.domain.bank import account_number
+from chalicelib.domain.measures import Office
 
 
 class TrainingType(StrEnum):
@@ -142,6 +144,15 @@ class Institution:
     """Set while a regulator has the institution frozen (chalicelib/service/freezes.py)."""
     frozen_by: str = ""
     freeze_reason: str = ""
+    freeze_office: Office | None = None
+    """The office that imposed the freeze under way: only it, or its department above it,
+    lifts it (chalicelib/domain/measures.py)."""
+    frozen_with_blacklisting: bool = False
+    """The freeze came with the institution's blacklisting: lifting that lifts it."""
+    unfrozen_at: datetime | None = None
+    """When its last freeze was lifted: its pending lessons' windows start again from then."""
+    blacklist_office: Office | None = None
+    """The office that blacklisted it (while blacklisted)."""
     freeze_generation: int = 0
     """Counts freezes and unfreezes: the fan-out stamps it onto each order with the marker,
     so an older pass never overwrites a newer one."""
@@ -159,6 +170,17 @@ class Institution:
     @property
     def frozen(self) -> bool:
         return self.frozen_at is not None
+
+    @property
+    def freeze_imposed_by(self) -> Office:
+        """Who imposed the freeze under way (a freeze recorded before offices were: its
+        competent department at its jurisdiction)."""
+        return self.freeze_office or measures.presumed(self.department, self.jurisdiction_code)
+
+    @property
+    def blacklist_imposed_by(self) -> Office:
+        return self.blacklist_office or measures.presumed(self.department,
+                                                          self.jurisdiction_code)
 
     @property
     def ever_whitelisted(self) -> bool:

@@ -28,6 +28,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from chalicelib.domain.calendar import SHANGHAI
+from chalicelib.domain.order import Order
 
 
 class ConsumptionStatus(StrEnum):
@@ -57,7 +58,9 @@ class ConfirmedBy(StrEnum):
     AUTO = "auto"
     REGULATOR = "regulator"
     LIQUIDATION = "liquidation"
-    """Pending when its institution was liquidated under a policy that confirms them."""
+    """Pending when its institution was liquidated under a policy that confirmed them (no
+    longer made: a liquidation returns every lesson not yet confirmed; kept for the records
+    it made)."""
 
 
 @dataclass(frozen=True)
@@ -102,11 +105,29 @@ class Consumption:
     """`institution`, `regulator` or `liquidation`."""
     resolution_reason: str = ""
     """Why it was withdrawn, or the regulator's reason for its decision."""
+    window_generation: int = 0
+    """The order's freeze generation when its parent's window to confirm (re)started: silence
+    confirms it only while the order still carries that generation, unfrozen
+    (`silence_confirms`). A freeze and its lifting move the order on, and the window starts
+    again from the day the freeze ended (chalicelib/service/silence.py)."""
 
     @property
     def confirm_deadline(self) -> datetime:
         """Silence until the end of the confirm-by day (Asia/Shanghai) confirms the lesson."""
         return datetime.combine(self.confirm_by + timedelta(days=1), time(), SHANGHAI)
+
+    def silence_confirms(self, order: Order, now: datetime) -> bool:
+        """Still pending, its window over by the platform's clock, and its institution
+        neither frozen nor frozen since the window started: the parent's silence confirms
+        it (checked again inside the write: `silence_expects`)."""
+        return (self.status is ConsumptionStatus.PENDING_CONFIRMATION
+                and now >= self.confirm_deadline and not order.frozen
+                and order.freeze_generation == self.window_generation)
+
+    def silence_expects(self) -> dict[str, int]:
+        """What the order must still hold when silence confirms this lesson: no freeze
+        marker, and the generation its window started under."""
+        return {"frozen": 0, "freeze_generation": self.window_generation}
 
     @property
     def answer_deadline(self) -> datetime:

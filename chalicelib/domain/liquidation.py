@@ -14,9 +14,9 @@ order on the liquidation queue. Each order is liquidated exactly once (its `liqu
 is set on condition it is absent), whatever the queue delivers twice or loses:
 
     1. the freeze marker on the order (nothing new consumes it, no payment lands on it)
-    2. an unpaid order expires; a paid one has its lessons pending confirmation resolved
-       by policy: returned to the order (default: teaching stopped) or confirmed; a disputed
-       lesson is always returned (no one is left to answer its dispute)
+    2. an unpaid order expires; a paid one has its lessons pending confirmation returned to
+       the order (teaching stopped, and silence confirms nothing of a frozen institution:
+       chalicelib/service/silence.py), and its disputed ones (no one is left to answer)
     3. a refund request awaiting a decision is approved; otherwise the remaining lessons
        are refunded by a refund of the liquidation's own (`rfd_<the order's ULID>`)
     4. the order is marked done in one transaction with its immutable record (what it had
@@ -54,10 +54,11 @@ class LiquidationStatus(StrEnum):
 
 
 class PendingLessons(StrEnum):
-    """What a liquidation does with lessons recorded and not yet confirmed (policy)."""
+    """What a liquidation does with lessons recorded and not yet confirmed: it returns them
+    (its institution is frozen, and silence confirms nothing of a frozen institution). Kept
+    as the answer's `pending_lessons` for the clients that read it."""
 
     RETURN = "return"
-    CONFIRM = "confirm"
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,6 @@ class Liquidation:
     started_by: str
     freeze_generation: int
     """The freeze generation it stamps onto each order."""
-    pending_lessons: PendingLessons
     status: LiquidationStatus
     list_from: datetime
     listing_pass: int = 1
@@ -87,6 +87,9 @@ class Liquidation:
     orders_done_seen: int = 0
     """Orders done at the last look: no progress since means messages were lost."""
     completed_at: datetime | None = None
+    next_step_at: datetime | None = None
+    """When its job may act next (a page of listing at once, or the next look): checked
+    against the platform's clock, whatever a sweep message says (`list_from` before)."""
 
     @property
     def why(self) -> str:

@@ -167,9 +167,6 @@ class Policy(_Frozen):
     refund_payout_days_before_start: Count = 5
     refund_payout_days_after_start: Count = 15
     """Calendar days from the request in which an approved refund must reach the payer."""
-    liquidation_pending_lessons: str = Field(default="return", pattern=r"^(return|confirm)$")
-    """What a liquidation does with lessons not yet confirmed: `return` them to the order
-    (refunded with it: teaching stopped) or `confirm` them (released to the institution)."""
     complaint_institution_working_days: Count = 3
     """The institution's time to answer a complaint; silence sends it to the department."""
     complaint_parent_working_days: Count = 5

@@ -50,3 +50,19 @@ def known_region(code: str, counties: Collection[str]) -> bool:
     if code.endswith("00"):
         return code[:2] not in MUNICIPALITIES and any(c.startswith(code[:4]) for c in counties)
     return code in counties
+
+
+NATIONAL = "000000"
+"""The code a national regulator's token names: every region is under it."""
+
+
+def jurisdiction_prefix(region: str) -> str:
+    """The prefix of every code under an office's region: '110105' -> '110105' (a county),
+    '110100' -> '1101' (a city), '110000' -> '11' (a province), '000000' -> '' (national)."""
+    if region == NATIONAL:
+        return ""
+    if region.endswith("0000"):
+        return region[:2]
+    if region.endswith("00"):
+        return region[:4]
+    return region

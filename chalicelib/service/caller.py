@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from chalicelib.domain import regions
 from chalicelib.domain.catalog import Department, Institution
 from chalicelib.domain.errors import Forbidden
+from chalicelib.domain.measures import Office
 
 
 class Role(StrEnum):
@@ -67,6 +69,21 @@ class Caller:
             )
         return self
 
+    @property
+    def office(self) -> Office:
+        """A regulator's office: its department at its region."""
+        return Office(str(self.department or ""), self.region)
+
+    def require_may_undo(self, imposed_by: Office) -> Caller:
+        """Only the office that imposed a measure, or its department above it, lifts it."""
+        if not self.office.may_undo(imposed_by):
+            raise Forbidden(
+                "该措施由其他部门或上级部门作出，只能由作出措施的部门或其上级同一部门解除",
+                code="measure_imposed_elsewhere", imposed_by_department=imposed_by.department,
+                imposed_by_region=imposed_by.region,
+            )
+        return self
+
     def require_supervisor_of(self, institution: Institution) -> Caller:
         self.require(Role.REGULATOR)
         if not self.supervises(institution):
@@ -74,16 +91,10 @@ class Caller:
         return self
 
 
-NATIONAL = "000000"
+NATIONAL = regions.NATIONAL
 
 
 def region_prefix(region: str) -> str:
     """'110105' -> '110105' (county), '110100' -> '1101' (city), '110000' -> '11' (province),
     '000000' -> '' (national: every region)."""
-    if region == NATIONAL:
-        return ""
-    if region.endswith("0000"):
-        return region[:2]
-    if region.endswith("00"):
-        return region[:4]
-    return region
+    return regions.jurisdiction_prefix(region)

@@ -29,16 +29,15 @@ def confirm(ctx: Context, caller: Caller, consumption_id: str) -> Consumption:
     return confirm_now(ctx, consumption_id, ConfirmedBy.PARENT, fresh=own)
 
 
-_PENDING_ONLY = frozenset({ConfirmedBy.AUTO, ConfirmedBy.LIQUIDATION})
-
-
 def confirm_now(
     ctx: Context, consumption_id: str, by: ConfirmedBy, *, fresh: Consumption | None = None,
     reason: str = "", guard: Guard | None = None,
 ) -> Consumption:
     """Confirm once, however many callers race: the loser sees it confirmed and returns it.
     A withdrawn lesson cannot be confirmed (409); `reason` is a regulator's, for the record
-    (`guard`: what else its write requires: the regulator's department holding the case)."""
+    (`guard`: what else its write requires: the regulator's department holding the case).
+    Silence confirms only what `Consumption.silence_confirms` allows, and requires the order
+    to be as it judged inside the write (a freeze marker that lands meanwhile stops it)."""
     loaded = [fresh] if fresh is not None else []
 
     def attempt() -> Consumption:
@@ -51,10 +50,11 @@ def confirm_now(
             if by is ConfirmedBy.AUTO:
                 return before
             raise StateConflict("该课时已撤回", code="consumption_withdrawn")
-        if by in _PENDING_ONLY and before.status is not ConsumptionStatus.PENDING_CONFIRMATION:
-            return before  # silence and a liquidation never confirm a disputed lesson
         order = orders.get(ctx, before.order_id)
         now = ctx.now()
+        silence = by is ConfirmedBy.AUTO
+        if silence and not before.silence_confirms(order, now):
+            return before  # disputed, not due by the clock, or frozen meanwhile
         after = replace(
             before, status=ConsumptionStatus.CONFIRMED, confirmed_at=now, confirmed_by=by,
             resolution_reason=reason[:500],
@@ -66,6 +66,7 @@ def confirm_now(
                 order_rules.lesson_confirmed(
                     was_disputed=before.status is ConsumptionStatus.DISPUTED
                 ),
+                expect=before.silence_expects() if silence else None,
             )
         if guard is not None:
             guard(write)

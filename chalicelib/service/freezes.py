@@ -1,5 +1,8 @@
 """Freezing an institution: while frozen it sells nothing new, is hidden from search, records
-no lessons and releases nothing (its queued releases wait); refunds still flow.
+no lessons, releases nothing (its queued releases wait) and its parents' silence confirms
+nothing (chalicelib/service/silence.py); refunds still flow. The freeze records its office:
+only that office, or its department above it, lifts it (chalicelib/domain/measures.py), and
+never while the institution is liquidated or blacklisted.
 
 The money paths check the freeze inside their own transaction's condition, on the order
 they already write: a freeze marker (`frozen`, `freeze_generation`) that a fan-out copies
@@ -15,7 +18,9 @@ the institution just before the freeze committed. Each freeze or unfreeze bumps 
 generation, and an order takes a marker only from a newer generation than its own, so
 passes of an older freeze never undo a newer one. A release reserved before its order was
 marked completes (the reservation is the serialization point); one not yet reserved waits,
-and the settlement sweep resumes it after the unfreeze.
+and the settlement sweep resumes it after the unfreeze. An unfreeze's pass gives each
+order's pending lessons their whole confirmation window again before it lifts the order's
+marker.
 """
 
 from __future__ import annotations
@@ -24,9 +29,11 @@ import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from chalicelib.domain.catalog import Institution
+from chalicelib.domain.catalog import Institution, InstitutionStatus
 from chalicelib.domain.errors import StateConflict
-from chalicelib.service import institutions, retry, work
+from chalicelib.domain.measures import Office
+from chalicelib.domain.order import Order
+from chalicelib.service import institutions, retry, silence, work
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
@@ -44,6 +51,9 @@ def freeze(ctx: Context, caller: Caller, institution_id: str, *, reason: str) ->
 
 
 def unfreeze(ctx: Context, caller: Caller, institution_id: str, *, reason: str) -> Institution:
+    """Lift a freeze: only its office, or its department above it (403
+    `measure_imposed_elsewhere`); never while the institution is liquidated or blacklisted
+    (409)."""
     return _change(ctx, caller, institution_id, frozen=False, reason=reason)
 
 
@@ -56,11 +66,16 @@ def _change(
     def attempt() -> Institution:
         before = institutions.visible_to_regulator(ctx, caller, institution_id)
         require_whitelisted(before)
-        if before.frozen == frozen:
+        if frozen and before.frozen_with_blacklisting and before.liquidated_at is None:
+            after = replace(before, frozen_with_blacklisting=False, frozen_by=caller.sub,
+                            freeze_reason=reason, freeze_office=caller.office)
+        elif before.frozen == frozen:
             return before
-        if before.liquidated_at is not None:
-            raise StateConflict("机构正在清算，不能解冻", code="institution_liquidating")
-        after = marked(before, frozen=frozen, who=caller.sub, reason=reason, now=ctx.now())
+        else:
+            if not frozen:
+                _require_liftable(caller, before)
+            after = marked(before, frozen=frozen, who=caller.sub, reason=reason,
+                           now=ctx.now(), office=caller.office)
         ctx.store.write().replace(before, after, "institution", due=fan_out_due(after, ctx))\
             .commit()
         return after
@@ -68,6 +83,14 @@ def _change(
     changed = retry.on_conflict(attempt, retry_when=lambda rejected: True)
     work.run_now(ctx, JOB)
     return changed
+
+
+def _require_liftable(caller: Caller, institution: Institution) -> None:
+    if institution.liquidated_at is not None:
+        raise StateConflict("机构正在清算，不能解冻", code="institution_liquidating")
+    if institution.status is InstitutionStatus.BLACKLISTED:
+        raise StateConflict("机构已被列入黑名单，须先解除黑名单", code="institution_blacklisted")
+    caller.require_may_undo(institution.freeze_imposed_by)
 
 
 def require_whitelisted(institution: Institution) -> None:
@@ -79,18 +102,28 @@ def require_whitelisted(institution: Institution) -> None:
                             code="institution_not_whitelisted", status=str(institution.status))
 
 
-def marked(before: Institution, *, frozen: bool, who: str, reason: str, now: datetime
-           ) -> Institution:
-    """`before` frozen (or unfrozen) by `who`: a new generation, its fan-out from pass 1."""
+def marked(before: Institution, *, frozen: bool, who: str, reason: str, now: datetime,
+           office: Office | None = None, with_blacklisting: bool = False) -> Institution:
+    """`before` frozen (or unfrozen) by `who` of `office`: a new generation, its fan-out from
+    pass 1."""
     return replace(
         before,
         frozen_at=now if frozen else None,
         frozen_by=who if frozen else "",
         freeze_reason=reason if frozen else "",
+        freeze_office=office if frozen else None,
+        frozen_with_blacklisting=frozen and with_blacklisting,
+        unfrozen_at=before.unfrozen_at if frozen else now,
         freeze_generation=before.freeze_generation + 1,
         fanout_pass=1,
         fanout_cursor="",
     )
+
+
+def second_pass_from(institution: Institution, now: datetime) -> datetime:
+    """Pass 2 runs no sooner than SECOND_PASS_AFTER after the freeze (or unfreeze)."""
+    changed = institution.frozen_at if institution.frozen else institution.unfrozen_at
+    return (changed or now) + SECOND_PASS_AFTER
 
 
 def fan_out_due(institution: Institution, ctx: Context) -> tuple[str, datetime] | None:
@@ -100,8 +133,8 @@ def fan_out_due(institution: Institution, ctx: Context) -> tuple[str, datetime] 
     if not institution.fanout_pass:
         return None
     now = ctx.now()
-    if institution.fanout_pass == 2 and institution.frozen_at is not None:
-        return JOB, max(now, institution.frozen_at + SECOND_PASS_AFTER)
+    if institution.fanout_pass == 2:
+        return JOB, max(now, second_pass_from(institution, now))
     return JOB, now
 
 
@@ -109,7 +142,9 @@ def fan_out(ctx: Context, institution_id: str) -> bool:
     """The due pass of an institution's freeze marker, for as many pages as the budget
     allows; True if it made progress."""
     institution = ctx.store.institution(institution_id)
-    if institution is None or not institution.fanout_pass:
+    now = ctx.now()
+    if institution is None or not institution.fanout_pass or (
+            institution.fanout_pass == 2 and now < second_pass_from(institution, now)):
         return False
     deadline = time.monotonic() + BUDGET_SECONDS
     cursor = institution.fanout_cursor or None
@@ -117,12 +152,21 @@ def fan_out(ctx: Context, institution_id: str) -> bool:
         page = ctx.store.orders_of_institution(institution_id, PAGE_SIZE, cursor)
         for order in page.items:
             if order.freeze_generation < institution.freeze_generation:
-                ctx.store.stamp_freeze(order.order_id, institution.freeze_generation,
-                                       frozen=institution.frozen)
+                _stamp(ctx, institution, order)
         cursor = page.next_cursor
         if cursor is None or time.monotonic() >= deadline:
             break
     return _advance(ctx, institution, cursor)
+
+
+def _stamp(ctx: Context, institution: Institution, order: Order) -> None:
+    """Copy the marker onto one order. Lifting it, the order's pending lessons get their
+    windows again first (chalicelib/service/silence.py), so silence never finds the order
+    unfrozen with a window the freeze cut short."""
+    generation = institution.freeze_generation
+    if not institution.frozen and order.lessons_pending_confirmation:
+        silence.restart_pending(ctx, order, generation, institution.unfrozen_at or ctx.now())
+    ctx.store.stamp_freeze(order.order_id, generation, frozen=institution.frozen)
 
 
 def _advance(ctx: Context, institution: Institution, cursor: str | None) -> bool:

@@ -1,6 +1,7 @@
-"""A department's decisions on an institution: whitelist, reject, ask for changes, blacklist.
-Only the competent department acts (`Caller.require_competent_for`); every change of status,
-whoever makes it, is written with its entry in the status history, in one transaction."""
+"""A department's decisions on an institution: whitelist, reject, ask for changes (blacklisting:
+chalicelib/service/blacklisting.py). Only the competent department acts
+(`Caller.require_competent_for`); every change of status, whoever makes it, is written with
+its entry in the status history, in one transaction."""
 
 from __future__ import annotations
 
@@ -38,15 +39,6 @@ def request_changes(ctx: Context, caller: Caller, institution_id: str, *, reason
     institution = _competent(ctx, caller, institution_id)
     return move(ctx, institution, InstitutionStatus.CHANGES_REQUESTED, actor=caller.sub,
                 reason=reason, allowed_from=PENDING)
-
-
-def blacklist(ctx: Context, caller: Caller, institution_id: str, *, reason: str) -> Institution:
-    """Name an institution on the blacklist, whatever its status: it never sells again.
-    Its money is not touched: freezing and liquidation are separate decisions."""
-    institution = _competent(ctx, caller, institution_id)
-    return move(ctx, institution, InstitutionStatus.BLACKLISTED, actor=caller.sub,
-                reason=reason, allowed_from=set(InstitutionStatus) - {
-                    InstitutionStatus.BLACKLISTED})
 
 
 def history(ctx: Context, caller: Caller, institution_id: str, *, limit: int,

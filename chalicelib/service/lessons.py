@@ -232,4 +232,5 @@ def _new_consumption(
         recorded_at=lesson.recorded_at,
         confirm_by=deadline.due_on,
         confirm_by_estimated=deadline.estimated,
+        window_generation=order.freeze_generation,
     )

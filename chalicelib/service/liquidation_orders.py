@@ -17,14 +17,13 @@ from chalicelib.domain import liquidation as rules
 from chalicelib.domain import order as order_rules
 from chalicelib.domain import refund as refund_rules
 from chalicelib.domain.bank import BankInstruction
-from chalicelib.domain.consumption import ConfirmedBy, Consumption, ConsumptionStatus
+from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.dispute import WithdrawnBy
 from chalicelib.domain.errors import StateConflict
-from chalicelib.domain.liquidation import Liquidation, OrderLiquidated, PendingLessons
+from chalicelib.domain.liquidation import Liquidation, OrderLiquidated
 from chalicelib.domain.order import Order, OrderStatus
 from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
 from chalicelib.service import (
-    consumptions,
     disputes,
     liquidation_progress,
     orders,
@@ -80,21 +79,15 @@ def _empty(ctx: Context, liquidation: Liquidation, order: Order) -> BankInstruct
 
 
 def _resolve_pending(ctx: Context, order: Order, liquidation: Liquidation) -> None:
-    """Lessons pending confirmation: returned to the order, or confirmed, by the policy in
-    force when the liquidation began; a disputed one is always returned (nobody is left to
-    answer its dispute). One resolved otherwise meanwhile is left as it is."""
+    """Every lesson not yet confirmed goes back to the order: a pending one (its institution
+    is frozen: silence confirms nothing of it, and a closing institution has every reason to
+    record lessons it did not teach) and a disputed one (nobody is left to answer the
+    dispute). One resolved otherwise meanwhile is left as it is."""
     for status in (ConsumptionStatus.PENDING_CONFIRMATION, ConsumptionStatus.DISPUTED):
         for lesson in _lessons_of(ctx, order, status):
-            try:
-                if (status is ConsumptionStatus.PENDING_CONFIRMATION
-                        and liquidation.pending_lessons is PendingLessons.CONFIRM):
-                    consumptions.confirm_now(ctx, lesson.consumption_id,
-                                             ConfirmedBy.LIQUIDATION, reason=liquidation.why)
-                else:
-                    disputes.return_lesson(ctx, lesson.consumption_id,
-                                           WithdrawnBy.LIQUIDATION, liquidation.why)
-            except StateConflict:
-                pass
+            with suppress(StateConflict):
+                disputes.return_lesson(ctx, lesson.consumption_id, WithdrawnBy.LIQUIDATION,
+                                       liquidation.why)
 
 
 def _refund_remaining(ctx: Context, liquidation: Liquidation, order_id: str

@@ -21,7 +21,6 @@ from chalicelib.domain.liquidation import (
     WATCH_AFTER,
     Liquidation,
     LiquidationStatus,
-    PendingLessons,
     Progress,
 )
 from chalicelib.domain.refund import IN_FLIGHT
@@ -50,12 +49,11 @@ def liquidate(ctx: Context, caller: Caller, institution_id: str, *, reason: str
         freezes.require_whitelisted(before)
         now = ctx.now()
         frozen = before if before.frozen else freezes.marked(
-            before, frozen=True, who=caller.sub, reason=reason, now=now)
+            before, frozen=True, who=caller.sub, reason=reason, now=now, office=caller.office)
         after = replace(frozen, liquidated_at=now)
         started = Liquidation(
             institution_id=institution_id, region_code=before.region_code, reason=reason,
             started_at=now, started_by=caller.sub, freeze_generation=after.freeze_generation,
-            pending_lessons=PendingLessons(ctx.policy().liquidation_pending_lessons),
             status=LiquidationStatus.LISTING, list_from=now + LIST_AFTER,
         )
         ctx.store.write() \
@@ -86,7 +84,7 @@ def advance(ctx: Context, institution_id: str) -> bool:
     or look at its progress; True if it did something."""
     liquidation = ctx.store.liquidation(institution_id)
     if (liquidation is None or liquidation.status is LiquidationStatus.COMPLETED
-            or ctx.now() < liquidation.list_from):
+            or ctx.now() < (liquidation.next_step_at or liquidation.list_from)):
         return False
     if liquidation.listing_pass:
         return _list(ctx, liquidation)
@@ -149,6 +147,7 @@ def _save(ctx: Context, before: Liquidation, after: Liquidation, *, again_now: b
     now = ctx.now()
     due = None if after.status is LiquidationStatus.COMPLETED else (
         JOB, now if again_now else now + WATCH_AFTER)
+    after = replace(after, next_step_at=due[1] if due else None)
     try:
         ctx.store.write().replace(before, after, "liquidation", due=due).commit()
     except WriteRejected:

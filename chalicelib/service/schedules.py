@@ -3,6 +3,7 @@
     expire       an unpaid order past its payment deadline is expired (a payment that
                  commits first wins: the two race on one conditional write)
     autoconfirm  a lesson whose parent stayed silent past its confirm-by day is confirmed
+                 (never while its institution is frozen: chalicelib/service/silence.py)
     settle       a confirmed or releasing consumption the fast path has not finished is put
                  off with backoff and queued again
     disputeescalate  a lesson still disputed past its answer-by day goes to the regulator
@@ -23,6 +24,12 @@
     push         a notice not yet handed to the push service is pushed
 
 chalicelib/service/sweeps.py runs them over every due item; each handler is safe to repeat.
+Each handler checks its own deadline against the platform's clock (`ctx.now()`), never the
+instant a sweep message names: a lesson's confirm-by day, a dispute's answer-by day, a
+refund's decide-by day, an order's payment deadline, a case's due day, a freeze's second
+pass, a liquidation's next look. The rest (settle, refund, returnpayment, liquidationpaid,
+complaintroute, push) resend or finish work that is already due, with backoff; the sweep
+pages only what is due by the clock, so no message pulls them forward either.
 """
 
 from __future__ import annotations
@@ -33,13 +40,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.domain import order as order_rules
-from chalicelib.domain.consumption import ConfirmedBy
 from chalicelib.domain.order import OrderStatus
 from chalicelib.service import (
     case_log,
     complaint_clock,
     complaint_routing,
-    consumptions,
     disputes,
     freezes,
     liquidation_progress,
@@ -48,6 +53,7 @@ from chalicelib.service import (
     refund_payouts,
     refunds,
     settlement,
+    silence,
     unmatched_returns,
 )
 from chalicelib.service.context import Context
@@ -62,7 +68,8 @@ class Job:
     kind: str
     """What the job's items are (`order`, `consumption`): the item a failed one is put off on."""
     handle: Callable[[Context, str, datetime], bool]
-    """Act on one due item, given the instant the run treats as now; True if it did."""
+    """Act on one due item, given the instant the run paged up to (never later than the
+    platform's clock); True if it did."""
 
 
 def expire(ctx: Context, order_id: str, until: datetime) -> bool:
@@ -79,8 +86,7 @@ def expire(ctx: Context, order_id: str, until: datetime) -> bool:
 
 
 def auto_confirm(ctx: Context, consumption_id: str, until: datetime) -> bool:
-    confirmed = consumptions.confirm_now(ctx, consumption_id, ConfirmedBy.AUTO)
-    return confirmed.confirmed_by is ConfirmedBy.AUTO
+    return silence.confirm_due(ctx, consumption_id)
 
 
 def settle(ctx: Context, consumption_id: str, until: datetime) -> bool:

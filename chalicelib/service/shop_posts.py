@@ -3,6 +3,7 @@ them, newest first (chalicelib/domain/shop.py)."""
 
 from __future__ import annotations
 
+from chalicelib.domain.errors import StateConflict
 from chalicelib.domain.shop import TEXT_LIMIT, TITLE_LIMIT, Announcement
 from chalicelib.service import creation, institutions
 from chalicelib.service.caller import Caller
@@ -12,8 +13,15 @@ from chalicelib.service.ports import Page
 
 def post(ctx: Context, caller: Caller, institution_id: str, announcement_id: str, *,
          title: str, text: str) -> Announcement:
-    """Post under the id the request's Idempotency-Key reserved: a retry finds it posted."""
+    """Post under the id the request's Idempotency-Key reserved: a retry finds it posted. A
+    frozen institution posts nothing (409 `institution_frozen`): the freeze stops its
+    recruitment, and what parents read on its shop while it is frozen is what it posted
+    before (docs/decisions.md, issue 22)."""
     caller.require_staff_of(institution_id)
+    institution = ctx.store.institution(institution_id)
+    if institution is not None and institution.frozen:
+        raise StateConflict("机构已被监管部门冻结，暂停发布公告", code="institution_frozen",
+                            institution_id=institution_id)
     fresh = Announcement(announcement_id, institution_id, title[:TITLE_LIMIT], text[:TEXT_LIMIT],
                          ctx.now(), caller.sub)
     return creation.create_once(

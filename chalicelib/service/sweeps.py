@@ -10,6 +10,11 @@ off, and the run goes on. Every item handled leaves the range the run covers (do
 off past `until` with backoff), so work that is blocked (an open dispute, a bank callback
 that has not come) can never hide newer work behind it, and a continuation or the next run
 starts where the work is.
+
+A task's `until` is never trusted beyond the platform's clock: a run pages only what is due
+by `min(until, now)`, so a message naming a future instant (a bug, a replay, a forgery)
+pulls no work forward, and a stale one acts only on what was due then. Each job's handler
+checks its own deadline against `ctx.now()` as well (chalicelib/service/schedules.py).
 """
 
 from __future__ import annotations
@@ -63,19 +68,25 @@ def run(
     deadline = time.monotonic() + budget.total_seconds()
     report = SweepReport()
     cursor = task.cursor
+    until = paged_until(ctx, task)
     seen: set[str] = set()  # an item put off to a time still before `until` comes round again
     while True:
-        page = ctx.schedule.due_page(task.job, task.shard, task.until, page_size, cursor)
+        page = ctx.schedule.due_page(task.job, task.shard, until, page_size, cursor)
         for entity_id in page.items:
             if entity_id not in seen:
                 seen.add(entity_id)
-                _handle_one(ctx, task, entity_id, report)
+                _handle_one(ctx, task.job, until, entity_id, report)
         cursor = page.next_cursor
         if cursor is None:
             return report
         if time.monotonic() >= deadline:
             report.continuation = replace(task, cursor=cursor)
             return report
+
+
+def paged_until(ctx: Context, task: SweepTask) -> datetime:
+    """The instant a run pages up to: its task's, but never past the platform's clock."""
+    return min(task.until, ctx.now())
 
 
 def run_all(ctx: Context, job: str, until: datetime | None = None) -> SweepReport:
@@ -90,16 +101,17 @@ def run_all(ctx: Context, job: str, until: datetime | None = None) -> SweepRepor
     return total
 
 
-def _handle_one(ctx: Context, task: SweepTask, entity_id: str, report: SweepReport) -> None:
-    job = JOBS[task.job]
+def _handle_one(ctx: Context, name: str, until: datetime, entity_id: str,
+                report: SweepReport) -> None:
+    job = JOBS[name]
     try:
-        if job.handle(ctx, entity_id, task.until):
+        if job.handle(ctx, entity_id, until):
             report.handled += 1
     except Exception:
-        log.exception("%s of %s failed; put off, the run goes on", task.job, entity_id)
+        log.exception("%s of %s failed; put off, the run goes on", name, entity_id)
         report.failed += 1
         report.failed_ids.append(entity_id)
-        _put_off_failed(ctx, job.kind, entity_id, task.job)
+        _put_off_failed(ctx, job.kind, entity_id, name)
 
 
 def _put_off_failed(ctx: Context, kind: str, entity_id: str, job: str) -> None:

@@ -6,13 +6,15 @@ marker a fan-out copied onto the order (never read before the write)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 
 from chalicelib import bootstrap
+from chalicelib.domain.calendar import SHANGHAI, business_date
 from chalicelib.domain.catalog import Department, Institution
-from chalicelib.service import freezes, institutions, settlement
+from chalicelib.service import freezes, institutions, orders, settlement, silence
 from chalicelib.service.caller import Caller, Role
 from tests.e2e.test_refunds import PRICE, ask, refund_of, taught_order
 from tests.support import flows
@@ -30,6 +32,14 @@ def freeze(p: Platform, institution_id: str, who: dict[str, str] | None = None) 
 def unfreeze(p: Platform, institution_id: str) -> Any:
     return p.post(f"/v1/regulator/institutions/{institution_id}/unfreeze",
                   flows.regulator(p), {"reason": "调查结束，未发现问题"})
+
+
+def swept_later(p: Platform) -> None:
+    """The settlement queue drained, then the settlement sweeper's run two hours later."""
+    p.settle_everything()
+    p.advance(hours=2)
+    p.run_schedule("settlement_sweeper")
+    p.settle_everything()
 
 
 def listed(p: Platform, who: dict[str, str] | None, status: str = "whitelisted") -> set[str]:
@@ -58,10 +68,7 @@ def test_a_frozen_institution_sells_teaches_and_releases_nothing_but_refunds_flo
     assert (lesson.status, lesson.code) == (409, "institution_frozen"), lesson.body
 
     flows.confirm(platform, fam, consumed[0])  # the parent may still confirm what was taught
-    platform.settle_everything()
-    platform.advance(hours=2)
-    platform.run_schedule("settlement_sweeper")
-    platform.settle_everything()
+    swept_later(platform)
     waiting = flows.order_of(platform, fam.parent, order["order_id"])
     assert (waiting["released_fen"], waiting["lessons_confirmed_unreleased"]) == (0, 1)
     platform.check()
@@ -196,3 +203,108 @@ def test_a_freeze_racing_a_release_either_lets_the_reserved_release_finish_or_ho
     platform.settle_everything()
     assert flows.order_of(platform, fam.parent, order["order_id"])["released_fen"] == PRICE
     platform.check()
+
+
+def test_silence_over_a_freeze_confirms_nothing_and_the_window_starts_again_when_it_ends(
+    platform: Platform,
+) -> None:
+    """Whatever was left of a lesson's window when its institution froze, its parent gets
+    the whole window again from the day the freeze ends (docs/decisions.md, issue 22)."""
+    p = platform
+    shop, fam, order, (early, late) = taught_order(p, lessons=4, taught=2)
+    first_deadline = _lesson(p, fam, early)["confirm_by"]
+    p.advance(days=10)  # the early lesson's window is partly gone
+    assert freeze(p, shop.institution_id).status == 200
+    p.drain_sweeps()
+
+    p.clock.set(_end_of(first_deadline) + timedelta(days=3))
+    p.run_schedule("auto_confirm")
+    p.settle_everything()
+    assert {_lesson(p, fam, c)["status"] for c in (early, late)} == {"pending_confirmation"}
+    p.check()
+
+    p.advance(days=30)
+    ended = p.clock.now()
+    assert unfreeze(p, shop.institution_id).status == 200
+    p.drain_sweeps()
+    window = bootstrap.context().calendar.add_working_days(
+        business_date(ended), bootstrap.context().policy().auto_confirm_working_days)
+    for lesson in (early, late):
+        assert _lesson(p, fam, lesson)["confirm_by"] == window.due_on.isoformat()
+
+    p.clock.set(_end_of(window.due_on.isoformat()) - timedelta(minutes=1))
+    p.run_schedule("auto_confirm")
+    assert _lesson(p, fam, early)["status"] == "pending_confirmation"
+    p.advance(minutes=2)
+    p.run_schedule("auto_confirm")
+    p.settle_everything()
+    assert {_lesson(p, fam, c)["confirmed_by"] for c in (early, late)} == {"auto"}
+    assert flows.order_of(p, fam.parent, order["order_id"])["released_fen"] == 2 * PRICE
+    p.check()
+
+
+def test_a_lesson_skipped_while_frozen_and_missed_by_the_unfreeze_gets_its_window_then(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The unfreeze's fan-out reads the parent's lessons from an index; one it does not see
+    yet is never confirmed on its old deadline: its window starts again when silence next
+    looks at it."""
+    p = platform
+    shop, fam, _, (lesson,) = taught_order(p, lessons=3, taught=1)
+    deadline = _lesson(p, fam, lesson)["confirm_by"]
+    assert freeze(p, shop.institution_id).status == 200
+    p.drain_sweeps()
+    p.clock.set(_end_of(deadline) + timedelta(hours=1))
+    p.run_schedule("auto_confirm")  # frozen: looked at again tomorrow
+    monkeypatch.setattr(silence, "restart_pending", lambda *args: None)
+    assert unfreeze(p, shop.institution_id).status == 200
+    p.drain_sweeps()
+    monkeypatch.undo()
+    assert _lesson(p, fam, lesson)["confirm_by"] == deadline  # not restarted yet
+
+    p.advance(days=1, hours=1)
+    looked = p.clock.now()
+    p.run_schedule("auto_confirm")
+    restarted = _lesson(p, fam, lesson)
+    window = bootstrap.context().calendar.add_working_days(business_date(looked), 15)
+    assert (restarted["status"], restarted["confirm_by"]) == (
+        "pending_confirmation", window.due_on.isoformat())
+    p.check()
+
+
+def test_a_freeze_marker_landing_while_silence_confirms_stops_it(platform: Platform) -> None:
+    """Silence judged the order unfrozen, then the freeze's fan-out marked it before the
+    confirming write: the write's own condition refuses it."""
+    p = platform
+    shop, fam, _, (lesson,) = taught_order(p, lessons=3, taught=1)
+    ctx = bootstrap.context()
+    found = ctx.store.consumption(lesson)
+    assert found is not None
+    p.clock.set(found.confirm_deadline + timedelta(minutes=1))
+    assert freeze(p, shop.institution_id).status == 200
+    read_order, reads = orders.get, []
+
+    def marked_after_the_confirming_read(context: Any, order_id: str) -> Any:
+        before = read_order(context, order_id)
+        reads.append(order_id)
+        if len(reads) == 2:  # the confirming attempt's read: the marker lands after it
+            freezes.fan_out(context, shop.institution_id)
+        return before
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(orders, "get", marked_after_the_confirming_read)
+        assert silence.confirm_due(ctx, lesson) is False
+    assert len(reads) == 3  # refused by the write's condition, read again: frozen
+    assert _lesson(p, fam, lesson)["status"] == "pending_confirmation"
+    p.check()
+
+
+def _lesson(p: Platform, fam: flows.Family, consumption_id: str) -> dict[str, Any]:
+    listed = p.get("/v1/consumptions?limit=100", fam.parent)
+    assert listed.status == 200, listed.body
+    return next(c for c in listed.body["items"] if c["consumption_id"] == consumption_id)
+
+
+def _end_of(day: str) -> datetime:
+    """The first instant after `day` (Asia/Shanghai): a deadline on `day` has passed."""
+    return datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(), SHANGHAI)

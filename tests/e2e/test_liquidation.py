@@ -5,18 +5,17 @@ institution; the records of the unconsumed lessons stay."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.domain.consumption import ConsumptionStatus
+from chalicelib.domain.calendar import SHANGHAI
 from chalicelib.domain.liquidation import LIST_AFTER, WATCH_AFTER
-from chalicelib.domain.policy_book import PolicyVersion
-from chalicelib.service import freezes, liquidation_orders, refund_payouts, refunds
+from chalicelib.service import freezes, refund_payouts, refunds
 from tests.e2e.test_refunds import PRICE, ask, refund_of, taught_order
+from tests.e2e.test_timed_work import a_pending_and_a_disputed_lesson
 from tests.support import flows
 from tests.support.harness import Platform
 
@@ -201,45 +200,30 @@ def test_a_request_the_parent_opens_between_the_liquidations_read_and_write_is_a
     p.check()
 
 
-def test_a_policy_that_confirms_pending_lessons_pays_them_to_the_institution(
-    platform: Platform, monkeypatch: pytest.MonkeyPatch,
+def test_a_liquidation_returns_the_lessons_silence_left_pending_while_it_was_frozen(
+    platform: Platform,
 ) -> None:
+    """A frozen institution's pending lessons are never confirmed, by silence or by its
+    liquidation: they go back to the order and are refunded with it."""
     p = platform
-    runtime = bootstrap.runtime()
-    confirming = runtime.context.policies.amended("44", PolicyVersion(
-        date(2021, 12, 2), "a province that confirms them",
-        {"liquidation_pending_lessons": "confirm"}))
-    bootstrap.use(replace(runtime, context=replace(runtime.context, policies=confirming)))
-    shop = flows.open_shop(p, price=PRICE)
-    fam = flows.family(p)
-    order = flows.buy_and_pay(p, shop, fam, lessons=4)["order_id"]
-    pending = flows.record_lesson(p, shop, [order])["consumptions"][0]["consumption_id"]
-    disputed = flows.record_lesson(p, shop, [order])["consumptions"][0]["consumption_id"]
-    late = flows.record_lesson(p, shop, [order])["consumptions"][0]["consumption_id"]
-    assert p.post(f"/v1/consumptions/{disputed}/dispute", fam.parent,
-                  {"reason": "没来上课"}).status == 200
-    assert liquidate(p, shop.institution_id).body["pending_lessons"] == "confirm"
+    shop, fam, order, pending, disputed = a_pending_and_a_disputed_lesson(p)
+    deadline = date.fromisoformat(lesson(p, fam, pending)["confirm_by"])
+    assert p.post(f"/v1/regulator/institutions/{shop.institution_id}/freeze",
+                  flows.regulator(p), {"reason": "立案调查"}).status == 200
     p.drain_sweeps()
-    listed_pending = liquidation_orders._lessons_of
+    p.clock.set(datetime.combine(deadline + timedelta(days=2), time(9), SHANGHAI))
+    p.run_schedule("auto_confirm")  # frozen: silence confirms nothing
+    assert lesson(p, fam, pending)["status"] == "pending_confirmation"
 
-    def disputed_once_listed(ctx: Any, of: Any, status: ConsumptionStatus) -> Any:
-        found = list(listed_pending(ctx, of, status))
-        if status is ConsumptionStatus.PENDING_CONFIRMATION and any(
-                c.consumption_id == late for c in found):  # the parent disputes it meanwhile
-            p.post(f"/v1/consumptions/{late}/dispute", fam.parent, {"reason": "没来上课"})
-        return iter(found)
-
-    monkeypatch.setattr(liquidation_orders, "_lessons_of", disputed_once_listed)
+    assert liquidate(p, shop.institution_id).body["pending_lessons"] == "return"
+    p.drain_sweeps()
     run_liquidation(p)
-    monkeypatch.undo()
-    assert lesson(p, fam, late)["status"] == "withdrawn"  # disputed: returned, not confirmed
-    confirmed = lesson(p, fam, pending)
-    assert (confirmed["status"], confirmed["confirmed_by"]) == ("released", "liquidation")
-    returned = lesson(p, fam, disputed)
-    assert returned["status"] == "withdrawn"  # a disputed lesson is always returned
+    for returned in (pending, disputed):
+        assert (lesson(p, fam, returned)["status"], lesson(p, fam, returned)["withdrawn_by"]
+                ) == ("withdrawn", "liquidation")
     done = flows.order_of(p, fam.parent, order)
     assert (done["status"], done["released_fen"], done["refunded_fen"]) == (
-        "completed", PRICE, 3 * PRICE)
+        "completed", 0, 4 * PRICE)
     p.check()
 
 

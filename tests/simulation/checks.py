@@ -193,10 +193,14 @@ def _consumptions(w: World, seen: Seen) -> None:
         model.move("consumption", model.CONSUMPTION_MOVES, c.consumption_id, c.status, status)
         if c.parent_confirmed and status not in model.CONFIRMED:
             raise Violation(f"{c.consumption_id} was confirmed by its parent, is {status}")
-        if (stored.confirmed_by is ConfirmedBy.AUTO and stored.confirmed_at is not None
-                and stored.confirmed_at < c.silent_until):
-            raise Violation(f"{c.consumption_id} auto-confirmed at {stored.confirmed_at}, "
-                            f"its parent may object until {c.silent_until}")
+        if stored.confirmed_by is ConfirmedBy.AUTO and stored.confirmed_at is not None:
+            if stored.confirmed_at < c.silent_until:
+                raise Violation(f"{c.consumption_id} auto-confirmed at {stored.confirmed_at}, "
+                                f"its parent may object until {c.silent_until}")
+            if c.status not in model.CONFIRMED and w.institution_of(
+                    w.shop_of(w.order(c.order_id))).frozen_at(stored.confirmed_at):
+                raise Violation(f"{c.consumption_id} confirmed by silence at "
+                                f"{stored.confirmed_at}, while its institution was frozen")
         if stored.amount_fen != c.amount:
             raise Violation(f"{c.consumption_id} amount changed to {stored.amount_fen}")
         if stored.escalated_at is not None and not c.escalated:

@@ -37,7 +37,7 @@ def liquidate(w: World, n: int, faults: tuple[Fault, ...] = ()) -> str:
     institution = w.pick([i for i in w.institutions if i.status == "whitelisted"], n)
     if institution is None:
         return "no institution to liquidate"
-    selling = {s.institution_id for s in w.shops if not w.frozen(s)}
+    selling = {s.institution_id for s in w.shops if w.purchase_refusal(s) is None}
     if not institution.liquidating and len(selling - {institution.institution_id}) < (
             STILL_SELLING):
         return "no liquidation: the last institutions selling are kept"
@@ -48,7 +48,9 @@ def liquidate(w: World, n: int, faults: tuple[Fault, ...] = ()) -> str:
     if institution.liquidating and started != institution.liquidation_started:
         raise Violation(f"{institution.institution_id} liquidated again from {started}, "
                         f"first from {institution.liquidation_started}")
-    institution.liquidating = institution.frozen = True
+    if not institution.frozen:  # frozen by the liquidating office (its own freeze stays)
+        institution.froze(w.now, model.OFFICES[4], blacklisting=False)
+    institution.liquidating = True
     institution.liquidation_started = started
     with w.faults.armed():  # the freeze marker's fan-out, as the sweep queue runs it
         sweeps.run_all(bootstrap.context(), freezes.JOB)

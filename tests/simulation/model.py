@@ -51,12 +51,17 @@ REFUND_MOVES = {
     "refunded": {"refunded"},
 }
 APPROVED = frozenset({"refunding", "approved", "refunded", "needs_review"})
-REVIEW_MOVES = {  # an institution's and a course's review: decided once, for good
-    "pending_review": {"pending_review", "whitelisted", "approved", "rejected"},
-    "whitelisted": {"whitelisted"},
+REVIEW_MOVES = {  # an institution's and a course's review; a blacklisting, and its lifting
+    "pending_review": {"pending_review", "whitelisted", "approved", "rejected", "blacklisted"},
+    "whitelisted": {"whitelisted", "blacklisted"},
+    "blacklisted": {"blacklisted", "pending_review"},  # lifted: reviewed again
     "approved": {"approved"},
-    "rejected": {"rejected"},
+    "rejected": {"rejected", "blacklisted"},
 }
+OFFICES = (("culture", "440106"), ("culture", "440100"), ("culture", "440000"),
+           ("education", "440106"), ("education", "440000"))
+"""The regulators' offices supervising the run's institutions (arts, in 440106): culture is
+competent, education coordinates; county, city and province."""
 
 
 class Violation(AssertionError):
@@ -67,18 +72,21 @@ def business_date(instant: datetime) -> date:
     return instant.astimezone(SHANGHAI).date()
 
 
-def confirm_by(recorded_at: datetime) -> date:
-    """The 15th working day after the recording's business date (chinese-calendar's own
-    statutory days and swapped weekends)."""
-    return working_days_after(recorded_at, CONFIRM_WORKING_DAYS)
-
-
 def working_days_after(instant: datetime, days: int) -> date:
     day, counted = business_date(instant), 0
     while counted < days:
         day += timedelta(days=1)
         counted += chinese_calendar.is_workday(day)
     return day
+
+
+def may_undo(office: tuple[str, str], imposed_by: tuple[str, str]) -> bool:
+    """DOMAIN.md: a measure is lifted by the department that imposed it, at its level or
+    above (a higher level's code is a prefix of the lower's, trailing zeros dropped)."""
+    def level(region: str) -> str:
+        return region[:2] if region.endswith("0000") else (
+            region[:4] if region.endswith("00") else region)
+    return office[0] == imposed_by[0] and level(imposed_by[1]).startswith(level(office[1]))
 
 
 def ends_in_hours(started: datetime, ended: datetime) -> bool:
@@ -128,6 +136,26 @@ class Institution:
     """A teacher whose background check the department passed; "" for one that applied
     without any (its whitelisting is refused)."""
     name: str = ""
+    freeze_office: tuple[str, str] = ("", "")
+    """(department, region) of the office that imposed the freeze under way."""
+    frozen_with_blacklisting: bool = False
+    blacklist_office: tuple[str, str] = ("", "")
+    frozen_spans: list[tuple[datetime, datetime | None]] = field(default_factory=list)
+    """When it was frozen, as its regulators were told (the last open while frozen):
+    silence confirms none of its lessons inside one."""
+
+    def froze(self, at: datetime, office: tuple[str, str], *, blacklisting: bool) -> None:
+        self.frozen, self.freeze_office = True, office
+        self.frozen_with_blacklisting = blacklisting
+        self.frozen_spans.append((at, None))
+
+    def thawed(self, at: datetime) -> None:
+        self.frozen, self.frozen_with_blacklisting = False, False
+        self.frozen_spans[-1] = (self.frozen_spans[-1][0], at)
+
+    def frozen_at(self, instant: datetime) -> bool:
+        return any(start <= instant and (end is None or instant < end)
+                   for start, end in self.frozen_spans)
 
     @property
     def listed(self) -> bool:
@@ -232,11 +260,16 @@ class Consumption:
     escalate_after: datetime | None = None
     """Disputed: the end of its answer-by day, when it may go to the regulator."""
     escalated: bool = False
+    window_from: datetime | None = None
+    """Pending when a freeze of its institution ended then: its parent's window starts
+    again from that day (docs/decisions.md, issue 22)."""
 
     @property
     def silent_until(self) -> datetime:
-        """The end of the confirm-by day: silence confirms only after it."""
-        return end_of(confirm_by(self.recorded_at))
+        """The end of the confirm-by day (counted from the recording, or again from the end
+        of a freeze that found it pending): silence confirms only after it."""
+        return end_of(working_days_after(self.window_from or self.recorded_at,
+                                         CONFIRM_WORKING_DAYS))
 
 
 @dataclass

@@ -49,6 +49,9 @@ ACTIONS: dict[str, Callable[..., str]] = {
     "decide_course": onboarding.decide_course,
     "buy_off_sale": onboarding.buy_off_sale,
     "freeze": freezes.toggle,
+    "blacklist": freezes.blacklist,
+    "unblacklist": freezes.unblacklist,
+    "sweep_message": system.sweep_message,
     "liquidate": liquidations.liquidate,
     "liquidation_job": liquidations.run_job,
     "liquidation_queue": system.deliver_liquidation,
@@ -90,7 +93,8 @@ ACTIONS: dict[str, Callable[..., str]] = {
 
 WEIGHTS = {
     "apply": 1, "decide_institution": 1, "submit_course": 1, "decide_course": 1,
-    "buy_off_sale": 1, "freeze": 1, "liquidate": 1, "liquidation_job": 2,
+    "buy_off_sale": 1, "freeze": 2, "blacklist": 1, "unblacklist": 1, "sweep_message": 3,
+    "liquidate": 1, "liquidation_job": 2,
     "liquidation_queue": 3,
     "ask_refund": 3, "decide_refund": 2,
     "escalate_refund": 1, "regulate_refund": 1,
@@ -104,7 +108,8 @@ WEIGHTS = {
     "department": 8, "browse": 1, "consult": 2, "institution_reads": 1,
 }
 FAULTABLE = frozenset({"apply", "decide_institution", "submit_course", "decide_course",
-                       "buy_off_sale", "freeze", "liquidate", "liquidation_job",
+                       "buy_off_sale", "freeze", "blacklist", "unblacklist", "liquidate",
+                       "liquidation_job",
                        "liquidation_queue",
                        "ask_refund", "decide_refund", "escalate_refund",
                        "regulate_refund", "create_order",

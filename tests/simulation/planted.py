@@ -20,13 +20,16 @@ from chalicelib.adapters.dynamo.transaction import Transaction
 from chalicelib.adapters.dynamo.unit import AtomicWrite
 from chalicelib.domain import case_transfer
 from chalicelib.domain.complaint import Action, Complaint, advance
-from chalicelib.domain.consumption import ConsumptionStatus
+from chalicelib.domain.consumption import ConfirmedBy, Consumption, ConsumptionStatus
 from chalicelib.service import (
     bank_accounts,
     case_log,
     complaint_clock,
+    consumptions,
     payments_received,
     settlement,
+    silence,
+    sweeps,
 )
 
 
@@ -121,6 +124,28 @@ def payment_believes_its_reference() -> Iterator[None]:
 
 
 @contextmanager
+def silence_ignores_freezes() -> Iterator[None]:
+    """Silence confirms a lesson once its window is over, whether or not its institution is
+    frozen (or was frozen since the window started)."""
+
+    def confirms(self: Consumption, order: Any, now: datetime) -> bool:
+        return (self.status is ConsumptionStatus.PENDING_CONFIRMATION
+                and now >= self.confirm_deadline)
+
+    def confirm_due(ctx: Any, consumption_id: str) -> bool:
+        found = ctx.store.consumption(consumption_id)
+        if found is None or not confirms(found, None, ctx.now()):
+            return False
+        confirmed = consumptions.confirm_now(ctx, consumption_id, ConfirmedBy.AUTO)
+        return confirmed.confirmed_by is ConfirmedBy.AUTO
+
+    with mock.patch.object(Consumption, "silence_confirms", confirms), \
+            mock.patch.object(Consumption, "silence_expects", lambda self: {}), \
+            mock.patch.object(silence, "confirm_due", confirm_due):
+        yield
+
+
+@contextmanager
 def transfer_resets_the_clock() -> Iterator[None]:
     """A transfer starts a new department clock at the receiving office (issue 9's rule):
     an office passing a case back and forth buys it the full working days each time."""
@@ -134,7 +159,27 @@ def transfer_resets_the_clock() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def timed_work_trusts_its_message() -> Iterator[None]:
+    """A sweep pages up to the instant its message names, and silence confirms whatever the
+    sweep hands it (the platform before issue 22)."""
+
+    def confirms(self: Consumption, order: Any, now: datetime) -> bool:
+        return self.status is ConsumptionStatus.PENDING_CONFIRMATION and not order.frozen
+
+    def confirm_due(ctx: Any, consumption_id: str) -> bool:
+        confirmed = consumptions.confirm_now(ctx, consumption_id, ConfirmedBy.AUTO)
+        return confirmed.confirmed_by is ConfirmedBy.AUTO
+
+    with mock.patch.object(sweeps, "paged_until", lambda ctx, task: task.until), \
+            mock.patch.object(Consumption, "silence_confirms", confirms), \
+            mock.patch.object(silence, "confirm_due", confirm_due):
+        yield
+
+
 PLANTED: dict[str, Any] = {
+    "silence_ignores_freezes": silence_ignores_freezes,
+    "timed_work_trusts_its_message": timed_work_trusts_its_message,
     "escalation_stops_at_the_county": escalation_stops_at_the_county,
     "idempotency_completed_unconditionally": idempotency_completed_unconditionally,
     "counters_unchecked": counters_unchecked,

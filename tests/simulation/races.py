@@ -115,11 +115,11 @@ def twin_creates(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
     body = {"course_id": shop.course_id, "student_id": fam.student_id, "lessons": 1 + a % 3}
     key = w.new_key()
     replies = _requests(w, [("POST", "/v1/orders", fam.parent, body, key)] * 2, seed, faults)
-    refusal = ("institution_frozen" if w.frozen(shop)
-               else people.refused_purchase(w, fam, shop, body["lessons"]))
+    status, refusal = w.purchase_refusal(shop) or (
+        422, people.refused_purchase(w, fam, shop, body["lessons"]))
     if refusal:
         for reply in replies:
-            people.expect(reply, {422}, {refusal})
+            people.expect(reply, {status}, {refusal})
         return f"twin creates refused: {refusal}"
     ids = {people.expect(r, {200, 201}).body["order_id"] for r in replies}
     if len(ids) != 1:

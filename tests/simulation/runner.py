@@ -47,6 +47,13 @@ FIRST_SHOPS = ((60, 10_000, 85), (45, 12_500, 85), (90, 15_000, 20))
 """(lesson minutes, price per lesson, days on sale, at most three months: one charge): the
 third course ends within the run."""
 DRAIN_DAYS = 40
+FROZEN_DAYS = 25
+"""At the end, before the measures are lifted (when a frozen institution has lessons
+pending): longer than most windows of 15 working days, so its lessons see their confirm-by
+day pass while frozen."""
+LAST_FROZEN_END = datetime(2026, 11, 10, tzinfo=SHANGHAI)
+"""Not later: the windows restarted at the lifting must end inside chinese-calendar's data
+(2026), which the model counts working days with."""
 DRAIN_ROUNDS = 12
 
 
@@ -140,15 +147,22 @@ def _end(w: World, outcome: Outcome) -> None:
 
 
 def heal_and_drain(w: World) -> None:
-    """Every fault healed, and the province left to run day by day until nothing is left
-    to do: every deadline passes and every schedule and queue runs; a dispute still open is
+    """Every fault healed, the frozen institutions left frozen past every window, and then
+    (every measure lifted) the province left to run day by day until nothing is left to do:
+    every deadline passes and every schedule and queue runs; a dispute still open is
     escalated on the schedule and the regulator decides it (releasing or returning it)."""
     bank = w.p.bank
     bank.set_unavailable(False)
     bank.fail_next_transfers(0)
     system.reopen_accounts(w)
     w.link.time_out_next, w.link.answers_first = 0, False
-    freezes.lift_all(w)
+    if freezes.freeze_the_busiest(w) and w.now < LAST_FROZEN_END:
+        w.p.clock.advance(timedelta(days=FROZEN_DAYS))  # their windows run out frozen
+        for job in range(len(system.SCHEDULES)):
+            system.run_schedule(w, job)
+            _drain(w, "sweep")
+        checks.after_step(w)
+    freezes.lift_all(w)  # the pending lessons' windows start again
     w.p.clock.advance(timedelta(days=DRAIN_DAYS))  # past every confirm-by day and expiry
     for _ in range(DRAIN_ROUNDS):
         for job in range(len(system.SCHEDULES)):

@@ -13,6 +13,9 @@ from typing import Any
 from chalicelib import bootstrap
 from chalicelib.domain.errors import PlatformError
 from chalicelib.service import parked, refund_payouts, unmatched_returns
+from chalicelib.service.messages import SweepMessage
+from chalicelib.service.ports import SweepTask
+from chalicelib.service.schedules import JOBS
 from tests.simulation.bank import MisbehavingLink
 from tests.simulation.faults import Crash, Fault, Kind
 from tests.simulation.world import World
@@ -117,6 +120,35 @@ def invoke(w: World, function: str, messages: list[dict[str, Any]],
             raise AssertionError(f"{function} failed without a fault: {payload}")
         return {m["MessageId"] for m in messages}  # the invocation failed: all come back
     return {f["itemIdentifier"] for f in payload["batchItemFailures"]}
+
+
+DEADLINE_JOBS = ("autoconfirm", "autoconfirm", "autoconfirm", "disputeescalate",
+                 "refunddecide", "expire", "complaintdue", "freezefanout", "liquidate")
+"""The jobs that act on a deadline, the silence of parents three times (its early action
+would pay a lesson out)."""
+
+
+def sweep_message(w: World, job: int, offset: int) -> str:
+    """A run's sweep messages (one per shard) naming a stale or a future instant (a bug
+    upstream, a replay, a forgery), mostly of a job that acts on a deadline: delivered to
+    the sweep Lambda at once, or queued with the rest. Nothing may act before its deadline
+    (the deadline checks after every step count them on their own)."""
+    names = sorted(JOBS)
+    name = DEADLINE_JOBS[job // 4 % len(DEADLINE_JOBS)] if job % 4 else names[job % len(names)]
+    hours = offset // 9 % (24 * 53)
+    until = (w.now + timedelta(days=7, hours=hours) if offset % 3  # two in three: 7-60 days
+             else w.now - timedelta(hours=1 + hours % 240))  # stale: up to 10 days
+    ctx = bootstrap.context()
+    tasks = [SweepTask(name, shard, until) for shard in range(ctx.schedule.shards)]
+    if offset // 3 % 3 == 0:  # one in three waits on the queue
+        for task in tasks:
+            ctx.publisher.publish_sweep(task)
+        return f"{name} sweep messages naming {until.isoformat()} queued"
+    records = [{"MessageId": str(uuid.UUID(int=len(w.log) * 256 + n)), "ReceiptHandle": "now",
+                "Body": SweepMessage.of(task).model_dump_json(), "Attributes": {}}
+               for n, task in enumerate(tasks)]
+    failed = sum(len(invoke(w, "sweep", [record], ())) for record in records)
+    return f"{name} sweep messages naming {until.isoformat()} delivered: {failed} failed"
 
 
 def replay_kept(w: World, index: int) -> str:

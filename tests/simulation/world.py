@@ -147,6 +147,31 @@ class World:
         """The shop's institution is frozen, as its regulator was told."""
         return any(i.frozen for i in self.institutions if i.institution_id == shop.institution_id)
 
+    def institution_of(self, shop: model.Shop) -> model.Institution:
+        return next(i for i in self.institutions if i.institution_id == shop.institution_id)
+
+    def purchase_refusal(self, shop: model.Shop) -> tuple[int, str] | None:
+        """Why a purchase of the shop's course is refused whatever its lessons: its
+        institution off the whitelist (blacklisted, or back in review), or frozen."""
+        institution = self.institution_of(shop)
+        if institution.status != "whitelisted":
+            return 404, "institution_not_found"
+        if institution.frozen:
+            return 422, "institution_frozen"
+        return None
+
+    def thawed(self, institution: model.Institution) -> None:
+        """Its freeze ended now: the parents of its lessons still pending get their whole
+        window again from today."""
+        institution.thawed(self.now)
+        for o in self.orders:
+            if self.shop_of(o).institution_id != institution.institution_id:
+                continue
+            for consumption_id in o.consumptions:
+                c = self.consumptions[consumption_id]
+                if c.status == "pending_confirmation":
+                    c.window_from = self.now
+
     def liquidating(self, institution_id: str) -> bool:
         """A regulator ordered this institution's liquidation, as the model was told."""
         return any(i.liquidating for i in self.institutions

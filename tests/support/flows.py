@@ -230,3 +230,9 @@ def order_of(p: Platform, who: dict[str, str], order_id: str) -> dict[str, Any]:
     got = p.get(f"/v1/orders/{order_id}", who)
     assert got.status == 200, got.body
     return dict(got.body)
+
+
+def dispute(p: Platform, fam: Family, consumption_id: str) -> None:
+    disputed = p.post(f"/v1/consumptions/{consumption_id}/dispute", fam.parent,
+                      {"reason": "孩子当天请假未上课"})
+    assert disputed.status == 200, disputed.body

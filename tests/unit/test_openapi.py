@@ -73,6 +73,7 @@ TRANSITIONS = [
     "/v1/regulator/staff/{staff_id}/background-check",
     "/v1/regulator/institutions/{institution_id}/request-changes",
     "/v1/regulator/institutions/{institution_id}/blacklist",
+    "/v1/regulator/institutions/{institution_id}/unblacklist",
     "/v1/institutions/{institution_id}/profile",
     "/v1/courses/{course_id}/off-sale", "/v1/courses/{course_id}/on-sale",
     "/v1/consultations/{consultation_id}/answer",

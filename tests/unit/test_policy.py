@@ -57,7 +57,8 @@ BAD_VERSIONS = [
     ({"auto_confirm_working_days": 0}, "greater than 0"),
     ({"max_fen_per_charge": -1}, "greater than 0"),
     ({"typo_days": 3}, "unknown settings"),
-    ({"liquidation_pending_lessons": "keep"}, "pattern"),
+    ({"liquidation_pending_lessons": "confirm"}, "unknown settings"),  # a frozen
+    # institution's pending lessons are never confirmed: the setting went (issue 22)
     ({"complaint_routing": {"subject": "police"}}, "complaint_routing"),
     ({"vacations": [{"name": "x", "first_day": "2026-02-01", "last_day": "2026-01-01"}]},
      "last_day before first_day"),

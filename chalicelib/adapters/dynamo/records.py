@@ -36,8 +36,9 @@ def institution(ins: Institution) -> dict[str, Any]:
     if ins.status is InstitutionStatus.PENDING_REVIEW and not ins.frozen:
         listing = {"gsi3pk": keys.review_queue("institution", ins.department),
                    "gsi3sk": f"{ins.jurisdiction_code}#{ins.institution_id}"}
-    else:
-        listed = FROZEN_LISTING if ins.frozen else ins.status
+    else:  # a blacklisted one stays on the blacklist, frozen or not
+        frozen = ins.frozen and ins.status is not InstitutionStatus.BLACKLISTED
+        listed = FROZEN_LISTING if frozen else ins.status
         listing = {"gsi3pk": keys.review_partition("institution", listed),
                    "gsi3sk": f"{ins.region_code}#{ins.institution_id}"}
     return {**keys.key("institution", ins.institution_id), **encode(ins), **listing}

@@ -58,11 +58,12 @@ _RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {
 UNSTATUSED_FIELDS: dict[type, tuple[str, ...]] = {
     Consumption: ("institution_note", "escalated_at"),
     Institution: ("freeze_generation", "fanout_pass", "fanout_cursor", "liquidated_at",
-                  "profile_version"),
+                  "profile_version", "frozen_with_blacklisting"),
     Liquidation: ("listing_pass", "cursor", "orders_done_seen"),
 }
 """Fields an item's use cases change without changing its status (a dispute answered, or
-escalated; an institution frozen, its fan-out advanced, or liquidated; a liquidation's
+escalated; an institution frozen, its fan-out advanced, liquidated, or its blacklisting's
+freeze taken over by a freeze of its own; a liquidation's
 listing advanced): a rewrite requires them as it
 read them, so two rewrites of one item from two reads cannot erase each other's change (the
 loser reads again)."""

@@ -43,6 +43,13 @@ class InstitutionApplication(Strict):
     custodian: CustodianBody
 
 
+class OfficeView(BaseModel):
+    """A regulator's office: a department at a region (six digits)."""
+
+    department: str
+    region: str
+
+
 class InstitutionView(BaseModel):
     institution_id: str
     name: str
@@ -59,6 +66,14 @@ class InstitutionView(BaseModel):
     frozen: bool
     frozen_at: Time | None
     freeze_reason: str
+    freeze_office: OfficeView | None = None
+    """The office that imposed the freeze under way: only it, or its department above it,
+    lifts it."""
+    unfrozen_at: Time | None = None
+    """When its last freeze was lifted."""
+    blacklist_office: OfficeView | None = None
+    """The office that blacklisted it (while blacklisted): only it, or its department above
+    it, lifts the blacklisting."""
     liquidated_at: Time | None
     """When a regulator ordered its liquidation (frozen for good, every order refunded)."""
     rating: RatingView | None = None

@@ -16,8 +16,9 @@ class LiquidationView(BaseModel):
     reason: str
     started_at: Time
     started_by: str
-    pending_lessons: PendingLessons
-    """What it does with lessons not yet confirmed (the policy when it began)."""
+    pending_lessons: PendingLessons = PendingLessons.RETURN
+    """What it does with lessons not yet confirmed: always `return` (its institution is
+    frozen, and silence confirms nothing of a frozen institution)."""
     orders_listed: bool
     """Every order is counted in `orders_total`."""
     orders_total: int
