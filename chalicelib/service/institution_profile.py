@@ -1,8 +1,10 @@
 """An institution edits its profile. Answering a request for changes sends it back to
 review; so does a change of custodian bank or accounts on a whitelisted institution (no
 sale is paid into accounts its department has not reviewed; orders already paid keep the
-accounts they were paid into), and a change of its name (parents find it by name: a name
-no one reviewed could pass it off as another institution or another kind of training)."""
+accounts they were paid into), a change of its name (parents find it by name: a name
+no one reviewed could pass it off as another institution or another kind of training),
+and a change of its school-running permit number (the licence itself: a number no one
+reviewed could be another institution's, or none)."""
 
 from __future__ import annotations
 
@@ -42,4 +44,8 @@ def edit(ctx: Context, caller: Caller, institution_id: str, *, name: str | None,
     elif before.status is InstitutionStatus.WHITELISTED and after.name != before.name:
         after = replace(after, status=InstitutionStatus.PENDING_REVIEW)
         reason = "变更机构名称，须重新审核"
+    elif (before.status is InstitutionStatus.WHITELISTED
+          and after.permit_number != before.permit_number):
+        after = replace(after, status=InstitutionStatus.PENDING_REVIEW)
+        reason = "变更办学许可证号，须重新审核"
     return institution_reviews.rewrite(ctx, before, after, actor=caller.sub, reason=reason)

@@ -175,6 +175,27 @@ def test_a_new_custodian_account_takes_a_shop_off_the_whitelist_until_reviewed(
     p.check()
 
 
+def test_a_new_permit_number_takes_a_shop_off_the_whitelist_until_reviewed(
+    platform: Platform,
+) -> None:
+    """The school-running permit is the licence: a number no department reviewed could be
+    another institution's, or none at all."""
+    p = platform
+    shop = flows.open_shop(p)
+    fam = flows.family(p)
+    edited = p.post(f"/v1/institutions/{shop.institution_id}/profile", shop.staff,
+                    {"permit_number": "教民1440106799999号"})
+    assert (edited.body["status"], edited.body["permit_number"]) == (
+        "pending_review", "教民1440106799999号"), edited.body
+    assert_refused(p, partial(p.post, "/v1/orders", fam.parent, {
+        "course_id": shop.course_id, "student_id": fam.student_id, "lessons": 1}), 404,
+        "institution_not_found")
+    history = p.get(f"/v1/institutions/{shop.institution_id}/history", shop.staff).body
+    assert history["items"][-1]["reason"] == "变更办学许可证号，须重新审核"
+    assert _decide(p, flows.competent(p), shop.institution_id, "approve").status == 200
+    flows.buy(p, shop, fam, lessons=1)
+
+
 def test_a_blacklisted_institution_never_sells_again(platform: Platform) -> None:
     p = platform
     shop = flows.open_shop(p)
