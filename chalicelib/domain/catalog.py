@@ -105,6 +105,11 @@ class Custodian:
         (compared as a bank would read them: case and hyphens aside)."""
         return _account(self.supervised_account) != _account(self.general_account)
 
+    def same_escrow(self, other: Custodian) -> bool:
+        """The parents' money would stay where it is: the same supervised account at the
+        same bank (a general account may change without moving anything)."""
+        return (self.bank, self.supervised_account) == (other.bank, other.supervised_account)
+
 
 def _account(number: str) -> str:
     return number.replace("-", "").upper()
@@ -153,10 +158,21 @@ class Institution:
     indexed: tuple[str, ...] = ()
     """The directory partitions listing it (chalicelib/domain/directory.py), written with
     it: a change of them drops exactly these."""
+    reviewed_custodian: Custodian | None = None
+    """The custodian accounts its department approved last (set at each whitelisting):
+    releases go to this general account, while a change (`custodian`) waits in review."""
 
     @property
     def frozen(self) -> bool:
         return self.frozen_at is not None
+
+    @property
+    def approved_custodian(self) -> Custodian | None:
+        """The accounts its department last approved; None if unknown (never whitelisted,
+        or whitelisted before they were kept and since sent back to review)."""
+        if self.reviewed_custodian is not None:
+            return self.reviewed_custodian
+        return self.custodian if self.status is InstitutionStatus.WHITELISTED else None
 
     @property
     def ever_whitelisted(self) -> bool:

@@ -4,7 +4,9 @@ sale is paid into accounts its department has not reviewed; orders already paid 
 accounts they were paid into), a change of its name (parents find it by name: a name
 no one reviewed could pass it off as another institution or another kind of training),
 and a change of its school-running permit number (the licence itself: a number no one
-reviewed could be another institution's, or none)."""
+reviewed could be another institution's, or none). Until its department approves a new
+custodian, releases go to the general account it approved last; a new supervised account
+or bank is refused while the old one holds anything (chalicelib/service/escrow.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from dataclasses import replace
 
 from chalicelib.domain.catalog import EDITABLE, Custodian, Institution, InstitutionStatus
 from chalicelib.domain.errors import RuleViolation, StateConflict
-from chalicelib.service import institution_reviews, institutions
+from chalicelib.service import escrow, institution_reviews, institutions
 from chalicelib.service.caller import Caller
 from chalicelib.service.context import Context
 
@@ -27,6 +29,8 @@ def edit(ctx: Context, caller: Caller, institution_id: str, *, name: str | None,
     if custodian is not None and not custodian.accounts_distinct:
         raise RuleViolation("监管账户与一般账户不能是同一个账户",
                             code="custodian_accounts_identical")
+    if custodian is not None and custodian != before.custodian:
+        escrow.require_empty(ctx, before, custodian)
     after = replace(
         before, name=name or before.name, address=address or before.address,
         permit_number=permit_number or before.permit_number,

@@ -10,7 +10,7 @@ from chalicelib.adapters.bank.sandbox import SandboxBank
 from chalicelib.adapters.dynamo.codec import decode, from_attribute_values
 from chalicelib.adapters.dynamo.keys import PROGRESS_PREFIX
 from chalicelib.domain import invariants
-from chalicelib.domain.bank import UnmatchedPayment
+from chalicelib.domain.bank import BankInstruction, InstructionStatus, UnmatchedPayment
 from chalicelib.domain.catalog import Institution
 from chalicelib.domain.consumption import Consumption
 from chalicelib.domain.ledger import JournalEntry
@@ -53,8 +53,10 @@ def check_all(dynamodb: Any, plane: DataPlane, bank: SandboxBank | None) -> None
         invariants.check_lessons(order, consumptions, refunds)
     invariants.check_double_entry(entries)
     _check_liquidations(platform_items, orders, refunds)
+    instructions = [decode(BankInstruction, i) for i in platform_items
+                    if i["sk"] == "#instruction"]
     if bank is not None:
-        _check_bank(bank, institutions, orders, unmatched)
+        _check_bank(bank, institutions, orders, unmatched, instructions)
 
 
 def _check_liquidations(items: list[dict[str, Any]], orders: list[Order],
@@ -79,14 +81,21 @@ def _check_bank(
     institutions: dict[str, Institution],
     orders: list[Order],
     unmatched: list[UnmatchedPayment],
+    instructions: list[BankInstruction],
 ) -> None:
     """What the bank holds (less what it has not told the platform yet) equals the ledger,
-    account by account: an order's money stays in the accounts it was paid into, even after
-    its institution registers new ones."""
+    account by account: an order's money stays in the supervised account it was paid into,
+    even after its institution registers new ones, and each release is in the general
+    account its instruction named (the one approved when it was made)."""
     supervised_accounts = {i.custodian.supervised_account for i in institutions.values()}
     general_accounts = {i.custodian.general_account for i in institutions.values()}
     supervised_accounts |= {o.supervised_bank_account for o in orders}
     general_accounts |= {o.general_bank_account for o in orders}
+    released: dict[str, int] = defaultdict(int)
+    for instruction in instructions:
+        if instruction.consumption_id and instruction.status is InstructionStatus.SUCCEEDED:
+            released[instruction.bank_to_account] += instruction.amount_fen
+    general_accounts |= set(released)
     for supervised in sorted(supervised_accounts):
         mine = [o for o in orders if o.supervised_bank_account == supervised]
         awaiting_return = sum(u.amount_fen for u in unmatched
@@ -99,6 +108,7 @@ def _check_bank(
         )
     for general in sorted(general_accounts):
         known_general = bank.balance(general) - bank.in_flight(general)
-        released = sum(o.released_fen for o in orders if o.general_bank_account == general)
-        assert known_general == released, f"{general}: bank general {known_general} != " \
-            f"released {released}"
+        assert known_general == released[general], f"{general}: bank general " \
+            f"{known_general} != released {released[general]}"
+    assert sum(released.values()) == sum(o.released_fen for o in orders), (
+        "releases posted that no succeeded instruction paid")
