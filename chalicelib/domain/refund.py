@@ -199,3 +199,19 @@ def posted(order: Order, request: RefundRequest) -> Movement:
         {"refunding_fen": -request.amount_fen, "refunded_fen": request.amount_fen},
         OrderStatus.COMPLETED if finishes else None,
     )
+
+
+def booked_late(order: Order, request: RefundRequest) -> Movement:
+    """The bank paid a payout back after its reservation was voided on its word (refused,
+    and no record of it then): the money leaves held money for the payer (its lessons were
+    refunded when it was approved). With nothing left on it, the order is complete."""
+    finishes = (
+        order.lessons_released + order.lessons_refunded == order.lessons
+        and order.releasing_fen == 0 and order.refunding_fen == 0
+        and order.held_fen == request.amount_fen
+    )
+    return Movement(
+        "book_late_refund", _PAID,
+        {"held_fen": -request.amount_fen, "refunded_fen": request.amount_fen},
+        OrderStatus.COMPLETED if finishes else None,
+    )

@@ -24,7 +24,7 @@ from chalicelib.domain.bank import (
     UnmatchedStatus,
 )
 from chalicelib.domain.errors import NotFound, StateConflict
-from chalicelib.service import outbound
+from chalicelib.service import late_payouts, outbound
 from chalicelib.service.context import Context
 from chalicelib.service.store import AtomicWrite
 
@@ -108,6 +108,10 @@ def retry_parked(ctx: Context, unmatched_id: str) -> UnmatchedPayment:
     if before.status is not UnmatchedStatus.NEEDS_REVIEW or before.review_reason == NO_ROUTE:
         raise StateConflict("该款项不能重新退回", code="unmatched_payment_not_retryable",
                             status=str(before.status))
+    paid = late_payouts.executed_already(ctx, before.instruction_id)
+    if paid is not None:  # the bank returned it after all: returned, never sent again
+        late_payouts.book(ctx, paid)
+        return ctx.store.unmatched(unmatched_id) or before
     after = replace(before, status=UnmatchedStatus.RETURNING, attempt=before.attempt + 1,
                     deferrals=0, review_reason="")
     ctx.store.write().replace(before, after, "unmatched", due=(JOB, ctx.now())) \

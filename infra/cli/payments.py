@@ -17,6 +17,7 @@ from chalicelib.domain.bank import UnmatchedStatus
 from chalicelib.service import unmatched_returns
 from infra.cli.app import cli
 from infra.cli.options import (
+    BankUrl,
     EndpointUrl,
     Region,
     Stage,
@@ -65,13 +66,17 @@ def list_unmatched(
 def return_parked(
     unmatched_ids: Annotated[list[str], typer.Argument(help="parked payments to return")],
     stage: Stage = "local", endpoint_url: EndpointUrl = "", region: Region = "",
+    bank_url: BankUrl = "",
 ) -> None:
     """Return parked payments again, each under a new attempt (a new bank instruction id),
-    sent by the settlement sweeper's next run."""
-    ctx = target_of(stage, endpoint_url, region).context()
+    sent by the settlement sweeper's next run; unless the bank says it paid the last one
+    back: that is booked, not sent again."""
+    ctx = target_of(stage, endpoint_url, region, bank_url).context()
 
     def queue(unmatched_id: str) -> str:
         retried = unmatched_returns.retry_parked(ctx, unmatched_id)
+        if retried.status is UnmatchedStatus.RETURNED:
+            return f"booked: the bank had returned it ({retried.instruction_id}, not sent again)"
         return (f"queued for return as attempt {retried.attempt} "
                 f"(instruction {retried.instruction_id})")
 
