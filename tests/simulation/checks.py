@@ -5,18 +5,23 @@ money model's invariants (chalicelib/domain/invariants.py) and the reference mod
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain import invariants
-from chalicelib.domain.bank import UnmatchedPayment
+from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
 from chalicelib.domain.catalog import Course, Institution
 from chalicelib.domain.consumption import ConfirmedBy, Consumption
 from chalicelib.domain.ledger import JournalEntry
-from chalicelib.domain.liquidation import PROGRESS_SHARDS, OrderLiquidated, Progress
+from chalicelib.domain.liquidation import (
+    PROGRESS_SHARDS,
+    Liquidation,
+    OrderLiquidated,
+    Progress,
+)
 from chalicelib.domain.order import Order
 from chalicelib.domain.refund import ApprovedBy, RefundRequest
-from tests.simulation import complaints, liquidations, model, refunds
+from tests.simulation import accounts, complaints, liquidations, model, refunds
 from tests.simulation.model import Violation
 from tests.simulation.world import World, instruction_cause
 
@@ -31,11 +36,14 @@ class Seen:
     refunds: dict[str, RefundRequest]
     cases: list[dict[str, Any]]
     """The complaints' items as stored (checked in tests/simulation/complaints.py)."""
+    instructions: dict[str, BankInstruction] = field(default_factory=dict)
+    liquidations: dict[str, Liquidation] = field(default_factory=dict)
+    """By institution."""
 
 
 PROGRESS = frozenset(f"#liquidation#progress#{shard}" for shard in range(PROGRESS_SHARDS))
 KINDS = frozenset({"#order", "#consumption", "#unmatched_payment", "#institution", "#course",
-                   "#refund", "#liquidation", "#complaint", *PROGRESS})
+                   "#refund", "#liquidation", "#complaint", "#instruction", *PROGRESS})
 
 
 def observe(w: World) -> Seen:
@@ -47,19 +55,23 @@ def observe(w: World) -> Seen:
     refunds: dict[str, RefundRequest] = {}
     records: list[OrderLiquidated] = []
     progress: dict[str, Progress] = {}
-    liquidating: set[str] = set()
+    liquidating: dict[str, Liquidation] = {}
     cases: list[dict[str, Any]] = []
+    instructions: dict[str, BankInstruction] = {}
     for wire in w.read(platform, KINDS):
         sort_key = wire["sk"]["S"]
         if sort_key == "#complaint":
             cases.append(wire)
+        elif sort_key == "#instruction":
+            instruction = w.decoded(BankInstruction, platform, wire)
+            instructions[instruction.instruction_id] = instruction
         elif sort_key in PROGRESS:
             shard = w.decoded(Progress, platform, wire)
             progress[wire["pk"]["S"]] = progress.get(wire["pk"]["S"], Progress()) + shard
         elif sort_key == "#liquidation" and wire["pk"]["S"].startswith("ord_"):
             records.append(w.decoded(OrderLiquidated, platform, wire))
         elif sort_key == "#liquidation":
-            liquidating.add(wire["pk"]["S"])
+            liquidating[wire["pk"]["S"]] = w.decoded(Liquidation, platform, wire)
         elif sort_key == "#order":
             order = w.decoded(Order, platform, wire)
             orders[order.order_id] = order
@@ -87,7 +99,8 @@ def observe(w: World) -> Seen:
     for institution_id in liquidating:
         invariants.check_liquidation(institution_id, progress.get(institution_id, Progress()),
                                      records, orders, refunds)
-    return Seen(orders, consumptions, unmatched, reviewed, refunds, cases)
+    return Seen(orders, consumptions, unmatched, reviewed, refunds, cases, instructions,
+                liquidating)
 
 
 def after_step(w: World) -> Seen:
@@ -100,6 +113,8 @@ def after_step(w: World) -> Seen:
     _consumptions(w, seen)
     _bank(w, seen)
     _time_slots(w)
+    accounts.check_releases(w, seen)
+    liquidations.completed_only_when_empty(w, seen)
     return seen
 
 
@@ -221,9 +236,9 @@ def _bank(w: World, seen: Seen) -> None:
                 raise Violation(f"the bank returned {amounts} of {paid_for}, the ledger has "
                                 f"{payment.amount_fen} {payment.status}")
             continue
-        if paid_for in w.refunds:
+        if paid_for in w.refunds:  # parked, then executed late: booked by callback or ops
             status = w.refunds[paid_for].status
-            if status not in ("refunding", "refunded"):
+            if status not in ("refunding", "refunded", "needs_review"):
                 raise Violation(f"the bank paid {paid_for} back, the ledger has it {status}")
             continue
         status = w.consumptions[paid_for].status
@@ -242,9 +257,9 @@ def _bank(w: World, seen: Seen) -> None:
     for c in w.consumptions.values():
         if c.status == "released" and c.consumption_id not in successes:
             raise Violation(f"{c.consumption_id} released, the bank never paid it")
-    for shop in w.shops:
-        if w.p.bank.balance(shop.general) != to_account[shop.general]:
-            raise Violation(f"{shop.general} holds money no release sent")
+    for general in accounts.general_accounts(w):
+        if w.p.bank.balance(general) != to_account[general]:
+            raise Violation(f"{general} holds money no release sent")
     paid_in = _payments_booked(w, seen)
     for account, sent in _payments_sent(w).items():
         if paid_in[account] > sent:
@@ -312,13 +327,14 @@ def at_the_end(w: World) -> None:
         if booked[account] != sent:
             raise Violation(f"{account}: families sent {sent}, the ledger booked "
                             f"{booked[account]}")
-    released: Counter[str] = Counter()
-    for order in seen.orders.values():
-        released[w.shops[w.order(order.order_id).shop].general] += order.released_fen
-    for shop in w.shops:
-        if w.p.bank.balance(shop.general) != released[shop.general]:
-            raise Violation(f"{shop.general}: bank {w.p.bank.balance(shop.general)}, "
-                            f"ledger released {released[shop.general]}")
+    released = accounts.released_to(seen.instructions)  # each where its instruction said
+    if sum(released.values()) != sum(o.released_fen for o in seen.orders.values()):
+        raise Violation(f"releases posted {sum(o.released_fen for o in seen.orders.values())}"
+                        f" fen, their instructions paid {sum(released.values())}")
+    for general in accounts.general_accounts(w) | set(released):
+        if w.p.bank.balance(general) != released[general]:
+            raise Violation(f"{general}: bank {w.p.bank.balance(general)}, "
+                            f"ledger released {released[general]}")
     if w.p.bank.notifications():
         raise Violation(f"{len(w.p.bank.notifications())} bank callbacks never acknowledged")
     liquidations.at_the_end(w)

@@ -128,6 +128,12 @@ class Institution:
     """A teacher whose background check the department passed; "" for one that applied
     without any (its whitelisting is refused)."""
     name: str = ""
+    generals: list[tuple[datetime, str]] = field(default_factory=list)
+    """Each general account its department approved, and from when: a release instructed
+    from then on goes to it (tests/simulation/accounts.py)."""
+    proposed_general: str = ""
+    """A change of custodian accounts waiting in review ("" none)."""
+    proposed_supervised: str = ""
 
     @property
     def listed(self) -> bool:

@@ -30,6 +30,9 @@ def create_order(w: World, family: int, shop: int, lessons: int,
     key = w.new_key()
     refusal = "institution_frozen" if w.frozen(sh) else refused_purchase(w, fam, sh, count)
     reply = w.http("POST", "/v1/orders", fam.parent, body, key=key, faults=faults)
+    if not w.selling(sh):  # back in review (new accounts), or rejected then
+        expect(reply, {404}, {"institution_not_found"})
+        return f"buying {sh.course_id}: its institution is not on the whitelist"
     if refusal:
         expect(reply, {422}, {refusal})
         return f"buying {count} lessons of {sh.course_id}: refused, {refusal}"

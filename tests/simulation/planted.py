@@ -94,11 +94,21 @@ def escalation_stops_at_the_county() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def releases_to_the_orders_account() -> Iterator[None]:
+    """A release goes to the general account its order was made with, never to the one the
+    institution's department approved since."""
+    with mock.patch.object(settlement, "general_account",
+                           lambda ctx, order: order.general_bank_account):
+        yield
+
+
 PLANTED: dict[str, Any] = {
     "escalation_stops_at_the_county": escalation_stops_at_the_county,
     "idempotency_completed_unconditionally": idempotency_completed_unconditionally,
     "counters_unchecked": counters_unchecked,
     "journal_unconditioned": journal_unconditioned,
+    "releases_to_the_orders_account": releases_to_the_orders_account,
     "sweeper_ignores_releasing": sweeper_ignores_releasing,
 }
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from tests.simulation import disputes, model, people, system
+from tests.simulation import accounts, disputes, model, people, system
 from tests.simulation.faults import Crash, Fault
 from tests.simulation.lockstep import stalled
 from tests.simulation.model import Violation
@@ -117,6 +117,10 @@ def twin_creates(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
     replies = _requests(w, [("POST", "/v1/orders", fam.parent, body, key)] * 2, seed, faults)
     refusal = ("institution_frozen" if w.frozen(shop)
                else people.refused_purchase(w, fam, shop, body["lessons"]))
+    if not w.selling(shop):  # back in review (new accounts), or rejected then
+        for reply in replies:
+            people.expect(reply, {404}, {"institution_not_found"})
+        return "twin creates refused: its institution is not on the whitelist"
     if refusal:
         for reply in replies:
             people.expect(reply, {422}, {refusal})
@@ -317,6 +321,7 @@ def two_reviews(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
         raise Violation(f"{institution.institution_id}, {institution.status}, was re-decided "
                         f"{sorted(decided)}")
     institution.status = next(iter(decided), institution.status)
+    accounts.decided(w, institution)
     return f"{institution.institution_id} reviewed twice at once: {institution.status}"
 
 

@@ -145,6 +145,11 @@ class World:
         """The shop's institution is frozen, as its regulator was told."""
         return any(i.frozen for i in self.institutions if i.institution_id == shop.institution_id)
 
+    def selling(self, shop: model.Shop) -> bool:
+        """The shop's institution is on the whitelist (not back in review, not rejected)."""
+        return any(i.status == "whitelisted" for i in self.institutions
+                   if i.institution_id == shop.institution_id)
+
     def liquidating(self, institution_id: str) -> bool:
         """A regulator ordered this institution's liquidation, as the model was told."""
         return any(i.liquidating for i in self.institutions
