@@ -14,7 +14,7 @@ from chalicelib.domain.consumption import ConsumptionStatus
 from chalicelib.service import parked, unmatched_returns
 from tests.support import flows
 from tests.support.harness import Platform
-from tests.support.invariants import scan
+from tests.support.parked_money import consumption_status, expired_order, paid_late_and_parked
 from tests.support.snapshot import assert_refused
 
 PRICE = 12_000
@@ -41,19 +41,17 @@ def release_one(p: Platform, shop: flows.Shop, fam: flows.Family, order_id: str)
     return consumption_id
 
 
-def status_of(consumption_id: str) -> ConsumptionStatus:
-    found = bootstrap.context().store.consumption(consumption_id)
-    assert found is not None
-    return found.status
+def a_paid_order(p: Platform, lessons: int) -> tuple[flows.Shop, flows.Family, str]:
+    shop = flows.open_shop(p, price=PRICE)
+    fam = flows.family(p)
+    return shop, fam, flows.buy_and_pay(p, shop, fam, lessons=lessons)["order_id"]
 
 
 def test_an_approved_general_account_gets_the_next_release_of_an_existing_order(
     platform: Platform,
 ) -> None:
     p = platform
-    shop = flows.open_shop(p, price=PRICE)
-    fam = flows.family(p)
-    order_id = flows.buy_and_pay(p, shop, fam, lessons=4)["order_id"]
+    shop, fam, order_id = a_paid_order(p, lessons=4)
     release_one(p, shop, fam, order_id)
     assert p.bank.balance(shop.general_account) == PRICE
 
@@ -77,18 +75,16 @@ def test_a_parked_release_retried_by_ops_goes_to_the_account_approved_meanwhile(
     platform: Platform,
 ) -> None:
     p = platform
-    shop = flows.open_shop(p, price=PRICE)
-    fam = flows.family(p)
-    order_id = flows.buy_and_pay(p, shop, fam, lessons=2)["order_id"]
+    shop, fam, order_id = a_paid_order(p, lessons=2)
     p.bank.close_account(shop.general_account)  # the old account is gone for good
     consumption_id = release_one(p, shop, fam, order_id)
-    assert status_of(consumption_id) is ConsumptionStatus.NEEDS_REVIEW
+    assert consumption_status(consumption_id) is ConsumptionStatus.NEEDS_REVIEW
 
     assert change_custodian(p, shop, general_account="GEN-MOVED-0002").status == 200
     assert approve(p, shop).status == 200
     parked.retry(bootstrap.context(), consumption_id)
     p.settle_everything()
-    assert status_of(consumption_id) is ConsumptionStatus.RELEASED
+    assert consumption_status(consumption_id) is ConsumptionStatus.RELEASED
     assert (p.bank.balance(shop.general_account), p.bank.balance("GEN-MOVED-0002")) == (0, PRICE)
     p.check()
 
@@ -97,9 +93,7 @@ def test_a_general_account_change_rejected_by_the_department_leaves_releases_whe
     platform: Platform,
 ) -> None:
     p = platform
-    shop = flows.open_shop(p, price=PRICE)
-    fam = flows.family(p)
-    order_id = flows.buy_and_pay(p, shop, fam, lessons=2)["order_id"]
+    shop, fam, order_id = a_paid_order(p, lessons=2)
     assert change_custodian(p, shop, general_account="GEN-UNKNOWN-0003").status == 200
     rejected = p.post(f"/v1/regulator/institutions/{shop.institution_id}/reject",
                       flows.competent(p), {"reason": "账户与营业执照名称不符"})
@@ -122,9 +116,7 @@ def test_a_supervised_account_is_not_changed_while_it_holds_money_and_is_once_al
     platform: Platform,
 ) -> None:
     p = platform
-    shop = flows.open_shop(p, price=PRICE)
-    fam = flows.family(p)
-    order_id = flows.buy_and_pay(p, shop, fam, lessons=2)["order_id"]
+    shop, fam, order_id = a_paid_order(p, lessons=2)
     holds_money(p, shop, supervised_account="SUP-MOVED-0004")
     holds_money(p, shop, bank="另一家银行")  # the same number at another bank
 
@@ -162,11 +154,6 @@ def test_an_order_awaiting_payment_into_the_supervised_account_keeps_it(
     assert change_custodian(p, shop, supervised_account="SUP-MOVED-0005").status == 200
 
 
-def unmatched_ids(p: Platform) -> list[str]:
-    return [i["pk"] for i in scan(p.dynamodb, p.plane.platform_table)
-            if i["sk"] == "#unmatched_payment"]
-
-
 def test_the_department_does_not_approve_a_supervised_account_change_while_money_waits_there(
     platform: Platform,
 ) -> None:
@@ -175,13 +162,9 @@ def test_the_department_does_not_approve_a_supervised_account_change_while_money
     p = platform
     shop = flows.open_shop(p, price=PRICE)
     fam = flows.family(p)
-    late = flows.buy(p, shop, fam, lessons=1)
-    p.advance(minutes=31)
-    p.run_schedule("expire_orders")
+    late = expired_order(p, shop, fam, lessons=1)
     assert change_custodian(p, shop, supervised_account="SUP-MOVED-0006").status == 200
-    p.bank.close_account(fam.payer_account)  # its return is refused: parked for ops
-    flows.pay(p, fam, late)
-    (unmatched_id,) = unmatched_ids(p)
+    unmatched_id = paid_late_and_parked(p, fam, late)  # its return refused: parked for ops
 
     assert_refused(p, partial(approve, p, shop), 409, "supervised_account_holds_money")
     seen = p.get(f"/v1/institutions/{shop.institution_id}", shop.staff).body

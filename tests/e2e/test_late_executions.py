@@ -22,25 +22,10 @@ from chalicelib.service.ports import TransferInstruction
 from infra.cli import cli
 from tests.support import flows
 from tests.support.harness import Platform
-from tests.support.invariants import scan
+from tests.support.parked_money import expired_order, paid_late_and_parked, parked_release
 from tests.support.served_bank import served
 
 PRICE = 12_500
-
-
-def parked_release(p: Platform) -> tuple[flows.Shop, flows.Family, str, str]:
-    """A confirmed lesson whose release the bank refused (its general account closed) and
-    said it never executed: parked. The shop, the family, the order and the lesson."""
-    shop = flows.open_shop(p, price=PRICE)
-    fam = flows.family(p)
-    order_id = flows.buy_and_pay(p, shop, fam, lessons=3)["order_id"]
-    consumption_id = flows.record_lesson(p, shop, [order_id])["consumptions"][0][
-        "consumption_id"]
-    flows.confirm(p, fam, consumption_id)
-    p.bank.close_account(shop.general_account)
-    p.settle_everything()
-    assert consumption(consumption_id).status is ConsumptionStatus.NEEDS_REVIEW
-    return shop, fam, order_id, consumption_id
 
 
 def consumption(consumption_id: str) -> Any:
@@ -72,7 +57,7 @@ def test_a_parked_release_the_bank_executed_late_is_booked_by_the_retry_not_paid
     platform: Platform,
 ) -> None:
     p = platform
-    shop, fam, order_id, consumption_id = parked_release(p)
+    shop, fam, order_id, consumption_id = parked_release(p, PRICE)
     p.bank.reopen_account(shop.general_account)
     executed_late(p, instruction_id(consumption_id, 1), shop.supervised_account,
                   shop.general_account, PRICE)
@@ -98,7 +83,7 @@ def test_ops_retry_books_what_the_bank_says_it_executed_and_says_so(
     platform: Platform, bank_url: str,
 ) -> None:
     p = platform
-    shop, _fam, _order_id, consumption_id = parked_release(p)
+    shop, _fam, _order_id, consumption_id = parked_release(p, PRICE)
     p.bank.reopen_account(shop.general_account)
     executed_late(p, instruction_id(consumption_id, 1), shop.supervised_account,
                   shop.general_account, PRICE)
@@ -114,16 +99,22 @@ def test_ops_retry_books_what_the_bank_says_it_executed_and_says_so(
     p.check()
 
 
+def refused_while_the_bank_is_down(retry: Any, entity_id: str) -> None:
+    """Ops retry a parked payout while the bank cannot say what it did with the last one:
+    refused, and nothing changes."""
+    with pytest.raises(StateConflict) as refused:
+        retry(bootstrap.context(), entity_id)
+    assert refused.value.code == "bank_record_unavailable"
+
+
 def test_a_release_retry_is_refused_while_the_bank_cannot_say_what_it_did(
     platform: Platform,
 ) -> None:
     p = platform
-    shop, _fam, _order_id, consumption_id = parked_release(p)
+    shop, _fam, _order_id, consumption_id = parked_release(p, PRICE)
     p.bank.reopen_account(shop.general_account)
     p.bank.set_unavailable(True)
-    with pytest.raises(StateConflict) as refused:
-        parked.retry(bootstrap.context(), consumption_id)
-    assert refused.value.code == "bank_record_unavailable"
+    refused_while_the_bank_is_down(parked.retry, consumption_id)
     still = consumption(consumption_id)
     assert (still.status, still.attempt) == (ConsumptionStatus.NEEDS_REVIEW, 1)
     assert p.queued_settlements() == 0
@@ -208,9 +199,7 @@ def test_a_refund_retry_is_refused_while_the_bank_cannot_say_what_it_did(
     _shop, fam, _order_id, request = parked_refund(p)
     p.bank.reopen_account(fam.payer_account)
     p.bank.set_unavailable(True)
-    with pytest.raises(StateConflict) as refused:
-        refund_payouts.retry_parked(bootstrap.context(), request.refund_id)
-    assert refused.value.code == "bank_record_unavailable"
+    refused_while_the_bank_is_down(refund_payouts.retry_parked, request.refund_id)
     still = refund(request.refund_id)
     assert (still.status, still.attempt) == (RefundStatus.NEEDS_REVIEW, request.attempt)
     p.check()
@@ -222,15 +211,8 @@ def test_a_parked_return_the_bank_executed_late_is_marked_returned_not_paid_agai
     p = platform
     shop = flows.open_shop(p, price=PRICE)
     fam = flows.family(p)
-    late = flows.buy(p, shop, fam, lessons=1)
-    p.advance(minutes=31)
-    p.run_schedule("expire_orders")
-    p.bank.close_account(fam.payer_account)
-    flows.pay(p, fam, late)  # for an expired order: returned, refused, parked
-    (item,) = [i for i in scan(p.dynamodb, p.plane.platform_table)
-               if i["sk"] == "#unmatched_payment"]
-    store = bootstrap.context().store
-    payment = store.unmatched(item["pk"])
+    unmatched_id = paid_late_and_parked(p, fam, expired_order(p, shop, fam, lessons=1))
+    payment = bootstrap.context().store.unmatched(unmatched_id)
     assert payment is not None and payment.status is UnmatchedStatus.NEEDS_REVIEW
     p.bank.reopen_account(fam.payer_account)
     executed_late(p, payment.instruction_id, shop.supervised_account, fam.payer_account,

@@ -12,13 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from chalicelib import bootstrap
-from chalicelib.domain.consumption import ConsumptionStatus
 from chalicelib.service import parked, unmatched_returns
 from infra.cli import cli
 from tests.e2e.test_liquidation import liquidate, progress, run_liquidation, watch
 from tests.support import flows
 from tests.support.harness import Platform
-from tests.support.invariants import scan
+from tests.support.parked_money import expired_order, paid_late_and_parked, parked_release
 
 PRICE = 11_000
 
@@ -26,16 +25,7 @@ PRICE = 11_000
 def parked_release_then_liquidated(p: Platform) -> tuple[flows.Shop, str, str]:
     """An order of three lessons, one confirmed whose release the bank refused (parked),
     then its institution liquidated: the shop, the order, the parked lesson."""
-    shop = flows.open_shop(p, price=PRICE)
-    fam = flows.family(p)
-    order_id = flows.buy_and_pay(p, shop, fam, lessons=3)["order_id"]
-    consumption_id = flows.record_lesson(p, shop, [order_id])["consumptions"][0][
-        "consumption_id"]
-    flows.confirm(p, fam, consumption_id)
-    p.bank.close_account(shop.general_account)
-    p.settle_everything()
-    found = bootstrap.context().store.consumption(consumption_id)
-    assert found is not None and found.status is ConsumptionStatus.NEEDS_REVIEW
+    shop, _fam, order_id, consumption_id = parked_release(p, PRICE)
     assert liquidate(p, shop.institution_id).status == 200
     p.drain_sweeps()
     run_liquidation(p)
@@ -69,23 +59,13 @@ def test_a_liquidation_is_not_completed_while_a_parked_release_holds_money(
     p.check()
 
 
-def unmatched_ids(p: Platform) -> list[str]:
-    return [i["pk"] for i in scan(p.dynamodb, p.plane.platform_table)
-            if i["sk"] == "#unmatched_payment"]
-
-
 def test_a_liquidation_waits_for_money_its_supervised_account_received_for_no_order(
     platform: Platform,
 ) -> None:
     p = platform
     shop = flows.open_shop(p, price=PRICE)
     fam = flows.family(p)
-    late = flows.buy(p, shop, fam, lessons=2)
-    p.advance(minutes=31)
-    p.run_schedule("expire_orders")
-    p.bank.close_account(fam.payer_account)
-    flows.pay(p, fam, late)  # for an expired order: its return refused, parked
-    (unmatched_id,) = unmatched_ids(p)
+    unmatched_id = paid_late_and_parked(p, fam, expired_order(p, shop, fam, lessons=2))
     assert liquidate(p, shop.institution_id).status == 200
     p.drain_sweeps()
     run_liquidation(p)
