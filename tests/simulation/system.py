@@ -260,17 +260,24 @@ def retry_parked(w: World, consumption_id: str) -> str:
 
 
 def return_parked(w: World, unmatched_id: str) -> str:
-    """What `infra.cli payments return` does, after ops fixed the payer's account."""
-    return _as_ops(w, unmatched_returns.retry_parked, unmatched_id, "queued for return again")
+    """What `infra.cli payments return` does, after ops fixed the payer's account. (An
+    unmatched payment's id derives from the sandbox bank's random event id: the log names
+    it by its order, so that a seed replays to the same log.)"""
+    payment = bootstrap.context().store.unmatched(unmatched_id)
+    named = f"the return of {payment.order_id or 'a payment'}" if payment else unmatched_id
+    return _as_ops(w, unmatched_returns.retry_parked, unmatched_id, "queued for return again",
+                   named=named)
 
 
-def _as_ops(w: World, act: Callable[[Any, str], object], entity_id: str, done: str) -> str:
+def _as_ops(w: World, act: Callable[[Any, str], object], entity_id: str, done: str, *,
+            named: str = "") -> str:
+    named = named or entity_id
     try:
         with w.faults.armed():
             after = act(bootstrap.context(), entity_id)
     except PlatformError as refused:
-        return f"ops on {entity_id} refused: {refused.code}"
-    return f"ops: {entity_id} {done}, now {getattr(after, 'status', '?')}"
+        return f"ops on {named} refused: {refused.code}"
+    return f"ops: {named} {done}, now {getattr(after, 'status', '?')}"
 
 
 def queued(w: World) -> int:
