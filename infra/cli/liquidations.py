@@ -1,6 +1,8 @@
-"""Liquidations not completed (chalicelib/service/liquidations.py): what each has done, and
-what its institution's escrow still holds (parked releases and refunds, payments awaiting
-their return, orders still holding money) that ops must clear before it can complete.
+"""Liquidations not completed, and what their escrow still holds.
+
+What each liquidation (chalicelib/service/liquidations.py) has done, and what its
+institution's escrow still holds (parked releases and refunds, payments awaiting their
+return, orders still holding money) that ops must clear before it can complete.
 
     python -m infra.cli liquidations list [--stage local]
     python -m infra.cli liquidations show ins_… [--stage local]
@@ -33,8 +35,8 @@ EVER = datetime(9999, 12, 31, tzinfo=UTC)
 @liquidations.command("list")
 def list_open(stage: Stage = "local", endpoint_url: EndpointUrl = "",
               region: Region = "") -> None:
-    """Every liquidation not completed (they stay on the schedule until they are), with its
-    progress and what its escrow still holds."""
+    """Every liquidation not completed, with its progress and what its escrow still holds
+    (a liquidation stays on the schedule until it is completed)."""
     target = target_of(stage, endpoint_url, region)
     typer.echo(f"{target.description}\n")
     typer.echo(f"{'institution':<32} {'status':<12} {'orders':>9} {'refunded_fen':>21}  "
@@ -62,8 +64,8 @@ def show(
     institution_id: Annotated[str, typer.Argument(help="the liquidated institution")],
     stage: Stage = "local", endpoint_url: EndpointUrl = "", region: Region = "",
 ) -> None:
-    """One liquidation: its progress, and each kind of money its escrow still holds with
-    the first ids of it."""
+    """One liquidation: its progress, and each kind of money its escrow still holds, with
+    the first ids of each."""
     target = target_of(stage, endpoint_url, region)
     store = target.store()
     found = store.liquidation(institution_id)
