@@ -106,6 +106,17 @@ class Order:
         """A release or a new lesson must wait (UNBLOCKED does not hold)."""
         return bool(self.open_disputes or self.open_refunds or self.frozen)
 
+    @property
+    def escrow_fen(self) -> int:
+        """What it keeps in its supervised account: its share of that account's ledger
+        balance."""
+        return self.held_fen + self.releasing_fen + self.refunding_fen
+
+    @property
+    def holds_escrow(self) -> bool:
+        """Money is in its supervised account, or its parent was told to pay into it."""
+        return self.status is OrderStatus.PENDING_PAYMENT or self.escrow_fen > 0
+
 
 @dataclass(frozen=True)
 class Movement:

@@ -211,13 +211,23 @@ def rereserved(request: RefundRequest) -> Movement:
 def posted(order: Order, request: RefundRequest) -> Movement:
     """The bank paid the payer back. With every lesson released or refunded and no money
     left on it, the order is complete."""
+    return _paid_back(order, "post_refund", "refunding_fen", request.amount_fen)
+
+
+def _paid_back(order: Order, name: str, source: str, amount_fen: int) -> Movement:
+    """`amount_fen` leaves the order's `source` bucket for the payer; it completes the order
+    when every lesson is released or refunded and no money is left on it."""
+    deltas = {source: -amount_fen, "refunded_fen": amount_fen}
     finishes = (
         order.lessons_released + order.lessons_refunded == order.lessons
-        and order.releasing_fen == 0 and order.held_fen == 0
-        and order.refunding_fen == request.amount_fen
+        and all(getattr(order, bucket) + deltas.get(bucket, 0) == 0
+                for bucket in ("held_fen", "releasing_fen", "refunding_fen"))
     )
-    return Movement(
-        "post_refund", _PAID,
-        {"refunding_fen": -request.amount_fen, "refunded_fen": request.amount_fen},
-        OrderStatus.COMPLETED if finishes else None,
-    )
+    return Movement(name, _PAID, deltas, OrderStatus.COMPLETED if finishes else None)
+
+
+def booked_late(order: Order, request: RefundRequest) -> Movement:
+    """The bank paid a payout back after its reservation was voided on its word (refused,
+    and no record of it then): the money leaves held money for the payer (its lessons were
+    refunded when it was approved). With nothing left on it, the order is complete."""
+    return _paid_back(order, "book_late_refund", "held_fen", request.amount_fen)

@@ -11,7 +11,14 @@ from dataclasses import replace
 from chalicelib.domain import directory
 from chalicelib.domain.catalog import Institution, InstitutionStatus, StatusChange
 from chalicelib.domain.errors import RuleViolation, StateConflict
-from chalicelib.service import bank_accounts, freezes, institution_names, institutions, staff
+from chalicelib.service import (
+    bank_accounts,
+    escrow,
+    freezes,
+    institution_names,
+    institutions,
+    staff,
+)
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page, WriteRejected
@@ -23,11 +30,13 @@ def decide(
     ctx: Context, caller: Caller, institution_id: str, *, approve: bool, reason: str
 ) -> Institution:
     """Whitelist an institution only when every criterion holds: its custodian bank and two
-    accounts registered, and a staff member whose background check is current; or reject
-    it, with reasons."""
+    accounts registered, a staff member whose background check is current, and (a new
+    supervised account) nothing held in the one it replaces; or reject it, with reasons.
+    Whitelisting approves its custodian accounts: releases go to that general account."""
     institution = _competent(ctx, caller, institution_id)
     if approve and institution.status is InstitutionStatus.PENDING_REVIEW:
         _check_whitelist_criteria(ctx, institution)
+        escrow.require_empty(ctx, institution, institution.custodian)
     target = InstitutionStatus.WHITELISTED if approve else InstitutionStatus.REJECTED
     return move(ctx, institution, target, actor=caller.sub, reason=reason, allowed_from=PENDING)
 
@@ -63,8 +72,9 @@ def move(ctx: Context, institution: Institution, target: InstitutionStatus, *, a
     now = ctx.now()
     decided = replace(institution, status=target, decided_at=now, decided_by=actor,
                       decision_reason=reason)
-    if target is InstitutionStatus.WHITELISTED and institution.whitelisted_at is None:
-        decided = replace(decided, whitelisted_at=now)
+    if target is InstitutionStatus.WHITELISTED:
+        decided = replace(decided, reviewed_custodian=institution.custodian,
+                          whitelisted_at=institution.whitelisted_at or now)
     return rewrite(ctx, institution, decided, actor=actor, reason=reason)
 
 

@@ -225,6 +225,12 @@ class Store(Protocol):
         `region_prefix` ("00" for a reference that names no order)."""
         ...
 
+    def unmatched_at_account(
+        self, bank_account: str, status: str, limit: int, cursor: str | None
+    ) -> Page[UnmatchedPayment]:
+        """Payments that matched no order received by one bank account, by return status."""
+        ...
+
     def escalated_disputes(
         self, region_prefix: str, limit: int, cursor: str | None
     ) -> Page[Consumption]:

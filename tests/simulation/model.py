@@ -143,6 +143,12 @@ class Institution:
     frozen_spans: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     """When it was frozen, as its regulators were told (the last open while frozen):
     silence confirms none of its lessons inside one."""
+    generals: list[tuple[datetime, str]] = field(default_factory=list)
+    """Each general account its department approved, and from when: a release instructed
+    from then on goes to it (tests/simulation/accounts.py)."""
+    proposed_general: str = ""
+    """A change of custodian accounts waiting in review ("" none)."""
+    proposed_supervised: str = ""
 
     def froze(self, at: datetime, office: tuple[str, str], *, blacklisting: bool) -> None:
         self.frozen, self.freeze_office = True, office

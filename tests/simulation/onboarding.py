@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.simulation import model
+from tests.simulation import accounts, model
 from tests.simulation.faults import Fault
 from tests.simulation.model import Violation
 from tests.simulation.people import expect
@@ -69,6 +69,7 @@ def decide_institution(w: World, n: int, verdict: int, faults: tuple[Fault, ...]
         expect(reply, {422}, {"whitelist_criteria_unmet"})
         return f"{institution.institution_id}: no staff checked, not whitelisted"
     _decided(reply, institution, target, "institution")
+    accounts.decided(w, institution)
     return f"{institution.institution_id}: {reply.status} {target}"
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tests.simulation import (
+    accounts,
     case_privacy,
     complaints,
     disputes,
@@ -79,6 +80,8 @@ ACTIONS: dict[str, Callable[..., str]] = {
     "bank_callbacks": system.bank_callbacks,
     "bank_trouble": system.bank_trouble,
     "ops_retry": system.ops_retry,
+    "late_execution": system.late_execution,
+    "change_accounts": accounts.change,
     "race": races.race,
     "file_complaint": complaints.file_complaint,
     "complaint_queue": complaints.deliver,
@@ -103,6 +106,7 @@ WEIGHTS = {
     "dispute": 2, "withdraw": 2, "uphold": 1, "decide_dispute": 2, "read_order": 1,
     "advance": 9, "schedule": 6, "deliver_queue": 16,
     "replay_kept": 1, "poison": 1, "bank_callbacks": 7, "bank_trouble": 3, "ops_retry": 1,
+    "late_execution": 3, "change_accounts": 2,
     "race": 12,
     "file_complaint": 4, "complaint_queue": 4, "answer_complaint": 2, "complaint_verdict": 2,
     "department": 8, "browse": 1, "consult": 2, "institution_reads": 1,
@@ -117,7 +121,8 @@ FAULTABLE = frozenset({"apply", "decide_institution", "submit_course", "decide_c
                        "uphold", "decide_dispute", "schedule",
                        "deliver_queue", "bank_callbacks", "race", "file_complaint",
                        "complaint_queue", "answer_complaint", "complaint_verdict",
-                       "department", "browse", "consult", "name_refund_account"})
+                       "department", "browse", "consult", "name_refund_account",
+                       "change_accounts"})
 FAULT_RATE = 0.2
 KINDS = list(Kind)
 

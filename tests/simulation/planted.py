@@ -177,6 +177,15 @@ def timed_work_trusts_its_message() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def releases_to_the_orders_account() -> Iterator[None]:
+    """A release goes to the general account its order was made with, never to the one the
+    institution's department approved since."""
+    with mock.patch.object(settlement, "general_account",
+                           lambda ctx, order: order.general_bank_account):
+        yield
+
+
 PLANTED: dict[str, Any] = {
     "silence_ignores_freezes": silence_ignores_freezes,
     "timed_work_trusts_its_message": timed_work_trusts_its_message,
@@ -185,6 +194,7 @@ PLANTED: dict[str, Any] = {
     "counters_unchecked": counters_unchecked,
     "journal_unconditioned": journal_unconditioned,
     "payment_believes_its_reference": payment_believes_its_reference,
+    "releases_to_the_orders_account": releases_to_the_orders_account,
     "sweeper_ignores_releasing": sweeper_ignores_releasing,
     "transfer_resets_the_clock": transfer_resets_the_clock,
 }

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from tests.simulation import disputes, model, people, system
+from tests.simulation import accounts, disputes, model, people, system
 from tests.simulation.faults import Crash, Fault
 from tests.simulation.lockstep import stalled
 from tests.simulation.model import Violation
@@ -317,6 +317,7 @@ def two_reviews(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
         raise Violation(f"{institution.institution_id}, {institution.status}, was re-decided "
                         f"{sorted(decided)}")
     institution.status = next(iter(decided), institution.status)
+    accounts.decided(w, institution)
     return f"{institution.institution_id} reviewed twice at once: {institution.status}"
 
 

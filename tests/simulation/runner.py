@@ -150,12 +150,14 @@ def heal_and_drain(w: World) -> None:
     """Every fault healed, the frozen institutions left frozen past every window, and then
     (every measure lifted) the province left to run day by day until nothing is left to do:
     every deadline passes and every schedule and queue runs; a dispute still open is
-    escalated on the schedule and the regulator decides it (releasing or returning it)."""
+    escalated on the schedule and the regulator decides it (releasing or returning it); a
+    payout the bank took without answering is parked at its resend, then executed by the
+    bank before ops retry it (who must book it, not pay it again)."""
     bank = w.p.bank
     bank.set_unavailable(False)
     bank.fail_next_transfers(0)
     system.reopen_accounts(w)
-    w.link.time_out_next, w.link.answers_first = 0, False
+    w.link.time_out_next, w.link.answers_first, w.link.take_late = 0, False, []
     if freezes.freeze_the_busiest(w) and w.now < LAST_FROZEN_END:
         w.p.clock.advance(timedelta(days=FROZEN_DAYS))  # their windows run out frozen
         for job in range(len(system.SCHEDULES)):
@@ -174,6 +176,8 @@ def heal_and_drain(w: World) -> None:
         w.deliver_callbacks()
         _drain(w, "settlement")
         seen = checks.after_step(w)
+        if w.link.taken:  # what the bank took, the platform parked: executed before ops ask
+            w.note(f"  end: {system.execute_late(w, parked_only=True)}")
         for c in [c for c in w.consumptions.values() if c.status == "needs_review"]:
             system.retry_parked(w, c.consumption_id)
         for r in [r for r in w.refunds.values() if r.status == "needs_review"]:
