@@ -4,6 +4,7 @@ A failure carries the seed, the step, the operation log, and can be shrunk to fe
 
 from __future__ import annotations
 
+import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -96,7 +97,8 @@ def run(seed: int, plan: list[Op], *, engine: Callable[[], Any] = moto_engine,
     thread_local_requests(chalice_app.app)
     with engine() as (dynamodb, sqs, read):
         plane = create_data_plane(dynamodb, sqs, stage)
-        p = start(dynamodb, sqs, plane, ManualClock(STARTS[seed % len(STARTS)]))
+        p = start(dynamodb, sqs, plane, ManualClock(STARTS[seed % len(STARTS)]),
+                  bank_tokens=random.Random(f"bank-{seed}"))
         try:
             w = World(p, seed, read)
             w.setup()
