@@ -8,12 +8,12 @@ refused unless it:
 - has ended (a few minutes of clock skew allowed), and ended at most the policy's
   `lesson_record_window_hours` ago;
 - lasts the course's `lesson_minutes`, give or take the policy's tolerance (and at least
-  MIN_LESSON, at most MAX_LESSON: the bounds of a student's time slots);
+  MIN_LESSON, at most MAX_LESSON: the bounds of the time slots its write claims);
 - falls inside the course's `starts_on`..`ends_on` (business dates, Asia/Shanghai);
 - began after each attending order was paid (`check_attends`).
 
-That a student is never in two lessons at once is enforced by the consuming write itself
-(chalicelib/domain/timeslots.py), not here.
+That a student is never in two lessons at once, nor a teacher, is enforced by the
+consuming write itself (chalicelib/domain/timeslots.py), not here.
 """
 
 from __future__ import annotations
@@ -25,12 +25,17 @@ from chalicelib.domain.calendar import business_date
 from chalicelib.domain.catalog import Course
 from chalicelib.domain.errors import InvalidRequest, RuleViolation
 from chalicelib.domain.order import Order
-from chalicelib.domain.policy import Policy
+from chalicelib.domain.policy import MAX_LENGTH_TOLERANCE_MINUTES, Policy
 
 MAX_ATTENDING_ORDERS = 100
 CLOCK_SKEW = timedelta(minutes=5)
 MIN_LESSON = timedelta(minutes=10)
-MAX_LESSON = timedelta(hours=12)
+MAX_LESSON_MINUTES = 240
+"""The longest lesson a course may have (its `lesson_minutes`)."""
+MAX_LESSON = timedelta(minutes=MAX_LESSON_MINUTES + MAX_LENGTH_TOLERANCE_MINUTES)
+"""No course's lesson, with any tolerance a policy may give, is longer: a lesson's write
+claims its student's and its teacher's time slots in one transaction of at most 100 items
+(chalicelib/service/lesson_consumption.py counts them)."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""A student's time-slot items (chalicelib/domain/timeslots.py states the rule): one
-conditional update per slot a lesson touches, inside the consuming transaction."""
+"""A student's or a teacher's time-slot items (chalicelib/domain/timeslots.py states the
+rule): one conditional update per slot a lesson touches, inside the consuming transaction.
+Student (`stu_…`) and staff (`stf_…`) ids never collide, so both share one key shape."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from chalicelib.domain import timeslots
 from chalicelib.domain.timeslots import Footprint
 
 
-def slot_key(student_id: str, footprint: Footprint) -> dict[str, str]:
+def slot_key(person_id: str, footprint: Footprint) -> dict[str, str]:
     return {
-        "pk": f"slot#{student_id}",
+        "pk": f"slot#{person_id}",
         "sk": footprint.slot_start_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
 
