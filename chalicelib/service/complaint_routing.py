@@ -47,7 +47,7 @@ def _routed(ctx: Context, before: Complaint, *, settled: bool
     if institution is None:
         raise LookupError(f"complaint {before.complaint_id}: no institution "
                           f"{before.institution_id}")
-    policy = ctx.policy()
+    policy = ctx.policy(institution.region_code)
     department = competent_department(institution, policy.complaint_routing)
     region = jurisdiction(institution)
     alert = before.category in ALERTING

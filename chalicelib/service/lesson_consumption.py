@@ -161,7 +161,7 @@ def _new_consumption(
     never when it is said to have ended: a backdated lesson gets the full window too."""
     price = lesson_money.next_lesson(order)
     deadline = ctx.calendar.add_working_days(
-        business_date(lesson.recorded_at), ctx.policy().auto_confirm_working_days
+        business_date(lesson.recorded_at), ctx.policy(order.region_code).auto_confirm_working_days
     )
     return Consumption(
         consumption_id=consumption_id,

@@ -55,7 +55,8 @@ def liquidate(ctx: Context, caller: Caller, institution_id: str, *, reason: str
         started = Liquidation(
             institution_id=institution_id, region_code=before.region_code, reason=reason,
             started_at=now, started_by=caller.sub, freeze_generation=after.freeze_generation,
-            pending_lessons=PendingLessons(ctx.policy().liquidation_pending_lessons),
+            pending_lessons=PendingLessons(
+                ctx.policy(before.region_code).liquidation_pending_lessons),
             status=LiquidationStatus.LISTING, list_from=now + LIST_AFTER,
         )
         ctx.store.write() \

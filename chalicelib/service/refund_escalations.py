@@ -61,10 +61,11 @@ def escalate(ctx: Context, caller: Caller, refund_id: str, reason: str) -> Refun
 
 def ordered(ctx: Context, refund_id: str, regulator_sub: str, reason: str) -> RefundRequest:
     """Approve an escalated request by a regulator's order: the payout is due within the
-    policy's days from the order."""
+    policy's days (of the order's region) from the order."""
+    region_code = refunds.get(ctx, refund_id).region_code
     return refunds.approve_pending(ctx, refund_id, ApprovedBy.REGULATOR, regulator_sub,
                                    regulator_reason=reason[:REASON_LIMIT],
-                                   payout_due=refunds.payout_due_now(ctx))
+                                   payout_due=refunds.payout_due_now(ctx, region_code))
 
 
 def dismissed(ctx: Context, refund_id: str, regulator_sub: str, reason: str) -> RefundRequest:
