@@ -167,6 +167,11 @@ class Policy(_Frozen):
     """A staff member's background check must be repeated within this many months."""
     refund_decision_working_days: Count = 5
     """The institution's time to decide a refund request; silence after it approves."""
+    refund_cooldown_working_days: Count = 10
+    """After a regulator dismissed an escalated refund request, the order takes no request
+    (new, or an older rejection escalated) for this many working days: an open request stops
+    the order's releases, and a parent must not keep them stopped by asking again and
+    again."""
     dispute_answer_working_days: Count = 10
     """A dispute still open after this many working days goes to the regulator."""
     refund_payout_days_before_start: Count = 5

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from chalicelib.domain import refund as rules
+from chalicelib.domain.calendar import business_date
 from chalicelib.domain.errors import StateConflict
 from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
 from chalicelib.service import (
@@ -47,6 +48,7 @@ def escalate(ctx: Context, caller: Caller, refund_id: str, reason: str) -> Refun
                                 code="refund_already_escalated")
         order = orders.get(ctx, before.order_id)
         refunds.check_refundable(order)
+        rules.check_may_ask_again(order, business_date(ctx.now()))
         after = replace(rules.priced(before, order), status=RefundStatus.ESCALATED,
                         escalated_at=ctx.now(), escalation_reason=reason[:REASON_LIMIT])
         write = ctx.store.write().replace(before, after, "refund").move_order(
@@ -79,8 +81,11 @@ def dismissed(ctx: Context, refund_id: str, regulator_sub: str, reason: str) -> 
             refunds.not_awaiting(before, frozenset({RefundStatus.ESCALATED}))
         after = replace(before, status=RefundStatus.REJECTED, decided_at=ctx.now(),
                         decided_by=regulator_sub, regulator_reason=reason[:REASON_LIMIT])
+        order = orders.get(ctx, before.order_id)
+        cooldown = ctx.policy(order.region_code).refund_cooldown_working_days
+        again_on = ctx.calendar.add_working_days(business_date(ctx.now()), cooldown).due_on
         write = ctx.store.write().replace(before, after, "refund").move_order(
-            orders.get(ctx, before.order_id), rules.closed_unapproved())
+            order, rules.dismissed(), set_fields={"refund_again_on": again_on})
         told = refunds.tell_decided(ctx, write, after, "监管部门维持机构的拒绝决定")
         write.commit()
         notices.push_now(ctx, [told])

@@ -36,6 +36,7 @@ def request(ctx: Context, caller: Caller, refund_id: str, order_id: str, reason:
             return existing, None  # the schedule's to resend)
         order = orders.visible(ctx, caller, order_id)
         fresh = new_request(ctx, order, refund_id, reason)
+        rules.check_may_ask_again(order, business_date(fresh.requested_at))
         write = ctx.store.write()
         instruction = None
         if fresh.before_start:
