@@ -12,6 +12,13 @@ refused unless it:
 - falls inside the course's `starts_on`..`ends_on` (business dates, Asia/Shanghai);
 - began after each attending order was paid (`check_attends`).
 
+A lesson keeps to its course's published pace: its student's lessons of the course in the
+lesson's week (Monday to Sunday, Asia/Shanghai) are at most `lessons_per_week`, the
+timetable's weekly slots plus the policy's make-up lessons, counted by the consuming write
+(an institution could otherwise record a whole order in one sitting: the lessons need not
+begin at a timetable slot, since lessons are moved for holidays, weather or a sick teacher,
+but they cannot outrun the timetable).
+
 That a student is never in two lessons at once, nor a teacher, is enforced by the
 consuming write itself (chalicelib/domain/timeslots.py), not here.
 """
@@ -50,15 +57,33 @@ class Lesson:
     recorded_at: datetime
     rest_after_minutes: int = 0
     """The break the student must have after it (online lessons) before another lesson."""
+    lessons_per_week: int = 0
+    """The most lessons of its course a student may have in its week (0: a lesson recorded
+    before the rule, not counted)."""
 
     @property
     def duration(self) -> timedelta:
         return self.ended_at - self.started_at
 
     @property
+    def week(self) -> str:
+        """The ISO week it began in, Asia/Shanghai: `2026-W10`."""
+        return week_of(self.started_at)
+
+    @property
     def time_taken_until(self) -> datetime:
         """The end of the student's time the lesson takes: its end, then its break."""
         return self.ended_at + timedelta(minutes=self.rest_after_minutes)
+
+
+def week_of(instant: datetime) -> str:
+    year, week, _ = business_date(instant).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def lessons_per_week(course: Course, policy: Policy) -> int:
+    """How many lessons of `course` a student may have in one week."""
+    return len(course.timetable) + policy.extra_lessons_per_week
 
 
 def check_believable(

@@ -143,6 +143,10 @@ class Policy(_Frozen):
     """A lesson must be recorded within this many hours of its end."""
     lesson_length_tolerance_minutes: Count = Field(default=10, le=MAX_LENGTH_TOLERANCE_MINUTES)
     """A lesson may be this many minutes shorter or longer than its course's lesson length."""
+    extra_lessons_per_week: int = Field(default=1, ge=0, strict=True)
+    """A student takes at most as many lessons of a course in a week (Monday to Sunday) as
+    its weekly timetable has slots, plus this many (make-up lessons): an institution cannot
+    record lessons in bulk faster than the pace it published (a platform default)."""
     standard_lesson_minutes: dict[Mode, Count] = Field(
         default_factory=lambda: {Mode.OFFLINE: 45, Mode.ONLINE: 30})
     """The length a guided price is set for; longer or shorter lessons are pro-rated."""

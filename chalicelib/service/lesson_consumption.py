@@ -42,11 +42,11 @@ class _TeacherBusy(Exception):
     another lesson."""
 
 
-ITEMS_BESIDE_SLOTS = 5
+ITEMS_BESIDE_SLOTS = 6
 """The items of the write that stores a lesson besides the time slots: the lesson, the
-consumption, the order, the notice and its outbox entry. With the student's slots (lesson and
-break) and the teacher's, the longest lesson stays inside a transaction's 100 items
-(tests/unit/test_lesson_limits.py counts them)."""
+consumption, the order, the student's week, the notice and its outbox entry. With the
+student's slots (lesson and break) and the teacher's, the longest lesson stays inside a
+transaction's 100 items (tests/unit/test_lesson_limits.py counts them)."""
 
 
 def consume_all(
@@ -121,6 +121,9 @@ def _consume(
                     "lessons_withdrawn": order.lessons_withdrawn},
         ).occupy_slots(order.student_id, lesson.lesson_id,
                        footprints(lesson.started_at, lesson.time_taken_until))
+        if lesson.lessons_per_week:
+            write.count_weekly_lesson(order.student_id, lesson.course_id, lesson.week,
+                                      lesson.lessons_per_week)
         told = notices.tell(
             ctx, write, parent_inbox(order.parent_sub), Event.LESSON_TO_CONFIRM, consumption_id,
             f"请确认第 {consumption.lesson_number} 课，{consumption.confirm_by} 前未确认将自动确认")
@@ -131,6 +134,8 @@ def _consume(
                 raise _StoredByTwin from rejected
             if "slot" in rejected.failed:  # this student was elsewhere: the order is refused
                 return _overlap(ctx, order, consumption_id, rejected)
+            if "pace" in rejected.failed:  # or has had the week's lessons: refused too
+                return _week_full(ctx, order, lesson, consumption_id, rejected)
             if "teacher_slot" in rejected.failed:  # the teacher was: the lesson is
                 raise _TeacherBusy from rejected
             raise
@@ -151,6 +156,21 @@ def _overlap(
     raise RuleViolation(
         "该学生在这段时间已有其他课程（线上课后须留出休息时间）", code="student_lesson_overlap",
         order_id=order.order_id,
+    ) from rejected
+
+
+def _week_full(
+    ctx: Context, order: Order, lesson: Lesson, consumption_id: str, rejected: WriteRejected
+) -> Consumption:
+    """The student's week is full: counted with this very consumption (a twin wrote it), or
+    with the week's other lessons."""
+    existing = ctx.store.consumption(consumption_id)
+    if existing is not None:
+        return existing
+    raise RuleViolation(
+        f"该学生本周已上满本课程每周可上的 {lesson.lessons_per_week} 节课（课表课次及补课）",
+        code="weekly_lessons_exceeded", order_id=order.order_id, week=lesson.week,
+        lessons_per_week=lesson.lessons_per_week,
     ) from rejected
 
 

@@ -13,6 +13,7 @@ from chalicelib.domain.lesson import (
     MAX_ATTENDING_ORDERS,
     Lesson,
     check_believable,
+    lessons_per_week,
 )
 from chalicelib.domain.order import Order
 from chalicelib.domain.staff import check_can_teach
@@ -64,6 +65,7 @@ def record(
         lesson_id, course.institution_id, course.course_id, teacher_id, started_at, ended_at,
         tuple(order_ids), ctx.now(),
         rest_after_minutes=schedule.rest_after_minutes(course.mode, policy),
+        lessons_per_week=lessons_per_week(course, policy),
     )
     attending = [_attending_order(ctx, course, lesson, order_id) for order_id in order_ids]
     recorded = consume_all(ctx, lesson, {o.order_id: o for o in attending}, stored=False)

@@ -154,6 +154,12 @@ class AtomicWrite:
     ) -> AtomicWrite:
         return self._occupy(student_id, lesson_id, footprints, "slot")
 
+    def count_weekly_lesson(self, student_id: str, course_id: str, week: str, limit: int
+                            ) -> AtomicWrite:
+        key = slots.pace_key(student_id, course_id, week)
+        self._tx.update(self.tables.platform, key, slots.count_lesson(week, limit), "pace")
+        return self
+
     def occupy_teacher_slots(
         self, teacher_id: str, lesson_id: str, footprints: list[Footprint]
     ) -> AtomicWrite:
