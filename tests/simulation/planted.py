@@ -94,12 +94,31 @@ def escalation_stops_at_the_county() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def teachers_unclaimed() -> Iterator[None]:
+    """The write that stores a lesson does not claim its teacher's time: one teacher can be
+    recorded in two lessons at once (a class split in two)."""
+    with mock.patch.object(AtomicWrite, "occupy_teacher_slots",
+                           lambda self, *a, **kw: self):
+        yield
+
+
+@contextmanager
+def weeks_uncounted() -> Iterator[None]:
+    """A consuming write does not count the lesson in its child's week: an institution can
+    record lessons faster than its course's timetable."""
+    with mock.patch.object(AtomicWrite, "count_weekly_lesson", lambda self, *a, **kw: self):
+        yield
+
+
 PLANTED: dict[str, Any] = {
     "escalation_stops_at_the_county": escalation_stops_at_the_county,
     "idempotency_completed_unconditionally": idempotency_completed_unconditionally,
     "counters_unchecked": counters_unchecked,
     "journal_unconditioned": journal_unconditioned,
     "sweeper_ignores_releasing": sweeper_ignores_releasing,
+    "teachers_unclaimed": teachers_unclaimed,
+    "weeks_uncounted": weeks_uncounted,
 }
 
 
