@@ -33,6 +33,7 @@ from enum import StrEnum
 
 from chalicelib.domain import lesson_money
 from chalicelib.domain.calendar import SHANGHAI
+from chalicelib.domain.errors import RuleViolation
 from chalicelib.domain.order import Movement, Order, OrderStatus
 
 MAX_REFUND_ATTEMPTS = 8
@@ -170,14 +171,35 @@ def requested() -> Movement:
 
 
 def opening_expects(order: Order) -> dict[str, int]:
-    """What opening a request on `order` requires of it: none open, and the remaining
-    lessons it was priced from unchanged (a lesson recorded meanwhile re-prices it)."""
-    return {"open_refunds": 0, **lesson_money.expected_counters(order)}
+    """What opening a request on `order` requires of it: none open, the remaining lessons it
+    was priced from unchanged (a lesson recorded meanwhile re-prices it), and no dismissal
+    since it was read (which would have moved `refund_again_on`)."""
+    return {"open_refunds": 0, "refunds_dismissed": order.refunds_dismissed,
+            **lesson_money.expected_counters(order)}
+
+
+def check_may_ask_again(order: Order, today: date) -> None:
+    """A parent's request (new, or an older rejection escalated) opens only once the days
+    after the last dismissed escalation have passed: while a request waits, the order's
+    releases wait, and cycling request -> rejection -> escalation -> dismissal -> request
+    would otherwise stop them for good."""
+    if order.refund_again_on is not None and today < order.refund_again_on:
+        raise RuleViolation(
+            f"监管部门已驳回该订单的退款申诉，{order.refund_again_on} 起方可再次申请",
+            code="refund_request_too_soon", order_id=order.order_id,
+            again_on=order.refund_again_on.isoformat())
 
 
 def closed_unapproved() -> Movement:
-    """A request rejected (or an escalation dismissed): the order goes on."""
+    """A request rejected by the institution: the order goes on."""
     return Movement("close_refund_request", _PAID, {"open_refunds": -1})
+
+
+def dismissed() -> Movement:
+    """An escalation dismissed by a regulator: the order goes on, and counts the dismissal
+    (its `refund_again_on` set in the same write)."""
+    return Movement("dismiss_refund_escalation", _PAID,
+                    {"open_refunds": -1, "refunds_dismissed": 1})
 
 
 def reserved(request: RefundRequest, *, was_open: bool) -> Movement:

@@ -166,7 +166,7 @@ def _commit_reserve(
         created_at=now,
     )
     after = replace(before, status=ConsumptionStatus.RELEASING, deferrals=0)
-    grace = timedelta(minutes=ctx.policy().settlement_grace_minutes)
+    grace = timedelta(minutes=ctx.policy(order.region_code).settlement_grace_minutes)
     ctx.store.write().move_order(
         order,
         order_rules.release_reserved(before.amount_fen),

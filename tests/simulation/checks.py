@@ -160,8 +160,12 @@ def _refunds(w: World, seen: Seen) -> None:
         status = str(stored.status)
         model.move("refund", model.REFUND_MOVES, r.refund_id, r.status, status)
         if r.status == "pending_decision" and status != r.status:
-            if stored.approved_by is ApprovedBy.SILENCE and w.now < stored.decision_deadline:
-                raise Violation(f"{r.refund_id} approved by silence before its deadline")
+            silent_until = r.decide_after  # counted by the model, in its region's days
+            if stored.approved_by is ApprovedBy.SILENCE and (
+                    silent_until is None or stored.decided_at is None
+                    or stored.decided_at < silent_until):
+                raise Violation(f"{r.refund_id} approved by silence at {stored.decided_at}, "
+                                f"its institution may decide until {silent_until}")
             refunds.decided(w, r, status)
         if (stored.amount_fen, stored.lessons) != (r.amount, r.lessons):
             raise Violation(f"{r.refund_id} is for {stored.lessons} lessons, "
@@ -335,13 +339,21 @@ def _accounts(w: World, seen: Seen) -> None:
 
 
 def _time_slots(w: World) -> None:
-    by_student: dict[str, list[tuple]] = defaultdict(list)
-    for student, started, ended in w.lessons:
-        for other in by_student[student]:
-            if model.overlaps(other, (started, ended)):
-                raise Violation(f"{student} was consumed for two overlapping lessons: "
-                                f"{other} and {(started, ended)}")
-        by_student[student].append((started, ended))
+    """No student in two lessons at once, nor any teacher; no student taking more of a
+    course's lessons in a week than its timetable and make-up lessons allow."""
+    for kind, lessons in (("student", w.lessons), ("teacher", list(w.teaching.values()))):
+        by_person: dict[str, list[tuple]] = defaultdict(list)
+        for person, started, ended in lessons:
+            for other in by_person[person]:
+                if model.overlaps(other, (started, ended)):
+                    raise Violation(f"{kind} {person} was recorded for two overlapping "
+                                    f"lessons: {other} and {(started, ended)}")
+            by_person[person].append((started, ended))
+    most = {shop.course_id: shop.lessons_per_week for shop in w.shops}
+    for (student, course, week), lessons in w.weekly.items():
+        if lessons > most[course]:
+            raise Violation(f"{student} took {lessons} lessons of {course} in {week}, at most "
+                            f"{most[course]} a week")
 
 
 def at_the_end(w: World) -> None:

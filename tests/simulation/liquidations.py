@@ -50,7 +50,7 @@ def liquidate(w: World, n: int, faults: tuple[Fault, ...] = ()) -> str:
         raise Violation(f"{institution.institution_id} liquidated again from {started}, "
                         f"first from {institution.liquidation_started}")
     if not institution.frozen:  # frozen by the liquidating office (its own freeze stays)
-        institution.froze(w.now, model.OFFICES[4], blacklisting=False)
+        institution.froze(w.now, model.offices(institution.region)[4], blacklisting=False)
     institution.liquidating = True
     institution.liquidation_started = started
     with w.faults.armed():  # the freeze marker's fan-out, as the sweep queue runs it

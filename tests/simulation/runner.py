@@ -44,9 +44,11 @@ STARTS = (  # each a few days before a statutory holiday, so deadlines cross it
     datetime(2026, 6, 15, 9, 0, tzinfo=SHANGHAI),  # Dragon Boat Festival
     datetime(2026, 9, 24, 9, 0, tzinfo=SHANGHAI),  # Mid-Autumn and National Day
 )
-FIRST_SHOPS = ((60, 10_000, 85), (45, 12_500, 85), (90, 15_000, 20))
-"""(lesson minutes, price per lesson, days on sale, at most three months: one charge): the
-third course ends within the run."""
+FIRST_SHOPS = ((60, 10_000, 85, 21, "440106"), (45, 12_500, 85, 1, "440104"),
+               (90, 15_000, 20, 7, "440104"))
+"""(lesson minutes, price per lesson, days on sale (at most three months: one charge),
+weekly timetable slots, region): the third course ends within the run; two are in the
+county with its own clocks, one of them taught once a week."""
 DRAIN_DAYS = 40
 FROZEN_DAYS = 25
 """At the end, before the measures are lifted (when a frozen institution has lessons
