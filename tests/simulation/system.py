@@ -131,11 +131,14 @@ would pay a lesson out)."""
 
 def sweep_message(w: World, job: int, offset: int) -> str:
     """A run's sweep messages (one per shard) naming a stale or a future instant (a bug
-    upstream, a replay, a forgery), mostly of a job that acts on a deadline: delivered to
+    upstream, a replay, a forgery), mostly of a job that acts on a deadline (the parents'
+    silence whenever a lesson waits for one): delivered to
     the sweep Lambda at once, or queued with the rest. Nothing may act before its deadline
     (the deadline checks after every step count them on their own)."""
     names = sorted(JOBS)
     name = DEADLINE_JOBS[job // 4 % len(DEADLINE_JOBS)] if job % 4 else names[job % len(names)]
+    if job % 2 and any(c.status == "pending_confirmation" for c in w.consumptions.values()):
+        name = "autoconfirm"  # half the time a lesson is waiting for its parent: its silence
     hours = offset // 9 % (24 * 53)
     until = (w.now + timedelta(days=7, hours=hours) if offset % 3  # two in three: 7-60 days
              else w.now - timedelta(hours=1 + hours % 240))  # stale: up to 10 days

@@ -18,8 +18,8 @@ from infra import dynamodb_local
 from tests.simulation import planted, runner
 from tests.simulation.engines import Engine, next_stage, real_engine
 
-CI_SEEDS = 24
-CI_STEPS = 250  # 24 x 250 = 6,000 steps: fewer, longer runs (each ends with a drain)
+CI_SEEDS = 12
+CI_STEPS = 250  # 12 x 250 = 3,000 steps: fewer, longer runs (each ends with a drain)
 PLANTED_SEEDS = 12
 PLANTED_STEPS = 200
 
