@@ -1,5 +1,5 @@
-"""The simulation as the test of record: a bounded run of seeds on moto (6,000 steps
-across them: what keeps the whole CI run well under its 30 minutes), a few on DynamoDB
+"""The simulation as the test of record: a bounded run of seeds on moto (3,000 steps
+across them: what keeps the whole CI run under its 25 minutes), a few on DynamoDB
 Local, the replay of a seed, and the planted bugs it must find. `make simulate` runs it for
 as long as asked."""
 
