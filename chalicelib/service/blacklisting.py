@@ -7,7 +7,8 @@ blacklisting, in the same write and with the same fan-out as a freeze
 imposer's). While it is blacklisted no freeze is lifted (409 `institution_blacklisted`).
 
 Only the office that blacklisted it, or its department above it, lifts the blacklisting
-(chalicelib/domain/measures.py; 403 `measure_imposed_elsewhere`). The institution goes back
+(chalicelib/domain/measures.py; 403 `measure_imposed_elsewhere`); the lifting sent again by
+the one who lifted it answers the institution as it is now. The institution goes back
 to review (`pending_review`): being whitelisted again is its department's fresh decision, with
 the whitelisting criteria checked again. A freeze that came with the blacklisting is lifted
 with it (a liquidation's never is); a freeze of its own stays until its own office lifts it.
@@ -20,7 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from chalicelib.domain.catalog import Institution, InstitutionStatus
-from chalicelib.domain.errors import StateConflict
+from chalicelib.domain.errors import Forbidden, StateConflict
 from chalicelib.service import freezes, institution_reviews, institutions, retry, work
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
@@ -49,16 +50,26 @@ def lift(ctx: Context, caller: Caller, institution_id: str, *, reason: str) -> I
     with the blacklisting."""
 
     def decided(before: Institution, now: datetime) -> Institution:
-        if before.status is not InstitutionStatus.BLACKLISTED:
-            raise StateConflict("该机构不在黑名单中", code="institution_not_blacklisted",
-                                status=str(before.status))
-        caller.require_may_undo(before.blacklist_imposed_by)
+        try:
+            _require_liftable(caller, before)
+        except (StateConflict, Forbidden):
+            if institution_reviews.decided_already(ctx, institution_id, caller.sub,
+                                                   InstitutionStatus.PENDING_REVIEW, reason):
+                return before  # lifted by this very caller already: a retry
+            raise
         after = replace(before, status=InstitutionStatus.PENDING_REVIEW, blacklist_office=None)
         if before.frozen_with_blacklisting and before.liquidated_at is None:
             after = freezes.marked(after, frozen=False, who=caller.sub, reason=reason, now=now)
         return after
 
     return _decide(ctx, caller, institution_id, reason, decided)
+
+
+def _require_liftable(caller: Caller, institution: Institution) -> None:
+    if institution.status is not InstitutionStatus.BLACKLISTED:
+        raise StateConflict("该机构不在黑名单中", code="institution_not_blacklisted",
+                            status=str(institution.status))
+    caller.require_may_undo(institution.blacklist_imposed_by)
 
 
 def _decide(ctx: Context, caller: Caller, institution_id: str, reason: str,

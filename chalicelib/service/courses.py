@@ -100,6 +100,7 @@ def decide(ctx: Context, caller: Caller, course_id: str, *, approve: bool, reaso
         ctx, caller, course,
         target=CourseStatus.APPROVED if approve else CourseStatus.REJECTED,
         pending_status=CourseStatus.PENDING_REVIEW, kind="course", reason=reason,
+        moved_on=TAUGHT if approve else (),
     )
 
 

@@ -19,6 +19,8 @@ def edit(ctx: Context, caller: Caller, institution_id: str, *, name: str | None,
          address: str | None, permit_number: str | None, custodian: Custodian | None
          ) -> Institution:
     before = institutions.own_or_applied(ctx, caller, institution_id)
+    if _in_force(before, name, address, permit_number, custodian):
+        return before  # the same edit again (decided since: a retry), changing nothing
     if before.status not in EDITABLE:
         raise StateConflict("机构当前状态不能修改资料", code="institution_not_editable",
                             status=str(before.status))
@@ -43,3 +45,11 @@ def edit(ctx: Context, caller: Caller, institution_id: str, *, name: str | None,
         after = replace(after, status=InstitutionStatus.PENDING_REVIEW)
         reason = "变更机构名称，须重新审核"
     return institution_reviews.rewrite(ctx, before, after, actor=caller.sub, reason=reason)
+
+
+def _in_force(institution: Institution, name: str | None, address: str | None,
+              permit_number: str | None, custodian: Custodian | None) -> bool:
+    """Every field the edit names already reads so."""
+    return all(value is None or value == current for value, current in (
+        (name, institution.name), (address, institution.address),
+        (permit_number, institution.permit_number), (custodian, institution.custodian)))

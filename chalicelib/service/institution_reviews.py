@@ -14,7 +14,7 @@ from chalicelib.domain.errors import RuleViolation, StateConflict
 from chalicelib.service import bank_accounts, freezes, institution_names, institutions, staff
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
-from chalicelib.service.ports import Page, WriteRejected
+from chalicelib.service.ports import Page, WriteRejected, every_page
 
 PENDING = frozenset({InstitutionStatus.PENDING_REVIEW})
 
@@ -54,10 +54,13 @@ def history(ctx: Context, caller: Caller, institution_id: str, *, limit: int,
 def move(ctx: Context, institution: Institution, target: InstitutionStatus, *, actor: str,
          reason: str, allowed_from: Collection[InstitutionStatus]) -> Institution:
     """A department's decision: `institution` moved to `target`; moving it where it already
-    is returns it (a retry, or a twin decision)."""
+    is returns it (a retry, or a twin decision), and so does the decision taken already by
+    the same actor, whatever happened to the institution since (`decided_already`)."""
     if institution.status is target:
         return institution
     if institution.status not in allowed_from:
+        if decided_already(ctx, institution.institution_id, actor, target, reason):
+            return institution
         raise StateConflict("机构当前状态不允许此操作", code="institution_not_pending",
                             status=str(institution.status))
     now = ctx.now()
@@ -94,6 +97,16 @@ def rewrite(ctx: Context, before: Institution, after: Institution, *, actor: str
     except WriteRejected as rejected:
         raise StateConflict("该机构已被他人处理，请刷新", code="institution_changed") from rejected
     return after
+
+
+def decided_already(ctx: Context, institution_id: str, actor: str, target: InstitutionStatus,
+                    reason: str) -> bool:
+    """The actor's latest entry in the institution's status history moved it to `target`
+    for this reason: this very decision was taken (a client's retry after a timeout), and
+    the institution moved on since. Read only when the decision would be refused."""
+    history = every_page(lambda cursor: ctx.store.status_history(institution_id, 100, cursor))
+    mine = [change for change in history if change.actor == actor]
+    return bool(mine) and (mine[-1].to_status, mine[-1].reason) == (target, reason)
 
 
 def _competent(ctx: Context, caller: Caller, institution_id: str) -> Institution:

@@ -116,6 +116,10 @@ def _competent_for(ctx: Context, caller: Caller, member: StaffMember | None, sta
 
 
 def _update(ctx: Context, member: StaffMember, **changes: Any) -> StaffMember:
+    """Record `changes`; what is recorded already (the same consent, certificate or check
+    sent again) is answered as it is, unwritten."""
+    if all(getattr(member, name) == value for name, value in changes.items()):
+        return member
     updated = replace(member, version=member.version + 1, **changes)
     try:
         ctx.store.write().replace(member, updated, "staff").commit()
