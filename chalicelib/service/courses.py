@@ -44,7 +44,11 @@ def submit(
 ) -> Course:
     """Every automatic check runs before the course reaches a regulator: the licence, the
     caps of one charge, the guided price (subject courses) and the timetable's rules; each
-    refusal names what to change."""
+    refusal names what to change. A retry of the request finds its course first, whatever
+    became of the institution since."""
+    submitted = ctx.store.course(course_id)
+    if submitted is not None and submitted.institution_id == caller.own_institution():
+        return submitted
     institution = ctx.store.institution(caller.own_institution())
     if institution is None:
         raise NotFound("机构不存在", code="institution_not_found")
