@@ -24,8 +24,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ReadTimeoutError
 
 from chalicelib.adapters.dynamo import idempotency as records
+from chalicelib.adapters.dynamo.transaction import Transaction
 from chalicelib.api import idempotency
 from chalicelib.domain.errors import ConcurrentUpdate
 from chalicelib.service import refund_payouts
@@ -111,6 +113,55 @@ def test_a_keyed_retry_after_the_first_attempt_wrote_and_died_answers_200_with_i
     assert_current(taken_over.body, r.read())
     replayed = send(p, r, key)
     assert (replayed.status, replayed.body) == (taken_over.status, taken_over.body)
+    p.check()
+
+
+# the three found on unseen seeds, as they happened there: the write committed, its answer
+# timed out, and the client sent the request again (under its key, or without one)
+
+FOUND: dict[str, Callable[[Platform], Repeat]] = {
+    "a parent's rejection of an answer (was 409 complaint_not_awaiting_parent)":
+        repeats.reject,
+    "a department's transfer of a fund-risk case (was 404 complaint_not_found)":
+        repeats.transfer_of_a_fund_risk_case,
+    "a department's transfer to another region (was 403 not_case_holder)":
+        repeats.transfer_sideways,
+}
+
+
+def times_out_after_its_write(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The next transaction commits, then its caller's connection times out (the
+    simulator's `timeout_after_write`): the request fails, its write stands."""
+    commit = Transaction.commit
+    struck: list[bool] = []
+
+    def commit_then_time_out(self: Transaction) -> None:
+        commit(self)
+        if not struck:
+            struck.append(True)
+            raise ReadTimeoutError(endpoint_url="simulated TransactWriteItems")
+
+    monkeypatch.setattr(Transaction, "commit", commit_then_time_out)
+    return struck
+
+
+@pytest.mark.parametrize("keyed", [True, False], ids=["its key", "no key"])
+@pytest.mark.parametrize("found", list(FOUND))
+def test_found_on_seeds_a_step_whose_answer_timed_out_after_its_write_answers_200_again(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch, found: str, keyed: bool,
+) -> None:
+    p = platform
+    r = FOUND[found](p)
+    key = new_key() if keyed else None
+    struck = times_out_after_its_write(monkeypatch)
+    first = send(p, r, key)
+    assert (first.status, struck) == (500, [True]), first.body
+    monkeypatch.undo()
+    before = without_keys(snapshot(p))
+    again = send(p, r, key)
+    assert again.status == 200, again.body
+    assert without_keys(snapshot(p)) == before, "the retry changed state"
+    assert_current(again.body, r.read())
     p.check()
 
 
