@@ -22,7 +22,7 @@ from datetime import datetime
 
 from chalicelib.domain.catalog import Institution, InstitutionStatus
 from chalicelib.domain.errors import Forbidden, StateConflict
-from chalicelib.service import freezes, institution_reviews, institutions, retry, work
+from chalicelib.service import freezes, institution_reviews, institutions, work
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 
@@ -78,22 +78,18 @@ def _decide(ctx: Context, caller: Caller, institution_id: str, reason: str,
     entry; read and judge again when a freeze's fan-out (or another decision) rewrote it
     between the read and the write. A freeze changed with it starts its fan-out."""
     caller.require(Role.REGULATOR)
-    attempts = 0
-    while True:
-        attempts += 1
+
+    def attempt() -> tuple[Institution, Institution]:
         before = institutions.visible_to_regulator(ctx, caller, institution_id)
         now = ctx.now()
         after = decided(before, now)
         if after is before:
-            return before
+            return before, before
         after = replace(after, decided_at=now, decided_by=caller.sub, decision_reason=reason)
-        try:
-            written = institution_reviews.rewrite(ctx, before, after, actor=caller.sub,
-                                                  reason=reason)
-        except StateConflict as conflict:
-            if conflict.code != "institution_changed" or attempts == retry.MAX_ATTEMPTS:
-                raise
-            continue
-        if written.freeze_generation != before.freeze_generation:
-            work.run_now(ctx, freezes.JOB)
-        return written
+        return before, institution_reviews.rewrite(ctx, before, after, actor=caller.sub,
+                                                   reason=reason)
+
+    before, written = institution_reviews.reading_again(attempt)
+    if written.freeze_generation != before.freeze_generation:
+        work.run_now(ctx, freezes.JOB)
+    return written

@@ -101,11 +101,18 @@ def decide(ctx: Context, caller: Caller, course_id: str, *, approve: bool, reaso
         raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
     caller.require_competent_for(institution)
     return review.decide(
-        ctx, caller, course,
+        ctx, caller, lambda: _stored(ctx, course_id),
         target=CourseStatus.APPROVED if approve else CourseStatus.REJECTED,
         pending_status=CourseStatus.PENDING_REVIEW, kind="course", reason=reason,
         moved_on=TAUGHT if approve else (),
     )
+
+
+def _stored(ctx: Context, course_id: str) -> Course:
+    course = ctx.store.course(course_id)
+    if course is None:
+        raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
+    return course
 
 
 def put_on_sale(ctx: Context, caller: Caller, course_id: str, *, on_sale: bool) -> Course:

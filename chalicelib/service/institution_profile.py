@@ -18,6 +18,16 @@ from chalicelib.service.context import Context
 def edit(ctx: Context, caller: Caller, institution_id: str, *, name: str | None,
          address: str | None, permit_number: str | None, custodian: Custodian | None
          ) -> Institution:
+    """The edit, judged again on the institution as it is when its write found it rewritten
+    since it was read (a freeze's fan-out, a decision, a transaction conflict)."""
+    return institution_reviews.reading_again(lambda: _edit(
+        ctx, caller, institution_id, name=name, address=address, permit_number=permit_number,
+        custodian=custodian))
+
+
+def _edit(ctx: Context, caller: Caller, institution_id: str, *, name: str | None,
+          address: str | None, permit_number: str | None, custodian: Custodian | None
+          ) -> Institution:
     before = institutions.own_or_applied(ctx, caller, institution_id)
     if _in_force(before, name, address, permit_number, custodian):
         return before  # the same edit again (decided since: a retry), changing nothing

@@ -1,22 +1,35 @@
 """A department's decisions on an institution: whitelist, reject, ask for changes (blacklisting:
 chalicelib/service/blacklisting.py). Only the competent department acts
 (`Caller.require_competent_for`); every change of status, whoever makes it, is written with
-its entry in the status history, in one transaction."""
+its entry in the status history, in one transaction. A decision whose write finds the
+institution rewritten since it was read (a freeze's fan-out, the institution's own edit,
+the engine's transaction conflict) reads it again and decides again (`reading_again`)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import replace
+from typing import TypeVar
 
 from chalicelib.domain import directory
 from chalicelib.domain.catalog import Institution, InstitutionStatus, StatusChange
 from chalicelib.domain.errors import RuleViolation, StateConflict
-from chalicelib.service import bank_accounts, freezes, institution_names, institutions, staff
+from chalicelib.service import (
+    bank_accounts,
+    freezes,
+    institution_names,
+    institutions,
+    retry,
+    staff,
+)
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page, WriteRejected, every_page
 
 PENDING = frozenset({InstitutionStatus.PENDING_REVIEW})
+T = TypeVar("T")
+CHANGED = "institution_changed"
+"""The refusal of a write that found the institution rewritten since it was read."""
 
 
 def decide(
@@ -25,20 +38,25 @@ def decide(
     """Whitelist an institution only when every criterion holds: its custodian bank and two
     accounts registered, and a staff member whose background check is current; or reject
     it, with reasons."""
-    institution = _competent(ctx, caller, institution_id)
-    if approve and institution.status is InstitutionStatus.PENDING_REVIEW:
-        _check_whitelist_criteria(ctx, institution)
     target = InstitutionStatus.WHITELISTED if approve else InstitutionStatus.REJECTED
-    return move(ctx, institution, target, actor=caller.sub, reason=reason, allowed_from=PENDING)
+
+    def attempt() -> Institution:
+        institution = _competent(ctx, caller, institution_id)
+        if approve and institution.status is InstitutionStatus.PENDING_REVIEW:
+            _check_whitelist_criteria(ctx, institution)
+        return move(ctx, institution, target, actor=caller.sub, reason=reason,
+                    allowed_from=PENDING)
+
+    return reading_again(attempt)
 
 
 def request_changes(ctx: Context, caller: Caller, institution_id: str, *, reason: str
                     ) -> Institution:
     """Send an application back with what to change; the institution's next edit of its
     profile returns it to review."""
-    institution = _competent(ctx, caller, institution_id)
-    return move(ctx, institution, InstitutionStatus.CHANGES_REQUESTED, actor=caller.sub,
-                reason=reason, allowed_from=PENDING)
+    return reading_again(lambda: move(
+        ctx, _competent(ctx, caller, institution_id), InstitutionStatus.CHANGES_REQUESTED,
+        actor=caller.sub, reason=reason, allowed_from=PENDING))
 
 
 def history(ctx: Context, caller: Caller, institution_id: str, *, limit: int,
@@ -95,8 +113,23 @@ def rewrite(ctx: Context, before: Institution, after: Institution, *, actor: str
     try:
         write.commit()
     except WriteRejected as rejected:
-        raise StateConflict("该机构已被他人处理，请刷新", code="institution_changed") from rejected
+        raise StateConflict("该机构已被他人处理，请刷新", code=CHANGED) from rejected
     return after
+
+
+def reading_again(attempt: Callable[[], T]) -> T:
+    """Run `attempt` (it reads the institution, judges it and writes through `rewrite`) again
+    while its write finds the institution rewritten since its read, so a caller is never
+    refused for someone else's unrelated write: it judges the institution as it is now
+    (and is refused what that refuses). At most `retry.MAX_ATTEMPTS` times; then the last
+    `institution_changed` stands."""
+    for attempts in range(1, retry.MAX_ATTEMPTS + 1):
+        try:
+            return attempt()
+        except StateConflict as conflict:
+            if conflict.code != CHANGED or attempts == retry.MAX_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def decided_already(ctx: Context, institution_id: str, actor: str, target: InstitutionStatus,
