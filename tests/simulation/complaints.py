@@ -30,7 +30,9 @@ CATEGORIES = ("teaching_quality", "fees", "false_advertising", "refund", "other"
               "fund_risk", "illegal_training")
 ALERTING = frozenset({"safety", "fund_risk", "illegal_training"})
 HOTLINE = {"sub": "hotline-gd", "region": "440000", "department": "education"}
-ELSEWHERE = {"sub": "reg-sz-culture", "region": "440300", "department": "culture"}
+ELSEWHERE = {"sub": "reg-zh-culture", "region": "440400", "department": "culture"}
+"""Culture at Zhuhai: no case goes there (case_transfers.REGIONS sends them into Shenzhen's
+440305, whose city is 440300)."""
 MOVES = {
     "filed": {"filed", "institution", "department"},
     "institution": {"institution", "awaiting_parent", "department"},
