@@ -143,6 +143,9 @@ class Institution:
     frozen_spans: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     """When it was frozen, as its regulators were told (the last open while frozen):
     silence confirms none of its lessons inside one."""
+    decided: str = ""
+    """Where its competent regulator's last decision moved it (whitelisted, rejected): the
+    same decision sent again once it moved on is answered 200, as it is (issue 22, 7)."""
 
     def froze(self, at: datetime, office: tuple[str, str], *, blacklisting: bool) -> None:
         self.frozen, self.freeze_office = True, office
