@@ -66,6 +66,16 @@ def dies_before_answering(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(records.DynamoIdempotencyStore, "complete", complete)
 
 
+def wrote_and_died(p: Platform, monkeypatch: pytest.MonkeyPatch,
+                   request: Callable[[], Reply]) -> None:
+    """`request`, under its key, runs its command and dies unanswered; then its key's lease
+    runs out (the retry may take the key over)."""
+    dies_before_answering(monkeypatch)
+    with pytest.raises(LambdaDied):
+        request()
+    p.clock.advance(idempotency.IN_PROGRESS_LEASE + timedelta(seconds=1))
+
+
 def assert_current(answer: dict[str, Any], current: dict[str, Any]) -> None:
     """The answer shows the entity as it is now (every field both show)."""
     shared = (set(answer) & set(current)) - {"timeline", "rating"}  # (a shop's, on a read)
@@ -101,10 +111,7 @@ def test_a_keyed_retry_after_the_first_attempt_wrote_and_died_answers_200_with_i
     p = platform
     r = SCENARIOS[route](p)
     key = new_key()
-    dies_before_answering(monkeypatch)
-    with pytest.raises(LambdaDied):
-        send(p, r, key)
-    p.clock.advance(idempotency.IN_PROGRESS_LEASE + timedelta(seconds=1))
+    wrote_and_died(p, monkeypatch, lambda: send(p, r, key))
     r.move_on()
     before = without_keys(snapshot(p))
     taken_over = send(p, r, key)
@@ -315,10 +322,7 @@ def test_a_creation_retried_under_its_key_after_its_first_attempt_died_finds_wha
     p = platform
     c = CREATIONS[route](p)
     key = new_key()
-    dies_before_answering(monkeypatch)
-    with pytest.raises(LambdaDied):
-        p.post(c.path, c.who, c.body, key=key)
-    p.clock.advance(idempotency.IN_PROGRESS_LEASE + timedelta(seconds=1))
+    wrote_and_died(p, monkeypatch, lambda: p.post(c.path, c.who, c.body, key=key))
     c.move_on()
     before = without_keys(snapshot(p))
     taken_over = p.post(c.path, c.who, c.body, key=key)

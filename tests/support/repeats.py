@@ -469,6 +469,11 @@ def blacklisted_by_the_county(p: Platform, institution_id: str) -> Callable[[], 
                              regulator(p, CULTURE_COUNTY), {"reason": "违规招生"}))
 
 
+def liquidated(p: Platform, institution_id: str) -> Callable[[], None]:
+    return lambda: ok(p.post(f"{institution_path(institution_id)}/liquidate",
+                             flows.competent(p), {"reason": "停业"}))
+
+
 def approve_institution(p: Platform) -> Repeat:
     institution_id, _, _ = applied(p)
     return Repeat(f"{institution_path(institution_id)}/approve", flows.competent(p), {},
@@ -500,9 +505,7 @@ def blacklist(p: Platform) -> Repeat:
     shop = flows.open_shop(p)
     return Repeat(f"{institution_path(shop.institution_id)}/blacklist",
                   regulator(p, CULTURE_COUNTY), {"reason": "违规招生"},
-                  institution_of(p, shop.institution_id),
-                  lambda: ok(p.post(f"{institution_path(shop.institution_id)}/liquidate",
-                                    flows.competent(p), {"reason": "停业"})))
+                  institution_of(p, shop.institution_id), liquidated(p, shop.institution_id))
 
 
 def unblacklist(p: Platform) -> Repeat:
@@ -519,9 +522,7 @@ def freeze(p: Platform) -> Repeat:
     shop = flows.open_shop(p)
     return Repeat(f"{institution_path(shop.institution_id)}/freeze",
                   regulator(p, CULTURE_COUNTY), {"reason": "资金风险"},
-                  institution_of(p, shop.institution_id),
-                  lambda: ok(p.post(f"{institution_path(shop.institution_id)}/liquidate",
-                                    flows.competent(p), {"reason": "停业"})))
+                  institution_of(p, shop.institution_id), liquidated(p, shop.institution_id))
 
 
 def unfreeze(p: Platform) -> Repeat:
