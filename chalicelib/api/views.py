@@ -45,6 +45,7 @@ def liquidation(liq: Liquidation, progress: Progress) -> schemas.LiquidationView
     return schemas.LiquidationView.model_validate({
         **_fields(liq), **_fields(progress), "orders_listed": not listing,
         "orders_total": liq.listed if listing else liq.orders_total,
+        "outstanding": dataclasses.asdict(liq.outstanding) if liq.outstanding else None,
     })
 
 

@@ -113,6 +113,12 @@ class Custodian:
     def accounts(self) -> tuple[str, str]:
         return self.supervised_account, self.general_account
 
+    def same_escrow(self, other: Custodian) -> bool:
+        """The parents' money would stay where it is: the same supervised account at the
+        same bank (a general account may change without moving anything)."""
+        return (self.bank, account_number(self.supervised_account)) == (
+            other.bank, account_number(other.supervised_account))
+
 
 @dataclass(frozen=True)
 class Institution:
@@ -170,6 +176,9 @@ class Institution:
     indexed: tuple[str, ...] = ()
     """The directory partitions listing it (chalicelib/domain/directory.py), written with
     it: a change of them drops exactly these."""
+    reviewed_custodian: Custodian | None = None
+    """The custodian accounts its department approved last (set at each whitelisting):
+    releases go to this general account, while a change (`custodian`) waits in review."""
 
     @property
     def frozen(self) -> bool:
@@ -185,6 +194,14 @@ class Institution:
     def blacklist_imposed_by(self) -> Office:
         return self.blacklist_office or measures.presumed(self.department,
                                                           self.jurisdiction_code)
+
+    @property
+    def approved_custodian(self) -> Custodian | None:
+        """The accounts its department last approved; None if unknown (never whitelisted,
+        or whitelisted before they were kept and since sent back to review)."""
+        if self.reviewed_custodian is not None:
+            return self.reviewed_custodian
+        return self.custodian if self.status is InstitutionStatus.WHITELISTED else None
 
     @property
     def ever_whitelisted(self) -> bool:

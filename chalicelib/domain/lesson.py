@@ -8,12 +8,19 @@ refused unless it:
 - has ended (a few minutes of clock skew allowed), and ended at most the policy's
   `lesson_record_window_hours` ago;
 - lasts the course's `lesson_minutes`, give or take the policy's tolerance (and at least
-  MIN_LESSON, at most MAX_LESSON: the bounds of a student's time slots);
+  MIN_LESSON, at most MAX_LESSON: the bounds of the time slots its write claims);
 - falls inside the course's `starts_on`..`ends_on` (business dates, Asia/Shanghai);
 - began after each attending order was paid (`check_attends`).
 
-That a student is never in two lessons at once is enforced by the consuming write itself
-(chalicelib/domain/timeslots.py), not here.
+A lesson keeps to its course's published pace: its student's lessons of the course in the
+lesson's week (Monday to Sunday, Asia/Shanghai) are at most `lessons_per_week`, the
+timetable's weekly slots plus the policy's make-up lessons, counted by the consuming write
+(an institution could otherwise record a whole order in one sitting: the lessons need not
+begin at a timetable slot, since lessons are moved for holidays, weather or a sick teacher,
+but they cannot outrun the timetable).
+
+That a student is never in two lessons at once, nor a teacher, is enforced by the
+consuming write itself (chalicelib/domain/timeslots.py), not here.
 """
 
 from __future__ import annotations
@@ -25,12 +32,17 @@ from chalicelib.domain.calendar import business_date
 from chalicelib.domain.catalog import Course
 from chalicelib.domain.errors import InvalidRequest, RuleViolation
 from chalicelib.domain.order import Order
-from chalicelib.domain.policy import Policy
+from chalicelib.domain.policy import MAX_LENGTH_TOLERANCE_MINUTES, Policy
 
 MAX_ATTENDING_ORDERS = 100
 CLOCK_SKEW = timedelta(minutes=5)
 MIN_LESSON = timedelta(minutes=10)
-MAX_LESSON = timedelta(hours=12)
+MAX_LESSON_MINUTES = 240
+"""The longest lesson a course may have (its `lesson_minutes`)."""
+MAX_LESSON = timedelta(minutes=MAX_LESSON_MINUTES + MAX_LENGTH_TOLERANCE_MINUTES)
+"""No course's lesson, with any tolerance a policy may give, is longer: a lesson's write
+claims its student's and its teacher's time slots in one transaction of at most 100 items
+(chalicelib/service/lesson_consumption.py counts them)."""
 
 
 @dataclass(frozen=True)
@@ -45,15 +57,33 @@ class Lesson:
     recorded_at: datetime
     rest_after_minutes: int = 0
     """The break the student must have after it (online lessons) before another lesson."""
+    lessons_per_week: int = 0
+    """The most lessons of its course a student may have in its week (0: a lesson recorded
+    before the rule, not counted)."""
 
     @property
     def duration(self) -> timedelta:
         return self.ended_at - self.started_at
 
     @property
+    def week(self) -> str:
+        """The ISO week it began in, Asia/Shanghai: `2026-W10`."""
+        return week_of(self.started_at)
+
+    @property
     def time_taken_until(self) -> datetime:
         """The end of the student's time the lesson takes: its end, then its break."""
         return self.ended_at + timedelta(minutes=self.rest_after_minutes)
+
+
+def week_of(instant: datetime) -> str:
+    year, week, _ = business_date(instant).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def lessons_per_week(course: Course, policy: Policy) -> int:
+    """How many lessons of `course` a student may have in one week."""
+    return len(course.timetable) + policy.extra_lessons_per_week
 
 
 def check_believable(

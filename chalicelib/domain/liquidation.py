@@ -2,10 +2,14 @@
 order's unconsumed money goes back to the payer through the custodian bank.
 
     listing --every order listed (counted)--> refunding --a listing pass finds every order
-                                                 ^  |   done, every refund paid--> completed
-                   no order done since the last  |  | every order done and paid, or none done
-                   look, or all seem settled:    +--+ since the last look: listed again
-                   listed (and counted) again
+                                                 ^  |   done, every refund paid, the escrow
+                   no order done since the last  |  |   empty--> completed
+                   look, or every order done:    +--+            ^
+                   listed (and counted) again       |            | a later pass finds
+                                                    +--> escrow_held (what is left named,
+                                                    every order done and its refunds
+                                                    paid, money still held: looked at
+                                                    again until ops clear it)
 
 A regulator starts it once; the same transaction freezes the institution. Listing waits
 `LIST_AFTER` (longer than a purchase that read the institution before the freeze can take
@@ -50,7 +54,49 @@ orders rarely meet on one shard, and a transaction that does is retried."""
 class LiquidationStatus(StrEnum):
     LISTING = "listing"
     REFUNDING = "refunding"
+    ESCROW_HELD = "escrow_held"
+    """Every order is done and every fen of its own refunds paid back, yet the escrow still
+    holds money (`outstanding` says what): parked payouts and returns wait for ops."""
     COMPLETED = "completed"
+
+
+NAMED = 10
+"""How many of each kind of money still held a liquidation names by id."""
+
+
+@dataclass(frozen=True)
+class Held:
+    """Money of one kind still in an institution's escrow: how many, how much, and the
+    first NAMED of them by id."""
+
+    count: int = 0
+    fen: int = 0
+    ids: tuple[str, ...] = ()
+
+    def with_one(self, item_id: str, fen: int) -> Held:
+        ids = self.ids if len(self.ids) >= NAMED else (*self.ids, item_id)
+        return Held(self.count + 1, self.fen + fen, ids)
+
+
+@dataclass(frozen=True)
+class Outstanding:
+    """What keeps a liquidation from completing: the supervised ledger balance of its
+    institution (its orders' held + releasing + refunding) and what its supervised
+    accounts received for no order, with what holds them."""
+
+    orders: Held = Held()
+    """Orders whose held + releasing + refunding is not zero."""
+    releases_parked: Held = Held()
+    """Lessons confirmed whose release the bank refused or kept failing: ops retry them."""
+    refunds_in_flight: Held = Held()
+    """Refunds approved and not yet paid back (being paid, or parked for ops)."""
+    returns_awaiting: Held = Held()
+    """Payments that matched no order, not yet returned from its supervised accounts."""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.orders.count or self.releases_parked.count
+                    or self.refunds_in_flight.count or self.returns_awaiting.count)
 
 
 class PendingLessons(StrEnum):
@@ -90,6 +136,12 @@ class Liquidation:
     next_step_at: datetime | None = None
     """When its job may act next (a page of listing at once, or the next look): checked
     against the platform's clock, whatever a sweep message says (`list_from` before)."""
+    holding: Held = Held()
+    """The pass under way: the orders it found holding money so far."""
+    accounts: tuple[str, ...] = ()
+    """The pass under way: the supervised accounts its orders were paid into so far."""
+    outstanding: Outstanding | None = None
+    """What the last pass that found every order done found still held (None before)."""
 
     @property
     def why(self) -> str:

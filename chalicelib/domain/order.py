@@ -14,7 +14,7 @@ the write, never in Python between a read and a write.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from chalicelib.domain.errors import StateConflict
@@ -37,7 +37,7 @@ LESSON_BUCKETS = (
 )
 COUNTERS = (
     "paid_fen", *MONEY_BUCKETS, *LESSON_BUCKETS, "open_disputes", "open_refunds",
-    "lessons_withdrawn", "remainder_carried",
+    "lessons_withdrawn", "remainder_carried", "refunds_dismissed",
 )
 UNBLOCKED = {"open_disputes": 0, "open_refunds": 0, "frozen": 0}
 """What a release and a new lesson require of their order: no dispute or refund request
@@ -100,11 +100,29 @@ class Order:
     liquidation_refund_id: str = ""
     """The refund that pays its unconsumed lessons back in a liquidation (named by the
     transaction that reserves it)."""
+    refunds_dismissed: int = 0
+    """Escalated refund requests a regulator dismissed; each sets `refund_again_on`, and a
+    request opening requires the count as it read it (so it read the day that goes with
+    it)."""
+    refund_again_on: date | None = None
+    """The first business day a refund request may open on it again, after the last
+    dismissal (chalicelib/domain/refund.py, `check_may_ask_again`)."""
 
     @property
     def blocked(self) -> bool:
         """A release or a new lesson must wait (UNBLOCKED does not hold)."""
         return bool(self.open_disputes or self.open_refunds or self.frozen)
+
+    @property
+    def escrow_fen(self) -> int:
+        """What it keeps in its supervised account: its share of that account's ledger
+        balance."""
+        return self.held_fen + self.releasing_fen + self.refunding_fen
+
+    @property
+    def holds_escrow(self) -> bool:
+        """Money is in its supervised account, or its parent was told to pay into it."""
+        return self.status is OrderStatus.PENDING_PAYMENT or self.escrow_fen > 0
 
 
 @dataclass(frozen=True)

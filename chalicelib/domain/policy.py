@@ -26,6 +26,11 @@ from chalicelib.domain.catalog import Mode
 MAX_RECORD_WINDOW_HOURS = 14 * 24
 """A student's time slots are kept 30 days (chalicelib/domain/timeslots.py): a lesson may
 never be recorded so late that the slots it must not overlap are already forgotten."""
+MAX_LENGTH_TOLERANCE_MINUTES = 60
+MAX_REST_MINUTES = 60
+"""Bounds of the tolerance on a lesson's length and of the break after an online lesson: with
+the longest course lesson they bound the time slots one consuming write claims
+(chalicelib/domain/lesson.py, MAX_LESSON)."""
 DEPARTMENTS = frozenset({"education", "science", "culture", "sports"})
 
 DEFAULT_COMPLAINT_ROUTING = {
@@ -136,8 +141,12 @@ class Policy(_Frozen):
     settlement_grace_minutes: Count = 10
     lesson_record_window_hours: Count = Field(default=72, le=MAX_RECORD_WINDOW_HOURS)
     """A lesson must be recorded within this many hours of its end."""
-    lesson_length_tolerance_minutes: Count = 10
+    lesson_length_tolerance_minutes: Count = Field(default=10, le=MAX_LENGTH_TOLERANCE_MINUTES)
     """A lesson may be this many minutes shorter or longer than its course's lesson length."""
+    extra_lessons_per_week: int = Field(default=1, ge=0, strict=True)
+    """A student takes at most as many lessons of a course in a week (Monday to Sunday) as
+    its weekly timetable has slots, plus this many (make-up lessons): an institution cannot
+    record lessons in bulk faster than the pace it published (a platform default)."""
     standard_lesson_minutes: dict[Mode, Count] = Field(
         default_factory=lambda: {Mode.OFFLINE: 45, Mode.ONLINE: 30})
     """The length a guided price is set for; longer or shorter lessons are pro-rated."""
@@ -146,7 +155,7 @@ class Policy(_Frozen):
     guided_prices: GuidedPrices | None = None
     """None where the region has loaded no table: subject courses cannot be priced there."""
     online_max_lesson_minutes: Count = 30
-    online_min_gap_minutes: int = Field(default=10, ge=0, strict=True)
+    online_min_gap_minutes: int = Field(default=10, ge=0, le=MAX_REST_MINUTES, strict=True)
     """The break a student has after an online lesson before the next lesson."""
     online_ends_by: TimeOfDay = _time_of_day(21, 0)
     offline_ends_by: TimeOfDay = _time_of_day(20, 30)
@@ -162,6 +171,11 @@ class Policy(_Frozen):
     """A staff member's background check must be repeated within this many months."""
     refund_decision_working_days: Count = 5
     """The institution's time to decide a refund request; silence after it approves."""
+    refund_cooldown_working_days: Count = 10
+    """After a regulator dismissed an escalated refund request, the order takes no request
+    (new, or an older rejection escalated) for this many working days: an open request stops
+    the order's releases, and a parent must not keep them stopped by asking again and
+    again."""
     dispute_answer_working_days: Count = 10
     """A dispute still open after this many working days goes to the regulator."""
     refund_payout_days_before_start: Count = 5

@@ -33,6 +33,7 @@ from enum import StrEnum
 
 from chalicelib.domain import lesson_money
 from chalicelib.domain.calendar import SHANGHAI
+from chalicelib.domain.errors import RuleViolation
 from chalicelib.domain.order import Movement, Order, OrderStatus
 
 MAX_REFUND_ATTEMPTS = 8
@@ -173,14 +174,35 @@ def requested() -> Movement:
 
 
 def opening_expects(order: Order) -> dict[str, int]:
-    """What opening a request on `order` requires of it: none open, and the remaining
-    lessons it was priced from unchanged (a lesson recorded meanwhile re-prices it)."""
-    return {"open_refunds": 0, **lesson_money.expected_counters(order)}
+    """What opening a request on `order` requires of it: none open, the remaining lessons it
+    was priced from unchanged (a lesson recorded meanwhile re-prices it), and no dismissal
+    since it was read (which would have moved `refund_again_on`)."""
+    return {"open_refunds": 0, "refunds_dismissed": order.refunds_dismissed,
+            **lesson_money.expected_counters(order)}
+
+
+def check_may_ask_again(order: Order, today: date) -> None:
+    """A parent's request (new, or an older rejection escalated) opens only once the days
+    after the last dismissed escalation have passed: while a request waits, the order's
+    releases wait, and cycling request -> rejection -> escalation -> dismissal -> request
+    would otherwise stop them for good."""
+    if order.refund_again_on is not None and today < order.refund_again_on:
+        raise RuleViolation(
+            f"监管部门已驳回该订单的退款申诉，{order.refund_again_on} 起方可再次申请",
+            code="refund_request_too_soon", order_id=order.order_id,
+            again_on=order.refund_again_on.isoformat())
 
 
 def closed_unapproved() -> Movement:
-    """A request rejected (or an escalation dismissed): the order goes on."""
+    """A request rejected by the institution: the order goes on."""
     return Movement("close_refund_request", _PAID, {"open_refunds": -1})
+
+
+def dismissed() -> Movement:
+    """An escalation dismissed by a regulator: the order goes on, and counts the dismissal
+    (its `refund_again_on` set in the same write)."""
+    return Movement("dismiss_refund_escalation", _PAID,
+                    {"open_refunds": -1, "refunds_dismissed": 1})
 
 
 def reserved(request: RefundRequest, *, was_open: bool) -> Movement:
@@ -214,13 +236,23 @@ def rereserved(request: RefundRequest) -> Movement:
 def posted(order: Order, request: RefundRequest) -> Movement:
     """The bank paid the payer back. With every lesson released or refunded and no money
     left on it, the order is complete."""
+    return _paid_back(order, "post_refund", "refunding_fen", request.amount_fen)
+
+
+def _paid_back(order: Order, name: str, source: str, amount_fen: int) -> Movement:
+    """`amount_fen` leaves the order's `source` bucket for the payer; it completes the order
+    when every lesson is released or refunded and no money is left on it."""
+    deltas = {source: -amount_fen, "refunded_fen": amount_fen}
     finishes = (
         order.lessons_released + order.lessons_refunded == order.lessons
-        and order.releasing_fen == 0 and order.held_fen == 0
-        and order.refunding_fen == request.amount_fen
+        and all(getattr(order, bucket) + deltas.get(bucket, 0) == 0
+                for bucket in ("held_fen", "releasing_fen", "refunding_fen"))
     )
-    return Movement(
-        "post_refund", _PAID,
-        {"refunding_fen": -request.amount_fen, "refunded_fen": request.amount_fen},
-        OrderStatus.COMPLETED if finishes else None,
-    )
+    return Movement(name, _PAID, deltas, OrderStatus.COMPLETED if finishes else None)
+
+
+def booked_late(order: Order, request: RefundRequest) -> Movement:
+    """The bank paid a payout back after its reservation was voided on its word (refused,
+    and no record of it then): the money leaves held money for the payer (its lessons were
+    refunded when it was approved). With nothing left on it, the order is complete."""
+    return _paid_back(order, "book_late_refund", "held_fen", request.amount_fen)

@@ -1,5 +1,6 @@
-"""A student's time, cut into slots, so that the consuming write itself refuses a second
-lesson that overlaps the first, whichever course or institution it belongs to.
+"""A student's time, and a teacher's, cut into slots, so that the consuming write itself
+refuses a second lesson that overlaps the first, whichever course or institution it belongs
+to (a teacher's: whichever course of the institution).
 
 Time is cut into fixed slots of SLOT (aligned to the Unix epoch). A lesson [start, end)
 leaves a *footprint* on every slot it touches. Every lesson lasts at least one slot
@@ -59,6 +60,12 @@ class Footprint:
     @property
     def slot_start_at(self) -> datetime:
         return datetime.fromtimestamp(self.slot_start, UTC)
+
+
+def most_footprints(span: timedelta) -> int:
+    """The most slots a span of this length touches, wherever (to the second) it starts: the
+    worst start is a second before a slot's end."""
+    return (int(span.total_seconds()) + _SLOT_SECONDS - 2) // _SLOT_SECONDS + 1
 
 
 def footprints(started_at: datetime, ended_at: datetime) -> list[Footprint]:

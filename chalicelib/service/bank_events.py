@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from chalicelib.domain.bank import BankInstruction, InstructionStatus, NoticeOutcome
 from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
-from chalicelib.service import refund_payouts, transfers, unmatched_returns
+from chalicelib.service import late_payouts, refund_payouts, transfers, unmatched_returns
 from chalicelib.service.context import Context
 from chalicelib.service.payments_received import payment_received
 from chalicelib.service.ports import WriteRejected
@@ -43,10 +43,8 @@ def transfer_outcome(
     if instruction.status is InstructionStatus.REFUSED:
         if not succeeded:  # the bank moved nothing: as the platform booked it
             return NoticeOutcome.DUPLICATE
-        if instruction.refund_id or instruction.unmatched_id:
-            raise _refund_paid_after_refusal(instruction.instruction_id)
         try:
-            transfers.book_late_success(ctx, instruction, event_id)
+            late_payouts.booker(instruction)(ctx, instruction, event_id)
         except WriteRejected as rejected:
             if rejected.failed & {"bank_event", "journal"}:
                 return NoticeOutcome.DUPLICATE
@@ -74,15 +72,6 @@ def _resolver(instruction: BankInstruction) -> Callable[..., None]:
     if instruction.unmatched_id:
         return unmatched_returns.resolve
     return transfers.resolve
-
-
-def _refund_paid_after_refusal(instruction_id: str) -> StateConflict:
-    """The bank paid a refund it had refused and had no record of: not booked automatically
-    (its request is parked for review); not acknowledged, so it stays visible until ops
-    reconcile it with the bank."""
-    log.error("bank paid refund %s after refusing it: reconcile with the bank", instruction_id)
-    return StateConflict("该退款指令已被拒绝，银行却已执行", code="instruction_already_resolved",
-                         instruction_id=instruction_id)
 
 
 def _opposite(status: InstructionStatus) -> StateConflict:

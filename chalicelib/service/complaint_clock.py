@@ -30,7 +30,7 @@ from chalicelib.domain.notice import (
     parent_inbox,
     regulator_inbox,
 )
-from chalicelib.service import case_decisions, case_log
+from chalicelib.service import case_decisions, case_log, local_policy
 from chalicelib.service.case_log import Tell
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
@@ -76,7 +76,8 @@ def _remind(ctx: Context, before: Complaint) -> None:
 
 
 def _to_department(ctx: Context, before: Complaint) -> None:
-    clock = case_log.clock(ctx, ctx.policy().complaint_department_working_days)
+    days = local_policy.of_case(ctx, before).complaint_department_working_days
+    clock = case_log.clock(ctx, days)
     after = advance(before, stage=Stage.DEPARTMENT, **case_log.clocked(clock))
     tells = [Tell(regulator_inbox(str(after.department), after.region), Event.CASE_ASSIGNED,
                   "机构未在期限内答复的投诉，转由本部门办理"),
@@ -102,7 +103,8 @@ def _escalate(ctx: Context, before: Complaint) -> None:
                         "省级办理已超期", (Tell(regulator_inbox(department, origin),
                                               Event.CASE_OVERDUE, "省级办理的投诉已超期"),))
         return
-    clock = case_log.clock(ctx, ctx.policy().complaint_department_working_days)
+    days = local_policy.of_case(ctx, before).complaint_department_working_days
+    clock = case_log.clock(ctx, days)
     after = advance(before, region=higher, highest_region=higher,
                     escalations=before.escalations + 1, flagged=True,
                     **case_log.clocked(clock))

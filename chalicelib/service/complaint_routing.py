@@ -45,7 +45,7 @@ def _routed(ctx: Context, before: Complaint, *, settled: bool
     if institution is None:
         raise LookupError(f"complaint {before.complaint_id}: no institution "
                           f"{before.institution_id}")
-    policy = ctx.policy()
+    policy = ctx.policy(institution.region_code)
     department, region = complaints.destination(ctx, institution)
     alert = before.category in ALERTING
     to_department = alert or before.source is not Source.APP

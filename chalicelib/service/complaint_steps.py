@@ -11,7 +11,7 @@ from chalicelib.domain.catalog import Department
 from chalicelib.domain.complaint import Action, Complaint, Decision, Stage, advance
 from chalicelib.domain.errors import RuleViolation, StateConflict
 from chalicelib.domain.notice import Event, institution_inbox, parent_inbox, regulator_inbox
-from chalicelib.service import case_decisions, case_log, case_repeats, complaints
+from chalicelib.service import case_decisions, case_log, case_repeats, complaints, local_policy
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.case_log import Tell
 from chalicelib.service.context import Context
@@ -27,13 +27,14 @@ case)."""
 def answer(ctx: Context, caller: Caller, complaint_id: str, text: str) -> Complaint:
     """The institution answers; the parent has the policy's working days to accept it."""
     found = complaints.own(ctx, caller, complaint_id, Role.INSTITUTION)
+    days = local_policy.of_case(ctx, found).complaint_parent_working_days
 
     def change(before: Complaint) -> Complaint | None:
         if before.stage is Stage.AWAITING_PARENT and before.answer == text:
             return None
         _require_stage(before, Stage.INSTITUTION, "complaint_not_awaiting_answer",
                        "该投诉不在待机构答复阶段")
-        clock = case_log.clock(ctx, ctx.policy().complaint_parent_working_days)
+        clock = case_log.clock(ctx, days)
         after = advance(before, stage=Stage.AWAITING_PARENT, answer=text[:TEXT_LIMIT],
                         answered_at=ctx.now(), **case_log.clocked(clock))
         tell = Tell(parent_inbox(after.parent_sub), Event.COMPLAINT_STAGE,
@@ -65,11 +66,12 @@ def accept(ctx: Context, caller: Caller, complaint_id: str) -> Complaint:
 def reject(ctx: Context, caller: Caller, complaint_id: str, reason: str) -> Complaint:
     """The parent rejects the answer: the department takes the case, with its clock."""
     found = complaints.own(ctx, caller, complaint_id, Role.PARENT)
+    days = local_policy.of_case(ctx, found).complaint_department_working_days
 
     def change(before: Complaint) -> Complaint | None:
         _require_stage(before, Stage.AWAITING_PARENT, "complaint_not_awaiting_parent",
                        "该投诉不在待家长确认阶段")
-        clock = case_log.clock(ctx, ctx.policy().complaint_department_working_days)
+        clock = case_log.clock(ctx, days)
         after = advance(before, stage=Stage.DEPARTMENT, **case_log.clocked(clock))
         tells = (Tell(regulator_inbox(str(after.department), after.region),
                       Event.CASE_ASSIGNED, "家长不接受机构答复的投诉，转由本部门办理"),
@@ -90,7 +92,10 @@ def transfer(ctx: Context, caller: Caller, complaint_id: str, *,
     finds it: a case escalated meanwhile is not taken back down."""
     found = complaints.held(ctx, caller, complaint_id)
     if region is not None:
-        case_transfer.check_target(region, found, ctx.policy(region).counties)
+        in_province = region[:2] == found.jurisdiction[:2]  # no other province's policy here
+        case_transfer.check_target(region, found,
+                                   ctx.policy(region).counties if in_province else ())
+    floor_days = local_policy.of_case(ctx, found).complaint_transfer_floor_working_days
 
     def change(before: Complaint) -> Complaint | None:
         _still_held(caller, before)
@@ -100,7 +105,7 @@ def transfer(ctx: Context, caller: Caller, complaint_id: str, *,
         target = (department or before.department, region or before.region)
         if target == (before.department, before.region):
             raise RuleViolation("移交对象与当前办理部门相同", code="transfer_to_same_holder")
-        floor = case_log.clock(ctx, ctx.policy().complaint_transfer_floor_working_days)
+        floor = case_log.clock(ctx, floor_days)
         after = advance(before, department=target[0], region=target[1], overdue_at_top=False,
                         highest_region=case_transfer.higher_of(
                             before.highest_region or before.region, target[1]),

@@ -152,7 +152,8 @@ def holds(caller: Caller, case: Complaint) -> bool:
 def destination(ctx: Context, institution: Institution) -> tuple[Department, str]:
     """Where routing sends a case about `institution`: its competent department (policy
     `complaint_routing`) at its jurisdiction."""
-    return (competent_department(institution, ctx.policy().complaint_routing),
+    policy = ctx.policy(institution.region_code)
+    return (competent_department(institution, policy.complaint_routing),
             jurisdiction(institution))
 
 

@@ -59,7 +59,7 @@ def confirm_now(
             before, status=ConsumptionStatus.CONFIRMED, confirmed_at=now, confirmed_by=by,
             resolution_reason=reason[:500],
         )
-        grace = timedelta(minutes=ctx.policy().settlement_grace_minutes)
+        grace = timedelta(minutes=ctx.policy(before.region_code).settlement_grace_minutes)
         write = ctx.store.write().replace(
             before, after, "consumption", due=("settle", now + grace)).move_order(
                 order,
@@ -94,7 +94,7 @@ def dispute(ctx: Context, caller: Caller, consumption_id: str, reason: str) -> C
             )
         now = ctx.now()
         answer_by = ctx.calendar.add_working_days(
-            business_date(now), ctx.policy().dispute_answer_working_days
+            business_date(now), ctx.policy(before.region_code).dispute_answer_working_days
         )
         after = replace(before, status=ConsumptionStatus.DISPUTED, dispute_reason=reason,
                         disputed_at=now, answer_by=answer_by.due_on,

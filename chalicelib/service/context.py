@@ -31,8 +31,11 @@ class Context:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def policy(self, region_code: str = "") -> Policy:
-        """The policy in force on today's business date (Asia/Shanghai) for a region (a
-        county's code; a city's or the province's own rules where it has none), or for the
-        province this stack serves."""
-        return self.policies.policy(region_code or self.province_code, business_date(self.now()))
+    def policy(self, region_code: str) -> Policy:
+        """The policy in force on today's business date (Asia/Shanghai) for a region of this
+        province: the institution's own (a county's code: its county's rules, else its
+        city's, else its province's; chalicelib/service/local_policy.py). There is no
+        default: a deadline counted with another region's numbers is a wrong deadline."""
+        if not region_code.startswith(self.province_code):
+            raise ValueError(f"region {region_code!r} is not of province {self.province_code}")
+        return self.policies.policy(region_code, business_date(self.now()))

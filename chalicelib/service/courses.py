@@ -17,12 +17,12 @@ from chalicelib.domain.catalog import (
     Subject,
     TimetableSlot,
 )
-from chalicelib.domain.errors import ConcurrentUpdate, NotFound, RuleViolation
-from chalicelib.service import institutions, review
+from chalicelib.domain.errors import NotFound, RuleViolation
+from chalicelib.service import institutions, retry, review
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context
 from chalicelib.service.creation import create_once
-from chalicelib.service.ports import Page, WriteRejected
+from chalicelib.service.ports import Page
 
 
 def submit(
@@ -117,22 +117,25 @@ def _stored(ctx: Context, course_id: str) -> Course:
 
 def put_on_sale(ctx: Context, caller: Caller, course_id: str, *, on_sale: bool) -> Course:
     """The institution takes an approved course off sale, or puts it back; doing what is
-    already done returns the course."""
-    course = ctx.store.course(course_id)
-    if course is None or course.institution_id != caller.own_institution():
-        raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
+    already done returns the course. A write that loses a race (another change of the
+    course, or the engine's own conflict) reads the course again and tries once more."""
+    own = caller.own_institution()
     target = CourseStatus.APPROVED if on_sale else CourseStatus.OFF_SALE
-    if course.status is target:
-        return course
-    if course.status not in TAUGHT:
-        raise RuleViolation("只有审核通过的课程才能上架或下架", code="course_not_approved",
-                            status=str(course.status))
-    moved = replace(course, status=target)
-    try:
+
+    def attempt() -> Course:
+        course = ctx.store.course(course_id)
+        if course is None or course.institution_id != own:
+            raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
+        if course.status is target:
+            return course
+        if course.status not in TAUGHT:
+            raise RuleViolation("只有审核通过的课程才能上架或下架", code="course_not_approved",
+                                status=str(course.status))
+        moved = replace(course, status=target)
         ctx.store.write().replace(course, moved, "course").commit()
-    except WriteRejected as rejected:
-        raise ConcurrentUpdate("课程正被修改，请刷新后重试") from rejected
-    return moved
+        return moved
+
+    return retry.on_conflict(attempt, retry_when=lambda rejected: True)
 
 
 def on_sale(ctx: Context, course_id: str) -> tuple[Course, Institution]:

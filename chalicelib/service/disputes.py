@@ -165,7 +165,7 @@ def _refund_of(ctx: Context, order: Order, lesson: Consumption) -> RefundRequest
         carries_remainder=lesson.carries_remainder, requested_at=now,
         decide_by=business_date(now), decide_by_estimated=False, before_start=False,
         approved_by=ApprovedBy.WITHDRAWAL, decided_at=now, decided_by=lesson.withdrawn_by,
-        payout_due=refunds.payout_due_now(ctx),
+        payout_due=refunds.payout_due_now(ctx, order.region_code),
     )
 
 

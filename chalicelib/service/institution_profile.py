@@ -1,8 +1,12 @@
 """An institution edits its profile. Answering a request for changes sends it back to
 review; so does a change of custodian bank or accounts on a whitelisted institution (no
 sale is paid into accounts its department has not reviewed; orders already paid keep the
-accounts they were paid into), and a change of its name (parents find it by name: a name
-no one reviewed could pass it off as another institution or another kind of training)."""
+accounts they were paid into), a change of its name (parents find it by name: a name
+no one reviewed could pass it off as another institution or another kind of training),
+and a change of its school-running permit number (the licence itself: a number no one
+reviewed could be another institution's, or none). Until its department approves a new
+custodian, releases go to the general account it approved last; a new supervised account
+or bank is refused while the old one holds anything (chalicelib/service/escrow.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from dataclasses import replace
 
 from chalicelib.domain.catalog import EDITABLE, Custodian, Institution, InstitutionStatus
 from chalicelib.domain.errors import RuleViolation, StateConflict
-from chalicelib.service import institution_reviews, institutions
+from chalicelib.service import escrow, institution_reviews, institutions
 from chalicelib.service.caller import Caller
 from chalicelib.service.context import Context
 
@@ -37,6 +41,8 @@ def _edit(ctx: Context, caller: Caller, institution_id: str, *, name: str | None
     if custodian is not None and not custodian.accounts_distinct:
         raise RuleViolation("监管账户与一般账户不能是同一个账户",
                             code="custodian_accounts_identical")
+    if custodian is not None and custodian != before.custodian:
+        escrow.require_empty(ctx, before, custodian)
     after = replace(
         before, name=name or before.name, address=address or before.address,
         permit_number=permit_number or before.permit_number,
@@ -54,6 +60,10 @@ def _edit(ctx: Context, caller: Caller, institution_id: str, *, name: str | None
     elif before.status is InstitutionStatus.WHITELISTED and after.name != before.name:
         after = replace(after, status=InstitutionStatus.PENDING_REVIEW)
         reason = "变更机构名称，须重新审核"
+    elif (before.status is InstitutionStatus.WHITELISTED
+          and after.permit_number != before.permit_number):
+        after = replace(after, status=InstitutionStatus.PENDING_REVIEW)
+        reason = "变更办学许可证号，须重新审核"
     return institution_reviews.rewrite(ctx, before, after, actor=caller.sub, reason=reason)
 
 

@@ -16,6 +16,7 @@ from chalicelib.domain.catalog import Institution, InstitutionStatus, StatusChan
 from chalicelib.domain.errors import RuleViolation, StateConflict
 from chalicelib.service import (
     bank_accounts,
+    escrow,
     freezes,
     institution_names,
     institutions,
@@ -36,14 +37,16 @@ def decide(
     ctx: Context, caller: Caller, institution_id: str, *, approve: bool, reason: str
 ) -> Institution:
     """Whitelist an institution only when every criterion holds: its custodian bank and two
-    accounts registered, and a staff member whose background check is current; or reject
-    it, with reasons."""
+    accounts registered, a staff member whose background check is current, and (a new
+    supervised account) nothing held in the one it replaces; or reject it, with reasons.
+    Whitelisting approves its custodian accounts: releases go to that general account."""
     target = InstitutionStatus.WHITELISTED if approve else InstitutionStatus.REJECTED
 
     def attempt() -> Institution:
         institution = _competent(ctx, caller, institution_id)
         if approve and institution.status is InstitutionStatus.PENDING_REVIEW:
             _check_whitelist_criteria(ctx, institution)
+            escrow.require_empty(ctx, institution, institution.custodian)
         return move(ctx, institution, target, actor=caller.sub, reason=reason,
                     allowed_from=PENDING)
 
@@ -84,8 +87,9 @@ def move(ctx: Context, institution: Institution, target: InstitutionStatus, *, a
     now = ctx.now()
     decided = replace(institution, status=target, decided_at=now, decided_by=actor,
                       decision_reason=reason)
-    if target is InstitutionStatus.WHITELISTED and institution.whitelisted_at is None:
-        decided = replace(decided, whitelisted_at=now)
+    if target is InstitutionStatus.WHITELISTED:
+        decided = replace(decided, reviewed_custodian=institution.custodian,
+                          whitelisted_at=institution.whitelisted_at or now)
     return rewrite(ctx, institution, decided, actor=actor, reason=reason)
 
 

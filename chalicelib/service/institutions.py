@@ -46,8 +46,9 @@ def apply(
     caller.require(Role.INSTITUTION)
     institution_rules.check_credit_code(uscc)
     institution_rules.check_licence(training_type, discipline)
+    ours = region_code if region_code.startswith(ctx.province_code) else ctx.province_code
     institution_rules.check_region(region_code, province_code=ctx.province_code,
-                                   policy=ctx.policy(region_code))
+                                   policy=ctx.policy(ours))  # another province's: refused
     if not custodian.accounts_distinct:
         raise RuleViolation(
             "监管账户与一般账户不能是同一个账户", code="custodian_accounts_identical",

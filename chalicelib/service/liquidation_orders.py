@@ -127,7 +127,7 @@ def _approve_awaiting(ctx: Context, liquidation: Liquidation, order: Order) -> N
                             "yet")
     changes: dict[str, Any] = {}
     if waiting.status is RefundStatus.ESCALATED:  # asked long ago: due from the approval
-        changes["payout_due"] = refunds.payout_due_now(ctx)
+        changes["payout_due"] = refunds.payout_due_now(ctx, order.region_code)
     with suppress(StateConflict):  # decided otherwise meanwhile: the order says what is left
         refunds.approve_pending(ctx, waiting.refund_id, ApprovedBy.LIQUIDATION,
                                 liquidation.started_by, **changes)

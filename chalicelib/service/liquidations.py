@@ -7,11 +7,14 @@ The job is on the schedule (the liquidation's `due` entry) from the start to the
 lost message, a crashed worker or a twin run only delays it: listing is saved page by page
 (a rewrite conditioned on the cursor it read), an order whose message was lost is queued
 again by another listing pass once no order has been done for `WATCH_AFTER`, and it is
-completed only by a pass that finds every order done, once every refund of the institution
-has reached its payer."""
+completed only by a pass that finds every order done, every fen of its refunds paid back
+and the institution's escrow empty (chalicelib/service/liquidation_escrow.py); while money
+is still held the liquidation names it (`outstanding`) and is looked at again every
+`WATCH_AFTER`."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 
@@ -19,15 +22,18 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.domain.liquidation import (
     LIST_AFTER,
     WATCH_AFTER,
+    Held,
     Liquidation,
     LiquidationStatus,
+    Outstanding,
     Progress,
 )
-from chalicelib.domain.refund import IN_FLIGHT
-from chalicelib.service import freezes, institutions, retry, work
+from chalicelib.service import freezes, institutions, liquidation_escrow, retry, work
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 from chalicelib.service.ports import WriteRejected
+
+log = logging.getLogger(__name__)
 
 JOB = "liquidate"
 PAGE_SIZE = 100
@@ -92,52 +98,68 @@ def advance(ctx: Context, institution_id: str) -> bool:
 
 
 def _list(ctx: Context, liquidation: Liquidation) -> bool:
-    """Queue a message for each order not done yet, page by page, counting the orders; at
-    the end of the pass the count is the orders' total, and a pass that found every order
-    done completes the liquidation once every fen is paid back."""
+    """Queue a message for each order not done yet, page by page, counting the orders and
+    the money they still hold; at the end of the pass the count is the orders' total, and
+    a pass that found every order done looks at what the escrow still holds: empty, with
+    every fen of its refunds paid back, the liquidation is completed."""
     deadline = time.monotonic() + BUDGET_SECONDS
     cursor = liquidation.cursor or None
     listed, queued = liquidation.listed, liquidation.queued
+    holding, accounts = liquidation.holding, set(liquidation.accounts)
     while True:
         page = ctx.store.orders_of_institution(liquidation.institution_id, PAGE_SIZE, cursor)
         waiting = [o.order_id for o in page.items if o.liquidated_at is None]
         if waiting:
             ctx.publisher.publish_liquidation(liquidation.institution_id, waiting)
+        for order in page.items:
+            accounts.add(order.supervised_bank_account)
+            if order.escrow_fen:
+                holding = holding.with_one(order.order_id, order.escrow_fen)
         listed, queued = listed + len(page.items), queued + len(waiting)
         cursor = page.next_cursor
         if cursor is None or time.monotonic() >= deadline:
             break
     if cursor is not None:
-        after = replace(liquidation, cursor=cursor, listed=listed, queued=queued)
+        after = replace(liquidation, cursor=cursor, listed=listed, queued=queued,
+                        holding=holding, accounts=tuple(sorted(accounts)))
         return _save(ctx, liquidation, after, again_now=True)
     counted = replace(liquidation, status=LiquidationStatus.REFUNDING, listing_pass=0,
-                      cursor="", orders_total=listed, listed=0, queued=0)
-    if not queued and _settled(ctx, counted):
-        counted = replace(counted, status=LiquidationStatus.COMPLETED, completed_at=ctx.now())
+                      cursor="", orders_total=listed, listed=0, queued=0, holding=Held(),
+                      accounts=())
+    if not queued:
+        counted = _looked_at(ctx, counted, liquidation_escrow.outstanding(
+            ctx, liquidation.institution_id, holding, accounts))
     return _save(ctx, liquidation, counted)
 
 
+def _looked_at(ctx: Context, liquidation: Liquidation, left: Outstanding) -> Liquidation:
+    """Every order is done: completed once its refunds are paid back and the escrow is
+    empty; held up while its refunds are paid, or by money ops must clear."""
+    paid_back = ctx.store.liquidation_progress(liquidation.institution_id).finished(
+        liquidation.orders_total)
+    if paid_back and left.empty:
+        return replace(liquidation, status=LiquidationStatus.COMPLETED, outstanding=left,
+                       completed_at=ctx.now())
+    status = LiquidationStatus.ESCROW_HELD if paid_back else LiquidationStatus.REFUNDING
+    if status is not liquidation.status or left != liquidation.outstanding:
+        log.info("liquidation of %s: %s, outstanding %s", liquidation.institution_id, status,
+                 left)
+    return replace(liquidation, status=status, outstanding=left)
+
+
 def _watch(ctx: Context, liquidation: Liquidation) -> bool:
-    """List the orders again when all seems settled (a pass that finds every order done
-    completes it) or when no order was done since the last look while some are not
-    (messages lost, or an order the count missed); otherwise look again later."""
+    """List the orders again once every order is done (a pass that finds them all done
+    looks at what the escrow still holds, and may complete it) or when no order was done
+    since the last look while some are not (messages lost, or an order the count missed);
+    otherwise look again later."""
     seen = ctx.store.liquidation_progress(liquidation.institution_id)
-    stalled = (seen.orders_done != liquidation.orders_total
-               and seen.orders_done == liquidation.orders_done_seen)
-    if stalled or _settled(ctx, liquidation, seen):
+    every_order_done = seen.orders_done == liquidation.orders_total
+    stalled = not every_order_done and seen.orders_done == liquidation.orders_done_seen
+    if stalled or every_order_done:
         again = replace(liquidation, listing_pass=2, cursor="", listed=0, queued=0,
-                        orders_done_seen=seen.orders_done)
+                        orders_done_seen=seen.orders_done, holding=Held(), accounts=())
         return _save(ctx, liquidation, again) and _list(ctx, again)
     return _save(ctx, liquidation, replace(liquidation, orders_done_seen=seen.orders_done))
-
-
-def _settled(ctx: Context, liquidation: Liquidation, seen: Progress | None = None) -> bool:
-    """Every order counted is done, every fen of the liquidation's refunds is paid back,
-    and no other refund of the institution is still on its way to a payer."""
-    seen = seen or ctx.store.liquidation_progress(liquidation.institution_id)
-    return seen.finished(liquidation.orders_total) and not any(
-        ctx.store.refunds_of_institution(liquidation.institution_id, status, 1, None).items
-        for status in IN_FLIGHT)
 
 
 def _save(ctx: Context, before: Liquidation, after: Liquidation, *, again_now: bool = False

@@ -8,20 +8,25 @@ from dataclasses import replace
 
 from chalicelib.domain.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.errors import NotFound, StateConflict
-from chalicelib.service import work
+from chalicelib.service import late_payouts, work
 from chalicelib.service.context import Context
 from chalicelib.service.ports import Page, WriteRejected
 
 
 def retry(ctx: Context, consumption_id: str) -> Consumption:
     """Settle a parked consumption again under a new attempt: a new bank instruction id, so
-    the refused instruction is never reused."""
+    the refused instruction is never reused; but first the bank says what it did with that
+    instruction: one it executed late is booked (released), never sent again
+    (chalicelib/service/late_payouts.py)."""
     before = ctx.store.consumption(consumption_id)
     if before is None:
         raise NotFound("消课记录不存在", code="consumption_not_found")
     if before.status is not ConsumptionStatus.NEEDS_REVIEW:
-        raise StateConflict("该课时的划拨不在待处理状态", code="consumption_not_needing_review",
-                            status=str(before.status))
+        raise _not_parked(before)
+    paid = late_payouts.executed_already(ctx, before.instruction_id)
+    if paid is not None:
+        late_payouts.book(ctx, paid)
+        return ctx.store.consumption(consumption_id) or before
     after = replace(before, status=ConsumptionStatus.CONFIRMED, attempt=before.attempt + 1,
                     review_reason="", deferrals=0)
     try:
@@ -32,6 +37,11 @@ def retry(ctx: Context, consumption_id: str) -> Consumption:
             from rejected
     work.publish_settlement(ctx, after)
     return after
+
+
+def _not_parked(found: Consumption) -> StateConflict:
+    return StateConflict("该课时的划拨不在待处理状态", code="consumption_not_needing_review",
+                         status=str(found.status))
 
 
 def listing(ctx: Context, *, limit: int, cursor: str | None) -> Page[Consumption]:

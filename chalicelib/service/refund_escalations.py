@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from chalicelib.domain import refund as rules
+from chalicelib.domain.calendar import business_date
 from chalicelib.domain.errors import StateConflict
 from chalicelib.domain.refund import ApprovedBy, RefundRequest, RefundStatus
 from chalicelib.service import (
@@ -50,6 +51,7 @@ def escalate(ctx: Context, caller: Caller, refund_id: str, reason: str) -> Refun
                                 code="refund_already_escalated")
         order = orders.get(ctx, before.order_id)
         refunds.check_refundable(order)
+        rules.check_may_ask_again(order, business_date(ctx.now()))
         after = replace(rules.priced(before, order), status=RefundStatus.ESCALATED,
                         escalated_at=ctx.now(), escalation_reason=reason[:REASON_LIMIT])
         write = ctx.store.write().replace(before, after, "refund").move_order(
@@ -65,10 +67,12 @@ def escalate(ctx: Context, caller: Caller, refund_id: str, reason: str) -> Refun
 def ordered(ctx: Context, refund_id: str, regulator_sub: str, reason: str,
             guard: Guard | None = None) -> RefundRequest:
     """Approve an escalated request by a regulator's order: the payout is due within the
-    policy's days from the order. `guard`: the case still held (case_decisions.py)."""
+    policy's days (of the order's region) from the order. `guard`: the case still held
+    (case_decisions.py)."""
+    region_code = refunds.get(ctx, refund_id).region_code
     return refunds.approve_pending(ctx, refund_id, ApprovedBy.REGULATOR, regulator_sub,
                                    guard=guard, regulator_reason=reason[:REASON_LIMIT],
-                                   payout_due=refunds.payout_due_now(ctx))
+                                   payout_due=refunds.payout_due_now(ctx, region_code))
 
 
 def dismissed(ctx: Context, refund_id: str, regulator_sub: str, reason: str,
@@ -83,8 +87,11 @@ def dismissed(ctx: Context, refund_id: str, regulator_sub: str, reason: str,
             refunds.not_awaiting(before, frozenset({RefundStatus.ESCALATED}))
         after = replace(before, status=RefundStatus.REJECTED, decided_at=ctx.now(),
                         decided_by=regulator_sub, regulator_reason=reason[:REASON_LIMIT])
+        order = orders.get(ctx, before.order_id)
+        cooldown = ctx.policy(order.region_code).refund_cooldown_working_days
+        again_on = ctx.calendar.add_working_days(business_date(ctx.now()), cooldown).due_on
         write = ctx.store.write().replace(before, after, "refund").move_order(
-            orders.get(ctx, before.order_id), rules.closed_unapproved())
+            order, rules.dismissed(), set_fields={"refund_again_on": again_on})
         told = refunds.tell_decided(ctx, write, after, "监管部门维持机构的拒绝决定")
         if guard is not None:
             guard(write)

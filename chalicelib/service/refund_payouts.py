@@ -29,6 +29,7 @@ from chalicelib.domain.order import Movement, Order
 from chalicelib.domain.refund import RefundRequest, RefundStatus
 from chalicelib.service import (
     bank_accounts,
+    late_payouts,
     liquidation_progress,
     notices,
     orders,
@@ -214,12 +215,17 @@ def redrive(ctx: Context, refund_id: str) -> bool:
 def retry_parked(ctx: Context, refund_id: str) -> RefundRequest:
     """Ops: pay a parked refund out again once the payer's account is fixed with the bank,
     under a new attempt (a new instruction id: the refused one is never sent again) that
-    the `refund` job reserves and sends on its next run."""
+    the `refund` job reserves and sends on its next run; unless the bank says it paid the
+    last one after all: that is booked (refunded), never sent again."""
     before = ctx.store.refund(refund_id)
     if before is None:
         raise NotFound("退款申请不存在", code="refund_not_found", refund_id=refund_id)
     if before.status is not RefundStatus.NEEDS_REVIEW:
         raise _not_parked(before)
+    paid = late_payouts.executed_already(ctx, before.instruction_id)
+    if paid is not None:
+        late_payouts.book(ctx, paid)
+        return ctx.store.refund(refund_id) or before
     after = replace(before, status=RefundStatus.APPROVED, attempt=before.attempt + 1,
                     first_attempt=before.attempt + 1, review_reason="", deferrals=0)
     try:

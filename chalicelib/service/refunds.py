@@ -36,6 +36,7 @@ def request(ctx: Context, caller: Caller, refund_id: str, order_id: str, reason:
             return existing, None  # the schedule's to resend)
         order = orders.visible(ctx, caller, order_id)
         fresh = new_request(ctx, order, refund_id, reason)
+        rules.check_may_ask_again(order, business_date(fresh.requested_at))
         write = ctx.store.write()
         instruction = None
         if fresh.before_start:
@@ -75,7 +76,7 @@ def new_request(ctx: Context, order: Order, refund_id: str, reason: str) -> Refu
     course = ctx.store.course(order.course_id)
     before_start = (course is not None and today < course.starts_on
                     and order.lessons_remaining == order.lessons)
-    policy = ctx.policy()
+    policy = ctx.policy(order.region_code)
     deadline = ctx.calendar.add_working_days(today, policy.refund_decision_working_days)
     payout_days = (policy.refund_payout_days_before_start if before_start
                    else policy.refund_payout_days_after_start)
@@ -89,10 +90,11 @@ def new_request(ctx: Context, order: Order, refund_id: str, reason: str) -> Refu
     )
 
 
-def payout_due_now(ctx: Context) -> date:
+def payout_due_now(ctx: Context, region_code: str) -> date:
     """When a payout decided today (not on the parent's request) must reach the payer: the
-    policy's days after the course started, from today."""
-    return business_date(ctx.now()) + timedelta(days=ctx.policy().refund_payout_days_after_start)
+    policy's days (of the order's region) after the course started, from today."""
+    days = ctx.policy(region_code).refund_payout_days_after_start
+    return business_date(ctx.now()) + timedelta(days=days)
 
 
 def _retry_or_explain(rejected: WriteRejected) -> bool:

@@ -123,6 +123,17 @@ def _reserve(
     return retry.on_conflict(attempt, retry_when=lambda r: True)
 
 
+def general_account(ctx: Context, order: Order) -> str:
+    """Where a release instructed now goes: the general account the institution's
+    department approved last (one consistent read of the institution, outside the money
+    transaction: a condition on it there would make the institution a hot item), else the
+    order's own copy (an institution whitelisted before approved accounts were kept, and
+    in review since). A change still in review is never used."""
+    institution = ctx.store.institution(order.institution_id)
+    approved = institution.approved_custodian if institution is not None else None
+    return approved.general_account if approved is not None else order.general_bank_account
+
+
 def _commit_reserve(
     ctx: Context, order: Order, before: Consumption
 ) -> tuple[Consumption, BankInstruction]:
@@ -148,14 +159,14 @@ def _commit_reserve(
         from_account=entry.debit_account,
         to_account=entry.credit_account,
         bank_from_account=order.supervised_bank_account,
-        bank_to_account=order.general_bank_account,
+        bank_to_account=general_account(ctx, order),
         amount_fen=before.amount_fen,
         pending_transfer_id=pending_id,
         status=InstructionStatus.SENT,
         created_at=now,
     )
     after = replace(before, status=ConsumptionStatus.RELEASING, deferrals=0)
-    grace = timedelta(minutes=ctx.policy().settlement_grace_minutes)
+    grace = timedelta(minutes=ctx.policy(order.region_code).settlement_grace_minutes)
     ctx.store.write().move_order(
         order,
         order_rules.release_reserved(before.amount_fen),

@@ -82,6 +82,17 @@ class AtomicWrite(Protocol):
         """Claim a student's time for a lesson: refused (label "slot") if any footprint
         overlaps another lesson's (chalicelib/domain/timeslots.py)."""
 
+    def count_weekly_lesson(self, student_id: str, course_id: str, week: str, limit: int
+                            ) -> AtomicWrite:
+        """Count one more lesson of a course in a student's week: refused (label "pace")
+        once the week holds `limit` (chalicelib/domain/lesson.py)."""
+
+    def occupy_teacher_slots(
+        self, teacher_id: str, lesson_id: str, footprints: list[Footprint]
+    ) -> AtomicWrite:
+        """Claim a teacher's time for a lesson: refused (label "teacher_slot") if any
+        footprint overlaps another lesson's."""
+
     def mark_bank_event(self, event_id: str, event_type: str, at: datetime) -> AtomicWrite:
         """Record a bank event as applied (once: its event id)."""
 
@@ -223,6 +234,12 @@ class Store(Protocol):
     ) -> Page[UnmatchedPayment]:
         """Payments that matched no order, by return status, of the regions under
         `region_prefix` ("00" for a reference that names no order)."""
+        ...
+
+    def unmatched_at_account(
+        self, bank_account: str, status: str, limit: int, cursor: str | None
+    ) -> Page[UnmatchedPayment]:
+        """Payments that matched no order received by one bank account, by return status."""
         ...
 
     def escalated_disputes(

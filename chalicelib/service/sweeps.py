@@ -61,14 +61,17 @@ def fan_out(ctx: Context, job: str) -> int:
 def run(
     ctx: Context, task: SweepTask, *, budget: timedelta, page_size: int | None = None
 ) -> SweepReport:
-    """Handle the task's items until none is left or `budget` (wall-clock time, checked
+    """Handle a queued task's items until none is left or `budget` (wall-clock time, checked
     between pages of `page_size`, default PAGE_SIZE) is spent; then the report carries the
-    continuation."""
-    page_size = page_size or PAGE_SIZE
+    continuation. The task came by queue: it pages no further than the clock (`paged_until`)."""
+    return _run(ctx, task, paged_until(ctx, task), budget, page_size or PAGE_SIZE)
+
+
+def _run(ctx: Context, task: SweepTask, until: datetime, budget: timedelta,
+         page_size: int) -> SweepReport:
     deadline = time.monotonic() + budget.total_seconds()
     report = SweepReport()
     cursor = task.cursor
-    until = paged_until(ctx, task)
     seen: set[str] = set()  # an item put off to a time still before `until` comes round again
     while True:
         page = ctx.schedule.due_page(task.job, task.shard, until, page_size, cursor)
@@ -91,10 +94,12 @@ def paged_until(ctx: Context, task: SweepTask) -> datetime:
 
 def run_all(ctx: Context, job: str, until: datetime | None = None) -> SweepReport:
     """A whole run of `job`, here and now, every shard to its end (the local stack's
-    recovery at start, ops and tests; production fans out instead)."""
+    recovery at start, ops and tests; production fans out instead). `until` is the in-process
+    caller's own, so unlike a queued task's it may look ahead: the local stack's recovery
+    re-drives every release still settling, however far it was put off."""
     total = SweepReport()
     for task in plan(ctx, job, until):
-        report = run(ctx, task, budget=timedelta.max)
+        report = _run(ctx, task, task.until, timedelta.max, PAGE_SIZE)
         total.handled += report.handled
         total.failed += report.failed
         total.failed_ids += report.failed_ids

@@ -98,22 +98,29 @@ def book_late_success(ctx: Context, instruction: BankInstruction, event_id: str)
             raise StateConflict("该指令已有相反的结果", code="instruction_already_resolved",
                                 instruction_id=instruction.instruction_id)
         now = ctx.now()
-        entry = ledger.next_entry(
-            order_id=order.order_id, after_seq=order.journal_seq, after_hash=order.journal_head,
-            transfer_id=ledger.late_transfer_id(instruction.pending_transfer_id),
-            phase=ledger.Phase.SINGLE, debit_account=instruction.from_account,
-            credit_account=instruction.to_account, amount_fen=instruction.amount_fen,
-            occurred_at=now.isoformat(), cause=instruction.instruction_id,
-        )
         released = replace(parked, status=ConsumptionStatus.RELEASED, released_at=now,
                            review_reason="")
         ctx.store.write().move_order(
-            order, order_rules.release_booked_late(order, instruction.amount_fen), entry=entry,
+            order, order_rules.release_booked_late(order, instruction.amount_fen),
+            entry=late_entry(order, instruction, now),
         ).replace(parked, released, "consumption").replace(
             instruction, replace(instruction, status=InstructionStatus.SUCCEEDED), "instruction"
         ).mark_bank_event(event_id, "transfer_succeeded", now).commit()
 
     retry.on_conflict(attempt, retry_when=retry.order_changed)
+
+
+def late_entry(order: Order, instruction: BankInstruction, at: datetime
+               ) -> ledger.JournalEntry:
+    """The entry that books what the bank executed after the instruction's reservation was
+    voided (a release's or a refund's): once, under its own transfer id."""
+    return ledger.next_entry(
+        order_id=order.order_id, after_seq=order.journal_seq, after_hash=order.journal_head,
+        transfer_id=ledger.late_transfer_id(instruction.pending_transfer_id),
+        phase=ledger.Phase.SINGLE, debit_account=instruction.from_account,
+        credit_account=instruction.to_account, amount_fen=instruction.amount_fen,
+        occurred_at=at.isoformat(), cause=instruction.instruction_id,
+    )
 
 
 def park(ctx: Context, instruction: BankInstruction, reason: str) -> None:

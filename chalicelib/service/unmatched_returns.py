@@ -24,7 +24,7 @@ from chalicelib.domain.bank import (
     UnmatchedStatus,
 )
 from chalicelib.domain.errors import NotFound, StateConflict
-from chalicelib.service import outbound
+from chalicelib.service import late_payouts, outbound
 from chalicelib.service.context import Context
 from chalicelib.service.store import AtomicWrite
 
@@ -118,6 +118,11 @@ def retry_parked(ctx: Context, unmatched_id: str, *, payer_account: str = "",
     if before.review_reason != NO_ROUTE and route_given:
         raise StateConflict("银行已注明该款项的账户，不能改变退回路径",
                             code="unmatched_payment_route_known")
+    if before.review_reason != NO_ROUTE:  # a return was sent: did the bank pay it after all?
+        paid = late_payouts.executed_already(ctx, before.instruction_id)
+        if paid is not None:  # returned, never sent again
+            late_payouts.book(ctx, paid)
+            return ctx.store.unmatched(unmatched_id) or before
     after = replace(before, status=UnmatchedStatus.RETURNING, attempt=before.attempt + 1,
                     deferrals=0, review_reason="",
                     payer_account=payer_account or before.payer_account,

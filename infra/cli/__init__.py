@@ -4,6 +4,7 @@ from infra.cli import (
     clock,  # noqa: F401
     deploy,  # noqa: F401
     dev,  # noqa: F401  (registers its commands)
+    liquidations,  # noqa: F401
     operations,  # noqa: F401
     payments,  # noqa: F401
     refunds,  # noqa: F401

@@ -18,11 +18,15 @@ Stage = Annotated[str, typer.Option(help="the stage: local (the running local st
 EndpointUrl = Annotated[str, typer.Option(help="one endpoint for DynamoDB and SQS "
                                                "(e.g. a moto server)")]
 Region = Annotated[str, typer.Option(help="AWS region (default: the stage's usual one)")]
+BankUrl = Annotated[str, typer.Option(help="the custodian bank's API, asked what it did with "
+                                           "a parked payout's last instruction before it is "
+                                           "retried (default: the local stack's sandbox bank)")]
 
 
-def target_of(stage: str, endpoint_url: str, region: str) -> Target:
+def target_of(stage: str, endpoint_url: str, region: str, bank_url: str = "") -> Target:
     try:
-        return connect(stage, endpoint_url=endpoint_url or None, region=region or None)
+        return connect(stage, endpoint_url=endpoint_url or None, region=region or None,
+                       bank_url=bank_url or None)
     except NoLocalStack as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None

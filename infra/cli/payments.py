@@ -21,6 +21,7 @@ from chalicelib.domain.bank import UnmatchedStatus
 from chalicelib.service import unmatched_returns
 from infra.cli.app import cli
 from infra.cli.options import (
+    BankUrl,
     EndpointUrl,
     Region,
     Stage,
@@ -74,15 +75,19 @@ def return_parked(
     received: Annotated[str, typer.Option(
         help="the account the money reached, from the bank's record")] = "",
     stage: Stage = "local", endpoint_url: EndpointUrl = "", region: Region = "",
+    bank_url: BankUrl = "",
 ) -> None:
     """Return parked payments again, each under a new attempt (a new bank instruction id),
-    sent by the settlement sweeper's next run. A payment whose notice named no accounts
-    needs --payer and --received, read off the bank's own record."""
-    ctx = target_of(stage, endpoint_url, region).context()
+    sent by the settlement sweeper's next run; unless the bank says it paid the last one
+    back: that is booked, not sent again. A payment whose notice named no accounts needs
+    --payer and --received, read off the bank's own record."""
+    ctx = target_of(stage, endpoint_url, region, bank_url).context()
 
     def queue(unmatched_id: str) -> str:
         retried = unmatched_returns.retry_parked(ctx, unmatched_id, payer_account=payer,
                                                  received_account=received)
+        if retried.status is UnmatchedStatus.RETURNED:
+            return f"booked: the bank had returned it ({retried.instruction_id}, not sent again)"
         return (f"queued for return as attempt {retried.attempt} "
                 f"(instruction {retried.instruction_id})")
 

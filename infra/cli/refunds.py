@@ -19,6 +19,7 @@ from chalicelib.domain.refund import RefundStatus
 from chalicelib.service import refund_payouts
 from infra.cli.app import cli
 from infra.cli.options import (
+    BankUrl,
     EndpointUrl,
     Region,
     Stage,
@@ -72,13 +73,17 @@ def list_refunds(
 def retry_parked(
     refund_ids: Annotated[list[str], typer.Argument(help="parked refunds to pay out again")],
     stage: Stage = "local", endpoint_url: EndpointUrl = "", region: Region = "",
+    bank_url: BankUrl = "",
 ) -> None:
     """Pay parked refunds out again, each under a new attempt (a new bank instruction id),
-    reserved and sent by the settlement sweeper's next run."""
-    ctx = target_of(stage, endpoint_url, region).context()
+    reserved and sent by the settlement sweeper's next run; unless the bank says it paid
+    the last one: that is booked, not sent again."""
+    ctx = target_of(stage, endpoint_url, region, bank_url).context()
 
     def queue(refund_id: str) -> str:
         retried = refund_payouts.retry_parked(ctx, refund_id)
+        if retried.status is RefundStatus.REFUNDED:
+            return f"booked: the bank had paid {retried.instruction_id} (not sent again)"
         return f"queued as attempt {retried.attempt} (instruction {retried.instruction_id})"
 
     each_or_exit(refund_ids, queue, "not retried")

@@ -1,6 +1,6 @@
 """Releases parked for review (chalicelib/service/parked.py): the bank refused them for good,
 or failed them too often. Their money is held on the order; fix the account with the bank,
-then retry them.
+then retry them (the bank is asked first: an instruction it executed late is booked).
 
     python -m infra.cli review list [--stage local]
     python -m infra.cli review retry con_… [con_… ...] [--stage local]
@@ -13,9 +13,17 @@ from typing import Annotated
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.domain.consumption import ConsumptionStatus
 from chalicelib.service import parked
 from infra.cli.app import cli
-from infra.cli.options import EndpointUrl, Region, Stage, each_or_exit, target_of
+from infra.cli.options import (
+    BankUrl,
+    EndpointUrl,
+    Region,
+    Stage,
+    each_or_exit,
+    target_of,
+)
 
 review = typer.Typer(no_args_is_help=True, help=__doc__.splitlines()[0])
 cli.add_typer(review, name="review")
@@ -53,12 +61,16 @@ def list_parked(stage: Stage = "local", endpoint_url: EndpointUrl = "",
 def retry_parked(
     consumption_ids: Annotated[list[str], typer.Argument(help="consumptions to settle again")],
     stage: Stage = "local", endpoint_url: EndpointUrl = "", region: Region = "",
+    bank_url: BankUrl = "",
 ) -> None:
-    """Settle parked releases again, each under a new attempt (a new bank instruction id)."""
-    ctx = target_of(stage, endpoint_url, region).context()
+    """Settle parked releases again, each under a new attempt (a new bank instruction id),
+    unless the bank says it executed the last one: that is booked, not sent again."""
+    ctx = target_of(stage, endpoint_url, region, bank_url).context()
 
     def settle_again(consumption_id: str) -> str:
         retried = parked.retry(ctx, consumption_id)
+        if retried.status is ConsumptionStatus.RELEASED:
+            return f"booked: the bank had executed {retried.instruction_id} (not sent again)"
         return (f"queued again as attempt {retried.attempt} "
                 f"(instruction {retried.instruction_id})")
 

@@ -20,6 +20,7 @@ import boto3
 
 from chalicelib import bootstrap
 from chalicelib.adapters import ids
+from chalicelib.adapters.bank.http_gateway import HttpBankGateway
 from chalicelib.adapters.clock import SystemClock
 from chalicelib.adapters.dynamo.due import DynamoSchedule
 from chalicelib.adapters.dynamo.store import DynamoStore
@@ -28,7 +29,7 @@ from chalicelib.adapters.metrics import EmbeddedMetrics
 from chalicelib.adapters.sqs_publisher import SqsPublisher
 from chalicelib.domain.notice import Notice
 from chalicelib.service.context import Context
-from chalicelib.service.ports import Clock, TransferInstruction
+from chalicelib.service.ports import BankRecord, BankUnavailable, Clock, TransferInstruction
 from infra.local import runfile
 from infra.local.clock import existing
 from infra.local.config import AWS_REGION, FAKE_CREDENTIAL, STAGE, data_dir
@@ -61,6 +62,10 @@ class Target:
     sqs: SQSClient
     platform_clock: Clock = field(default_factory=SystemClock)
     """The local stack's moved clock (infra/local/clock.py), or the system clock."""
+    bank_url: str = ""
+    """The custodian bank's instruction API (the local stack's sandbox bank, or
+    `--bank-url`), asked what it did with a parked payout's last instruction before ops
+    retry it; "" for none (such a retry is then refused)."""
 
     def queue_name(self, queue: Queue, *, dead_letter: bool = False) -> str:
         suffix = ".fifo" if queue.fifo else ""
@@ -85,11 +90,12 @@ class Target:
 
     def context(self) -> Context:
         """What an ops command that changes state runs the use cases with. It queues work
-        like the platform does; it never talks to the bank itself."""
+        like the platform does; it never instructs the bank, it only asks it what it did
+        with an instruction."""
         return Context(
             store=self.store(),
             schedule=self.schedule(),
-            bank=_NoBank(),
+            bank=_AskingBank(self.bank_url),
             publisher=SqsPublisher(self.sqs, self.queue_url(Queue.settlement),
                                    self.queue_url(Queue.sweep),
                                    self.queue_url(Queue.liquidation),
@@ -110,25 +116,38 @@ class _NoPush:
         raise RuntimeError("ops commands leave their notices to the stack's push schedule")
 
 
-class _NoBank:
+class _AskingBank:
+    """The bank as ops commands see it: asked what it did with an instruction (before a
+    parked payout is retried), never instructed (ops commands queue work)."""
+
+    def __init__(self, url: str) -> None:
+        self._gateway = HttpBankGateway(url) if url else None
+
     def instruct_transfer(self, instruction: TransferInstruction) -> None:
         raise RuntimeError("ops commands queue settlement work; they never instruct the bank")
 
+    def executed(self, instruction_id: str) -> BankRecord | None:
+        if self._gateway is None:
+            raise BankUnavailable("no bank to ask: pass --bank-url")
+        return self._gateway.executed(instruction_id)
 
-def connect(stage: str, *, endpoint_url: str | None = None, region: str | None = None) -> Target:
+
+def connect(stage: str, *, endpoint_url: str | None = None, region: str | None = None,
+            bank_url: str | None = None) -> Target:
     if endpoint_url:
         session = _session(stage, region)
         return Target(stage, f"stage {stage} at {endpoint_url}",
                       session.client("dynamodb", endpoint_url=endpoint_url),
-                      session.client("sqs", endpoint_url=endpoint_url))
+                      session.client("sqs", endpoint_url=endpoint_url),
+                      bank_url=bank_url or "")
     if stage == STAGE:
-        return _running_local_stack(region)
+        return _running_local_stack(region, bank_url)
     session = boto3.session.Session(region_name=region)
     return Target(stage, f"stage {stage} in {session.region_name or 'the default region'}",
-                  session.client("dynamodb"), session.client("sqs"))
+                  session.client("dynamodb"), session.client("sqs"), bank_url=bank_url or "")
 
 
-def _running_local_stack(region: str | None) -> Target:
+def _running_local_stack(region: str | None, bank_url: str | None) -> Target:
     folder = data_dir()
     record = runfile.read(folder)
     if record is None or not (record.dynamodb_url and record.sqs_url):
@@ -144,6 +163,7 @@ def _running_local_stack(region: str | None) -> Target:
         session.client("dynamodb", endpoint_url=record.dynamodb_url),
         session.client("sqs", endpoint_url=record.sqs_url),
         existing(folder) or SystemClock(),
+        bank_url or record.bank_url,
     )
 
 

@@ -93,8 +93,11 @@ def recover_in_flight() -> int:
     the last run; the sweep would find them only once due (after the policy's grace). Safe
     whatever their state: every step of settlement is idempotent."""
     ctx = bootstrap.context()
-    grace = timedelta(minutes=ctx.policy().settlement_grace_minutes)
-    return sweeps.run_all(ctx, "settle", until=ctx.now() + grace).handled
+    regions = {ctx.province_code, *(region for region in ctx.policies.layers
+                                    if region.startswith(ctx.province_code))}
+    grace = max(ctx.policy(region).settlement_grace_minutes for region in regions)
+    until = ctx.now() + timedelta(minutes=grace)  # the longest of any region's
+    return sweeps.run_all(ctx, "settle", until=until).handled
 
 
 

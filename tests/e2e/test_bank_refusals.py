@@ -21,6 +21,7 @@ from infra.cli import cli
 from tests.support import flows
 from tests.support.harness import Platform
 from tests.support.invariants import scan
+from tests.support.served_bank import served
 
 PRICE = 12_500
 
@@ -136,14 +137,18 @@ def test_ops_list_and_retry_parked_releases_with_the_cli(platform: Platform) -> 
     assert status.exit_code == 1 and "1 release(s) parked for review" in status.stdout
 
     platform.bank.reopen_account(shop.general_account)
-    retried = CliRunner().invoke(cli, ["review", "retry", consumption_id, "--stage", "test"])
-    assert retried.exit_code == 0, retried.output
-    assert instruction_id(consumption_id, 2) in retried.stdout
-    platform.settle_everything()
-    platform.check()
-    assert consumption(platform, fam, consumption_id)["status"] == "released"
-    again = CliRunner().invoke(cli, ["review", "retry", consumption_id, "--stage", "test"])
-    assert again.exit_code == 1 and "consumption_not_needing_review" in again.output
+    no_bank = CliRunner().invoke(cli, ["review", "retry", consumption_id, "--stage", "test"])
+    assert no_bank.exit_code == 1 and "bank_record_unavailable" in no_bank.output
+    with served(platform.bank) as bank_url:  # asked what it did with attempt 1 first
+        retry = ["review", "retry", consumption_id, "--stage", "test", "--bank-url", bank_url]
+        retried = CliRunner().invoke(cli, retry)
+        assert retried.exit_code == 0, retried.output
+        assert instruction_id(consumption_id, 2) in retried.stdout
+        platform.settle_everything()
+        platform.check()
+        assert consumption(platform, fam, consumption_id)["status"] == "released"
+        again = CliRunner().invoke(cli, retry)
+        assert again.exit_code == 1 and "consumption_not_needing_review" in again.output
 
 
 def status_of(consumption_id: str) -> ConsumptionStatus:

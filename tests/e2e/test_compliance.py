@@ -18,6 +18,7 @@ from chalicelib import bootstrap
 from chalicelib.domain.errors import PlatformError
 from chalicelib.service import orders
 from chalicelib.service.caller import Caller, Role
+from tests.simulation.faults import AwsFaults, Fault, Kind
 from tests.support import flows
 from tests.support.concurrency import race, refused_or_result
 from tests.support.harness import Platform
@@ -114,6 +115,20 @@ def test_a_subject_timetable_names_no_weekend(platform: Platform) -> None:
     saturday = subject_course(timetable=[{"weekday": 6, "starts_at": "10:00"}])
     assert_refused(p, partial(p.post, "/v1/courses", shop.staff, saturday), 422,
                    "timetable_on_rest_day")
+
+
+@pytest.mark.parametrize("platform", ["moto"], indirect=True)
+def test_taking_a_course_off_sale_tries_again_when_its_write_meets_a_conflict(
+    platform: Platform,
+) -> None:
+    """Found on an unseen simulator seed: the engine's transaction conflict answered 409
+    `concurrent_update` to an institution that had done nothing wrong."""
+    shop = flows.open_shop(platform)
+    faults = AwsFaults(platform.dynamodb, platform.sqs)
+    with faults.armed((Fault(1, Kind.CONFLICT),)):
+        off = platform.post(f"/v1/courses/{shop.course_id}/off-sale", shop.staff)
+    assert faults.injected[Kind.CONFLICT] == 1
+    assert (off.status, off.body["status"]) == (200, "off_sale"), off.body
 
 
 def test_a_course_taken_off_sale_sells_nothing_but_its_lessons_are_still_taught(

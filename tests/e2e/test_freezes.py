@@ -14,7 +14,7 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.domain.calendar import SHANGHAI, business_date
 from chalicelib.domain.catalog import Department, Institution
-from chalicelib.service import freezes, institutions, orders, settlement, silence
+from chalicelib.service import freezes, institutions, local_policy, orders, settlement, silence
 from chalicelib.service.caller import Caller, Role
 from tests.e2e.test_refunds import PRICE, ask, refund_of, taught_order
 from tests.support import flows
@@ -227,8 +227,10 @@ def test_silence_over_a_freeze_confirms_nothing_and_the_window_starts_again_when
     ended = p.clock.now()
     assert unfreeze(p, shop.institution_id).status == 200
     p.drain_sweeps()
-    window = bootstrap.context().calendar.add_working_days(
-        business_date(ended), bootstrap.context().policy().auto_confirm_working_days)
+    ctx = bootstrap.context()
+    window = ctx.calendar.add_working_days(
+        business_date(ended), local_policy.of_institution(ctx, shop.institution_id)
+        .auto_confirm_working_days)
     for lesson in (early, late):
         assert _lesson(p, fam, lesson)["confirm_by"] == window.due_on.isoformat()
 

@@ -266,7 +266,8 @@ def test_a_liquidation_completes_only_once_every_refund_of_its_institution_is_pa
     watch(p)
     waiting = progress(p, shop.institution_id)
     assert (waiting["status"], waiting["orders_done"], waiting["fen_to_refund"]) == (
-        "refunding", 1, 0)
+        "escrow_held", 1, 0)
+    assert waiting["outstanding"]["refunds_in_flight"]["ids"] == [refund_id]
     p.bank.reopen_account(fam.payer_account)
     refund_payouts.retry_parked(bootstrap.context(), refund_id)
     p.run_schedule("settlement_sweeper")

@@ -161,7 +161,7 @@ def test_a_new_custodian_account_takes_a_shop_off_the_whitelist_until_reviewed(
     fam = flows.family(p)
     paid = flows.buy_and_pay(p, shop, fam, lessons=2)
     moved = p.post(f"/v1/institutions/{shop.institution_id}/profile", shop.staff, {
-        "custodian": {"bank": "另一家银行", "supervised_account": "SUP-NEW-0001",
+        "custodian": {"bank": "示例银行广州分行", "supervised_account": shop.supervised_account,
                       "general_account": "GEN-NEW-0001"}})
     assert moved.body["status"] == "pending_review", moved.body
     assert_refused(p, partial(p.post, "/v1/orders", fam.parent, {
@@ -169,10 +169,30 @@ def test_a_new_custodian_account_takes_a_shop_off_the_whitelist_until_reviewed(
         "institution_not_found")
     flows.record_lesson(p, shop, [paid["order_id"]])  # what was bought is still taught
     assert _decide(p, flows.competent(p), shop.institution_id, "approve").status == 200
-    again = flows.buy(p, shop, fam, lessons=1)
-    assert again["payment"]["account"] == "SUP-NEW-0001"
+    flows.buy(p, shop, fam, lessons=1)
     assert flows.order_of(p, fam.parent, paid["order_id"])["lessons_remaining"] == 1
     p.check()
+
+
+def test_a_new_permit_number_takes_a_shop_off_the_whitelist_until_reviewed(
+    platform: Platform,
+) -> None:
+    """The school-running permit is the licence: a number no department reviewed could be
+    another institution's, or none at all."""
+    p = platform
+    shop = flows.open_shop(p)
+    fam = flows.family(p)
+    edited = p.post(f"/v1/institutions/{shop.institution_id}/profile", shop.staff,
+                    {"permit_number": "教民1440106799999号"})
+    assert (edited.body["status"], edited.body["permit_number"]) == (
+        "pending_review", "教民1440106799999号"), edited.body
+    assert_refused(p, partial(p.post, "/v1/orders", fam.parent, {
+        "course_id": shop.course_id, "student_id": fam.student_id, "lessons": 1}), 404,
+        "institution_not_found")
+    history = p.get(f"/v1/institutions/{shop.institution_id}/history", shop.staff).body
+    assert history["items"][-1]["reason"] == "变更办学许可证号，须重新审核"
+    assert _decide(p, flows.competent(p), shop.institution_id, "approve").status == 200
+    flows.buy(p, shop, fam, lessons=1)
 
 
 def test_a_blacklisted_institution_never_sells_again(platform: Platform) -> None:
@@ -337,7 +357,7 @@ def test_an_institution_off_the_whitelist_is_still_frozen_and_liquidated(
     shop = flows.open_shop(p)
     flows.buy_and_pay(p, shop, flows.family(p), lessons=2)
     moved = p.post(f"/v1/institutions/{shop.institution_id}/profile", shop.staff, {
-        "custodian": {"bank": "另一家银行", "supervised_account": "SUP-NEW-0002",
+        "custodian": {"bank": "示例银行广州分行", "supervised_account": shop.supervised_account,
                       "general_account": "GEN-NEW-0002"}})
     assert moved.body["status"] == "pending_review"
     base = f"/v1/regulator/institutions/{shop.institution_id}"

@@ -16,6 +16,7 @@ from infra.cli import refunds as refunds_cli
 from tests.e2e.test_refunds import PRICE, ask, refund_of, taught_order
 from tests.support import flows
 from tests.support.harness import Platform
+from tests.support.served_bank import served
 
 
 def rejected(p: Platform) -> tuple[flows.Shop, flows.Family, dict[str, Any], str]:
@@ -163,11 +164,13 @@ def test_ops_list_the_refunds_in_flight_and_past_their_deadline_and_retry_parked
     assert wrong.exit_code == 2 and "unknown status paid" in wrong.output
 
     platform.bank.reopen_account(fam.payer_account)
-    retried = CliRunner().invoke(cli, ["refunds", "retry", refund_id, "--stage", "test"])
-    assert retried.exit_code == 0, retried.output
-    assert f"queued as attempt 2 (instruction bkr_{refund_id[4:]}_2)" in retried.stdout
-    again = CliRunner().invoke(cli, ["refunds", "retry", refund_id, "--stage", "test"])
-    assert again.exit_code == 1 and "refund_not_needing_review" in again.output
+    with served(platform.bank) as bank_url:  # asked what it did with attempt 1 first
+        retry = ["refunds", "retry", refund_id, "--stage", "test", "--bank-url", bank_url]
+        retried = CliRunner().invoke(cli, retry)
+        assert retried.exit_code == 0, retried.output
+        assert f"queued as attempt 2 (instruction bkr_{refund_id[4:]}_2)" in retried.stdout
+        again = CliRunner().invoke(cli, retry)
+        assert again.exit_code == 1 and "refund_not_needing_review" in again.output
     platform.run_schedule("settlement_sweeper")
     platform.bank.deliver_pending()
     assert refund_of(platform, fam.parent, refund_id)["status"] == "refunded"

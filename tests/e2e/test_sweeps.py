@@ -145,7 +145,7 @@ def test_a_recovery_run_handles_each_item_once(
     blocked = backlog.blocked_releases(platform, 3, shard=0, due_before=platform.clock.now())
     monkeypatch.setattr(sweeps, "PAGE_SIZE", 1)  # pages end between items, as in a backlog
     ctx = bootstrap.context()
-    grace = timedelta(minutes=ctx.policy().settlement_grace_minutes)
+    grace = timedelta(minutes=ctx.policy("440106").settlement_grace_minutes)
     report = sweeps.run_all(ctx, "settle", until=ctx.now() + grace)  # infra/local/stack.py
     deferrals = []
     for consumption_id in blocked:

@@ -4,7 +4,7 @@ once, and ops can see every return (chalicelib/service/unmatched_returns.py)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from click.testing import Result
@@ -17,6 +17,7 @@ from infra.cli import payments as payments_cli
 from tests.support import flows
 from tests.support.harness import Platform
 from tests.support.invariants import scan
+from tests.support.served_bank import served
 
 
 def unmatched(p: Platform) -> list[UnmatchedPayment]:
@@ -109,12 +110,15 @@ def test_a_bank_that_cannot_be_reached_gets_the_return_resent_by_the_schedule(
 
 
 @pytest.fixture
-def ops(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+def ops(platform: Platform, monkeypatch: pytest.MonkeyPatch
+        ) -> Iterator[Callable[..., Result]]:
     """The ops CLI on the test's stage, with the test's clock rather than the system's."""
     real_target = payments_cli.target_of
     monkeypatch.setattr(payments_cli, "target_of", lambda *a: dataclasses.replace(
         real_target(*a), platform_clock=platform.clock))
-    return lambda *args: CliRunner().invoke(cli, [*args, "--stage", "test"])
+    with served(platform.bank) as bank_url:  # asked before a parked return is retried
+        yield lambda *args: CliRunner().invoke(cli, [*args, "--stage", "test", *(
+            ["--bank-url", bank_url] if args[:2] == ("payments", "return") else [])])
 
 
 @pytest.mark.parametrize("platform", ["moto"], indirect=True)

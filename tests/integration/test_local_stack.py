@@ -95,7 +95,7 @@ class Stack:
 
     def shows(self, text: str) -> bool:
         """Whether the stack printed `text` (the banner follows the first healthy answer)."""
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30  # a loaded CI machine prints late
         while text not in self.output():
             if time.monotonic() > deadline:
                 return False
@@ -376,7 +376,9 @@ def test_a_restart_in_the_middle_of_settlement_releases_the_money_exactly_once(
     eventually(lambda: shop.order()["releasing_fen"] == 2 * PRICE, "both releases reserved")
     assert shop.balance(GENERAL) == PRICE  # executed at the bank, not yet told the platform
     assert shop.order()["released_fen"] == 0
-    assert first.status(f"{first.bank}/instructions/{instruction_id(reserved, 1)}") == 404
+    # The bank is down: asked about the second release it cannot answer (503), and the
+    # general account above shows it moved nothing for it.
+    assert first.status(f"{first.bank}/instructions/{instruction_id(reserved, 1)}") == 503
 
     first.assert_stopped_cleanly(first.stop(signal.SIGINT))
 

@@ -520,6 +520,8 @@ def test_faults_set_over_http_reach_the_gateway(served: BankHTTPServer, bank: Sa
     call("POST", f"{base}/faults", {"unavailable": True})
     with pytest.raises(BankUnavailable):
         gateway.instruct_transfer(move("ins-2", 1_000))
+    with pytest.raises(BankUnavailable):  # nor can it say what it did with an instruction
+        gateway.executed("ins-1")
     call("POST", f"{base}/faults", {"unavailable": False, "duplicate_callbacks": 2})
     gateway.instruct_transfer(move("ins-2", 1_000))
     assert bank.balance(GENERAL) == 1_000

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 from chalicelib import bootstrap
 from chalicelib.domain.complaint import Complaint, Stage
-from chalicelib.service import complaint_steps
+from chalicelib.service import complaint_steps, local_policy
 from tests.simulation import model, regulators
 from tests.simulation.faults import Fault
 from tests.simulation.model import Violation
@@ -46,8 +46,9 @@ def short_timelines() -> Iterator[None]:
         complaint_steps.MAX_STEPS = kept
 
 
-def floor_days() -> int:
-    return bootstrap.context().policy().complaint_transfer_floor_working_days
+def floor_days(case: Complaint) -> int:
+    """The floor of the region of the case's institution (local policy)."""
+    return local_policy.of_case(bootstrap.context(), case).complaint_transfer_floor_working_days
 
 
 def transfer(w: World, stored: Complaint, pick: int, faults: tuple[Fault, ...]) -> str:
@@ -126,7 +127,7 @@ def _expect_moved(w: World, stored: Complaint, target: dict[str, str], reply: Re
                                                              target["region_code"]):
         raise Violation(f"{stored.complaint_id} transferred to {reply.body['holder']}, "
                         f"asked for {target}")
-    floor = model.working_days_after(w.now, floor_days())
+    floor = model.working_days_after(w.now, floor_days(stored))
     kept = stored.due_on is not None and (stored.floor_granted or stored.due_on >= floor)
     due = str(stored.due_on if kept else floor)
     if reply.body["due_on"] != due:
@@ -151,7 +152,7 @@ def deadline_kept(w: World, case: model.Case, stored: Complaint) -> None:
             and stored.due_on is not None and stored.due_on > case.due_on):
         return
     floored = stored.floor_granted and not case.floor_granted
-    if not floored or stored.due_on > model.working_days_after(w.now, floor_days()):
+    if not floored or stored.due_on > model.working_days_after(w.now, floor_days(stored)):
         raise Violation(f"{stored.complaint_id}: due {case.due_on} moved to {stored.due_on} "
                         f"under one clock (floor given before: {case.floor_granted})")
 

@@ -13,10 +13,15 @@ from chalicelib.domain.bank import BankInstruction, InstructionStatus, Unmatched
 from chalicelib.domain.catalog import Course, Institution
 from chalicelib.domain.consumption import ConfirmedBy, Consumption
 from chalicelib.domain.ledger import JournalEntry
-from chalicelib.domain.liquidation import PROGRESS_SHARDS, OrderLiquidated, Progress
+from chalicelib.domain.liquidation import (
+    PROGRESS_SHARDS,
+    Liquidation,
+    OrderLiquidated,
+    Progress,
+)
 from chalicelib.domain.order import Order
 from chalicelib.domain.refund import ApprovedBy, RefundRequest
-from tests.simulation import complaints, liquidations, model, payments, refunds
+from tests.simulation import accounts, complaints, liquidations, model, payments, refunds
 from tests.simulation.model import Violation
 from tests.simulation.world import World, instruction_cause
 from tests.support.invariants import ledger_balances
@@ -32,11 +37,13 @@ class Seen:
     refunds: dict[str, RefundRequest]
     cases: list[dict[str, Any]]
     """The complaints' items as stored (checked in tests/simulation/complaints.py)."""
-    instructions: list[BankInstruction] = field(default_factory=list)
+    instructions: dict[str, BankInstruction] = field(default_factory=dict)
+    liquidations: dict[str, Liquidation] = field(default_factory=dict)
+    """By institution."""
     payments_booked: set[str] = field(default_factory=set)
     """The bank transaction ids of payments the journal applied to an order."""
     accounts: set[str] = field(default_factory=set)
-    """Every account an institution named as a custodian account."""
+    """Every account an institution named as a custodian account, or a release was sent to."""
 
 
 PROGRESS = frozenset(f"#liquidation#progress#{shard}" for shard in range(PROGRESS_SHARDS))
@@ -53,21 +60,24 @@ def observe(w: World) -> Seen:
     refunds: dict[str, RefundRequest] = {}
     records: list[OrderLiquidated] = []
     progress: dict[str, Progress] = {}
-    liquidating: set[str] = set()
+    liquidating: dict[str, Liquidation] = {}
     cases: list[dict[str, Any]] = []
-    instructions: list[BankInstruction] = []
-    accounts: set[str] = set()
+    instructions: dict[str, BankInstruction] = {}
+    named: set[str] = set()
     for wire in w.read(platform, KINDS):
         sort_key = wire["sk"]["S"]
         if sort_key == "#complaint":
             cases.append(wire)
+        elif sort_key == "#instruction":
+            instruction = w.decoded(BankInstruction, platform, wire)
+            instructions[instruction.instruction_id] = instruction
         elif sort_key in PROGRESS:
             shard = w.decoded(Progress, platform, wire)
             progress[wire["pk"]["S"]] = progress.get(wire["pk"]["S"], Progress()) + shard
         elif sort_key == "#liquidation" and wire["pk"]["S"].startswith("ord_"):
             records.append(w.decoded(OrderLiquidated, platform, wire))
         elif sort_key == "#liquidation":
-            liquidating.add(wire["pk"]["S"])
+            liquidating[wire["pk"]["S"]] = w.decoded(Liquidation, platform, wire)
         elif sort_key == "#order":
             order = w.decoded(Order, platform, wire)
             orders[order.order_id] = order
@@ -79,12 +89,12 @@ def observe(w: World) -> Seen:
             refunds[refund.refund_id] = refund
         elif sort_key == "#unmatched_payment":
             unmatched.append(w.decoded(UnmatchedPayment, platform, wire))
-        elif sort_key == "#instruction":
-            instructions.append(w.decoded(BankInstruction, platform, wire))
         elif sort_key == "#institution":
             institution = w.decoded(Institution, platform, wire)
             reviewed[institution.institution_id] = str(institution.status)
-            accounts.update(institution.custodian.accounts)
+            named.update(institution.custodian.accounts)
+            if institution.reviewed_custodian is not None:
+                named.update(institution.reviewed_custodian.accounts)
         else:
             reviewed[wire["pk"]["S"]] = str(w.decoded(Course, platform, wire).status)
     entries = [w.decoded(JournalEntry, journal, wire) for wire in w.read(journal, None)]
@@ -99,9 +109,11 @@ def observe(w: World) -> Seen:
     for institution_id in liquidating:
         invariants.check_liquidation(institution_id, progress.get(institution_id, Progress()),
                                      records, orders, refunds)
+    named.update(i.bank_to_account for i in instructions.values() if i.consumption_id)
     booked = {e.cause for e in entries if e.transfer_id.endswith(":payment")}
-    return Seen(orders, consumptions, unmatched, reviewed, refunds, cases, instructions,
-                booked, accounts)
+    return Seen(orders, consumptions, unmatched, reviewed, refunds, cases,
+                instructions=instructions, liquidations=liquidating, payments_booked=booked,
+                accounts=named)
 
 
 def after_step(w: World) -> Seen:
@@ -116,6 +128,8 @@ def after_step(w: World) -> Seen:
     _accounts(w, seen)
     payments.check_recorded(w, seen.unmatched)
     _time_slots(w)
+    accounts.check_releases(w, seen)
+    liquidations.completed_only_when_empty(w, seen)
     return seen
 
 
@@ -146,8 +160,12 @@ def _refunds(w: World, seen: Seen) -> None:
         status = str(stored.status)
         model.move("refund", model.REFUND_MOVES, r.refund_id, r.status, status)
         if r.status == "pending_decision" and status != r.status:
-            if stored.approved_by is ApprovedBy.SILENCE and w.now < stored.decision_deadline:
-                raise Violation(f"{r.refund_id} approved by silence before its deadline")
+            silent_until = r.decide_after  # counted by the model, in its region's days
+            if stored.approved_by is ApprovedBy.SILENCE and (
+                    silent_until is None or stored.decided_at is None
+                    or stored.decided_at < silent_until):
+                raise Violation(f"{r.refund_id} approved by silence at {stored.decided_at}, "
+                                f"its institution may decide until {silent_until}")
             refunds.decided(w, r, status)
         if (stored.amount_fen, stored.lessons) != (r.amount, r.lessons):
             raise Violation(f"{r.refund_id} is for {stored.lessons} lessons, "
@@ -241,9 +259,9 @@ def _bank(w: World, seen: Seen) -> None:
                 raise Violation(f"the bank returned {amounts} of {paid_for}, the ledger has "
                                 f"{payment.amount_fen} {payment.status}")
             continue
-        if paid_for in w.refunds:
+        if paid_for in w.refunds:  # parked, then executed late: booked by callback or ops
             status = w.refunds[paid_for].status
-            if status not in ("refunding", "refunded"):
+            if status not in ("refunding", "refunded", "needs_review"):
                 raise Violation(f"the bank paid {paid_for} back, the ledger has it {status}")
             continue
         status = w.consumptions[paid_for].status
@@ -298,9 +316,10 @@ def _accounts(w: World, seen: Seen) -> None:
     in flight: instructions the bank executed whose outcome the platform has not booked,
     payments it has not been told of (or was told of without their accounts, until ops
     place them). Money booked where it is not is caught the step it happens."""
-    ledger = ledger_balances(list(seen.orders.values()), seen.unmatched, seen.instructions)
+    ledger = ledger_balances(list(seen.orders.values()), seen.unmatched,
+                             list(seen.instructions.values()))
     flight: Counter[str] = Counter()
-    booked = {i.instruction_id for i in seen.instructions
+    booked = {i.instruction_id for i in seen.instructions.values()
               if i.status is InstructionStatus.SUCCEEDED}
     for outcome in w.p.bank.outcomes():
         moved = outcome.instruction
@@ -320,13 +339,21 @@ def _accounts(w: World, seen: Seen) -> None:
 
 
 def _time_slots(w: World) -> None:
-    by_student: dict[str, list[tuple]] = defaultdict(list)
-    for student, started, ended in w.lessons:
-        for other in by_student[student]:
-            if model.overlaps(other, (started, ended)):
-                raise Violation(f"{student} was consumed for two overlapping lessons: "
-                                f"{other} and {(started, ended)}")
-        by_student[student].append((started, ended))
+    """No student in two lessons at once, nor any teacher; no student taking more of a
+    course's lessons in a week than its timetable and make-up lessons allow."""
+    for kind, lessons in (("student", w.lessons), ("teacher", list(w.teaching.values()))):
+        by_person: dict[str, list[tuple]] = defaultdict(list)
+        for person, started, ended in lessons:
+            for other in by_person[person]:
+                if model.overlaps(other, (started, ended)):
+                    raise Violation(f"{kind} {person} was recorded for two overlapping "
+                                    f"lessons: {other} and {(started, ended)}")
+            by_person[person].append((started, ended))
+    most = {shop.course_id: shop.lessons_per_week for shop in w.shops}
+    for (student, course, week), lessons in w.weekly.items():
+        if lessons > most[course]:
+            raise Violation(f"{student} took {lessons} lessons of {course} in {week}, at most "
+                            f"{most[course]} a week")
 
 
 def at_the_end(w: World) -> None:
@@ -363,13 +390,14 @@ def at_the_end(w: World) -> None:
         if booked[account] != sent:
             raise Violation(f"{account}: families sent {sent}, the ledger booked "
                             f"{booked[account]}")
-    released: Counter[str] = Counter()
-    for order in seen.orders.values():
-        released[w.shops[w.order(order.order_id).shop].general] += order.released_fen
-    for shop in w.shops:
-        if w.p.bank.balance(shop.general) != released[shop.general]:
-            raise Violation(f"{shop.general}: bank {w.p.bank.balance(shop.general)}, "
-                            f"ledger released {released[shop.general]}")
+    released = accounts.released_to(seen.instructions)  # each where its instruction said
+    if sum(released.values()) != sum(o.released_fen for o in seen.orders.values()):
+        raise Violation(f"releases posted {sum(o.released_fen for o in seen.orders.values())}"
+                        f" fen, their instructions paid {sum(released.values())}")
+    for general in accounts.general_accounts(w) | set(released):
+        if w.p.bank.balance(general) != released[general]:
+            raise Violation(f"{general}: bank {w.p.bank.balance(general)}, "
+                            f"ledger released {released[general]}")
     if w.p.bank.notifications():
         raise Violation(f"{len(w.p.bank.notifications())} bank callbacks never acknowledged")
     liquidations.at_the_end(w)

@@ -33,7 +33,12 @@ def toggle(w: World, n: int, office: int, faults: tuple[Fault, ...] = ()) -> str
     if institution is None:
         return "no institution to freeze"
     return change(w, institution, freeze=not institution.frozen,
-                  office=model.OFFICES[office % len(model.OFFICES)], faults=faults)
+                  office=_office(institution, office), faults=faults)
+
+
+def _office(institution: model.Institution, pick: int) -> tuple[str, str]:
+    supervising = model.offices(institution.region)
+    return supervising[pick % len(supervising)]
 
 
 def change(w: World, institution: model.Institution, *, freeze: bool,
@@ -78,7 +83,7 @@ def blacklist(w: World, n: int, office: int, faults: tuple[Fault, ...] = ()) -> 
     selling = {s.institution_id for s in w.shops if w.purchase_refusal(s) is None}
     if len(selling - {institution.institution_id}) < STILL_SELLING:
         return "no blacklisting: the last institutions selling are kept"
-    by = model.OFFICES[office % 3] if office % 4 else model.OFFICES[4]
+    by = model.offices(institution.region)[office % 3 if office % 4 else 4]
     reply = _as(w, by, institution, "blacklist", faults)
     if by[0] != "culture":
         expect(reply, {403}, {"not_competent_department"})
@@ -99,7 +104,7 @@ def unblacklist(w: World, n: int, office: int, faults: tuple[Fault, ...] = ()) -
     institution = w.pick([i for i in w.institutions if i.status == "blacklisted"], n)
     if institution is None:
         return "no blacklisted institution"
-    return lift(w, institution, model.OFFICES[office % len(model.OFFICES)], faults)
+    return lift(w, institution, _office(institution, office), faults)
 
 
 def lift(w: World, institution: model.Institution, office: tuple[str, str],
@@ -146,7 +151,7 @@ def freeze_the_busiest(w: World) -> bool:
     selling = [i for i in w.institutions if i.status == "whitelisted" and not i.frozen]
     busiest = max(selling, key=pending, default=None)
     if not frozen and busiest is not None and pending(busiest):
-        w.note(f"  end: {change(w, busiest, freeze=True, office=model.OFFICES[0])}")
+        w.note(f"  end: {change(w, busiest, freeze=True, office=model.offices(busiest.region)[0])}")
         return True
     return bool(frozen)
 

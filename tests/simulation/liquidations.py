@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib import bootstrap
 from chalicelib.domain.consumption import ConfirmedBy, ConsumptionStatus
+from chalicelib.domain.liquidation import LiquidationStatus
 from chalicelib.domain.refund import ApprovedBy
 from chalicelib.service import freezes, liquidations, sweeps
 from chalicelib.service.ports import WriteRejected
@@ -49,7 +50,7 @@ def liquidate(w: World, n: int, faults: tuple[Fault, ...] = ()) -> str:
         raise Violation(f"{institution.institution_id} liquidated again from {started}, "
                         f"first from {institution.liquidation_started}")
     if not institution.frozen:  # frozen by the liquidating office (its own freeze stays)
-        institution.froze(w.now, model.OFFICES[4], blacklisting=False)
+        institution.froze(w.now, model.offices(institution.region)[4], blacklisting=False)
     institution.liquidating = True
     institution.liquidation_started = started
     with w.faults.armed():  # the freeze marker's fan-out, as the sweep queue runs it
@@ -145,3 +146,29 @@ def at_the_end(w: World) -> None:
                 or progress["fen_refunded"] != progress["fen_to_refund"]):
             raise Violation(f"{institution.institution_id}'s liquidation never finished: "
                             f"{progress}; orders not done: {undone}")
+
+
+def completed_only_when_empty(w: World, seen: Seen) -> None:
+    """A liquidation is completed only once its institution's escrow is empty: no order of
+    it holding money (held + releasing + refunding) and nothing its supervised accounts
+    received for no order still to go back (but money that arrived after it completed);
+    one held up names what holds it."""
+    for institution_id, liquidation in seen.liquidations.items():
+        if liquidation.status is LiquidationStatus.ESCROW_HELD and (
+                liquidation.outstanding is None or liquidation.outstanding.empty):
+            raise Violation(f"{institution_id}'s liquidation is held up by nothing")
+        if liquidation.status is not LiquidationStatus.COMPLETED:
+            continue
+        completed_at = liquidation.completed_at
+        assert completed_at is not None
+        theirs = [o for o in seen.orders.values() if o.institution_id == institution_id]
+        holding = {o.order_id: o.held_fen + o.releasing_fen + o.refunding_fen for o in theirs
+                   if o.held_fen + o.releasing_fen + o.refunding_fen}
+        escrow = {o.supervised_bank_account for o in theirs} | {
+            i.supervised for i in w.institutions if i.institution_id == institution_id}
+        waiting = [u.unmatched_id for u in seen.unmatched
+                   if u.received_account in escrow and u.awaiting_return
+                   and u.received_at <= completed_at]
+        if holding or waiting:
+            raise Violation(f"{institution_id}'s liquidation completed while its escrow holds "
+                            f"{holding} and payments awaiting return {waiting}")

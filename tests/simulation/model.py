@@ -12,8 +12,6 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-CONFIRM_WORKING_DAYS = 15
-ANSWER_WORKING_DAYS = 10  # a dispute still open after these goes to the regulator
 RECORD_WINDOW = timedelta(hours=72)
 LENGTH_TOLERANCE_MINUTES = 10
 CLOCK_SKEW = timedelta(minutes=5)  # a lesson may be recorded this long before it ends
@@ -23,6 +21,36 @@ COURSE_LESSONS = 30  # tests/support/flows.course_body
 RENEWAL_MAX_LEFT = 20  # a child may buy more of a course only with at most 20 lessons left
 MAX_LESSONS_PER_CHARGE = 60
 MAX_FEN_PER_CHARGE = 500_000
+MAX_LESSON_MINUTES = 300  # the longest course lesson (240) and the longest tolerance (60)
+EXTRA_LESSONS_PER_WEEK = 1  # make-up lessons beyond a course's weekly timetable slots
+
+
+@dataclass(frozen=True)
+class Clocks:
+    """A region's deadlines in working days (and a payout's in calendar days)."""
+
+    confirm: int
+    """Silence confirms a lesson after these, counted from the day it was recorded."""
+    refund_decision: int
+    """Silence approves a refund request after these."""
+    dispute_answer: int
+    """A dispute still open after these goes to the regulator."""
+    refund_cooldown: int
+    """After a dismissed escalation, no request opens on the order for these."""
+    payout_after_start: int
+    """Calendar days in which a refund asked after the course started reaches the payer."""
+
+
+PAYOUT_BEFORE_START = 5
+CLOCKS = {
+    "440106": Clocks(confirm=15, refund_decision=5, dispute_answer=10, refund_cooldown=10,
+                     payout_after_start=15),
+    "440104": Clocks(confirm=20, refund_decision=3, dispute_answer=7, refund_cooldown=10,
+                     payout_after_start=10),
+}
+"""The simulated province's two regions (tests/support/policies/44.json, which the run
+loads): Tianhe keeps the national defaults, Yuexiu has a county's own clocks."""
+REGIONS = tuple(CLOCKS)
 
 ORDER_MOVES = {
     "pending_payment": {"pending_payment", "paid", "expired"},
@@ -58,10 +86,12 @@ REVIEW_MOVES = {  # an institution's and a course's review; a blacklisting, and 
     "approved": {"approved"},
     "rejected": {"rejected", "blacklisted"},
 }
-OFFICES = (("culture", "440106"), ("culture", "440100"), ("culture", "440000"),
-           ("education", "440106"), ("education", "440000"))
-"""The regulators' offices supervising the run's institutions (arts, in 440106): culture is
-competent, education coordinates; county, city and province."""
+def offices(region: str) -> tuple[tuple[str, str], ...]:
+    """The regulators' offices supervising an institution (arts) of county `region`: culture
+    is competent, education coordinates; county, city and province."""
+    city, province = f"{region[:4]}00", f"{region[:2]}0000"
+    return (("culture", region), ("culture", city), ("culture", province),
+            ("education", region), ("education", province))
 
 
 class Violation(AssertionError):
@@ -70,6 +100,18 @@ class Violation(AssertionError):
 
 def business_date(instant: datetime) -> date:
     return instant.astimezone(SHANGHAI).date()
+
+
+def confirm_by(recorded_at: datetime, region: str) -> date:
+    """The region's Nth working day after the recording's business date (chinese-calendar's
+    own statutory days and swapped weekends)."""
+    return working_days_after(recorded_at, CLOCKS[region].confirm)
+
+
+def week_of(instant: datetime) -> tuple[int, int]:
+    """The ISO week a lesson began in, Asia/Shanghai."""
+    year, week, _ = business_date(instant).isocalendar()
+    return year, week
 
 
 def working_days_after(instant: datetime, days: int) -> date:
@@ -117,6 +159,9 @@ class Shop:
     starts_on: date
     ends_on: date
     teacher_id: str
+    region: str = "440106"
+    lessons_per_week: int = 22
+    """Its timetable's weekly slots plus the make-up lessons."""
 
 
 @dataclass
@@ -143,6 +188,12 @@ class Institution:
     frozen_spans: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     """When it was frozen, as its regulators were told (the last open while frozen):
     silence confirms none of its lessons inside one."""
+    generals: list[tuple[datetime, str]] = field(default_factory=list)
+    """Each general account its department approved, and from when: a release instructed
+    from then on goes to it (tests/simulation/accounts.py)."""
+    proposed_general: str = ""
+    """A change of custodian accounts waiting in review ("" none)."""
+    proposed_supervised: str = ""
     decided: str = ""
     """Where its competent regulator's last decision moved it (whitelisted, rejected): the
     same decision sent again once it moved on is answered 200, as it is (issue 22, 7)."""
@@ -159,6 +210,7 @@ class Institution:
     def frozen_at(self, instant: datetime) -> bool:
         return any(start <= instant and (end is None or instant < end)
                    for start, end in self.frozen_spans)
+    region: str = "440106"
 
     @property
     def listed(self) -> bool:
@@ -177,6 +229,8 @@ class Course:
     starts_on: date
     ends_on: date
     status: str = "pending_review"
+    slots: int = 21
+    """Its weekly timetable's slots."""
 
 
 @dataclass
@@ -191,6 +245,9 @@ class Refund:
     returned_lessons: int = 0
     dismissed: bool = False
     """Escalated by the parent and dismissed by the regulator: it stays rejected."""
+    decide_after: datetime | None = None
+    """The end of its decide-by day (its region's working days from the request): silence
+    approves it only after."""
 
 
 @dataclass
@@ -243,6 +300,8 @@ class Order:
     """The refund request awaiting a decision, if any."""
     liquidated: bool = False
     """Its institution's liquidation finished with it (seen in the tables)."""
+    refund_again_on: date | None = None
+    """A regulator dismissed its escalated request: no request opens before this day."""
 
     @property
     def remaining(self) -> int:
@@ -266,13 +325,15 @@ class Consumption:
     window_from: datetime | None = None
     """Pending when a freeze of its institution ended then: its parent's window starts
     again from that day (docs/decisions.md, issue 22)."""
+    region: str = "440106"
+    """Its institution's: whose clocks it runs on."""
 
     @property
     def silent_until(self) -> datetime:
-        """The end of the confirm-by day (counted from the recording, or again from the end
-        of a freeze that found it pending): silence confirms only after it."""
-        return end_of(working_days_after(self.window_from or self.recorded_at,
-                                         CONFIRM_WORKING_DAYS))
+        """The end of the confirm-by day (counted in its region's working days from the
+        recording, or again from the end of a freeze that found it pending): silence
+        confirms only after it."""
+        return end_of(confirm_by(self.window_from or self.recorded_at, self.region))
 
 
 @dataclass

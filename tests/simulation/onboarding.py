@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.simulation import model
+from tests.simulation import accounts, model
 from tests.simulation.faults import Fault
 from tests.simulation.model import Violation
 from tests.simulation.people import expect
@@ -21,17 +21,24 @@ MAX_COURSES = 9
 NO_SUCH_COURSE = "crs_" + "0" * 26
 COURSE_DAYS = 85  # within the three months one charge may cover
 MINUTES = (45, 60, 90)
-REGION = "440106"
+SLOTS = (2, 7, len(flows.EVERY_SLOT))
+"""How many weekly slots a course's timetable names: with the make-up lesson, at most that
+many lessons of it (and one more) for a child in a week."""
 
 
 def apply(w: World, variant: int, faults: tuple[Fault, ...] = ()) -> str:
-    """A new institution applies; one in four gives the same account for both custodian
-    accounts (the supervised money would be the institution's to spend): refused. The others
-    register a teacher whose background check the department passes, but one in four of
-    them none (its whitelisting is then refused: no staff member checked)."""
+    """A new institution applies, in one of the province's two regions (model.CLOCKS); one
+    in four gives the same account for both custodian accounts (the supervised money would
+    be the institution's to spend): refused. The others register a teacher whose background
+    check the department passes, but one in four of them none (its whitelisting is then
+    refused: no staff member checked)."""
+    return apply_in(w, variant, model.REGIONS[variant // 4 % 2], faults)
+
+
+def apply_in(w: World, variant: int, region: str, faults: tuple[Fault, ...] = ()) -> str:
     if len(w.institutions) >= MAX_INSTITUTIONS:
         return "enough institutions"
-    body = flows.application(REGION)
+    body = flows.application(region)
     applicant = w.p.token(f"applicant-{len(w.log)}-{variant}", "institution")
     custodian = body["custodian"]
     if variant % 4 == 0:
@@ -49,8 +56,8 @@ def apply(w: World, variant: int, faults: tuple[Fault, ...] = ()) -> str:
     w.institutions.append(model.Institution(institution_id, staff,
                                             custodian["supervised_account"],
                                             custodian["general_account"], teacher_id=teacher,
-                                            name=body["name"]))
-    return f"{institution_id} applied{'' if teacher else ' with no staff checked'}"
+                                            name=body["name"], region=region))
+    return f"{institution_id} applied in {region}{'' if teacher else ' with no staff checked'}"
 
 
 def decide_institution(w: World, n: int, verdict: int, faults: tuple[Fault, ...] = ()) -> str:
@@ -69,6 +76,7 @@ def decide_institution(w: World, n: int, verdict: int, faults: tuple[Fault, ...]
         expect(reply, {422}, {"whitelist_criteria_unmet"})
         return f"{institution.institution_id}: no staff checked, not whitelisted"
     _decided(reply, institution, target, "institution")
+    accounts.decided(w, institution)
     return f"{institution.institution_id}: {reply.status} {target}"
 
 
@@ -82,15 +90,17 @@ def submit_course(w: World, n: int, variant: int, faults: tuple[Fault, ...] = ()
     today = model.business_date(w.now)
     return submit(w, w.institutions.index(institution), MINUTES[variant % len(MINUTES)],
                   8_000 + 500 * (variant % 9), today + timedelta(days=COURSE_DAYS), faults,
-                  starts_on=today + timedelta(days=variant % 3))  # some start in days
+                  starts_on=today + timedelta(days=variant % 3),  # some start in days
+                  slots=SLOTS[variant // 3 % len(SLOTS)])
 
 
 def submit(w: World, institution: int, minutes: int, price: int, ends_on: date,
-           faults: tuple[Fault, ...] = (), *, starts_on: date | None = None) -> str:
+           faults: tuple[Fault, ...] = (), *, starts_on: date | None = None,
+           slots: int = len(flows.EVERY_SLOT)) -> str:
     inst = w.institutions[institution]
     starts_on = starts_on or model.business_date(w.now)
     body = flows.course_body(price, lesson_minutes=minutes, starts_on=str(starts_on),
-                             ends_on=str(ends_on))
+                             ends_on=str(ends_on), timetable=flows.EVERY_SLOT[:slots])
     reply = w.http("POST", "/v1/courses", inst.staff, body, key=w.new_key(), faults=faults)
     if inst.status != "whitelisted":
         expect(reply, {422}, {"institution_not_whitelisted"})
@@ -99,7 +109,7 @@ def submit(w: World, institution: int, minutes: int, price: int, ends_on: date,
     if reply.body["status"] != "pending_review":
         raise Violation(f"course {reply.body['course_id']} submitted as {reply.body['status']}")
     w.courses.append(model.Course(reply.body["course_id"], institution, price, minutes,
-                                  starts_on, ends_on))
+                                  starts_on, ends_on, slots=slots))
     return f"course {reply.body['course_id']} submitted"
 
 
@@ -119,7 +129,8 @@ def decide_course(w: World, n: int, verdict: int, faults: tuple[Fault, ...] = ()
         inst = w.institutions[course.institution]
         w.shops.append(model.Shop(inst.institution_id, inst.staff, course.course_id,
                                   inst.supervised, inst.general, course.price, course.minutes,
-                                  course.starts_on, course.ends_on, inst.teacher_id))
+                                  course.starts_on, course.ends_on, inst.teacher_id,
+                                  inst.region, course.slots + model.EXTRA_LESSONS_PER_WEEK))
     return f"course {course.course_id}: {reply.status} {target}"
 
 
@@ -178,12 +189,12 @@ def _taken_off_sale_a_while(w: World, family: int, n: int, faults: tuple[Fault, 
     return f"{sh.course_id} off sale a while: a purchase refused"
 
 
-def open_shops(w: World, shops: tuple[tuple[int, int, int], ...]) -> None:
-    """The run's first shops, (lesson minutes, price, days on sale) each: applied for,
-    whitelisted, submitted and approved by the actions the run uses."""
-    for minutes, price, days in shops:
-        apply(w, 1)
+def open_shops(w: World, shops: tuple[tuple[int, int, int, int, str], ...]) -> None:
+    """The run's first shops, (lesson minutes, price, days on sale, weekly slots, region)
+    each: applied for, whitelisted, submitted and approved by the actions the run uses."""
+    for minutes, price, days, slots, region in shops:
+        apply_in(w, 1, region)
         decide_institution(w, len(w.institutions) - 1, 1)
         submit(w, len(w.institutions) - 1, minutes, price,
-               model.business_date(w.now) + timedelta(days=days))
+               model.business_date(w.now) + timedelta(days=days), slots=slots)
         decide_course(w, len(w.courses) - 1, 1)

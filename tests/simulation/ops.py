@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tests.simulation import (
+    accounts,
     case_privacy,
     complaints,
     disputes,
@@ -23,9 +24,11 @@ from tests.simulation import (
     payments,
     people,
     races,
+    refund_cycles,
     refunds,
     shops,
     system,
+    teaching,
 )
 from tests.simulation.faults import Fault, Kind
 from tests.simulation.world import World
@@ -59,12 +62,14 @@ ACTIONS: dict[str, Callable[..., str]] = {
     "decide_refund": refunds.decide_refund,
     "escalate_refund": refunds.escalate_refund,
     "regulate_refund": refunds.regulate_refund,
+    "cycle_refund": refund_cycles.cycle,
     "create_order": people.create_order,
     "replay_create": people.replay_create,
     "pay": people.pay,
     "misroute": payments.misroute,
     "name_refund_account": payments.name_refund_account,
-    "record_lesson": people.record_lesson,
+    "record_lesson": teaching.record_lesson,
+    "lessons_in_bulk": teaching.record_in_bulk,
     "confirm": people.confirm,
     "dispute": people.dispute,
     "withdraw": disputes.withdraw,
@@ -79,6 +84,8 @@ ACTIONS: dict[str, Callable[..., str]] = {
     "bank_callbacks": system.bank_callbacks,
     "bank_trouble": system.bank_trouble,
     "ops_retry": system.ops_retry,
+    "late_execution": system.late_execution,
+    "change_accounts": accounts.change,
     "race": races.race,
     "file_complaint": complaints.file_complaint,
     "complaint_queue": complaints.deliver,
@@ -97,12 +104,13 @@ WEIGHTS = {
     "liquidate": 1, "liquidation_job": 2,
     "liquidation_queue": 3,
     "ask_refund": 3, "decide_refund": 2,
-    "escalate_refund": 1, "regulate_refund": 1,
+    "escalate_refund": 1, "regulate_refund": 1, "cycle_refund": 1,
     "create_order": 6, "replay_create": 2, "pay": 7, "misroute": 2,
-    "name_refund_account": 1, "record_lesson": 16, "confirm": 9,
+    "name_refund_account": 1, "record_lesson": 16, "lessons_in_bulk": 1, "confirm": 9,
     "dispute": 2, "withdraw": 2, "uphold": 1, "decide_dispute": 2, "read_order": 1,
     "advance": 9, "schedule": 6, "deliver_queue": 16,
     "replay_kept": 1, "poison": 1, "bank_callbacks": 7, "bank_trouble": 3, "ops_retry": 1,
+    "late_execution": 3, "change_accounts": 2,
     "race": 12,
     "file_complaint": 4, "complaint_queue": 4, "answer_complaint": 2, "complaint_verdict": 2,
     "department": 8, "browse": 1, "consult": 2, "institution_reads": 1,
@@ -112,12 +120,14 @@ FAULTABLE = frozenset({"apply", "decide_institution", "submit_course", "decide_c
                        "liquidation_job",
                        "liquidation_queue",
                        "ask_refund", "decide_refund", "escalate_refund",
-                       "regulate_refund", "create_order",
-                       "replay_create", "record_lesson", "confirm", "dispute", "withdraw",
+                       "regulate_refund", "cycle_refund", "create_order",
+                       "replay_create", "record_lesson", "lessons_in_bulk", "confirm",
+                       "dispute", "withdraw",
                        "uphold", "decide_dispute", "schedule",
                        "deliver_queue", "bank_callbacks", "race", "file_complaint",
                        "complaint_queue", "answer_complaint", "complaint_verdict",
-                       "department", "browse", "consult", "name_refund_account"})
+                       "department", "browse", "consult", "name_refund_account",
+                       "change_accounts"})
 FAULT_RATE = 0.2
 KINDS = list(Kind)
 DECISIONS = frozenset({"decide_institution", "decide_course", "freeze", "blacklist",

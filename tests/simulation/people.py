@@ -1,4 +1,5 @@
-"""What parents and institution staff do, over HTTP, each answer held against the model."""
+"""What parents do, over HTTP, each answer held against the model (what institution staff
+teach: tests/simulation/teaching.py)."""
 
 from __future__ import annotations
 
@@ -95,137 +96,6 @@ def pay(w: World, order: int, kind: int) -> str:
     return f"paid {amount}{' twice' if kind % 10 == 8 else ''} for {o.order_id}"
 
 
-def lesson_times(w: World, o: model.Order, variant: int, gap: int) -> tuple[datetime, datetime]:
-    """When the lesson is said to have been taught: in the hours offline lessons may be
-    (06:00 to 20:30) unless the variant breaks a rule on purpose; variant 5 ends exactly at
-    20:30 or a minute after, the last time it may or the first it may not."""
-    minutes, now = w.shop_of(o).minutes, w.now
-    ended = by_closing(now - timedelta(minutes=1 + gap % 90), minutes)
-    if variant == 5:
-        ended = _closing_before(now) + timedelta(minutes=gap % 2)
-    elif variant == 6:
-        ended = now - timedelta(hours=73 + gap % 100)
-    elif variant == 7:
-        ended = now + timedelta(minutes=1 + gap % 60)  # within the skew allowed, or not
-    started = ended - timedelta(minutes=minutes + (25 if variant == 8 else 0))
-    theirs = [(s, e) for student, s, e in w.lessons if student == w.family_of(o).student_id]
-    if variant == 9 and theirs:
-        started = theirs[-1][0] + timedelta(minutes=10)
-        ended = started + timedelta(minutes=minutes)
-    if variant == 10 and o.paid_at is not None:
-        started = o.paid_at - timedelta(minutes=1)
-        ended = started + timedelta(minutes=minutes)
-    return started, ended
-
-
-def _closing_before(moment: datetime) -> datetime:
-    """The last closing time (20:30, Asia/Shanghai) before `moment`, less a minute of room."""
-    local = moment.astimezone(model.SHANGHAI)
-    closing = datetime.combine(local.date(), model.OFFLINE_ENDS_BY, model.SHANGHAI)
-    return closing if closing + timedelta(minutes=1) <= moment else closing - timedelta(days=1)
-
-
-def by_closing(ended: datetime, minutes: int) -> datetime:
-    """`ended`, or the last closing time before it if the lesson would fall outside the
-    hours it may be taught."""
-    start = (ended - timedelta(minutes=minutes)).astimezone(model.SHANGHAI)
-    if model.in_teaching_hours(start, ended):
-        return ended
-    return _closing_before(ended)
-
-
-def predicted_refusals(w: World, orders: list[model.Order], started: datetime,
-                       ended: datetime) -> tuple[set[str], dict[str, str]]:
-    """(request-level codes that apply, per-order refusals by order id)."""
-    shop = w.shop_of(orders[0])
-    length = (ended - started).total_seconds() / 60
-    request = {code for code, applies in (
-        ("invalid_lesson_time", length < 10 or length > 12 * 60),
-        ("lesson_not_finished", ended > w.now + model.CLOCK_SKEW),
-        ("lesson_recorded_too_late", w.now - ended > model.RECORD_WINDOW),
-        ("lesson_length_mismatch", abs(length - shop.minutes) > model.LENGTH_TOLERANCE_MINUTES),
-        ("lesson_outside_course_dates", not (
-            shop.starts_on <= model.business_date(started) <= shop.ends_on
-            and shop.starts_on <= model.business_date(ended) <= shop.ends_on)),
-        ("lesson_starts_too_early",
-         started.astimezone(model.SHANGHAI).time() < model.LESSONS_START_FROM),
-        ("lesson_ends_too_late", not model.ends_in_hours(started, ended)),
-    ) if applies}
-    refused: dict[str, str] = {}
-    for o in orders:
-        if o.status != "paid" or o.remaining < 1:
-            refused[o.order_id] = "order_has_no_lessons"
-        elif o.open_refund:
-            refused[o.order_id] = "order_refund_pending"
-        elif any(w.consumptions[c].status == "disputed" for c in o.consumptions):
-            refused[o.order_id] = "order_dispute_open"
-        elif w.frozen(w.shop_of(o)):
-            refused[o.order_id] = "institution_frozen"
-        elif o.paid_at is not None and started < o.paid_at:
-            refused[o.order_id] = "lesson_before_payment"
-    return request, refused
-
-
-def record_lesson(w: World, shop: int, order: int, variant: int, gap: int,
-                  faults: tuple[Fault, ...] = ()) -> str:
-    sh = w.pick(w.shops, shop)
-    theirs = [o for o in w.orders if w.shop_of(o) is sh]
-    teachable = [o for o in theirs if o.status == "paid" and o.remaining > 0]
-    if teachable and variant % 12 < 10:  # mostly the orders an institution really teaches
-        theirs = teachable
-    if not theirs:
-        return "no order to teach"
-    attending = [theirs[order % len(theirs)]]
-    if variant % 12 == 11 and len(theirs) > 1:
-        attending.append(theirs[(order + 1) % len(theirs)])
-    started, ended = lesson_times(w, attending[0], variant % 12, gap)
-    request_codes, order_codes = predicted_refusals(w, attending, started, ended)
-    body = {"course_id": sh.course_id, "started_at": started.isoformat(),
-            "ended_at": ended.isoformat(), "teacher_id": sh.teacher_id,
-            "order_ids": [o.order_id for o in attending]}
-    asked_at = w.now
-    reply = w.http("POST", "/v1/lessons", sh.staff, body, key=w.new_key(), faults=faults)
-    if w.now != asked_at:  # the client waited out its key's lease: its last try ran later
-        request_codes, order_codes = predicted_refusals(w, attending, started, ended)
-    if request_codes or order_codes:
-        expect(reply, {400, 409, 422}, request_codes or set(order_codes.values()))
-        return f"lesson refused: {reply.code}"
-    accepted = _expected_consumers(w, attending, started, ended)
-    if not accepted:
-        expect(reply, {409, 422}, {"student_lesson_overlap"})
-        return "lesson refused: the student was elsewhere"
-    expect(reply, {201})
-    got = {c["order_id"]: c for c in reply.body["consumptions"]}
-    if set(got) != {o.order_id for o in accepted}:
-        raise Violation(f"lesson consumed {sorted(got)}, the model expects "
-                        f"{sorted(o.order_id for o in accepted)}")
-    for o in accepted:
-        remember(w, o, got[o.order_id], started, ended)
-    return f"lesson {reply.body['lesson_id']} for {sorted(got)}"
-
-
-def _expected_consumers(w: World, attending: list[model.Order], started: datetime,
-                        ended: datetime) -> list[model.Order]:
-    taken = [(student, s, e) for student, s, e in w.lessons]
-    accepted = []
-    for o in attending:
-        student = w.family_of(o).student_id
-        if any(st == student and model.overlaps((s, e), (started, ended)) for st, s, e in taken):
-            continue
-        taken.append((student, started, ended))
-        accepted.append(o)
-    return accepted
-
-
-def remember(w: World, o: model.Order, view: dict, started: datetime, ended: datetime) -> None:
-    consumption = model.Consumption(
-        view["consumption_id"], o.order_id, w.family_of(o).student_id, started, ended, w.now,
-        view["amount_fen"])
-    w.consumptions[consumption.consumption_id] = consumption
-    o.consumptions.append(consumption.consumption_id)
-    w.lessons.append((consumption.student_id, started, ended))
-
-
 def confirm(w: World, consumption: int, who: int, faults: tuple[Fault, ...] = ()) -> str:
     open_ones = [c for c in w.consumptions.values()
                  if c.status in ("pending_confirmation", "disputed")]
@@ -268,8 +138,11 @@ def dispute(w: World, consumption: int, faults: tuple[Fault, ...] = ()) -> str:
         return f"{c.consumption_id} is {c.status}: its dispute answered again"
     if c.status != "disputed":
         c.status = "disputed"
-        c.escalate_after = model.end_of(model.working_days_after(w.now,
-                                                                 model.ANSWER_WORKING_DAYS))
+        answer_by = model.working_days_after(w.now, model.CLOCKS[c.region].dispute_answer)
+        if reply.body["answer_by"] != answer_by.isoformat():
+            raise Violation(f"{c.consumption_id} in {c.region}: answer by "
+                            f"{reply.body['answer_by']}, the model counts {answer_by}")
+        c.escalate_after = model.end_of(answer_by)
     return f"disputed {c.consumption_id}"
 
 

@@ -26,6 +26,7 @@ from chalicelib.service import (
     case_log,
     complaint_clock,
     consumptions,
+    local_policy,
     payments_received,
     settlement,
     silence,
@@ -124,6 +125,15 @@ def payment_believes_its_reference() -> Iterator[None]:
 
 
 @contextmanager
+def teachers_unclaimed() -> Iterator[None]:
+    """The write that stores a lesson does not claim its teacher's time: one teacher can be
+    recorded in two lessons at once (a class split in two)."""
+    with mock.patch.object(AtomicWrite, "occupy_teacher_slots",
+                           lambda self, *a, **kw: self):
+        yield
+
+
+@contextmanager
 def silence_ignores_freezes() -> Iterator[None]:
     """Silence confirms a lesson once its window is over, whether or not its institution is
     frozen (or was frozen since the window started)."""
@@ -153,7 +163,7 @@ def transfer_resets_the_clock() -> Iterator[None]:
     def transferred_clock(before: Complaint, floor: Any) -> dict[str, object]:
         ctx = bootstrap.context()
         return case_log.clocked(case_log.clock(
-            ctx, ctx.policy().complaint_department_working_days))
+            ctx, local_policy.of_case(ctx, before).complaint_department_working_days))
 
     with mock.patch.object(case_transfer, "transferred_clock", transferred_clock):
         yield
@@ -177,6 +187,23 @@ def timed_work_trusts_its_message() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def releases_to_the_orders_account() -> Iterator[None]:
+    """A release goes to the general account its order was made with, never to the one the
+    institution's department approved since."""
+    with mock.patch.object(settlement, "general_account",
+                           lambda ctx, order: order.general_bank_account):
+        yield
+
+
+@contextmanager
+def weeks_uncounted() -> Iterator[None]:
+    """A consuming write does not count the lesson in its child's week: an institution can
+    record lessons faster than its course's timetable."""
+    with mock.patch.object(AtomicWrite, "count_weekly_lesson", lambda self, *a, **kw: self):
+        yield
+
+
 PLANTED: dict[str, Any] = {
     "silence_ignores_freezes": silence_ignores_freezes,
     "timed_work_trusts_its_message": timed_work_trusts_its_message,
@@ -185,8 +212,11 @@ PLANTED: dict[str, Any] = {
     "counters_unchecked": counters_unchecked,
     "journal_unconditioned": journal_unconditioned,
     "payment_believes_its_reference": payment_believes_its_reference,
+    "releases_to_the_orders_account": releases_to_the_orders_account,
     "sweeper_ignores_releasing": sweeper_ignores_releasing,
     "transfer_resets_the_clock": transfer_resets_the_clock,
+    "teachers_unclaimed": teachers_unclaimed,
+    "weeks_uncounted": weeks_uncounted,
 }
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from tests.simulation import disputes, model, people, system
+from tests.simulation import accounts, disputes, model, people, system, teaching
 from tests.simulation.faults import Crash, Fault
 from tests.simulation.lockstep import stalled
 from tests.simulation.model import Violation
@@ -142,7 +142,7 @@ def two_lessons(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
     shop, now = w.shop_of(o), w.now
     bodies = []
     for n in range(2):
-        ended = people.by_closing(now - timedelta(minutes=1 + seed % 7), shop.minutes) - (
+        ended = teaching.by_closing(now - timedelta(minutes=1 + seed % 7), shop.minutes) - (
             timedelta(minutes=n * (shop.minutes + 5)))
         started = ended - timedelta(minutes=shop.minutes)
         bodies.append({"course_id": shop.course_id, "started_at": started.isoformat(),
@@ -153,16 +153,18 @@ def two_lessons(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
     accepted, codes = 0, []
     for body, reply in zip(bodies, replies, strict=True):
         codes.append(reply.code or str(reply.status))
-        broken, _ = people.predicted_refusals(w, [o], datetime.fromisoformat(body["started_at"]),
-                                              datetime.fromisoformat(body["ended_at"]))
+        broken, _ = teaching.predicted_refusals(w, [o],
+                                                datetime.fromisoformat(body["started_at"]),
+                                                datetime.fromisoformat(body["ended_at"]))
         if broken:  # a time rule refuses it before any order is looked at
             people.expect(reply, {400, 409, 422}, broken)
             continue
         people.expect(reply, {409} if w.frozen(shop) else {201, 409, 422})
         for view in reply.body.get("consumptions", []) if reply.status == 201 else []:
             if view["consumption_id"] not in w.consumptions:
-                people.remember(w, o, view, datetime.fromisoformat(body["started_at"]),
-                                datetime.fromisoformat(body["ended_at"]))
+                teaching.remember(w, o, view, datetime.fromisoformat(body["started_at"]),
+                                  datetime.fromisoformat(body["ended_at"]),
+                                  reply.body["lesson_id"])
                 accepted += 1
     return f"two lessons racing for {o.order_id}: {accepted} consumed {codes}"
 
@@ -282,7 +284,7 @@ def two_releases_of_one_order(w: World, a: int, seed: int,
     shop, lessons = w.orders.index(o), len(o.consumptions)
     for _ in range(2):
         theirs = [x for x in w.orders if x.shop == o.shop]
-        people.record_lesson(w, o.shop, theirs.index(o), 0, seed)
+        teaching.record_lesson(w, o.shop, theirs.index(o), 0, seed)
         w.p.clock.advance(timedelta(minutes=w.shop_of(o).minutes + 30))
     for consumption_id in o.consumptions[lessons:]:
         people.confirm(w, list(w.consumptions).index(consumption_id), 0)
@@ -317,6 +319,7 @@ def two_reviews(w: World, a: int, seed: int, faults: tuple[Fault, ...]) -> str:
         raise Violation(f"{institution.institution_id}, {institution.status}, was re-decided "
                         f"{sorted(decided)}")
     institution.status = next(iter(decided), institution.status)
+    accounts.decided(w, institution)
     return f"{institution.institution_id} reviewed twice at once: {institution.status}"
 
 

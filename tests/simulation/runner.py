@@ -4,6 +4,7 @@ A failure carries the seed, the step, the operation log, and can be shrunk to fe
 
 from __future__ import annotations
 
+import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -43,9 +44,11 @@ STARTS = (  # each a few days before a statutory holiday, so deadlines cross it
     datetime(2026, 6, 15, 9, 0, tzinfo=SHANGHAI),  # Dragon Boat Festival
     datetime(2026, 9, 24, 9, 0, tzinfo=SHANGHAI),  # Mid-Autumn and National Day
 )
-FIRST_SHOPS = ((60, 10_000, 85), (45, 12_500, 85), (90, 15_000, 20))
-"""(lesson minutes, price per lesson, days on sale, at most three months: one charge): the
-third course ends within the run."""
+FIRST_SHOPS = ((60, 10_000, 85, 21, "440106"), (45, 12_500, 85, 1, "440104"),
+               (90, 15_000, 20, 7, "440104"))
+"""(lesson minutes, price per lesson, days on sale (at most three months: one charge),
+weekly timetable slots, region): the third course ends within the run; two are in the
+county with its own clocks, one of them taught once a week."""
 DRAIN_DAYS = 40
 FROZEN_DAYS = 25
 """At the end, before the measures are lifted (when a frozen institution has lessons
@@ -96,7 +99,8 @@ def run(seed: int, plan: list[Op], *, engine: Callable[[], Any] = moto_engine,
     thread_local_requests(chalice_app.app)
     with engine() as (dynamodb, sqs, read):
         plane = create_data_plane(dynamodb, sqs, stage)
-        p = start(dynamodb, sqs, plane, ManualClock(STARTS[seed % len(STARTS)]))
+        p = start(dynamodb, sqs, plane, ManualClock(STARTS[seed % len(STARTS)]),
+                  bank_tokens=random.Random(f"bank-{seed}"))
         try:
             w = World(p, seed, read)
             w.setup()
@@ -150,12 +154,14 @@ def heal_and_drain(w: World) -> None:
     """Every fault healed, the frozen institutions left frozen past every window, and then
     (every measure lifted) the province left to run day by day until nothing is left to do:
     every deadline passes and every schedule and queue runs; a dispute still open is
-    escalated on the schedule and the regulator decides it (releasing or returning it)."""
+    escalated on the schedule and the regulator decides it (releasing or returning it); a
+    payout the bank took without answering is parked at its resend, then executed by the
+    bank before ops retry it (who must book it, not pay it again)."""
     bank = w.p.bank
     bank.set_unavailable(False)
     bank.fail_next_transfers(0)
     system.reopen_accounts(w)
-    w.link.time_out_next, w.link.answers_first = 0, False
+    w.link.time_out_next, w.link.answers_first, w.link.take_late = 0, False, []
     if freezes.freeze_the_busiest(w) and w.now < LAST_FROZEN_END:
         w.p.clock.advance(timedelta(days=FROZEN_DAYS))  # their windows run out frozen
         for job in range(len(system.SCHEDULES)):
@@ -174,6 +180,8 @@ def heal_and_drain(w: World) -> None:
         w.deliver_callbacks()
         _drain(w, "settlement")
         seen = checks.after_step(w)
+        if w.link.taken:  # what the bank took, the platform parked: executed before ops ask
+            w.note(f"  end: {system.execute_late(w, parked_only=True)}")
         for c in [c for c in w.consumptions.values() if c.status == "needs_review"]:
             system.retry_parked(w, c.consumption_id)
         for r in [r for r in w.refunds.values() if r.status == "needs_review"]:

@@ -16,9 +16,10 @@ from chalicelib.service import parked, refund_payouts, unmatched_returns
 from chalicelib.service.messages import SweepMessage
 from chalicelib.service.ports import SweepTask
 from chalicelib.service.schedules import JOBS
-from tests.simulation.bank import MisbehavingLink
+from tests.simulation import accounts
+from tests.simulation.bank import REFUND, RELEASE, MisbehavingLink
 from tests.simulation.faults import Crash, Fault, Kind
-from tests.simulation.world import World
+from tests.simulation.world import World, instruction_cause
 from tests.support.harness import lambda_record
 
 SCHEDULES = ("expire_orders", "auto_confirm", "settlement_sweeper")
@@ -227,8 +228,46 @@ def link_of() -> MisbehavingLink:
 
 
 def reopen_accounts(w: World) -> None:
-    for account in [s.general for s in w.shops] + [f.payer for f in w.families]:
+    for account in sorted(accounts.general_accounts(w)) + [f.payer for f in w.families]:
         w.p.bank.reopen_account(account)
+
+
+def late_execution(w: World, kind: int) -> str:
+    """The bank takes the next release (or refund) without answering (its resends refused
+    while it holds it, with no record of it yet: parked); or it executes, late, what it
+    took and the platform parked."""
+    link = link_of()
+    if kind % 3:
+        link.take_late.append(RELEASE if kind % 3 == 1 else REFUND)
+        return f"the bank will take the next {link.take_late[-1]}… without answering"
+    return execute_late(w, parked_only=True)
+
+
+def execute_late(w: World, *, parked_only: bool = False) -> str:
+    """The bank executes what it took without answering, if the platform still awaits it
+    (during the run: only once the platform parked it; at the end: whatever it awaits)."""
+    link = link_of()
+    awaited = {i.instruction_id: _awaited(i.instruction_id) for i in link.taken}
+    executed = link.execute_taken(still_awaited, lambda i: not parked_only or (
+        awaited.get(i) == "needs_review"))
+    return f"the bank executed late: {', '.join(f'{i} ({awaited[i]})' for i in executed)}"
+
+
+def still_awaited(instruction_id: str) -> bool:
+    """The platform still awaits this instruction (its release or refund is under that
+    attempt, sent or parked): a bank that said it never executed it may still do so. Once
+    ops retried it under a new attempt, the bank keeps its word and never executes it."""
+    return _awaited(instruction_id) in ("releasing", "refunding", "needs_review")
+
+
+def _awaited(instruction_id: str) -> str:
+    """The status of the release or refund under this instruction ("" if it moved on to
+    another attempt)."""
+    cause = instruction_cause(instruction_id)
+    store = bootstrap.context().store
+    found = store.refund(cause) if cause.startswith("rfd_") else store.consumption(cause)
+    return str(found.status) if found is not None and found.instruction_id == (
+        instruction_id) else ""
 
 
 def ops_retry(w: World, pick: int) -> str:
@@ -253,17 +292,24 @@ def retry_parked(w: World, consumption_id: str) -> str:
 
 
 def return_parked(w: World, unmatched_id: str) -> str:
-    """What `infra.cli payments return` does, after ops fixed the payer's account."""
-    return _as_ops(w, unmatched_returns.retry_parked, unmatched_id, "queued for return again")
+    """What `infra.cli payments return` does, after ops fixed the payer's account. (An
+    unmatched payment's id derives from the sandbox bank's random event id: the log names
+    it by its order, so that a seed replays to the same log.)"""
+    payment = bootstrap.context().store.unmatched(unmatched_id)
+    named = f"the return of {payment.order_id or 'a payment'}" if payment else unmatched_id
+    return _as_ops(w, unmatched_returns.retry_parked, unmatched_id, "queued for return again",
+                   named=named)
 
 
-def _as_ops(w: World, act: Callable[[Any, str], object], entity_id: str, done: str) -> str:
+def _as_ops(w: World, act: Callable[[Any, str], object], entity_id: str, done: str, *,
+            named: str = "") -> str:
+    named = named or entity_id
     try:
         with w.faults.armed():
-            act(bootstrap.context(), entity_id)
+            after = act(bootstrap.context(), entity_id)
     except PlatformError as refused:
-        return f"ops on {entity_id} refused: {refused.code}"
-    return f"ops: {entity_id} {done}"
+        return f"ops on {named} refused: {refused.code}"
+    return f"ops: {named} {done}, now {getattr(after, 'status', '?')}"
 
 
 def queued(w: World) -> int:

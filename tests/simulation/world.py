@@ -5,9 +5,11 @@ institutions that use it, and the model of what they were told."""
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from ulid import ULID
@@ -24,6 +26,8 @@ from tests.support.harness import Platform, Reply
 RETRIES = 6
 LEASE = timedelta(seconds=91)  # an Idempotency-Key's in-progress lease, and a bit
 FAMILIES = 4
+POLICY = Path(__file__).parents[1] / "support" / "policies" / "44.json"
+"""The province's policy with a county of its own clocks (model.CLOCKS), as POLICY_FILE."""
 
 
 class World:
@@ -46,6 +50,10 @@ class World:
         self.refunds: dict[str, model.Refund] = {}
         self.cases: dict[str, model.Case] = {}
         self.lessons: list[tuple[str, datetime, datetime]] = []  # (student, start, end)
+        self.teaching: dict[str, tuple[str, datetime, datetime]] = {}
+        """Each lesson stored, by its id: (teacher, start, end)."""
+        self.weekly: Counter[tuple[str, str, tuple[int, int]]] = Counter()
+        """Lessons consumed (withdrawn ones too) by (student, course, ISO week)."""
         self.kept_messages: list[tuple[str, str, str]] = []  # (queue, group, body) to replay
         self.misrouted: list[Any] = []
         """payments.Misrouted: money sent under a reference where it cannot pay."""
@@ -54,7 +62,8 @@ class World:
         self.link.on_callback = self.deliver_callbacks
         runtime = bootstrap.runtime()
         bootstrap.use(replace(runtime, context=replace(
-            runtime.context, new_id=self._new_id, bank=self.link)))
+            runtime.context, new_id=self._new_id, bank=self.link,
+            policies=bootstrap.policies(str(POLICY)))))
 
     def deliver_callbacks(self) -> int:
         """The bank sends every queued notification once, in order; how many were taken."""

@@ -108,8 +108,16 @@ def application(region: str = "440106", **overrides: Any) -> dict[str, Any]:
     return body
 
 
+EVERY_SLOT = [{"weekday": day, "starts_at": at} for day in range(1, 8)
+              for at in ("08:00", "12:00", "16:00")]
+"""Three lessons a day, every day (schedule.MAX_SLOTS), of up to four hours: the tests record
+lessons whenever they like, and a course takes as many lessons a week as its timetable has
+slots (and the policy's make-up lessons)."""
+
+
 def course_body(price: int = 15_000, lessons_total: int = 30, **overrides: Any) -> dict[str, Any]:
-    """An arts course that obeys the caps of one charge (30 x 150 yuan, three months)."""
+    """An arts course that obeys the caps of one charge (30 x 150 yuan, three months),
+    taught in any slot of the week."""
     body = {
         "title": "少儿美术基础班",
         "discipline": "arts",
@@ -120,7 +128,7 @@ def course_body(price: int = 15_000, lessons_total: int = 30, **overrides: Any) 
         "lessons_total": lessons_total,
         "starts_on": "2026-03-01",
         "ends_on": "2026-05-31",
-        "timetable": [{"weekday": 6, "starts_at": "09:00"}],
+        "timetable": EVERY_SLOT,
     }
     body.update(overrides)
     return body

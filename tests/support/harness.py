@@ -6,6 +6,7 @@ bank delivering signed callbacks, a manual clock, and the invariant checks."""
 from __future__ import annotations
 
 import json
+import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -275,10 +276,15 @@ class RecordedMetrics:
         return values[-1] if values else None
 
 
-def start(dynamodb: Any, sqs: Any, plane: DataPlane, clock: ManualClock) -> Platform:
+def start(dynamodb: Any, sqs: Any, plane: DataPlane, clock: ManualClock,
+          bank_tokens: random.Random | None = None) -> Platform:
+    """The platform on these clients; `bank_tokens` names the sandbox bank's transactions
+    from a seed (the simulator's replays), else they are random."""
     platform: Platform
+    tokens = {} if bank_tokens is None else {
+        "new_token": lambda: f"{bank_tokens.getrandbits(128):032x}"}
     bank = SandboxBank(BANK_SECRET, lambda body, headers: platform.deliver_to_platform(
-        body, headers), now=clock.now)
+        body, headers), now=clock.now, **tokens)
     metrics = RecordedMetrics()
     pushed = LoggedPush()
     runtime = bootstrap.build(settings_for(plane), dynamodb=dynamodb, sqs=sqs, bank=bank,

@@ -55,6 +55,8 @@ def check_all(dynamodb: Any, plane: DataPlane, bank: SandboxBank | None) -> None
         invariants.check_lessons(order, consumptions, refunds)
     invariants.check_double_entry(entries)
     _check_liquidations(platform_items, orders, refunds)
+    instructions = [decode(BankInstruction, i) for i in platform_items
+                    if i["sk"] == "#instruction"]
     if bank is not None:
         _check_bank(bank, institutions, orders, unmatched, instructions)
 
@@ -86,10 +88,13 @@ def _check_bank(
     """What the bank holds (less what it has not told the platform yet) equals the ledger,
     account by account, for every account an institution registered: an order's money
     stays in the accounts it was paid into, even after its institution registers new ones,
-    and money booked where it is not shows at once."""
+    and money booked where it is not shows at once; each release is in the general account
+    its instruction named (the one approved when it was made)."""
     booked = ledger_balances(orders, unmatched, instructions)
     accounts = {a for i in institutions.values() for a in i.custodian.accounts}
     accounts |= {o.supervised_bank_account for o in orders}
+    accounts |= {o.general_bank_account for o in orders}
+    accounts |= {i.bank_to_account for i in instructions if i.consumption_id}
     for account in sorted(accounts):
         known = bank.balance(account) - bank.in_flight(account)
         assert known == booked[account], (
@@ -102,6 +107,10 @@ def _check_bank(
         assert booked[supervised] == held + awaiting_return, (
             f"{supervised}: its orders hold {held} + unmatched {awaiting_return}, its "
             f"movements come to {booked[supervised]}")
+    released = sum(i.amount_fen for i in instructions
+                   if i.consumption_id and i.status is InstructionStatus.SUCCEEDED)
+    assert released == sum(o.released_fen for o in orders), (
+        "releases posted that no succeeded instruction paid")
 
 
 def ledger_balances(orders: list[Order], unmatched: list[UnmatchedPayment],

@@ -122,6 +122,7 @@ class _Handler(PromptReplies):
                 "in_flight_fen": bank.in_flight(account),
             }
         if len(parts) == 2 and parts[0] == "instructions":
+            bank.executed(unquote(parts[1]))  # an unavailable bank cannot say (503)
             outcome = bank.executed_instruction(unquote(parts[1]))
             if outcome is None:
                 return 404, {"error": "unknown instruction"}

@@ -112,12 +112,14 @@ class SandboxBank:
         now: Callable[[], datetime] = _utc_now,
         auto_deliver: bool = False,
         store: StateStore | None = None,
+        new_token: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
         if not secret:
             raise ValueError("secret must not be empty")
         self._secret = secret
         self._deliver = deliver
         self._now = now
+        self._new_token = new_token
         self._auto_deliver = auto_deliver
         self._lock = threading.Lock()
         self._balances: defaultdict[str, int] = defaultdict(int)
@@ -155,8 +157,8 @@ class SandboxBank:
             raise BankRequestRejected("payer_account, to_account and payment_reference required")
         if payer_account == to_account:
             raise BankRequestRejected("payer and payee accounts must differ")
-        bank_txn_id = f"btx_{uuid.uuid4().hex}"
-        event_id = f"evt_{uuid.uuid4().hex}"
+        bank_txn_id = f"btx_{self._new_token()}"
+        event_id = f"evt_{self._new_token()}"
         with self._lock:
             occurred_at = self._timestamp()
             self._balances[payer_account] -= amount_fen

@@ -50,6 +50,11 @@ def institution_partition(institution_id: str) -> str:
     return f"ins#{institution_id}"
 
 
+def account_partition(bank_account: str) -> str:
+    """What is booked against one bank account number (unmatched payments it received)."""
+    return f"acct#{bank_account}"
+
+
 def review_partition(kind: str, status: str) -> str:
     return f"{kind}#{status}"
 

@@ -131,12 +131,18 @@ def instruction(ins: BankInstruction) -> dict[str, Any]:
 
 
 def unmatched_payment(ump: UnmatchedPayment) -> dict[str, Any]:
-    return {
+    """Listed by status for ops (gsi3) and, by status, under the account that received it
+    (gsi2): what an account still holds for nobody's order."""
+    item = {
         **keys.key("unmatched_payment", ump.unmatched_id),
         **encode(ump),
         "gsi3pk": keys.review_partition("unmatched_payment", ump.status),
         "gsi3sk": f"{ump.region_code or '00'}#{ump.unmatched_id}",
     }
+    if ump.received_account:
+        item["gsi2pk"] = keys.account_partition(ump.received_account)
+        item["gsi2sk"] = f"unmatched_payment#{ump.status}#{ump.unmatched_id}"
+    return item
 
 
 def journal_entry(entry: JournalEntry) -> dict[str, Any]:

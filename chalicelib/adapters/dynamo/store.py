@@ -236,6 +236,12 @@ class DynamoStore(ShopReads):
         partition = keys.review_partition("unmatched_payment", status)
         return self._page(UnmatchedPayment, "gsi3", partition, region_prefix, limit, cursor)
 
+    def unmatched_at_account(
+        self, bank_account: str, status: str, limit: int, cursor: str | None
+    ) -> Page[UnmatchedPayment]:
+        return self._owned(UnmatchedPayment, "gsi2", keys.account_partition(bank_account),
+                           "unmatched_payment", status, limit, cursor)
+
     def escalated_disputes(
         self, region_prefix: str, limit: int, cursor: str | None
     ) -> Page[Consumption]:

@@ -154,9 +154,24 @@ class AtomicWrite:
     def occupy_slots(
         self, student_id: str, lesson_id: str, footprints: list[Footprint]
     ) -> AtomicWrite:
+        return self._occupy(student_id, lesson_id, footprints, "slot")
+
+    def count_weekly_lesson(self, student_id: str, course_id: str, week: str, limit: int
+                            ) -> AtomicWrite:
+        key = slots.pace_key(student_id, course_id, week)
+        self._tx.update(self.tables.platform, key, slots.count_lesson(week, limit), "pace")
+        return self
+
+    def occupy_teacher_slots(
+        self, teacher_id: str, lesson_id: str, footprints: list[Footprint]
+    ) -> AtomicWrite:
+        return self._occupy(teacher_id, lesson_id, footprints, "teacher_slot")
+
+    def _occupy(self, person_id: str, lesson_id: str, footprints: list[Footprint],
+                label: str) -> AtomicWrite:
         for footprint in footprints:
-            key = slots.slot_key(student_id, footprint)
-            self._tx.update(self.tables.platform, key, slots.occupy(footprint, lesson_id), "slot")
+            key = slots.slot_key(person_id, footprint)
+            self._tx.update(self.tables.platform, key, slots.occupy(footprint, lesson_id), label)
         return self
 
     def count_progress(self, institution_id: str, shard: int, deltas: dict[str, int]

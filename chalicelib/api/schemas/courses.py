@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from chalicelib.api.schemas.common import Page, PageQuery, PositiveFen, Strict, Text
 from chalicelib.domain.catalog import Discipline, Mode, Subject
+from chalicelib.domain.lesson import MAX_LESSON_MINUTES
 from chalicelib.domain.money import MAX_LESSONS
 from chalicelib.domain.policy import TimeOfDay
 from chalicelib.domain.schedule import MAX_SLOTS
@@ -29,7 +30,7 @@ class CourseSubmission(Strict):
     discipline: Discipline | None = None
     """Non-subject courses: the institution's own discipline."""
     mode: Mode
-    lesson_minutes: int = Field(ge=10, le=240, strict=True)
+    lesson_minutes: int = Field(ge=10, le=MAX_LESSON_MINUTES, strict=True)
     class_size: int = Field(ge=1, le=500, strict=True)
     price_per_lesson_fen: PositiveFen
     lessons_total: int = Field(ge=1, le=MAX_LESSONS, strict=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel, Field
 
 from chalicelib.api.schemas.common import CourseId, Page, PageQuery, Strict, StudentId, Time
@@ -51,6 +53,9 @@ class OrderView(BaseModel):
     """Its institution was liquidated: its unconsumed lessons are refunded by
     `liquidation_refund_id`."""
     liquidation_refund_id: str
+    refund_again_on: date | None
+    """A regulator dismissed its last escalated refund request: no new request (nor an
+    older rejection escalated) opens before this day (`refund_request_too_soon`)."""
     created_at: Time
     expires_at: Time
     paid_at: Time | None
