@@ -157,6 +157,10 @@ class Institution:
     """The freeze came with the institution's blacklisting: lifting that lifts it."""
     unfrozen_at: datetime | None = None
     """When its last freeze was lifted: its pending lessons' windows start again from then."""
+    unfrozen_by: str = ""
+    unfreeze_reason: str = ""
+    """Who lifted its last freeze, and why (kept through later freezes, as `unfrozen_at`):
+    a retry of that lifting is known for what it is (chalicelib/service/freezes.py)."""
     blacklist_office: Office | None = None
     """The office that blacklisted it (while blacklisted)."""
     freeze_generation: int = 0

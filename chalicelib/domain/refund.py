@@ -105,6 +105,9 @@ class RefundRequest:
     decided_at: datetime | None = None
     decided_by: str = ""
     rejection_reason: str = ""
+    rejected_by: str = ""
+    """The staff member who rejected it (`decided_by` is the regulator's once an escalation
+    is decided): the rejection sent again by them is known for a retry."""
     payout_due: date | None = None
     attempt: int = 1
     refunded_at: datetime | None = None

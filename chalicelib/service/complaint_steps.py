@@ -1,7 +1,8 @@
 """The steps people take on a case: the institution answers, the parent accepts or rejects
 the answer, the department transfers, notes and resolves, the parent rates the outcome.
 Each is one conditional step (chalicelib/service/case_log.py); repeating a step that
-already happened changes nothing."""
+already happened changes nothing, and the one who took it gets the case as it is now
+(chalicelib/service/case_repeats.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from chalicelib.domain.catalog import Department
 from chalicelib.domain.complaint import Action, Complaint, Decision, Stage, advance
 from chalicelib.domain.errors import RuleViolation, StateConflict
 from chalicelib.domain.notice import Event, institution_inbox, parent_inbox, regulator_inbox
-from chalicelib.service import case_decisions, case_log, complaints, local_policy
+from chalicelib.service import case_decisions, case_log, case_repeats, complaints, local_policy
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.case_log import Tell
 from chalicelib.service.context import Context
@@ -21,6 +22,8 @@ MAX_STEPS = 200
 case)."""
 
 
+@case_repeats.unless_taken(lambda _caller, _case, step, text: case_repeats.said(
+    Action.ANSWERED, step, text))
 def answer(ctx: Context, caller: Caller, complaint_id: str, text: str) -> Complaint:
     """The institution answers; the parent has the policy's working days to accept it."""
     found = complaints.own(ctx, caller, complaint_id, Role.INSTITUTION)
@@ -42,6 +45,7 @@ def answer(ctx: Context, caller: Caller, complaint_id: str, text: str) -> Compla
     return case_log.step(ctx, found.complaint_id, change)
 
 
+@case_repeats.unless_taken(lambda _caller, _case, step: step.action is Action.ACCEPTED)
 def accept(ctx: Context, caller: Caller, complaint_id: str) -> Complaint:
     """The parent accepts the institution's answer: the case is resolved."""
     found = complaints.own(ctx, caller, complaint_id, Role.PARENT)
@@ -57,6 +61,8 @@ def accept(ctx: Context, caller: Caller, complaint_id: str) -> Complaint:
     return case_log.step(ctx, found.complaint_id, change)
 
 
+@case_repeats.unless_taken(lambda _caller, _case, step, reason: case_repeats.said(
+    Action.REJECTED, step, reason))
 def reject(ctx: Context, caller: Caller, complaint_id: str, reason: str) -> Complaint:
     """The parent rejects the answer: the department takes the case, with its clock."""
     found = complaints.own(ctx, caller, complaint_id, Role.PARENT)
@@ -77,6 +83,7 @@ def reject(ctx: Context, caller: Caller, complaint_id: str, reason: str) -> Comp
     return case_log.step(ctx, found.complaint_id, change)
 
 
+@case_repeats.once(case_repeats.same_transfer)
 def transfer(ctx: Context, caller: Caller, complaint_id: str, *,
              department: Department | None, region: str | None, reason: str) -> Complaint:
     """The holding department hands the case to another department or region (of this
@@ -106,11 +113,14 @@ def transfer(ctx: Context, caller: Caller, complaint_id: str, *,
         tell = Tell(regulator_inbox(str(target[0]), target[1]),
                     Event.CASE_ASSIGNED, f"收到 {before.department}@{before.region} 移交的投诉")
         return case_log.commit(ctx, before, after, Action.TRANSFERRED, complaints.actor(caller),
-                               f"移交至 {target[0]}@{target[1]}：{reason}", (tell,))
+                               case_repeats.transfer_text(str(target[0]), target[1], reason),
+                               (tell,))
 
     return case_log.step(ctx, found.complaint_id, change)
 
 
+@case_repeats.once(lambda _caller, _case, step, text: case_repeats.said(
+    Action.NOTE, step, text))
 def note(ctx: Context, caller: Caller, complaint_id: str, text: str) -> Complaint:
     """The holding department adds a note to an open case's timeline."""
     found = complaints.held(ctx, caller, complaint_id)
@@ -126,6 +136,8 @@ def note(ctx: Context, caller: Caller, complaint_id: str, text: str) -> Complain
     return case_log.step(ctx, found.complaint_id, change)
 
 
+@case_repeats.unless_taken(lambda _caller, case, step, *, outcome, decision: case_repeats.said(
+    Action.RESOLVED, step, outcome) and case.decision in (decision, None))
 def resolve(ctx: Context, caller: Caller, complaint_id: str, *, outcome: str,
             decision: Decision | None) -> Complaint:
     """The holding department resolves the case with an outcome; a linked case's decision

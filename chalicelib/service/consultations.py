@@ -21,6 +21,10 @@ def ask(ctx: Context, caller: Caller, institution_id: str, consultation_id: str,
     """A parent's question to a whitelisted institution, under the id the request's
     Idempotency-Key reserved: a retry finds it asked."""
     caller.require(Role.PARENT)
+    asked = ctx.store.consultation(consultation_id)
+    if asked is not None and (asked.parent_sub, asked.institution_id) == (caller.sub,
+                                                                          institution_id):
+        return asked  # a retry, whatever became of the institution since
     institution = institutions.get(ctx, caller, institution_id)
     if institution.status is not InstitutionStatus.WHITELISTED:
         raise NotFound("机构不存在", code="institution_not_found", institution_id=institution_id)

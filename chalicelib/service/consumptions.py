@@ -84,8 +84,9 @@ def dispute(ctx: Context, caller: Caller, consumption_id: str, reason: str) -> C
 
     def attempt() -> Consumption:
         before = _own_consumption(ctx, caller, consumption_id)
-        if before.status is ConsumptionStatus.DISPUTED:
-            return before
+        if before.status is ConsumptionStatus.DISPUTED or (
+                before.disputed_at is not None and before.dispute_reason == reason):
+            return before  # (the latter settled since: the parent's retry)
         if before.status not in CONFIRMABLE:
             raise StateConflict(
                 "该课时不在待确认状态，不能提出异议", code="consumption_not_pending",

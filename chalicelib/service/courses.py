@@ -44,7 +44,11 @@ def submit(
 ) -> Course:
     """Every automatic check runs before the course reaches a regulator: the licence, the
     caps of one charge, the guided price (subject courses) and the timetable's rules; each
-    refusal names what to change."""
+    refusal names what to change. A retry of the request finds its course first, whatever
+    became of the institution since."""
+    submitted = ctx.store.course(course_id)
+    if submitted is not None and submitted.institution_id == caller.own_institution():
+        return submitted
     institution = ctx.store.institution(caller.own_institution())
     if institution is None:
         raise NotFound("机构不存在", code="institution_not_found")
@@ -97,10 +101,18 @@ def decide(ctx: Context, caller: Caller, course_id: str, *, approve: bool, reaso
         raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
     caller.require_competent_for(institution)
     return review.decide(
-        ctx, caller, course,
+        ctx, caller, lambda: _stored(ctx, course_id),
         target=CourseStatus.APPROVED if approve else CourseStatus.REJECTED,
         pending_status=CourseStatus.PENDING_REVIEW, kind="course", reason=reason,
+        moved_on=TAUGHT if approve else (),
     )
+
+
+def _stored(ctx: Context, course_id: str) -> Course:
+    course = ctx.store.course(course_id)
+    if course is None:
+        raise NotFound("课程不存在", code="course_not_found", course_id=course_id)
+    return course
 
 
 def put_on_sale(ctx: Context, caller: Caller, course_id: str, *, on_sale: bool) -> Course:

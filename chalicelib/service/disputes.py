@@ -51,11 +51,11 @@ def uphold(ctx: Context, caller: Caller, consumption_id: str, note: str) -> Cons
 
     def attempt() -> Consumption:
         before = _get(ctx, found.consumption_id)
+        if before.institution_note == note:
+            return before  # upheld so already (and maybe settled since: a retry)
         if before.status is not ConsumptionStatus.DISPUTED:
             raise StateConflict("该课时不在异议状态", code="consumption_not_disputed",
                                 status=str(before.status))
-        if before.institution_note == note:
-            return before
         after = replace(before, institution_note=note, answered_at=ctx.now())
         write = ctx.store.write().replace(before, after, "consumption", due=_still_due(after))
         told = _tell_answered(ctx, write, after, "机构坚持该课时已上，请查看说明后确认或继续异议")

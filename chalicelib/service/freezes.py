@@ -30,7 +30,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from chalicelib.domain.catalog import Institution, InstitutionStatus
-from chalicelib.domain.errors import StateConflict
+from chalicelib.domain.errors import Forbidden, StateConflict
 from chalicelib.domain.measures import Office
 from chalicelib.domain.order import Order
 from chalicelib.service import institutions, retry, silence, work
@@ -72,8 +72,8 @@ def _change(
         elif before.frozen == frozen:
             return before
         else:
-            if not frozen:
-                _require_liftable(caller, before)
+            if not frozen and not _liftable(caller, before, reason):
+                return before  # lifted by this very caller already: a retry
             after = marked(before, frozen=frozen, who=caller.sub, reason=reason,
                            now=ctx.now(), office=caller.office)
         ctx.store.write().replace(before, after, "institution", due=fan_out_due(after, ctx))\
@@ -83,6 +83,19 @@ def _change(
     changed = retry.on_conflict(attempt, retry_when=lambda rejected: True)
     work.run_now(ctx, JOB)
     return changed
+
+
+def _liftable(caller: Caller, institution: Institution, reason: str) -> bool:
+    """The caller may lift the freeze under way; False when it may not, but the last
+    lifting was its own, for the same reason (a retry: the institution was frozen again
+    since, by a liquidation, a blacklisting or another office); refused otherwise."""
+    try:
+        _require_liftable(caller, institution)
+    except (StateConflict, Forbidden):
+        if (institution.unfrozen_by, institution.unfreeze_reason) == (caller.sub, reason):
+            return False
+        raise
+    return True
 
 
 def _require_liftable(caller: Caller, institution: Institution) -> None:
@@ -114,6 +127,8 @@ def marked(before: Institution, *, frozen: bool, who: str, reason: str, now: dat
         freeze_office=office if frozen else None,
         frozen_with_blacklisting=frozen and with_blacklisting,
         unfrozen_at=before.unfrozen_at if frozen else now,
+        unfrozen_by=before.unfrozen_by if frozen else who,
+        unfreeze_reason=before.unfreeze_reason if frozen else reason,
         freeze_generation=before.freeze_generation + 1,
         fanout_pass=1,
         fanout_cursor="",

@@ -22,7 +22,19 @@ from chalicelib.service.context import Context
 def edit(ctx: Context, caller: Caller, institution_id: str, *, name: str | None,
          address: str | None, permit_number: str | None, custodian: Custodian | None
          ) -> Institution:
+    """The edit, judged again on the institution as it is when its write found it rewritten
+    since it was read (a freeze's fan-out, a decision, a transaction conflict)."""
+    return institution_reviews.reading_again(lambda: _edit(
+        ctx, caller, institution_id, name=name, address=address, permit_number=permit_number,
+        custodian=custodian))
+
+
+def _edit(ctx: Context, caller: Caller, institution_id: str, *, name: str | None,
+          address: str | None, permit_number: str | None, custodian: Custodian | None
+          ) -> Institution:
     before = institutions.own_or_applied(ctx, caller, institution_id)
+    if _in_force(before, name, address, permit_number, custodian):
+        return before  # the same edit again (decided since: a retry), changing nothing
     if before.status not in EDITABLE:
         raise StateConflict("机构当前状态不能修改资料", code="institution_not_editable",
                             status=str(before.status))
@@ -53,3 +65,11 @@ def edit(ctx: Context, caller: Caller, institution_id: str, *, name: str | None,
         after = replace(after, status=InstitutionStatus.PENDING_REVIEW)
         reason = "变更办学许可证号，须重新审核"
     return institution_reviews.rewrite(ctx, before, after, actor=caller.sub, reason=reason)
+
+
+def _in_force(institution: Institution, name: str | None, address: str | None,
+              permit_number: str | None, custodian: Custodian | None) -> bool:
+    """Every field the edit names already reads so."""
+    return all(value is None or value == current for value, current in (
+        (name, institution.name), (address, institution.address),
+        (permit_number, institution.permit_number), (custodian, institution.custodian)))

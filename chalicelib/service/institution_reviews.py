@@ -1,12 +1,15 @@
 """A department's decisions on an institution: whitelist, reject, ask for changes (blacklisting:
 chalicelib/service/blacklisting.py). Only the competent department acts
 (`Caller.require_competent_for`); every change of status, whoever makes it, is written with
-its entry in the status history, in one transaction."""
+its entry in the status history, in one transaction. A decision whose write finds the
+institution rewritten since it was read (a freeze's fan-out, the institution's own edit,
+the engine's transaction conflict) reads it again and decides again (`reading_again`)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import replace
+from typing import TypeVar
 
 from chalicelib.domain import directory
 from chalicelib.domain.catalog import Institution, InstitutionStatus, StatusChange
@@ -17,13 +20,17 @@ from chalicelib.service import (
     freezes,
     institution_names,
     institutions,
+    retry,
     staff,
 )
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
-from chalicelib.service.ports import Page, WriteRejected
+from chalicelib.service.ports import Page, WriteRejected, every_page
 
 PENDING = frozenset({InstitutionStatus.PENDING_REVIEW})
+T = TypeVar("T")
+CHANGED = "institution_changed"
+"""The refusal of a write that found the institution rewritten since it was read."""
 
 
 def decide(
@@ -33,21 +40,26 @@ def decide(
     accounts registered, a staff member whose background check is current, and (a new
     supervised account) nothing held in the one it replaces; or reject it, with reasons.
     Whitelisting approves its custodian accounts: releases go to that general account."""
-    institution = _competent(ctx, caller, institution_id)
-    if approve and institution.status is InstitutionStatus.PENDING_REVIEW:
-        _check_whitelist_criteria(ctx, institution)
-        escrow.require_empty(ctx, institution, institution.custodian)
     target = InstitutionStatus.WHITELISTED if approve else InstitutionStatus.REJECTED
-    return move(ctx, institution, target, actor=caller.sub, reason=reason, allowed_from=PENDING)
+
+    def attempt() -> Institution:
+        institution = _competent(ctx, caller, institution_id)
+        if approve and institution.status is InstitutionStatus.PENDING_REVIEW:
+            _check_whitelist_criteria(ctx, institution)
+            escrow.require_empty(ctx, institution, institution.custodian)
+        return move(ctx, institution, target, actor=caller.sub, reason=reason,
+                    allowed_from=PENDING)
+
+    return reading_again(attempt)
 
 
 def request_changes(ctx: Context, caller: Caller, institution_id: str, *, reason: str
                     ) -> Institution:
     """Send an application back with what to change; the institution's next edit of its
     profile returns it to review."""
-    institution = _competent(ctx, caller, institution_id)
-    return move(ctx, institution, InstitutionStatus.CHANGES_REQUESTED, actor=caller.sub,
-                reason=reason, allowed_from=PENDING)
+    return reading_again(lambda: move(
+        ctx, _competent(ctx, caller, institution_id), InstitutionStatus.CHANGES_REQUESTED,
+        actor=caller.sub, reason=reason, allowed_from=PENDING))
 
 
 def history(ctx: Context, caller: Caller, institution_id: str, *, limit: int,
@@ -63,10 +75,13 @@ def history(ctx: Context, caller: Caller, institution_id: str, *, limit: int,
 def move(ctx: Context, institution: Institution, target: InstitutionStatus, *, actor: str,
          reason: str, allowed_from: Collection[InstitutionStatus]) -> Institution:
     """A department's decision: `institution` moved to `target`; moving it where it already
-    is returns it (a retry, or a twin decision)."""
+    is returns it (a retry, or a twin decision), and so does the decision taken already by
+    the same actor, whatever happened to the institution since (`decided_already`)."""
     if institution.status is target:
         return institution
     if institution.status not in allowed_from:
+        if decided_already(ctx, institution.institution_id, actor, target, reason):
+            return institution
         raise StateConflict("机构当前状态不允许此操作", code="institution_not_pending",
                             status=str(institution.status))
     now = ctx.now()
@@ -102,8 +117,33 @@ def rewrite(ctx: Context, before: Institution, after: Institution, *, actor: str
     try:
         write.commit()
     except WriteRejected as rejected:
-        raise StateConflict("该机构已被他人处理，请刷新", code="institution_changed") from rejected
+        raise StateConflict("该机构已被他人处理，请刷新", code=CHANGED) from rejected
     return after
+
+
+def reading_again(attempt: Callable[[], T]) -> T:
+    """Run `attempt` (it reads the institution, judges it and writes through `rewrite`) again
+    while its write finds the institution rewritten since its read, so a caller is never
+    refused for someone else's unrelated write: it judges the institution as it is now
+    (and is refused what that refuses). At most `retry.MAX_ATTEMPTS` times; then the last
+    `institution_changed` stands."""
+    for attempts in range(1, retry.MAX_ATTEMPTS + 1):
+        try:
+            return attempt()
+        except StateConflict as conflict:
+            if conflict.code != CHANGED or attempts == retry.MAX_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def decided_already(ctx: Context, institution_id: str, actor: str, target: InstitutionStatus,
+                    reason: str) -> bool:
+    """The actor's latest entry in the institution's status history moved it to `target`
+    for this reason: this very decision was taken (a client's retry after a timeout), and
+    the institution moved on since. Read only when the decision would be refused."""
+    history = every_page(lambda cursor: ctx.store.status_history(institution_id, 100, cursor))
+    mine = [change for change in history if change.actor == actor]
+    return bool(mine) and (mine[-1].to_status, mine[-1].reason) == (target, reason)
 
 
 def _competent(ctx: Context, caller: Caller, institution_id: str) -> Institution:

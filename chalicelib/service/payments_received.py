@@ -168,7 +168,11 @@ def _record_unmatched(
         raise
     notices.push_now(ctx, told)
     if instruction is not None:
-        unmatched_returns.instruct(ctx, instruction)
+        try:  # recorded: the `returnpayment` job sends what fails now (issue 22, point 14)
+            unmatched_returns.instruct(ctx, instruction)
+        except Exception:
+            log.exception("return %s not sent now; its job sends it",
+                          instruction.instruction_id)
     return NoticeOutcome.RECORDED_FOR_REVIEW
 
 

@@ -39,8 +39,10 @@ def escalate(ctx: Context, caller: Caller, refund_id: str, reason: str) -> Refun
 
     def attempt() -> RefundRequest:
         before = refunds.get(ctx, found.refund_id)
-        if before.status is RefundStatus.ESCALATED:
-            return before
+        if before.status is RefundStatus.ESCALATED or (
+                before.escalated_at is not None
+                and before.escalation_reason == reason[:REASON_LIMIT]):
+            return before  # (the latter decided since: the parent's retry)
         if before.status is not RefundStatus.REJECTED:
             raise StateConflict("只有被拒绝的退款申请可以提交监管部门",
                                 code="refund_not_rejected", status=str(before.status))

@@ -102,10 +102,20 @@ def commit_then_instruct(
     retry_when: Callable[[WriteRejected], bool],
 ) -> T:
     """Run `attempt` (a write that may reserve a payout) until it commits, then send the
-    payout it reserved, if any: the bank hears of a refund only once it is in the ledger."""
+    payout it reserved, if any: the bank hears of a refund only once it is in the ledger.
+
+    Once the write committed, the answer is what it committed: a failure sending the payout
+    (the bank unreachable, refusing it, its refusal's booking losing a race) is logged and
+    left to the `refund` job, which the reservation put on the schedule (RESEND_AFTER). Were
+    it raised, the request would answer an error for a refund that exists, and its
+    Idempotency-Key, released as for a refusal, would let a retry be refused or create."""
     result, instruction = retry.on_conflict(attempt, retry_when=retry_when)
     if instruction is not None:
-        instruct(ctx, instruction)
+        try:
+            instruct(ctx, instruction)
+        except Exception:
+            log.exception("payout %s not sent now; the refund job sends it",
+                          instruction.instruction_id)
     return result
 
 

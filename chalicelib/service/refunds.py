@@ -159,12 +159,12 @@ _NOT_REPEATED = frozenset({ApprovedBy.SILENCE, ApprovedBy.LIQUIDATION})
 def _reject(ctx: Context, refund_id: str, who: str, reason: str) -> RefundRequest:
     def attempt() -> RefundRequest:
         before = get(ctx, refund_id)
-        if before.status is RefundStatus.REJECTED:
-            return before
+        if before.status is RefundStatus.REJECTED or rejected_so(before, who, reason):
+            return before  # (the latter escalated or decided since: a retry)
         if before.status is not RefundStatus.PENDING_DECISION:
             not_awaiting(before, frozenset({RefundStatus.PENDING_DECISION}))
         after = replace(before, status=RefundStatus.REJECTED, decided_at=ctx.now(),
-                        decided_by=who, rejection_reason=reason[:500])
+                        decided_by=who, rejected_by=who, rejection_reason=reason[:500])
         write = ctx.store.write().replace(before, after, "refund").move_order(
             orders.get(ctx, before.order_id), rules.closed_unapproved())
         told = tell_decided(ctx, write, after, "退款申请被机构拒绝，可向监管部门申诉")
@@ -173,6 +173,13 @@ def _reject(ctx: Context, refund_id: str, who: str, reason: str) -> RefundReques
         return after
 
     return retry.on_conflict(attempt, retry_when=lambda r: True)
+
+
+def rejected_so(refund: RefundRequest, who: str, reason: str) -> bool:
+    """`who` rejected the request for this reason (a request rejected before `rejected_by`
+    was kept: its `decided_by`, until a regulator decided its escalation)."""
+    return (bool(refund.rejection_reason) and refund.rejection_reason == reason[:500]
+            and (refund.rejected_by or refund.decided_by) == who)
 
 
 def tell_decided(ctx: Context, write: AtomicWrite, refund: RefundRequest, title: str

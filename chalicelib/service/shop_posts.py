@@ -18,6 +18,9 @@ def post(ctx: Context, caller: Caller, institution_id: str, announcement_id: str
     recruitment, and what parents read on its shop while it is frozen is what it posted
     before (docs/decisions.md, issue 22)."""
     caller.require_staff_of(institution_id)
+    posted = ctx.store.announcement(institution_id, announcement_id)
+    if posted is not None and posted.posted_by == caller.sub:
+        return posted  # a retry, whatever became of the institution since
     institution = ctx.store.institution(institution_id)
     if institution is not None and institution.frozen:
         raise StateConflict("机构已被监管部门冻结，暂停发布公告", code="institution_frozen",

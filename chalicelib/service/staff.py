@@ -3,13 +3,14 @@ competent department records their background checks (chalicelib/domain/staff.py
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from chalicelib.domain.calendar import business_date
 from chalicelib.domain.catalog import Institution
-from chalicelib.domain.errors import ConcurrentUpdate, NotFound, RuleViolation, StateConflict
+from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
 from chalicelib.domain.staff import (
     CheckResult,
     StaffMember,
@@ -18,11 +19,11 @@ from chalicelib.domain.staff import (
     is_resident_id,
     masked,
 )
-from chalicelib.service import institutions
+from chalicelib.service import institutions, retry
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 from chalicelib.service.creation import create_once
-from chalicelib.service.ports import Page, WriteRejected
+from chalicelib.service.ports import Page
 
 MAX_STAFF_READ = 1_000
 """How many staff the whitelist criterion reads looking for one whose check is current."""
@@ -43,35 +44,44 @@ def register(ctx: Context, caller: Caller, staff_id: str, *, name: str, role: St
 
 
 def sign_consent(ctx: Context, caller: Caller, staff_id: str, *, signed_on: date) -> StaffMember:
-    member = _own(ctx, caller, staff_id)
-    if signed_on > business_date(ctx.now()):
-        raise RuleViolation("签署日期不能晚于今天", code="date_in_future")
-    return _update(ctx, member, consent_signed_on=signed_on)
+    def attempt() -> StaffMember:
+        member = _own(ctx, caller, staff_id)
+        if signed_on > business_date(ctx.now()):
+            raise RuleViolation("签署日期不能晚于今天", code="date_in_future")
+        return _update(ctx, member, consent_signed_on=signed_on)
+
+    return _reading_again(attempt)
 
 
 def certify(ctx: Context, caller: Caller, staff_id: str, *, certificate_number: str
             ) -> StaffMember:
-    member = _own(ctx, caller, staff_id)
-    if member.role is not StaffRole.TEACHER:
-        raise RuleViolation("只有教师登记教师资格证", code="not_a_teacher")
-    return _update(ctx, member, certificate_number=certificate_number)
+    def attempt() -> StaffMember:
+        member = _own(ctx, caller, staff_id)
+        if member.role is not StaffRole.TEACHER:
+            raise RuleViolation("只有教师登记教师资格证", code="not_a_teacher")
+        return _update(ctx, member, certificate_number=certificate_number)
+
+    return _reading_again(attempt)
 
 
 def record_check(ctx: Context, caller: Caller, staff_id: str, *, result: CheckResult,
                  checked_on: date) -> StaffMember:
     """The department competent for the institution records a check's result; the next one
     is due `background_check_valid_months` later."""
-    member = ctx.store.staff_member(staff_id)
-    institution = _competent_for(ctx, caller, member, staff_id)
-    assert member is not None
-    if member.consent_signed_on is None:
-        raise StateConflict("员工尚未签署背景审查授权书", code="consent_missing")
-    if not member.consent_signed_on <= checked_on <= business_date(ctx.now()):
-        raise RuleViolation("审查日期须在授权之后、不晚于今天", code="check_date_invalid",
-                            consent_signed_on=str(member.consent_signed_on))
-    months = ctx.policy(institution.region_code).background_check_valid_months
-    return _update(ctx, member, check_result=result, checked_on=checked_on,
-                   check_due_on=check_due(checked_on, months), checked_by=caller.sub)
+    def attempt() -> StaffMember:
+        member = ctx.store.staff_member(staff_id)
+        institution = _competent_for(ctx, caller, member, staff_id)
+        assert member is not None
+        if member.consent_signed_on is None:
+            raise StateConflict("员工尚未签署背景审查授权书", code="consent_missing")
+        if not member.consent_signed_on <= checked_on <= business_date(ctx.now()):
+            raise RuleViolation("审查日期须在授权之后、不晚于今天", code="check_date_invalid",
+                                consent_signed_on=str(member.consent_signed_on))
+        months = ctx.policy(institution.region_code).background_check_valid_months
+        return _update(ctx, member, check_result=result, checked_on=checked_on,
+                       check_due_on=check_due(checked_on, months), checked_by=caller.sub)
+
+    return _reading_again(attempt)
 
 
 def of_institution(ctx: Context, caller: Caller, institution_id: str, *, limit: int,
@@ -116,9 +126,17 @@ def _competent_for(ctx: Context, caller: Caller, member: StaffMember | None, sta
 
 
 def _update(ctx: Context, member: StaffMember, **changes: Any) -> StaffMember:
+    """Record `changes`; what is recorded already (the same consent, certificate or check
+    sent again) is answered as it is, unwritten."""
+    if all(getattr(member, name) == value for name, value in changes.items()):
+        return member
     updated = replace(member, version=member.version + 1, **changes)
-    try:
-        ctx.store.write().replace(member, updated, "staff").commit()
-    except WriteRejected as rejected:
-        raise ConcurrentUpdate("员工信息正被修改，请刷新后重试") from rejected
+    ctx.store.write().replace(member, updated, "staff").commit()
     return updated
+
+
+def _reading_again(attempt: Callable[[], StaffMember]) -> StaffMember:
+    """Run `attempt` (it reads the member, judges and writes) again when its write finds
+    the member rewritten since (the institution and its department record on one member)
+    or meets the engine's conflict: a record is never refused for contention alone."""
+    return retry.on_conflict(attempt, retry_when=lambda rejected: True)

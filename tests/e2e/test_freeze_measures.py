@@ -53,8 +53,11 @@ def test_only_the_office_that_froze_or_its_department_above_it_lifts_a_freeze(
     assert act(p, shop.institution_id, "freeze", COUNTY).status == 200
     assert act(p, shop.institution_id, "unfreeze", PROVINCE).status == 200  # above it
     assert act(p, shop.institution_id, "freeze", flows.REGULATOR).status == 200  # education
-    refused = act(p, shop.institution_id, "unfreeze", PROVINCE)  # culture: not its measure
-    assert (refused.status, refused.code) == (403, "measure_imposed_elsewhere")
+    refused = p.post(f"/v1/regulator/institutions/{shop.institution_id}/unfreeze",
+                     flows.regulator(p, **PROVINCE), {"reason": "另行解冻"})
+    assert (refused.status, refused.code) == (403, "measure_imposed_elsewhere")  # not its own
+    repeated = act(p, shop.institution_id, "unfreeze", PROVINCE)  # its lifting sent again
+    assert (repeated.status, repeated.body["frozen"]) == (200, True)  # (issue 22, point 7)
     assert act(p, shop.institution_id, "unfreeze", flows.REGULATOR).status == 200
     p.check()
 
@@ -91,8 +94,11 @@ def test_a_blacklisting_stops_payments_and_releases_until_its_office_lifts_it(
     lifted = act(p, shop.institution_id, "unblacklist", PROVINCE)
     assert lifted.status == 200, lifted.body
     assert (lifted.body["status"], lifted.body["frozen"]) == ("pending_review", False)
-    again = act(p, shop.institution_id, "unblacklist", PROVINCE)
+    again = p.post(f"/v1/regulator/institutions/{shop.institution_id}/unblacklist",
+                   flows.regulator(p, **PROVINCE), {"reason": "再次解除"})
     assert (again.status, again.code) == (409, "institution_not_blacklisted")
+    repeated = act(p, shop.institution_id, "unblacklist", PROVINCE)  # the same, sent again
+    assert (repeated.status, repeated.body["status"]) == (200, "pending_review")
     p.drain_sweeps()
     swept_later(p)  # the release that waited goes
     assert flows.order_of(p, fam.parent, order["order_id"])["released_fen"] == PRICE

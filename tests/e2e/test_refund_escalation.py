@@ -96,8 +96,11 @@ def test_a_dismissed_escalation_lets_the_order_go_on_and_cannot_be_escalated_aga
                                                                              "有签到记录")
     assert flows.order_of(platform, fam.parent, order["order_id"])["open_refunds"] == 0
     flows.record_lesson(platform, shop, [order["order_id"]])  # the order goes on
-    twice = escalate(platform, fam, refund_id)
+    twice = platform.post(f"/v1/refund-requests/{refund_id}/escalate", fam.parent,
+                          {"reason": "再次申诉"})
     assert (twice.status, twice.code) == (409, "refund_already_escalated")
+    repeated = escalate(platform, fam, refund_id)  # its own escalation again (issue 22, 7)
+    assert (repeated.status, repeated.body["status"]) == (200, "rejected"), repeated.body
     platform.check()
 
 

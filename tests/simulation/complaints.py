@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import bootstrap
-from chalicelib.domain.complaint import Complaint, Stage, higher_region
+from chalicelib.domain.complaint import Action, Complaint, Stage, higher_region
 from tests.simulation import case_transfers, disputes, model, refunds, regulators, system
 from tests.simulation.faults import Fault
 from tests.simulation.model import Violation
@@ -30,7 +30,9 @@ CATEGORIES = ("teaching_quality", "fees", "false_advertising", "refund", "other"
               "fund_risk", "illegal_training")
 ALERTING = frozenset({"safety", "fund_risk", "illegal_training"})
 HOTLINE = {"sub": "hotline-gd", "region": "440000", "department": "education"}
-ELSEWHERE = {"sub": "reg-sz-culture", "region": "440300", "department": "culture"}
+ELSEWHERE = {"sub": "reg-zh-culture", "region": "440400", "department": "culture"}
+"""Culture at Zhuhai: no case goes there (case_transfers.REGIONS sends them into Shenzhen's
+440305, whose city is 440300)."""
 MOVES = {
     "filed": {"filed", "institution", "department"},
     "institution": {"institution", "awaiting_parent", "department"},
@@ -88,6 +90,8 @@ def answer(w: World, n: int, faults: tuple[Fault, ...] = ()) -> str:
         expect(reply, {200})
     elif stored.stage is Stage.AWAITING_PARENT and stored.answer == "已核实并整改":
         expect(reply, {200})  # the same answer again
+    elif _latest_step_of(stored, "institution:") in ((Action.ANSWERED, "已核实并整改"),):
+        expect(reply, {200})  # its answer again, the case moved on since (issue 22, 7)
     else:
         expect(reply, {409}, {"complaint_not_awaiting_answer"})
     return f"answer to {case.complaint_id} ({stored.stage}): {reply.status}"
@@ -105,7 +109,10 @@ def verdict(w: World, n: int, accepts: int, faults: tuple[Fault, ...] = ()) -> s
                    {"reason": "答复敷衍"} if action == "reject" else None, faults=faults)
     accepted_already = (action == "accept" and stored.stage is Stage.RESOLVED
                         and stored.resolved_by.startswith("parent:"))
-    if stored.stage is Stage.AWAITING_PARENT or accepted_already:
+    latest = _latest_step_of(stored, "parent:")  # its own step again (issue 22, point 7)
+    own_again = latest == (Action.REJECTED, "答复敷衍") if action == "reject" else (
+        latest is not None and latest[0] is Action.ACCEPTED)
+    if stored.stage is Stage.AWAITING_PARENT or accepted_already or own_again:
         expect(reply, {200})
     else:
         expect(reply, {409}, {"complaint_not_awaiting_parent"})
@@ -204,6 +211,14 @@ def _pick(w: World, n: int, stage: str, *, filed_by_family: bool = False) -> mod
     cases = [c for c in w.cases.values() if not filed_by_family or c.family >= 0]
     turn = [c for c in cases if c.stage == stage]
     return w.pick(turn if turn and n % 4 else cases, n)
+
+
+def _latest_step_of(stored: Complaint, role: str) -> tuple[Action, str] | None:
+    """The action and text of the latest step on the case by someone of `role` (the run
+    has one staff token per institution and one filing parent per case)."""
+    steps = [s for s in bootstrap.context().store.timeline(stored.complaint_id)
+             if s.actor.startswith(role)]
+    return (steps[-1].action, steps[-1].reason) if steps else None
 
 
 def _stored(case: model.Case) -> Complaint:

@@ -2,8 +2,9 @@
 
 While an operation runs, every AWS call the platform makes is numbered; the operation's fault
 plan names calls by number: the call is throttled, meets a transaction conflict, gets a 5xx,
-times out after its write succeeded (the write happened, the caller sees an error), or the
-process crashes just before it (everything after is never done). The same hook is where
+times out after its write succeeded (the write happened, the caller sees an error: the first
+write at or after the call named, so an operation that writes after it always meets it), or
+the process crashes just before it (everything after is never done). The same hook is where
 concurrent use cases take turns (tests/simulation/lockstep.py).
 """
 
@@ -114,6 +115,7 @@ class AwsFaults:
         if kind is None:
             return None
         if kind is Kind.TIMEOUT_AFTER_WRITE and model.name not in WRITES:
+            self._plan.setdefault(number + 1, kind)  # the next write, then
             return None
         self.injected[kind] += 1
         if kind is Kind.CRASH:

@@ -194,6 +194,9 @@ class Institution:
     proposed_general: str = ""
     """A change of custodian accounts waiting in review ("" none)."""
     proposed_supervised: str = ""
+    decided: str = ""
+    """Where its competent regulator's last decision moved it (whitelisted, rejected): the
+    same decision sent again once it moved on is answered 200, as it is (issue 22, 7)."""
 
     def froze(self, at: datetime, office: tuple[str, str], *, blacklisting: bool) -> None:
         self.frozen, self.freeze_office = True, office
@@ -242,6 +245,12 @@ class Refund:
     returned_lessons: int = 0
     dismissed: bool = False
     """Escalated by the parent and dismissed by the regulator: it stays rejected."""
+    rejected: bool = False
+    """Rejected by its institution once (the simulator's one reason): that rejection sent
+    again, escalated or decided since, is answered 200 with the request as it is."""
+    escalated: bool = False
+    """Escalated by the parent once (the simulator's one text): the escalation sent again,
+    whatever became of it, is answered 200 with the request as it is (issue 22, 7)."""
     decide_after: datetime | None = None
     """The end of its decide-by day (its region's working days from the request): silence
     approves it only after."""

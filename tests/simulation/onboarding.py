@@ -140,7 +140,14 @@ def _decided(reply: Reply, reviewed: model.Institution | model.Course, target: s
         expect(reply, {200})
         if reply.body["status"] != target:
             raise Violation(f"a {kind} decided {target} is {reply.body['status']}")
+        if isinstance(reviewed, model.Institution) and reviewed.status != target:
+            reviewed.decided = target
         reviewed.status = target
+    elif isinstance(reviewed, model.Institution) and reviewed.decided == target:
+        expect(reply, {200})  # its own decision again, the institution moved on since
+        if reply.body["status"] != reviewed.status:
+            raise Violation(f"{kind} {reviewed.status} answered {reply.body['status']} "
+                            f"to its decision {target} sent again")
     else:
         expect(reply, {409}, {f"{kind}_not_pending"})
 

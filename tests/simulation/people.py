@@ -130,10 +130,12 @@ def dispute(w: World, consumption: int, faults: tuple[Fault, ...] = ()) -> str:
     owner = w.family_of(w.order(c.order_id))
     reply = w.http("POST", f"/v1/consumptions/{c.consumption_id}/dispute", owner.parent,
                    {"reason": "老师没来"}, key=w.new_key(), faults=faults)
-    if c.status in model.CONFIRMED or c.status == "withdrawn":
+    if (c.status in model.CONFIRMED or c.status == "withdrawn") and c.escalate_after is None:
         expect(reply, {409}, {"consumption_not_pending"})
         return f"{c.consumption_id} is {c.status}: no dispute"
-    expect(reply, {200})
+    expect(reply, {200})  # (settled since its parent disputed it so: its dispute again)
+    if c.status in model.CONFIRMED or c.status == "withdrawn":
+        return f"{c.consumption_id} is {c.status}: its dispute answered again"
     if c.status != "disputed":
         c.status = "disputed"
         answer_by = model.working_days_after(w.now, model.CLOCKS[c.region].dispute_answer)

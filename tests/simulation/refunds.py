@@ -90,8 +90,11 @@ def decide(w: World, r: model.Refund, approve: bool, faults: tuple[Fault, ...] =
     if r.status == "pending_decision":
         expect(reply, {200})
         decided(w, r, "refunding" if approve else "rejected")
+        r.rejected = not approve
     elif r.status != "escalated" and (r.status == "rejected") != approve:
         expect(reply, {200})  # decided that way already (an escalated one: the regulator's)
+    elif r.rejected and not approve:
+        expect(reply, {200})  # its own rejection again, escalated or decided since
     else:
         expect(reply, {409}, {"refund_not_pending"})
     return f"refund {r.refund_id}: {reply.status} {reply.body.get('status')}"
@@ -117,6 +120,9 @@ def escalate(w: World, r: model.Refund, faults: tuple[Fault, ...] = ()) -> str:
     reply = w.http("POST", f"/v1/refund-requests/{r.refund_id}/escalate",
                    w.family_of(o).parent, {"reason": "拒绝无理"}, key=w.new_key(),
                    faults=faults)
+    if r.escalated and r.status != "escalated":
+        expect(reply, {200})  # its own escalation again, decided since: as it is now
+        return f"escalating {r.refund_id} again ({r.status}): answered as it is"
     refusal = ("" if r.status == "escalated" else "refund_not_rejected" if r.status != "rejected"
                else "refund_already_escalated" if r.dismissed
                else "order_not_refundable" if o.status != "paid"
@@ -129,6 +135,7 @@ def escalate(w: World, r: model.Refund, faults: tuple[Fault, ...] = ()) -> str:
     expect(reply, {200})
     if r.status == "rejected":
         r.status, r.lessons, r.amount = "escalated", o.remaining, _worth(w, o)
+        r.escalated = True
         o.open_refund = r.refund_id
     if (reply.body["lessons"], reply.body["amount_fen"]) != (r.lessons, r.amount):
         raise Violation(f"{r.refund_id} escalated for {reply.body['lessons']} lessons, "
