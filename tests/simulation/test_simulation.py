@@ -62,16 +62,34 @@ def test_a_seed_replays_exactly() -> None:
     assert first.faults == again.faults
 
 
+FOUND_FROM = {
+    "counters_unchecked": 4, "escalation_stops_at_the_county": 1,
+    "idempotency_completed_unconditionally": 4, "journal_unconditioned": 1,
+    "payment_believes_its_reference": 1, "releases_to_the_orders_account": 1,
+    "silence_ignores_freezes": 1, "sweeper_ignores_releasing": 1, "teachers_unclaimed": 1,
+    "timed_work_trusts_its_message": 5, "transfer_resets_the_clock": 8, "weeks_uncounted": 1,
+}
+"""The seed that found each planted bug when it was last measured (docs/simulation.md): the
+search starts there, so CI pays for one run per bug while the simulator's streams are what
+they were, and still searches PLANTED_SEEDS seeds on when a change moved them."""
+
+
+def test_every_planted_bug_has_its_first_seed() -> None:
+    assert set(FOUND_FROM) == set(planted.PLANTED)
+
+
 @pytest.mark.parametrize("bug", sorted(planted.PLANTED))
 def test_the_simulation_finds_a_planted_bug(bug: str) -> None:
     logging.disable(logging.CRITICAL)
+    seeds = range(FOUND_FROM.get(bug, 1), FOUND_FROM.get(bug, 1) + PLANTED_SEEDS)
     try:
         found = next((outcome for outcome in (
             runner.simulate(seed, PLANTED_STEPS, plant=planted.PLANTED[bug])
-            for seed in range(1, PLANTED_SEEDS + 1)) if outcome.failed), None)
+            for seed in seeds) if outcome.failed), None)
     finally:
         logging.disable(logging.NOTSET)
-    assert found is not None, f"{bug} survived {PLANTED_SEEDS} seeds of {PLANTED_STEPS} steps"
+    assert found is not None, f"{bug} survived seeds {seeds.start}-{seeds.stop - 1} of " \
+                              f"{PLANTED_STEPS} steps"
 
 
 @pytest.fixture
