@@ -157,3 +157,16 @@ def test_a_background_check_recorded_while_the_institution_adds_a_certificate_ke
     assert (checked.status, met) == (200, [True]), checked.body
     assert (checked.body["check_result"], checked.body["certificate_number"]) == (
         "passed", certificate["certificate_number"])
+
+
+def test_a_creation_meeting_a_transaction_conflict_is_made(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the retries work: the engine's cancellation of a creating write for
+    contention alone answered 500."""
+    met = meets_a_conflict(monkeypatch, "student")
+    parent = platform.token("parent-of-a-conflict", "parent")
+    made = platform.post("/v1/students", parent, {"name": "小明", "grade": "三年级"})
+    assert (made.status, met) == (201, [True]), made.body
+    listed = platform.get("/v1/students", parent)
+    assert [s["student_id"] for s in listed.body["items"]] == [made.body["student_id"]]
