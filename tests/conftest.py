@@ -68,10 +68,7 @@ def sqs_endpoint() -> Iterator[str]:
 @pytest.fixture(params=["moto", pytest.param("dynamodb_local", marks=pytest.mark.conformance)])
 def platform(request: pytest.FixtureRequest) -> Iterator[Platform]:
     if request.param == "moto":
-        with mock_aws():
-            dynamodb, sqs = boto3.client("dynamodb"), boto3.client("sqs")
-            plane = create_data_plane(dynamodb, sqs, "test")
-            yield start(dynamodb, sqs, plane, ManualClock(START))
+        yield from _on_moto()
     else:
         engine = request.getfixturevalue("dynamodb_local_engine")
         dynamodb = boto3.client("dynamodb", endpoint_url=engine.endpoint_url)
@@ -80,6 +77,20 @@ def platform(request: pytest.FixtureRequest) -> Iterator[Platform]:
         yield start(dynamodb, sqs, plane, ManualClock(START))
         _drop(dynamodb, sqs, plane)
     bootstrap.use(None)
+
+
+@pytest.fixture
+def moto_platform() -> Iterator[Platform]:
+    """The fast tier alone, for a module whose rule the engine has no part in (it names
+    why where it takes it)."""
+    yield from _on_moto()
+
+
+def _on_moto() -> Iterator[Platform]:
+    with mock_aws():
+        dynamodb, sqs = boto3.client("dynamodb"), boto3.client("sqs")
+        plane = create_data_plane(dynamodb, sqs, "test")
+        yield start(dynamodb, sqs, plane, ManualClock(START))
 
 
 def _drop(dynamodb: object, sqs: object, plane: DataPlane) -> None:

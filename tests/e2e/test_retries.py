@@ -13,6 +13,11 @@ caller, or the same decision by another caller, keeps its refusal.
 And from point 14: a request whose write committed answers what it committed even when
 the step after the commit (instructing the bank) fails, so its Idempotency-Key keeps that
 answer instead of being released for a retry to be refused.
+
+On moto only (the `platform` below): the rule is the services' reading of their own records,
+the same on any engine, and its 120 scenarios on DynamoDB Local as well cost the CI run
+minutes it does not have; the writes they make are each run on DynamoDB Local by the
+route's own end-to-end tests.
 """
 
 from __future__ import annotations
@@ -35,6 +40,11 @@ from tests.support import flows, repeats
 from tests.support.harness import Platform, Reply
 from tests.support.repeats import CREATIONS, CULTURE_COUNTY, SCENARIOS, Repeat, ok
 from tests.support.snapshot import Snapshot, assert_refused, snapshot
+
+
+@pytest.fixture
+def platform(moto_platform: Platform) -> Platform:
+    return moto_platform
 
 
 class LambdaDied(BaseException):
