@@ -44,7 +44,7 @@ def test_after_a_dismissed_escalation_the_order_takes_no_request_for_ten_working
                   no).status == 200
     assert escalate(p, fam, second.body["refund_id"]).status == 200
     dismissed = p.post(f"/v1/regulator/refund-requests/{second.body['refund_id']}/dismiss",
-                       flows.regulator(p), {"reason": "有签到记录"})
+                       flows.competent(p), {"reason": "有签到记录"})
     assert dismissed.status == 200, dismissed.body
     assert flows.order_of(p, fam.parent, order_id)["refund_again_on"] == "2026-03-16"
 
