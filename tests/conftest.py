@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from chalicelib import bootstrap
 from chalicelib.adapters.clock import ManualClock
 from infra import dynamodb_local
 from infra.resources import DataPlane, create_data_plane
+from tests.support import fast_moto
 from tests.support.harness import Platform, start
 
 # A Monday inside chinese-calendar's data, away from holidays.
@@ -87,8 +87,9 @@ def moto_platform() -> Iterator[Platform]:
 
 
 def _on_moto() -> Iterator[Platform]:
-    with mock_aws():
-        dynamodb, sqs = boto3.client("dynamodb"), boto3.client("sqs")
+    with fast_moto.mock():
+        aws = fast_moto.session()
+        dynamodb, sqs = aws.client("dynamodb"), aws.client("sqs")
         plane = create_data_plane(dynamodb, sqs, "test")
         yield start(dynamodb, sqs, plane, ManualClock(START))
 

@@ -49,8 +49,9 @@ def test_a_transfer_racing_an_escalation_leaves_one_winner(
     steps = ctx.store.timeline(complaint_id)
     assert [s.seq for s in steps] == list(range(1, after.version + 1))
     actions = [s.action.value for s in steps]
-    if isinstance(transferred, PlatformError):  # the escalation won: the county lost it
-        assert ticked is True and transferred.code == "complaint_moved"
+    if isinstance(transferred, PlatformError):  # the escalation won: the county lost it,
+        # at its write (moved meanwhile) or at its read (the case already the city's)
+        assert ticked is True and transferred.code in {"complaint_moved", "not_case_holder"}
         assert (after.department, after.region, after.escalations) == (
             Department.CULTURE, "440100", 1)
         assert "transferred" not in actions
