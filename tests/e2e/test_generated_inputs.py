@@ -63,7 +63,7 @@ from tests.support import flows
 from tests.support.harness import BANK_SECRET, Platform
 from tests.support.snapshot import snapshot
 
-EXAMPLES = 12  # per operation, caller and mode: up to 72 requests per operation
+EXAMPLES = 8  # per operation, caller and mode: up to 48 requests per operation
 SKIPPED = {"GET /v1/openapi.json"}  # no input and no response schema: nothing to generate
 NOTIFICATIONS = "/v1/bank/notifications"
 BASE_URL = "http://platform.test"

@@ -1,4 +1,4 @@
-"""The simulation as the test of record: a bounded run of seeds on moto (2,000 steps
+"""The simulation as the test of record: a bounded run of seeds on moto (1,500 steps
 across them: what keeps the whole CI run under its 25 minutes), a few on DynamoDB
 Local, the replay of a seed, and the planted bugs it must find. `make simulate` runs it for
 as long as asked."""
@@ -18,8 +18,8 @@ from infra import dynamodb_local
 from tests.simulation import planted, runner
 from tests.simulation.engines import Engine, next_stage, real_engine
 
-CI_SEEDS = 8
-CI_STEPS = 250  # 8 x 250 = 2,000 steps: fewer, longer runs (each ends with a drain)
+CI_SEEDS = 6
+CI_STEPS = 250  # 6 x 250 = 1,500 steps: fewer, longer runs (each ends with a drain)
 PLANTED_SEEDS = 12
 PLANTED_STEPS = 200
 
