@@ -25,7 +25,7 @@ from tests.support.harness import Platform, start
 
 # A Monday inside chinese-calendar's data, away from holidays.
 START = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-REGION = "cn-north-1"
+REGION = fast_moto.REGION
 
 _stages = itertools.count(1)
 
