@@ -48,6 +48,12 @@ def change(w: World, institution: model.Institution, *, freeze: bool,
     who = f"{office[0]}@{office[1]}"
     if not freeze:
         refused = _unfreeze_refused(institution, office)
+        if refused and institution.thawed_by == office:  # decisions.md: taken for a retry
+            expect(reply, {200})
+            if reply.body["frozen"] is not True:
+                raise model.Violation(f"{institution.institution_id} lifted again by {who}, "
+                                      f"who may not: {reply.body}")
+            return f"{who} lifting {institution.institution_id} again: answered as it is"
         if refused:
             expect(reply, {refused[0]}, {refused[1]})
             return f"{who} may not unfreeze {institution.institution_id}: {refused[1]}"
@@ -57,6 +63,7 @@ def change(w: World, institution: model.Institution, *, freeze: bool,
     if freeze:
         institution.froze(w.now, office, blacklisting=False)
     else:
+        institution.thawed_by = office
         w.thawed(institution)
     _fan_out(w)
     return f"{who}: {verb} {institution.institution_id}"
@@ -120,6 +127,7 @@ def lift(w: World, institution: model.Institution, office: tuple[str, str],
         raise model.Violation(f"{institution.institution_id} off the blacklist: {reply.body}")
     institution.status = "pending_review"
     if thaws:
+        institution.thawed_by = office
         w.thawed(institution)
         _fan_out(w)
     return f"{who} lifted {institution.institution_id}'s blacklisting"

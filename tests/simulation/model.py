@@ -184,6 +184,9 @@ class Institution:
     freeze_office: tuple[str, str] = ("", "")
     """(department, region) of the office that imposed the freeze under way."""
     frozen_with_blacklisting: bool = False
+    thawed_by: tuple[str, str] = ("", "")
+    """The office whose lifting (of a freeze, or of the blacklisting a freeze came with) last
+    thawed it, kept through later freezes: its lifting sent again is answered as a retry."""
     blacklist_office: tuple[str, str] = ("", "")
     frozen_spans: list[tuple[datetime, datetime | None]] = field(default_factory=list)
     """When it was frozen, as its regulators were told (the last open while frozen):
