@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 BANK = "示例银行广州分行"  # tests/support/flows.application's custodian bank
 UNMATCHED = frozenset({"#unmatched_payment"})
+CHECKED = "账户变更核实"
+"""The reason its department gives approving an account change."""
 
 
 def change(w: World, n: int, variant: int, faults: tuple[Fault, ...] = ()) -> str:
@@ -60,11 +62,11 @@ def change(w: World, n: int, variant: int, faults: tuple[Fault, ...] = ()) -> st
     if variant % 4 == 3:
         return f"{institution.institution_id}: {institution.proposed_general} in review"
     path = f"/v1/regulator/institutions/{institution.institution_id}/approve"
-    approved = expect(w.http("POST", path, flows.competent(w.p), {"reason": "账户变更核实"},
+    approved = expect(w.http("POST", path, flows.competent(w.p), {"reason": CHECKED},
                              key=w.new_key()), {200})
     if approved.body["status"] != "whitelisted":
         raise Violation(f"{institution.institution_id} approved is {approved.body['status']}")
-    institution.status = "whitelisted"
+    institution.status, institution.decided = "whitelisted", ("whitelisted", CHECKED)
     decided(w, institution)
     return (f"{institution.institution_id}: now {institution.supervised} / "
             f"{institution.general}")

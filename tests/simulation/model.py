@@ -197,9 +197,11 @@ class Institution:
     proposed_general: str = ""
     """A change of custodian accounts waiting in review ("" none)."""
     proposed_supervised: str = ""
-    decided: str = ""
-    """Where its competent regulator's last decision moved it (whitelisted, rejected): the
-    same decision sent again once it moved on is answered 200, as it is (issue 22, 7)."""
+    decided: tuple[str, str] = ("", "")
+    """Where its competent regulator's last decision moved it (whitelisted, rejected), and
+    for what reason (a review's, or an account change's): the same decision sent again once
+    it moved on is answered 200, as it is (issue 22, 7); one the regulator took since, if
+    only for another reason, makes it a new decision, refused (409) where it may not be."""
 
     def froze(self, at: datetime, office: tuple[str, str], *, blacklisting: bool) -> None:
         self.frozen, self.freeze_office = True, office

@@ -19,6 +19,8 @@ from tests.support.harness import Reply
 MAX_INSTITUTIONS = 6  # a small cast keeps moto's tables small
 MAX_COURSES = 9
 NO_SUCH_COURSE = "crs_" + "0" * 26
+REVIEW = "审核意见"
+"""The reason a review's decision gives (an account change's: tests/simulation/accounts.py)."""
 COURSE_DAYS = 85  # within the three months one charge may cover
 MINUTES = (45, 60, 90)
 SLOTS = (2, 7, len(flows.EVERY_SLOT))
@@ -70,7 +72,7 @@ def decide_institution(w: World, n: int, verdict: int, faults: tuple[Fault, ...]
     target = "whitelisted" if approve else "rejected"
     path = (f"/v1/regulator/institutions/{institution.institution_id}/"
             f"{'approve' if approve else 'reject'}")
-    reply = w.http("POST", path, flows.competent(w.p), {"reason": "审核意见"}, key=w.new_key(),
+    reply = w.http("POST", path, flows.competent(w.p), {"reason": REVIEW}, key=w.new_key(),
                    faults=faults)
     if approve and institution.status == "pending_review" and not institution.teacher_id:
         expect(reply, {422}, {"whitelist_criteria_unmet"})
@@ -121,7 +123,7 @@ def decide_course(w: World, n: int, verdict: int, faults: tuple[Fault, ...] = ()
     approve = verdict % 3 != 0
     target = "approved" if approve else "rejected"
     path = f"/v1/regulator/courses/{course.course_id}/{'approve' if approve else 'reject'}"
-    reply = w.http("POST", path, flows.competent(w.p), {"reason": "审核意见"}, key=w.new_key(),
+    reply = w.http("POST", path, flows.competent(w.p), {"reason": REVIEW}, key=w.new_key(),
                    faults=faults)
     was = course.status
     _decided(reply, course, target, "course")
@@ -141,9 +143,9 @@ def _decided(reply: Reply, reviewed: model.Institution | model.Course, target: s
         if reply.body["status"] != target:
             raise Violation(f"a {kind} decided {target} is {reply.body['status']}")
         if isinstance(reviewed, model.Institution) and reviewed.status != target:
-            reviewed.decided = target
+            reviewed.decided = (target, REVIEW)
         reviewed.status = target
-    elif isinstance(reviewed, model.Institution) and reviewed.decided == target:
+    elif isinstance(reviewed, model.Institution) and reviewed.decided == (target, REVIEW):
         expect(reply, {200})  # its own decision again, the institution moved on since
         if reply.body["status"] != reviewed.status:
             raise Violation(f"{kind} {reviewed.status} answered {reply.body['status']} "
