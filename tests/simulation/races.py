@@ -37,6 +37,9 @@ def _requests(w: World, requests: list[Request], seed: int,
     def sender(r: Request) -> Callable[[], Reply | None]:
         return lambda: w.p.request(r[0], r[1], r[2], r[3], key=r[4])
 
+    for request in requests:  # before the threads: a token past its life is renewed once
+        w.p.signed_in(request[2])
+
     with w.faults.armed(faults):
         results = w.lockstep.run([sender(r) for r in requests], seed)
     replies = []
@@ -235,7 +238,7 @@ def confirm_outliving_its_lease(w: World, a: int, seed: int,
     c = w.pick(pending or _not_withdrawn(w), a)
     if c is None:
         return "no lesson to confirm"
-    parent = w.family_of(w.order(c.order_id)).parent
+    parent = w.p.signed_in(w.family_of(w.order(c.order_id)).parent)
     path, key = f"/v1/consumptions/{c.consumption_id}/confirm", w.new_key()
 
     def slow() -> Reply:

@@ -118,7 +118,7 @@ class World:
         fault was injected."""
         try:
             with self.faults.armed(faults):
-                reply = self.p.request(method, path, who, body, key=key)
+                reply = self.p.request(method, path, self.p.signed_in(who), body, key=key)
         except Crash:
             return None
         if reply.status >= 500 and not faults:
