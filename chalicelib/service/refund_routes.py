@@ -6,7 +6,9 @@ turned out to be an account an institution registered, the refund waits in `need
 and the parent is told. Only the order's parent may then name another account; it is
 checked (not an account any institution registered, not the route that failed) and kept
 on the request with who named it and when (`payout_account_changes`, never changed), and
-the payout starts again under a new attempt that the `refund` job reserves and sends. Ops
+the payout starts again under a new attempt that the `refund` job reserves and sends, once
+the bank says it did not pay the last one after all (a send that timed out may have been
+taken and executed late: that is booked, never paid twice). Ops
 may still pay it out again to the same account once the bank fixed it (`infra.cli refunds
 retry`), but never choose an account: the money is the parent's.
 """
@@ -18,7 +20,7 @@ from dataclasses import replace
 from chalicelib.domain.bank import account_number
 from chalicelib.domain.errors import RuleViolation, StateConflict
 from chalicelib.domain.refund import PayoutAccountChange, RefundRequest, RefundStatus
-from chalicelib.service import bank_accounts, orders, refunds, retry
+from chalicelib.service import bank_accounts, late_payouts, orders, refunds, retry
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.context import Context
 
@@ -42,6 +44,7 @@ def name_payout_account(ctx: Context, caller: Caller, refund_id: str, account: s
         if bank_accounts.is_institutions(ctx, account):
             raise RuleViolation("退款不能退至培训机构登记的账户",
                                 code="payout_account_is_institution")
+        _unless_paid_already(ctx, before)
         change = PayoutAccountChange(account=account, named_by=str(Role.PARENT),
                                      named_sub=caller.sub, at=ctx.now(),
                                      from_attempt=before.attempt + 1)
@@ -52,6 +55,18 @@ def name_payout_account(ctx: Context, caller: Caller, refund_id: str, account: s
         return after
 
     return retry.on_conflict(attempt, retry_when=lambda rejected: True)
+
+
+def _unless_paid_already(ctx: Context, before: RefundRequest) -> None:
+    """A new attempt is a new instruction, which the bank would pay again: first the bank is
+    asked about the last one (`late_payouts.executed_already`). One it paid late is booked
+    (refunded, by the original route) and the parent's account refused, as the request no
+    longer waits; a bank that cannot be asked refuses it, nothing changed."""
+    paid = late_payouts.executed_already(ctx, before.instruction_id)
+    if paid is not None:
+        late_payouts.book(ctx, paid)
+        raise StateConflict("银行已将该退款退回原账户，无需更换收款账户",
+                            code="refund_not_needing_review", status=str(RefundStatus.REFUNDED))
 
 
 def _named_already(refund: RefundRequest, caller: Caller, account: str) -> bool:

@@ -205,6 +205,61 @@ def test_a_refund_retry_is_refused_while_the_bank_cannot_say_what_it_did(
     p.check()
 
 
+def name_another_account(p: Platform, fam: flows.Family, refund_id: str) -> Any:
+    return p.post(f"/v1/refund-requests/{refund_id}/payout-account", fam.parent,
+                  {"account": f"{fam.payer_account}-NEW"})
+
+
+def test_a_parked_refund_the_bank_executed_late_is_booked_when_its_parent_names_another_account(
+    platform: Platform,
+) -> None:
+    """Found on unseen seed 27101: naming another account started a new attempt without
+    asking the bank about the last one, which it had paid late: the parent was paid twice."""
+    p = platform
+    shop, fam, order_id, request = parked_refund(p)
+    p.bank.reopen_account(fam.payer_account)
+    executed_late(p, request.instruction_id, shop.supervised_account, fam.payer_account,
+                  request.amount_fen)
+
+    named = name_another_account(p, fam, request.refund_id)
+    assert named.status == 409, named.body
+    assert (named.code, named.body["error"]["details"]["status"]) == (
+        "refund_not_needing_review", "refunded")
+    booked = refund(request.refund_id)
+    assert (booked.status, booked.attempt, booked.payout_account_changes) == (
+        RefundStatus.REFUNDED, 1, ())
+    p.bank.release_callbacks()
+    p.settle_everything()
+    assert p.bank.instructions_executed() == 1
+    assert p.bank.balance(f"{fam.payer_account}-NEW") == 0
+    assert p.bank.balance(fam.payer_account) == -3 * PRICE + request.amount_fen
+    seen = flows.order_of(p, fam.parent, order_id)
+    assert (seen["refunded_fen"], seen["refunding_fen"]) == (request.amount_fen, 0)
+    p.check()
+
+
+def test_another_account_is_not_taken_while_the_bank_cannot_say_what_it_did(
+    platform: Platform,
+) -> None:
+    p = platform
+    _shop, fam, _order_id, request = parked_refund(p)
+    p.bank.set_unavailable(True)
+    named = name_another_account(p, fam, request.refund_id)
+    assert (named.status, named.code) == (409, "bank_record_unavailable"), named.body
+    still = refund(request.refund_id)
+    assert (still.status, still.attempt, still.payout_account_changes) == (
+        RefundStatus.NEEDS_REVIEW, request.attempt, ())
+    p.bank.set_unavailable(False)
+    named = name_another_account(p, fam, request.refund_id)
+    assert named.status == 200, named.body
+    p.run_schedule("settlement_sweeper")
+    p.bank.deliver_pending()
+    assert refund(request.refund_id).status is RefundStatus.REFUNDED
+    assert p.bank.balance(f"{fam.payer_account}-NEW") == request.amount_fen
+    assert p.bank.instructions_executed() == 1
+    p.check()
+
+
 def test_a_parked_return_the_bank_executed_late_is_marked_returned_not_paid_again(
     platform: Platform,
 ) -> None:

@@ -5,7 +5,8 @@ institution's supervised account; an institution pays its own order from its gen
 account; the bank sends a notice that names no accounts. None of these may pay the order
 (checks.py: an order is paid only with what its family sent to its own supervised account,
 and every institution account's balance at the bank equals the ledger's). A family whose
-refund is parked names another account for it (and tries an institution's, refused).
+refund is parked names another account for it (and tries an institution's, refused); if
+the bank paid the parked attempt late, that is booked instead and the account refused.
 """
 
 from __future__ import annotations
@@ -81,13 +82,27 @@ def name_refund_account(w: World, pick: int, variant: int,
         shop = w.pick(w.shops, variant)
         expect(w.http("POST", path, fam.parent, {"account": shop.general}, key=w.new_key()),
                {422}, {"payout_account_is_institution"})
-    account = f"{fam.payer}-N{len(fam.named) + 1}"
-    reply = expect(w.http("POST", path, fam.parent, {"account": account}, key=w.new_key(),
-                          faults=faults), {200})
+    account, late = f"{fam.payer}-N{len(fam.named) + 1}", paid_late(w, r.refund_id)
+    reply = w.http("POST", path, fam.parent, {"account": account}, key=w.new_key(),
+                   faults=faults)
+    if late:  # the platform asks the bank first: booked, not paid twice
+        expect(reply, {409}, {"refund_not_needing_review"})
+        if reply.body["error"]["details"]["status"] != "refunded":
+            raise model.Violation(f"{r.refund_id} paid late, then {reply.body}")
+        return f"{r.refund_id} was paid late by its first route: booked, no new account"
+    expect(reply, {200})
     if reply.body["status"] != "approved":
         raise model.Violation(f"{r.refund_id} after a new account: {reply.body['status']}")
     fam.named.append(account)
     return f"{r.refund_id} to be paid to {account}"
+
+
+def paid_late(w: World, refund_id: str) -> bool:
+    """The bank executed the refund's last attempt after the platform parked it."""
+    stored = bootstrap.context().store.refund(refund_id)
+    assert stored is not None, refund_id
+    record = w.p.bank.executed(stored.instruction_id)
+    return record is not None and record.succeeded
 
 
 def place_unplaced(w: World, unmatched: list[UnmatchedPayment]) -> list[str]:
