@@ -144,28 +144,27 @@ def parked_refund(p: Platform) -> tuple[flows.Shop, flows.Family, str, Any]:
     return shop, fam, order_id, request
 
 
+def parked_then_paid_late(p: Platform) -> tuple[flows.Family, str, Any]:
+    """A parked refund (`parked_refund`) whose send the bank had taken: once the payer's
+    account is open again, the bank executes it, its callback held back."""
+    shop, fam, order_id, request = parked_refund(p)
+    p.bank.reopen_account(fam.payer_account)
+    executed_late(p, request.instruction_id, shop.supervised_account, fam.payer_account,
+                  request.amount_fen)
+    return fam, order_id, request
+
+
 def refund(refund_id: str) -> Any:
     found = bootstrap.context().store.refund(refund_id)
     assert found is not None
     return found
 
 
-def test_a_parked_refund_the_bank_executed_late_is_booked_by_the_retry_not_paid_again(
-    platform: Platform,
-) -> None:
-    p = platform
-    shop, fam, order_id, request = parked_refund(p)
-    p.bank.reopen_account(fam.payer_account)
-    executed_late(p, request.instruction_id, shop.supervised_account, fam.payer_account,
-                  request.amount_fen)
-
-    retried = refund_payouts.retry_parked(bootstrap.context(), request.refund_id)
-    assert (retried.status, retried.attempt) == (RefundStatus.REFUNDED, 1)
-    p.bank.release_callbacks()
-    p.run_schedule("settlement_sweeper")  # nothing left for the refund job to send
-    p.settle_everything()
-    assert p.bank.pending_notifications() == 0
-    assert p.bank.instructions_executed() == 1  # the lesson is still pending: one payout
+def refunded_once_by_its_route(p: Platform, fam: flows.Family, order_id: str,
+                               request: Any) -> None:
+    """One payout (the lesson taught is still pending), back to the account the order was
+    paid from, and the order says so."""
+    assert p.bank.instructions_executed() == 1
     assert p.bank.balance(fam.payer_account) == -3 * PRICE + request.amount_fen
     seen = flows.order_of(p, fam.parent, order_id)
     assert (seen["refunded_fen"], seen["refunding_fen"], seen["lessons_refunded"]) == (
@@ -173,14 +172,26 @@ def test_a_parked_refund_the_bank_executed_late_is_booked_by_the_retry_not_paid_
     p.check()
 
 
+def test_a_parked_refund_the_bank_executed_late_is_booked_by_the_retry_not_paid_again(
+    platform: Platform,
+) -> None:
+    p = platform
+    fam, order_id, request = parked_then_paid_late(p)
+
+    retried = refund_payouts.retry_parked(bootstrap.context(), request.refund_id)
+    assert (retried.status, retried.attempt) == (RefundStatus.REFUNDED, 1)
+    p.bank.release_callbacks()
+    p.run_schedule("settlement_sweeper")  # nothing left for the refund job to send
+    p.settle_everything()
+    assert p.bank.pending_notifications() == 0
+    refunded_once_by_its_route(p, fam, order_id, request)
+
+
 def test_the_late_callback_of_a_parked_refund_books_it_and_the_retry_then_has_nothing_to_do(
     platform: Platform,
 ) -> None:
     p = platform
-    shop, fam, _order_id, request = parked_refund(p)
-    p.bank.reopen_account(fam.payer_account)
-    executed_late(p, request.instruction_id, shop.supervised_account, fam.payer_account,
-                  request.amount_fen)
+    _fam, _order_id, request = parked_then_paid_late(p)
     p.bank.release_callbacks()
     p.bank.deliver_pending()
     assert p.bank.pending_notifications() == 0, "the bank's late success was not taken"
@@ -216,10 +227,7 @@ def test_a_parked_refund_the_bank_executed_late_is_booked_when_its_parent_names_
     """Found on unseen seed 27101: naming another account started a new attempt without
     asking the bank about the last one, which it had paid late: the parent was paid twice."""
     p = platform
-    shop, fam, order_id, request = parked_refund(p)
-    p.bank.reopen_account(fam.payer_account)
-    executed_late(p, request.instruction_id, shop.supervised_account, fam.payer_account,
-                  request.amount_fen)
+    fam, order_id, request = parked_then_paid_late(p)
 
     named = name_another_account(p, fam, request.refund_id)
     assert named.status == 409, named.body
@@ -230,12 +238,8 @@ def test_a_parked_refund_the_bank_executed_late_is_booked_when_its_parent_names_
         RefundStatus.REFUNDED, 1, ())
     p.bank.release_callbacks()
     p.settle_everything()
-    assert p.bank.instructions_executed() == 1
     assert p.bank.balance(f"{fam.payer_account}-NEW") == 0
-    assert p.bank.balance(fam.payer_account) == -3 * PRICE + request.amount_fen
-    seen = flows.order_of(p, fam.parent, order_id)
-    assert (seen["refunded_fen"], seen["refunding_fen"]) == (request.amount_fen, 0)
-    p.check()
+    refunded_once_by_its_route(p, fam, order_id, request)
 
 
 def test_another_account_is_not_taken_while_the_bank_cannot_say_what_it_did(
