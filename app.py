@@ -4,21 +4,21 @@ import logging
 
 from chalice import Chalice
 
-from chalicelib.api.bank import bank
-from chalicelib.api.catalog import catalog
-from chalicelib.api.complaints import complaints
-from chalicelib.api.disputes import disputes
+from chalicelib.api.complaints.complaints import complaints
 from chalicelib.api.errors import framework_answers
-from chalicelib.api.institution_staff import institution_staff
-from chalicelib.api.notifications import notifications
-from chalicelib.api.parents import parents
+from chalicelib.api.escrow.bank import bank
+from chalicelib.api.escrow.parents import parents
+from chalicelib.api.institutions.institution_staff import institution_staff
+from chalicelib.api.institutions.regulators import regulators
+from chalicelib.api.institutions.staff import staff
+from chalicelib.api.messages.notifications import notifications
 from chalicelib.api.policy import policy
 from chalicelib.api.public import public
-from chalicelib.api.refunds import refunds
-from chalicelib.api.regulators import regulators
+from chalicelib.api.refunds.disputes import disputes
+from chalicelib.api.refunds.refunds import refunds
 from chalicelib.api.shared import shared
-from chalicelib.api.shop import shop
-from chalicelib.api.staff import staff
+from chalicelib.api.shop.catalog import catalog
+from chalicelib.api.shop.shop import shop
 from chalicelib.workers.complaints import complaint_worker
 from chalicelib.workers.liquidation import liquidation_worker
 from chalicelib.workers.schedules import scheduled_jobs

@@ -37,10 +37,10 @@ from benchmarks.schedule_throughput import (
 )
 from chalicelib import bootstrap
 from chalicelib.adapters.dynamo import records
-from chalicelib.domain.catalog import Department
-from chalicelib.domain.liquidation import LIST_AFTER, WATCH_AFTER
-from chalicelib.service import liquidations
+from chalicelib.domain.institutions.catalog import Department
+from chalicelib.domain.institutions.liquidation import LIST_AFTER, WATCH_AFTER
 from chalicelib.service.caller import Caller, Role
+from chalicelib.service.institutions import liquidations
 from chalicelib.workers import liquidation as liquidation_worker
 from chalicelib.workers import sweeps as sweep_worker
 from chalicelib.workers.schedules import settlement_sweeper

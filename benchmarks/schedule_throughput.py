@@ -49,11 +49,11 @@ from chalicelib.adapters.dynamo import records
 from chalicelib.adapters.dynamo.codec import decode, to_attribute_values
 from chalicelib.adapters.dynamo.keys import due_attributes
 from chalicelib.domain import invariants, ledger
-from chalicelib.domain.bank_signature import sign
 from chalicelib.domain.calendar import business_date
-from chalicelib.domain.consumption import Consumption, ConsumptionStatus
+from chalicelib.domain.escrow.bank_signature import sign
+from chalicelib.domain.escrow.consumption import Consumption, ConsumptionStatus
+from chalicelib.domain.escrow.order import Order, OrderStatus
 from chalicelib.domain.money import lesson_price_fen
-from chalicelib.domain.order import Order, OrderStatus
 from chalicelib.workers import settlement as settlement_worker
 from chalicelib.workers import sweeps as sweep_worker
 from chalicelib.workers.schedules import auto_confirm, settlement_sweeper

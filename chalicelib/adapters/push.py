@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from chalicelib.adapters.dynamo.codec import encode
-from chalicelib.domain.notice import Notice
+from chalicelib.domain.messages.notice import Notice
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from chalicelib.service.messages import (
+from chalicelib.service.jobs.messages import (
     ComplaintMessage,
     LiquidationMessage,
     SettlementMessage,

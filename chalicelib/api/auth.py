@@ -16,8 +16,8 @@ import jwt
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
 from chalicelib.api.signing_keys import SigningKeys
-from chalicelib.domain.catalog import Department
 from chalicelib.domain.errors import Unauthenticated
+from chalicelib.domain.institutions.catalog import Department
 from chalicelib.service.caller import Caller, Role
 from chalicelib.service.ports import Clock
 

@@ -6,7 +6,7 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
-from chalicelib.service import consumptions, orders
+from chalicelib.service.escrow import consumptions, orders
 
 shared = Blueprint(__name__)
 

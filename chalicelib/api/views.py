@@ -7,17 +7,17 @@ from datetime import date, datetime
 from typing import Any
 
 from chalicelib.api import schemas
-from chalicelib.domain.catalog import Course, Institution, StatusChange, Student
-from chalicelib.domain.complaint import Complaint, Source, Step, mask_name, mask_phone
-from chalicelib.domain.consumption import Consumption
-from chalicelib.domain.liquidation import Liquidation, LiquidationStatus, Progress
-from chalicelib.domain.measures import Office
-from chalicelib.domain.notice import Notice
-from chalicelib.domain.order import Order, payment_reference
-from chalicelib.domain.refund import RefundRequest
-from chalicelib.domain.review import Rating, Review
-from chalicelib.domain.shop import Announcement, Consultation
-from chalicelib.domain.staff import StaffMember
+from chalicelib.domain.complaints.complaint import Complaint, Source, Step, mask_name, mask_phone
+from chalicelib.domain.escrow.consumption import Consumption
+from chalicelib.domain.escrow.order import Order, payment_reference
+from chalicelib.domain.institutions.catalog import Course, Institution, StatusChange, Student
+from chalicelib.domain.institutions.liquidation import Liquidation, LiquidationStatus, Progress
+from chalicelib.domain.institutions.measures import Office
+from chalicelib.domain.institutions.staff import StaffMember
+from chalicelib.domain.messages.notice import Notice
+from chalicelib.domain.refunds.refund import RefundRequest
+from chalicelib.domain.shop.review import Rating, Review
+from chalicelib.domain.shop.shop import Announcement, Consultation
 
 
 def _fields(obj: Any) -> dict[str, Any]:

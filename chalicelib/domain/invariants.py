@@ -21,10 +21,10 @@ from collections import Counter
 from collections.abc import Iterable
 
 from chalicelib.domain import ledger
-from chalicelib.domain.consumption import Consumption, ConsumptionStatus
-from chalicelib.domain.liquidation import OrderLiquidated, Progress
-from chalicelib.domain.order import COUNTERS, MONEY_BUCKETS, Order
-from chalicelib.domain.refund import RefundRequest, RefundStatus
+from chalicelib.domain.escrow.consumption import Consumption, ConsumptionStatus
+from chalicelib.domain.escrow.order import COUNTERS, MONEY_BUCKETS, Order
+from chalicelib.domain.institutions.liquidation import OrderLiquidated, Progress
+from chalicelib.domain.refunds.refund import RefundRequest, RefundStatus
 
 TAKEN = frozenset({RefundStatus.APPROVED, RefundStatus.REFUNDING, RefundStatus.REFUNDED,
                    RefundStatus.NEEDS_REVIEW})

@@ -21,16 +21,16 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib.domain.catalog import Mode
+from chalicelib.domain.institutions.catalog import Mode
 
 MAX_RECORD_WINDOW_HOURS = 14 * 24
-"""A student's time slots are kept 30 days (chalicelib/domain/timeslots.py): a lesson may
+"""A student's time slots are kept 30 days (chalicelib/domain/escrow/timeslots.py): a lesson may
 never be recorded so late that the slots it must not overlap are already forgotten."""
 MAX_LENGTH_TOLERANCE_MINUTES = 60
 MAX_REST_MINUTES = 60
 """Bounds of the tolerance on a lesson's length and of the break after an online lesson: with
 the longest course lesson they bound the time slots one consuming write claims
-(chalicelib/domain/lesson.py, MAX_LESSON)."""
+(chalicelib/domain/escrow/lesson.py, MAX_LESSON)."""
 DEPARTMENTS = frozenset({"education", "science", "culture", "sports"})
 
 DEFAULT_COMPLAINT_ROUTING = {
@@ -189,7 +189,7 @@ class Policy(_Frozen):
     """The department's time to resolve a case; overdue, it escalates one level."""
     complaint_transfer_floor_working_days: Count = 3
     """A transferred case keeps its due date; a receiving office left less than this many
-    working days gets this many, once per clock (chalicelib/domain/case_transfer.py)."""
+    working days gets this many, once per clock (chalicelib/domain/complaints/case_transfer.py)."""
     complaint_routing: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_COMPLAINT_ROUTING))
 

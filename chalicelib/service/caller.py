@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from chalicelib.domain import regions
-from chalicelib.domain.catalog import Department, Institution
 from chalicelib.domain.errors import Forbidden
-from chalicelib.domain.measures import Office
+from chalicelib.domain.institutions.catalog import Department, Institution
+from chalicelib.domain.institutions.measures import Office
 
 
 class Role(StrEnum):

@@ -6,7 +6,7 @@ institution's own region, its county's rules, else its city's, else its province
 
 from __future__ import annotations
 
-from chalicelib.domain.complaint import Complaint
+from chalicelib.domain.complaints.complaint import Complaint
 from chalicelib.domain.policy import Policy
 from chalicelib.service.context import Context
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
-from chalicelib.domain.notice import Notice
+from chalicelib.domain.messages.notice import Notice
 
 T = TypeVar("T")
 
@@ -59,7 +59,7 @@ class Clock(Protocol):
 @dataclass(frozen=True)
 class SweepTask:
     """Handle `job`'s items of one shard due at or before `until`, from `cursor` on
-    (chalicelib/service/sweeps.py)."""
+    (chalicelib/service/jobs/sweeps.py)."""
 
     job: str
     shard: int

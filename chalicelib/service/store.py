@@ -12,21 +12,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from chalicelib.domain.bank import AccountHolder, BankInstruction, UnmatchedPayment
-from chalicelib.domain.catalog import Course, Institution, StatusChange, Student
-from chalicelib.domain.complaint import Complaint, Sla, Stage, Step
-from chalicelib.domain.consumption import Consumption
-from chalicelib.domain.directory import Listed
+from chalicelib.domain.complaints.complaint import Complaint, Sla, Stage, Step
+from chalicelib.domain.escrow.bank import AccountHolder, BankInstruction, UnmatchedPayment
+from chalicelib.domain.escrow.consumption import Consumption
+from chalicelib.domain.escrow.lesson import Lesson
+from chalicelib.domain.escrow.order import Movement, Order
+from chalicelib.domain.escrow.timeslots import Footprint
+from chalicelib.domain.institutions.catalog import Course, Institution, StatusChange, Student
+from chalicelib.domain.institutions.liquidation import Liquidation, OrderLiquidated, Progress
+from chalicelib.domain.institutions.staff import StaffMember
 from chalicelib.domain.ledger import JournalEntry
-from chalicelib.domain.lesson import Lesson
-from chalicelib.domain.liquidation import Liquidation, OrderLiquidated, Progress
-from chalicelib.domain.notice import Notice
-from chalicelib.domain.order import Movement, Order
-from chalicelib.domain.refund import RefundRequest
-from chalicelib.domain.review import Rating, Review
-from chalicelib.domain.shop import Announcement, Consultation
-from chalicelib.domain.staff import StaffMember
-from chalicelib.domain.timeslots import Footprint
+from chalicelib.domain.messages.notice import Notice
+from chalicelib.domain.refunds.refund import RefundRequest
+from chalicelib.domain.shop.directory import Listed
+from chalicelib.domain.shop.review import Rating, Review
+from chalicelib.domain.shop.shop import Announcement, Consultation
 from chalicelib.service.ports import Page
 
 Due = tuple[str, datetime]
@@ -80,12 +80,12 @@ class AtomicWrite(Protocol):
         self, student_id: str, lesson_id: str, footprints: list[Footprint]
     ) -> AtomicWrite:
         """Claim a student's time for a lesson: refused (label "slot") if any footprint
-        overlaps another lesson's (chalicelib/domain/timeslots.py)."""
+        overlaps another lesson's (chalicelib/domain/escrow/timeslots.py)."""
 
     def count_weekly_lesson(self, student_id: str, course_id: str, week: str, limit: int
                             ) -> AtomicWrite:
         """Count one more lesson of a course in a student's week: refused (label "pace")
-        once the week holds `limit` (chalicelib/domain/lesson.py)."""
+        once the week holds `limit` (chalicelib/domain/escrow/lesson.py)."""
 
     def occupy_teacher_slots(
         self, teacher_id: str, lesson_id: str, footprints: list[Footprint]
@@ -134,7 +134,7 @@ class AtomicWrite(Protocol):
     def index_directory(self, institution_id: str, region_code: str, *,
                         add: frozenset[str], drop: frozenset[str]) -> AtomicWrite:
         """List an institution in the directory partitions `add`
-        (chalicelib/domain/directory.py), and out of `drop`."""
+        (chalicelib/domain/shop/directory.py), and out of `drop`."""
 
     def require_present(self, kind: str, entity_id: str, label: str) -> AtomicWrite:
         """Apply the write only if this item exists (refused under `label` otherwise)."""
@@ -309,7 +309,7 @@ class Store(Protocol):
     def directory(self, facet: str, region_prefix: str, limit: int, cursor: str | None
                   ) -> Page[Listed]:
         """The institutions one directory partition lists under a region prefix
-        (chalicelib/domain/directory.py), by region."""
+        (chalicelib/domain/shop/directory.py), by region."""
         ...
 
     def institutions_named(self, institution_ids: list[str]) -> list[Institution]:

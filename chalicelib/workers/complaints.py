@@ -1,5 +1,5 @@
 """The complaint queue consumer: each message routes one filed complaint to its competent
-department (chalicelib/service/complaint_routing.py). A standard queue: at least once, in
+department (chalicelib/service/complaints/complaint_routing.py). A standard queue: at least once, in
 any order; a redelivery finds the complaint routed and changes nothing."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 from chalice.app import Blueprint, SQSEvent
 
 from chalicelib import bootstrap
-from chalicelib.service import complaint_routing
-from chalicelib.service.messages import ComplaintMessage
+from chalicelib.service.complaints import complaint_routing
+from chalicelib.service.jobs.messages import ComplaintMessage
 from chalicelib.workers.batches import handle_each
 
 complaint_worker = Blueprint(__name__)

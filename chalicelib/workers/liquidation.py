@@ -1,6 +1,6 @@
 """The liquidation queue consumer: each message liquidates one order of a liquidating
-institution (chalicelib/service/liquidation_orders.py). A standard queue: messages come in
-any order and at least once, and each is handled on its own."""
+institution (chalicelib/service/institutions/liquidation_orders.py). A standard queue: messages come
+in any order and at least once, and each is handled on its own."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 from chalice.app import Blueprint, SQSEvent
 
 from chalicelib import bootstrap
-from chalicelib.service import liquidation_orders
-from chalicelib.service.messages import LiquidationMessage
+from chalicelib.service.institutions import liquidation_orders
+from chalicelib.service.jobs.messages import LiquidationMessage
 from chalicelib.workers.batches import handle_each
 
 liquidation_worker = Blueprint(__name__)

@@ -1,5 +1,5 @@
 """Scheduled jobs: each fans a run of its job out over the sweep queue, one task per shard
-of the schedule (chalicelib/service/sweeps.py). The settlement sweeper (releases, refund
+of the schedule (chalicelib/service/jobs/sweeps.py). The settlement sweeper (releases, refund
 payouts, returns of unmatched money, freeze markers, liquidations, complaints to route and
 notices to push) also reports how many releases are parked for review, which the province
 stack alarms on. Complaints' clocks run with the other working-day deadlines."""
@@ -11,7 +11,8 @@ import logging
 from chalice.app import Blueprint, CloudWatchEvent, Rate
 
 from chalicelib import bootstrap
-from chalicelib.service import parked, sweeps
+from chalicelib.service.escrow import parked
+from chalicelib.service.jobs import sweeps
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """The settlement queue consumer: each message drives one consumption's release a step
-further (chalicelib/service/settlement.py), in FIFO order per order."""
+further (chalicelib/service/escrow/settlement.py), in FIFO order per order."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 from chalice.app import Blueprint, SQSEvent
 
 from chalicelib import bootstrap
-from chalicelib.service import settlement
-from chalicelib.service.messages import SettlementMessage
+from chalicelib.service.escrow import settlement
+from chalicelib.service.jobs.messages import SettlementMessage
 from chalicelib.workers.batches import handle_in_order
 
 settlement_worker = Blueprint(__name__)

@@ -1,5 +1,5 @@
 """The sweep queue consumer: each message is one shard of one scheduled job's run
-(chalicelib/service/sweeps.py), run within a time budget; the rest is queued again as a
+(chalicelib/service/jobs/sweeps.py), run within a time budget; the rest is queued again as a
 continuation, so a backlog of any size drains across invocations, shards in parallel."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 from chalice.app import Blueprint, SQSEvent
 
 from chalicelib import bootstrap
-from chalicelib.service import sweeps
-from chalicelib.service.messages import SweepMessage
+from chalicelib.service.jobs import sweeps
+from chalicelib.service.jobs.messages import SweepMessage
 from chalicelib.workers.batches import handle_in_order
 
 sweep_worker = Blueprint(__name__)

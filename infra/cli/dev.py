@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from chalicelib.api import openapi as api_document
-from chalicelib.domain.catalog import Department
+from chalicelib.domain.institutions.catalog import Department
 from chalicelib.service.caller import Role
 from infra.cli.app import cli
 from infra.local.config import AuthConfig, ConfigError

@@ -1,6 +1,6 @@
 """Liquidations not completed, and what their escrow still holds.
 
-What each liquidation (chalicelib/service/liquidations.py) has done, and what its
+What each liquidation (chalicelib/service/institutions/liquidations.py) has done, and what its
 institution's escrow still holds (parked releases and refunds, payments awaiting their
 return, orders still holding money) that ops must clear before it can complete.
 
@@ -18,8 +18,8 @@ from typing import Annotated
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.domain.liquidation import Held, Liquidation, Outstanding, Progress
-from chalicelib.service import liquidations as use_cases
+from chalicelib.domain.institutions.liquidation import Held, Liquidation, Outstanding, Progress
+from chalicelib.service.institutions import liquidations as use_cases
 from infra.cli.app import cli
 from infra.cli.options import EndpointUrl, Region, Stage, every, target_of
 from infra.cli.targets import Target

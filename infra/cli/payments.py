@@ -1,8 +1,8 @@
 """Payments that matched no order, returned to their payer from the account they reached.
 
 Another account credited, an institution's own account paying, an unknown reference, the
-wrong amount, an order no longer payable (chalicelib/service/payments_received.py): each is
-returned through the bank (chalicelib/service/unmatched_returns.py).
+wrong amount, an order no longer payable (chalicelib/service/escrow/payments_received.py): each is
+returned through the bank (chalicelib/service/refunds/unmatched_returns.py).
 Ops watch the returns and follow up the ones parked for review.
 
     python -m infra.cli payments unmatched [--status needs_review] [--stage local]
@@ -17,8 +17,8 @@ from typing import Annotated
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.domain.bank import UnmatchedStatus
-from chalicelib.service import unmatched_returns
+from chalicelib.domain.escrow.bank import UnmatchedStatus
+from chalicelib.service.refunds import unmatched_returns
 from infra.cli.app import cli
 from infra.cli.options import (
     BankUrl,

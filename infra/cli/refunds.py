@@ -1,5 +1,5 @@
 """Refunds in flight and waiting on a regulator, across the province: what ops watch
-against the payout deadlines (chalicelib/domain/refund.py), and pay out again once the bank
+against the payout deadlines (chalicelib/domain/refunds/refund.py), and pay out again once the bank
 refused them for good and the payer's account is fixed.
 
     python -m infra.cli refunds list [--status refunding] [--overdue] [--stage local]
@@ -15,8 +15,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.adapters.dynamo.records import REGULATED_REFUNDS
 from chalicelib.domain.calendar import business_date
-from chalicelib.domain.refund import RefundStatus
-from chalicelib.service import refund_payouts
+from chalicelib.domain.refunds.refund import RefundStatus
+from chalicelib.service.refunds import refund_payouts
 from infra.cli.app import cli
 from infra.cli.options import (
     BankUrl,

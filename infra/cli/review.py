@@ -1,4 +1,4 @@
-"""Releases parked for review (chalicelib/service/parked.py): the bank refused them for good,
+"""Releases parked for review (chalicelib/service/escrow/parked.py): the bank refused them for good,
 or failed them too often. Their money is held on the order; fix the account with the bank,
 then retry them (the bank is asked first: an instruction it executed late is booked).
 
@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.domain.consumption import ConsumptionStatus
-from chalicelib.service import parked
+from chalicelib.domain.escrow.consumption import ConsumptionStatus
+from chalicelib.service.escrow import parked
 from infra.cli.app import cli
 from infra.cli.options import (
     BankUrl,

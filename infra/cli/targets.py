@@ -27,7 +27,7 @@ from chalicelib.adapters.dynamo.store import DynamoStore
 from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.metrics import EmbeddedMetrics
 from chalicelib.adapters.sqs_publisher import SqsPublisher
-from chalicelib.domain.notice import Notice
+from chalicelib.domain.messages.notice import Notice
 from chalicelib.service.context import Context
 from chalicelib.service.ports import BankRecord, BankUnavailable, Clock, TransferInstruction
 from infra.local import runfile

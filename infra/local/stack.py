@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from chalicelib import bootstrap
-from chalicelib.service import sweeps
+from chalicelib.service.jobs import sweeps
 from chalicelib.settings import Settings
 from chalicelib.workers import complaints as complaint_worker
 from chalicelib.workers import liquidation as liquidation_worker

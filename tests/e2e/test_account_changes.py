@@ -10,8 +10,9 @@ from functools import partial
 from typing import Any
 
 from chalicelib import bootstrap
-from chalicelib.domain.consumption import ConsumptionStatus
-from chalicelib.service import parked, unmatched_returns
+from chalicelib.domain.escrow.consumption import ConsumptionStatus
+from chalicelib.service.escrow import parked
+from chalicelib.service.refunds import unmatched_returns
 from tests.support import flows
 from tests.support.harness import Platform
 from tests.support.parked_money import consumption_status, expired_order, paid_late_and_parked

@@ -24,7 +24,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chalicelib.api.auth import mint_hs256
-from chalicelib.domain.bank_signature import sign
+from chalicelib.domain.escrow.bank_signature import sign
 from tests.support import flows
 from tests.support.harness import AUDIENCE, AUTH_SECRET, BANK_SECRET, ISSUER, Platform, Reply
 from tests.support.invariants import scan

@@ -13,9 +13,13 @@ import pytest
 from typer.testing import CliRunner
 
 from chalicelib import bootstrap
-from chalicelib.domain.consumption import MAX_RELEASE_ATTEMPTS, ConsumptionStatus, instruction_id
 from chalicelib.domain.errors import StateConflict
-from chalicelib.service import parked, transfers
+from chalicelib.domain.escrow.consumption import (
+    MAX_RELEASE_ATTEMPTS,
+    ConsumptionStatus,
+    instruction_id,
+)
+from chalicelib.service.escrow import parked, transfers
 from chalicelib.service.ports import TransferInstruction
 from infra.cli import cli
 from tests.support import flows

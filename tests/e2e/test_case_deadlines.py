@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.service import complaint_clock, complaint_steps, complaints
+from chalicelib.service.complaints import complaint_clock, complaint_steps, complaints
 from tests.e2e.test_complaints import (
     CULTURE_CITY,
     CULTURE_COUNTY,

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.domain.catalog import Department
 from chalicelib.domain.errors import PlatformError
-from chalicelib.service import complaint_clock, complaint_steps
+from chalicelib.domain.institutions.catalog import Department
 from chalicelib.service.caller import Caller, Role
+from chalicelib.service.complaints import complaint_clock, complaint_steps
 from tests.e2e.test_case_deadlines import department_case
 from tests.e2e.test_complaints import day_start
 from tests.support.concurrency import race, refused_or_result

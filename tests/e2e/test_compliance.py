@@ -16,8 +16,8 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.domain.errors import PlatformError
-from chalicelib.service import orders
 from chalicelib.service.caller import Caller, Role
+from chalicelib.service.escrow import orders
 from tests.simulation.faults import AwsFaults, Fault, Kind
 from tests.support import flows
 from tests.support.concurrency import race, refused_or_result

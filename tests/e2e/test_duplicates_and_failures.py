@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.domain.consumption import ConfirmedBy
 from chalicelib.domain.errors import PlatformError
-from chalicelib.service import consumptions, lessons
+from chalicelib.domain.escrow.consumption import ConfirmedBy
 from chalicelib.service.caller import Caller, Role
+from chalicelib.service.escrow import consumptions, lessons
 from tests.support import flows
 from tests.support.concurrency import race, refused_or_result
 from tests.support.harness import Platform

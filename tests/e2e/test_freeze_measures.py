@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.domain.catalog import InstitutionStatus
 from chalicelib.domain.errors import StateConflict
-from chalicelib.service import freezes, institution_reviews
+from chalicelib.domain.institutions.catalog import InstitutionStatus
+from chalicelib.service.institutions import freezes, institution_reviews
 from tests.e2e.test_freezes import swept_later
 from tests.e2e.test_refunds import PRICE, taught_order
 from tests.support import flows

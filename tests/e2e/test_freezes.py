@@ -13,9 +13,11 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.domain.calendar import SHANGHAI, business_date
-from chalicelib.domain.catalog import Department, Institution
-from chalicelib.service import freezes, institutions, local_policy, orders, settlement, silence
+from chalicelib.domain.institutions.catalog import Department, Institution
+from chalicelib.service import local_policy
 from chalicelib.service.caller import Caller, Role
+from chalicelib.service.escrow import orders, settlement, silence
+from chalicelib.service.institutions import freezes, institutions
 from tests.e2e.test_refunds import PRICE, ask, refund_of, taught_order
 from tests.support import flows
 from tests.support.concurrency import race

@@ -58,7 +58,7 @@ from schemathesis.core import NOT_SET
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.parameters import ParameterLocation
 
-from chalicelib.domain.bank_signature import sign
+from chalicelib.domain.escrow.bank_signature import sign
 from tests.support import flows
 from tests.support.harness import BANK_SECRET, Platform
 from tests.support.snapshot import snapshot

@@ -22,10 +22,10 @@ from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.codec import from_attribute_values, to_attribute_values
 from chalicelib.api import errors as api_errors
 from chalicelib.api import idempotency, views
-from chalicelib.domain.catalog import Student
 from chalicelib.domain.errors import PlatformError, StateConflict
-from chalicelib.service import students
+from chalicelib.domain.institutions.catalog import Student
 from chalicelib.service.caller import Caller, Role
+from chalicelib.service.escrow import students
 from tests.support import flows
 from tests.support.concurrency import race
 from tests.support.harness import Platform, Reply

@@ -13,12 +13,13 @@ import pytest
 from typer.testing import CliRunner
 
 from chalicelib import bootstrap
-from chalicelib.domain.bank import UnmatchedStatus
-from chalicelib.domain.consumption import ConsumptionStatus, instruction_id
 from chalicelib.domain.errors import StateConflict
-from chalicelib.domain.refund import RefundStatus
-from chalicelib.service import parked, refund_payouts, unmatched_returns
+from chalicelib.domain.escrow.bank import UnmatchedStatus
+from chalicelib.domain.escrow.consumption import ConsumptionStatus, instruction_id
+from chalicelib.domain.refunds.refund import RefundStatus
+from chalicelib.service.escrow import parked
 from chalicelib.service.ports import TransferInstruction
+from chalicelib.service.refunds import refund_payouts, unmatched_returns
 from infra.cli import cli
 from tests.support import flows
 from tests.support.harness import Platform

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.service import lessons
 from chalicelib.service.caller import Caller, Role
+from chalicelib.service.escrow import lessons
 from tests.support import flows
 from tests.support.concurrency import race, refused_or_result
 from tests.support.harness import Platform, Reply

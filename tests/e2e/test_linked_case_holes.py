@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.domain.catalog import Department
-from chalicelib.service import complaint_steps, refunds
+from chalicelib.domain.institutions.catalog import Department
 from chalicelib.service.caller import Caller, Role
+from chalicelib.service.complaints import complaint_steps
+from chalicelib.service.refunds import refunds
 from tests.e2e.test_complaints import CULTURE_COUNTY, regulator
 from tests.e2e.test_linked_cases import dispute_case, linked_case, refund_case
 from tests.e2e.test_liquidation import liquidate, run_liquidation

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.service import case_decisions
+from chalicelib.service.complaints import case_decisions
 from tests.e2e.test_complaints import (
     CULTURE_CITY,
     CULTURE_COUNTY,

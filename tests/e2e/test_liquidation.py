@@ -12,8 +12,9 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.domain.calendar import SHANGHAI
-from chalicelib.domain.liquidation import LIST_AFTER, WATCH_AFTER
-from chalicelib.service import freezes, refund_payouts, refunds
+from chalicelib.domain.institutions.liquidation import LIST_AFTER, WATCH_AFTER
+from chalicelib.service.institutions import freezes
+from chalicelib.service.refunds import refund_payouts, refunds
 from tests.e2e.test_refunds import PRICE, ask, refund_of, taught_order
 from tests.e2e.test_timed_work import a_pending_and_a_disputed_lesson
 from tests.support import flows

@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from chalicelib import bootstrap
-from chalicelib.service import parked, unmatched_returns
+from chalicelib.service.escrow import parked
+from chalicelib.service.refunds import unmatched_returns
 from infra.cli import cli
 from tests.e2e.test_liquidation import liquidate, progress, run_liquidation, watch
 from tests.support import flows

@@ -12,9 +12,10 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.domain.errors import PlatformError
-from chalicelib.domain.refund import RefundRequest
-from chalicelib.service import liquidation_orders, refunds
+from chalicelib.domain.refunds.refund import RefundRequest
 from chalicelib.service.caller import Caller, Role
+from chalicelib.service.institutions import liquidation_orders
+from chalicelib.service.refunds import refunds
 from tests.e2e.test_liquidation import listed_on_the_queue, progress, watch
 from tests.e2e.test_refunds import PRICE
 from tests.simulation.faults import AwsFaults, Crash, Fault, Kind

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain.notice import Notice
+from chalicelib.domain.messages.notice import Notice
 from tests.e2e.test_refunds import PRICE, ask, taught_order
 from tests.support import flows
 from tests.support.harness import Platform

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.domain.catalog import InstitutionStatus
 from chalicelib.domain.errors import StateConflict
-from chalicelib.service import institution_reviews, institutions
+from chalicelib.domain.institutions.catalog import InstitutionStatus
+from chalicelib.service.institutions import institution_reviews, institutions
 from tests.support import flows
 from tests.support.harness import Platform
 from tests.support.snapshot import assert_refused

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.domain.bank import UnmatchedPayment, UnmatchedReason, UnmatchedStatus
-from chalicelib.domain.bank_signature import sign
+from chalicelib.domain.escrow.bank import UnmatchedPayment, UnmatchedReason, UnmatchedStatus
+from chalicelib.domain.escrow.bank_signature import sign
 from tests.support import flows
 from tests.support.harness import BANK_SECRET, Platform
 from tests.support.invariants import scan

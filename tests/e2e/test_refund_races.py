@@ -14,9 +14,10 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.domain.errors import PlatformError
-from chalicelib.domain.refund import ApprovedBy
-from chalicelib.service import bank_events, lessons, refunds
+from chalicelib.domain.refunds.refund import ApprovedBy
 from chalicelib.service.caller import Caller, Role
+from chalicelib.service.escrow import bank_events, lessons
+from chalicelib.service.refunds import refunds
 from tests.e2e.test_refunds import PRICE, ask, refund_of, taught_order
 from tests.support import flows
 from tests.support.concurrency import race, refused_or_result

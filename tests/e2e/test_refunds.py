@@ -13,8 +13,8 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.domain.errors import StateConflict
-from chalicelib.domain.refund import MAX_REFUND_ATTEMPTS
-from chalicelib.service import refund_payouts
+from chalicelib.domain.refunds.refund import MAX_REFUND_ATTEMPTS
+from chalicelib.service.refunds import refund_payouts
 from tests.support import flows
 from tests.support.harness import Platform
 

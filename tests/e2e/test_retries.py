@@ -35,7 +35,7 @@ from chalicelib.adapters.dynamo import idempotency as records
 from chalicelib.adapters.dynamo.transaction import Transaction
 from chalicelib.api import idempotency
 from chalicelib.domain.errors import ConcurrentUpdate
-from chalicelib.service import refund_payouts
+from chalicelib.service.refunds import refund_payouts
 from tests.support import flows, repeats
 from tests.support.harness import Platform, Reply
 from tests.support.repeats import CREATIONS, CULTURE_COUNTY, SCENARIOS, Repeat, ok

@@ -10,8 +10,8 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.adapters.dynamo import keys
-from chalicelib.domain.consumption import Consumption, ConsumptionStatus
-from chalicelib.service import sweeps
+from chalicelib.domain.escrow.consumption import Consumption, ConsumptionStatus
+from chalicelib.service.jobs import sweeps
 from chalicelib.service.ports import SweepTask
 from chalicelib.workers import sweeps as sweep_worker
 from tests.support import backlog, flows

@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.domain.catalog import Institution
-from chalicelib.domain.liquidation import LIST_AFTER
-from chalicelib.service import freezes, institutions, sweeps
+from chalicelib.domain.institutions.catalog import Institution
+from chalicelib.domain.institutions.liquidation import LIST_AFTER
 from chalicelib.service.context import Context
+from chalicelib.service.institutions import freezes, institutions
+from chalicelib.service.jobs import sweeps
+from chalicelib.service.jobs.schedules import JOBS
 from chalicelib.service.ports import Page, SweepTask
-from chalicelib.service.schedules import JOBS
 from tests.e2e.test_complaints import case, file
 from tests.e2e.test_refunds import PRICE, ask, refund_of
 from tests.e2e.test_sweeps import due_at

@@ -1,5 +1,5 @@
 """Money that matched no order goes back to the payer through the bank, two-phase, exactly
-once, and ops can see every return (chalicelib/service/unmatched_returns.py)."""
+once, and ops can see every return (chalicelib/service/refunds/unmatched_returns.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from chalicelib import bootstrap
-from chalicelib.domain.bank import UnmatchedPayment, UnmatchedStatus
+from chalicelib.domain.escrow.bank import UnmatchedPayment, UnmatchedStatus
 from infra.cli import cli
 from infra.cli import payments as payments_cli
 from tests.support import flows

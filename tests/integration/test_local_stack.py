@@ -29,7 +29,7 @@ import requests
 from moto import mock_aws
 
 from chalicelib.api.auth import mint_hs256
-from chalicelib.domain.consumption import instruction_id
+from chalicelib.domain.escrow.consumption import instruction_id
 from infra import dynamodb_local
 from infra.local.consumers import QueueConsumer
 from infra.local.seed import course_dates

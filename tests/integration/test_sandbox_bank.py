@@ -28,7 +28,7 @@ from chalicelib.adapters.bank.http_server import (
     stop,
 )
 from chalicelib.adapters.bank.sandbox import SandboxBank
-from chalicelib.domain.bank_signature import InvalidSignature, verify
+from chalicelib.domain.escrow.bank_signature import InvalidSignature, verify
 from chalicelib.service.ports import TransferInstruction
 
 SECRET = "whsec_sandbox"

@@ -14,7 +14,7 @@ import pytest
 from chalicelib.adapters.bank.errors import InstructionConflict
 from chalicelib.adapters.bank.sandbox import SandboxBank
 from chalicelib.adapters.bank.sandbox_store import JsonFileStore, SandboxStateError
-from chalicelib.domain.bank_signature import verify
+from chalicelib.domain.escrow.bank_signature import verify
 from chalicelib.service.ports import TransferInstruction
 
 SECRET = "whsec_sandbox_persistence"

@@ -1,6 +1,6 @@
 """A student's time slots on the real engine (DynamoDB Local): the slot conditions refuse a
 lesson exactly when it overlaps one already written, to the second
-(chalicelib/domain/timeslots.py). The e2e suites check the same rule through the API on moto
+(chalicelib/domain/escrow/timeslots.py). The e2e suites check the same rule through the API on moto
 too; the generated cases run here because moto copies a table once per transaction item."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from chalicelib.adapters.dynamo.store import DynamoStore
 from chalicelib.adapters.dynamo.tables import Tables
-from chalicelib.domain.timeslots import SLOT, footprints
+from chalicelib.domain.escrow.timeslots import SLOT, footprints
 from chalicelib.service.ports import WriteRejected
 from infra.dynamodb_local import DynamoDBLocal
 from infra.resources import create_data_plane

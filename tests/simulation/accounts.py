@@ -17,7 +17,7 @@ from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from chalicelib.domain.bank import BankInstruction, InstructionStatus, UnmatchedPayment
+from chalicelib.domain.escrow.bank import BankInstruction, InstructionStatus, UnmatchedPayment
 from tests.simulation import model
 from tests.simulation.faults import Fault
 from tests.simulation.model import Violation

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from chalicelib import bootstrap
-from chalicelib.domain.complaint import Complaint, Source
+from chalicelib.domain.complaints.complaint import Complaint, Source
 from tests.simulation.model import Violation
 from tests.simulation.people import expect
 from tests.simulation.world import World

@@ -18,8 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from chalicelib import bootstrap
-from chalicelib.domain.complaint import Complaint, Stage
-from chalicelib.service import complaint_steps, local_policy
+from chalicelib.domain.complaints.complaint import Complaint, Stage
+from chalicelib.service import local_policy
+from chalicelib.service.complaints import complaint_steps
 from tests.simulation import model, regulators
 from tests.simulation.faults import Fault
 from tests.simulation.model import Violation

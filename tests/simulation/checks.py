@@ -9,18 +9,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain import invariants
-from chalicelib.domain.bank import BankInstruction, InstructionStatus, UnmatchedPayment
-from chalicelib.domain.catalog import Course, Institution
-from chalicelib.domain.consumption import ConfirmedBy, Consumption
-from chalicelib.domain.ledger import JournalEntry
-from chalicelib.domain.liquidation import (
+from chalicelib.domain.escrow.bank import BankInstruction, InstructionStatus, UnmatchedPayment
+from chalicelib.domain.escrow.consumption import ConfirmedBy, Consumption
+from chalicelib.domain.escrow.order import Order
+from chalicelib.domain.institutions.catalog import Course, Institution
+from chalicelib.domain.institutions.liquidation import (
     PROGRESS_SHARDS,
     Liquidation,
     OrderLiquidated,
     Progress,
 )
-from chalicelib.domain.order import Order
-from chalicelib.domain.refund import ApprovedBy, RefundRequest
+from chalicelib.domain.ledger import JournalEntry
+from chalicelib.domain.refunds.refund import ApprovedBy, RefundRequest
 from tests.simulation import accounts, complaints, liquidations, model, payments, refunds
 from tests.simulation.model import Violation
 from tests.simulation.world import World, instruction_cause

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import bootstrap
-from chalicelib.domain.complaint import Action, Complaint, Stage, higher_region
+from chalicelib.domain.complaints.complaint import Action, Complaint, Stage, higher_region
 from tests.simulation import case_transfers, disputes, model, refunds, regulators, system
 from tests.simulation.faults import Fault
 from tests.simulation.model import Violation

@@ -12,7 +12,8 @@ waiting releases finish."""
 from __future__ import annotations
 
 from chalicelib import bootstrap
-from chalicelib.service import freezes, sweeps
+from chalicelib.service.institutions import freezes
+from chalicelib.service.jobs import sweeps
 from tests.simulation import model
 from tests.simulation.faults import Fault
 from tests.simulation.liquidations import STILL_SELLING

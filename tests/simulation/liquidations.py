@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from chalicelib import bootstrap
-from chalicelib.domain.consumption import ConfirmedBy, ConsumptionStatus
-from chalicelib.domain.liquidation import LiquidationStatus
-from chalicelib.domain.refund import ApprovedBy
-from chalicelib.service import freezes, liquidations, sweeps
+from chalicelib.domain.escrow.consumption import ConfirmedBy, ConsumptionStatus
+from chalicelib.domain.institutions.liquidation import LiquidationStatus
+from chalicelib.domain.refunds.refund import ApprovedBy
+from chalicelib.service.institutions import freezes, liquidations
+from chalicelib.service.jobs import sweeps
 from chalicelib.service.ports import WriteRejected
 from tests.simulation import model, refunds
 from tests.simulation.faults import Crash, Fault

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib import bootstrap
-from chalicelib.domain.bank import UnmatchedPayment, UnmatchedStatus
 from chalicelib.domain.errors import PlatformError
-from chalicelib.service import unmatched_returns
+from chalicelib.domain.escrow.bank import UnmatchedPayment, UnmatchedStatus
+from chalicelib.service.refunds import unmatched_returns
 from tests.simulation import model
 from tests.simulation.faults import Fault
 from tests.simulation.people import expect

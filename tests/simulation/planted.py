@@ -18,20 +18,14 @@ from chalicelib.adapters.dynamo.expressions import UpdateExpression
 from chalicelib.adapters.dynamo.idempotency import DynamoIdempotencyStore, Reservation
 from chalicelib.adapters.dynamo.transaction import Transaction
 from chalicelib.adapters.dynamo.unit import AtomicWrite
-from chalicelib.domain import case_transfer
-from chalicelib.domain.complaint import Action, Complaint, advance
-from chalicelib.domain.consumption import ConfirmedBy, Consumption, ConsumptionStatus
-from chalicelib.service import (
-    bank_accounts,
-    case_log,
-    complaint_clock,
-    consumptions,
-    local_policy,
-    payments_received,
-    settlement,
-    silence,
-    sweeps,
-)
+from chalicelib.domain.complaints import case_transfer
+from chalicelib.domain.complaints.complaint import Action, Complaint, advance
+from chalicelib.domain.escrow.consumption import ConfirmedBy, Consumption, ConsumptionStatus
+from chalicelib.service import local_policy
+from chalicelib.service.complaints import case_log, complaint_clock
+from chalicelib.service.escrow import consumptions, payments_received, settlement, silence
+from chalicelib.service.institutions import bank_accounts
+from chalicelib.service.jobs import sweeps
 
 
 @contextmanager

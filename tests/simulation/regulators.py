@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chalicelib import bootstrap
-from chalicelib.domain.complaint import Complaint, Stage
+from chalicelib.domain.complaints.complaint import Complaint, Stage
 from tests.simulation.world import World
 from tests.support import flows
 

@@ -12,10 +12,11 @@ from typing import Any
 
 from chalicelib import bootstrap
 from chalicelib.domain.errors import PlatformError
-from chalicelib.service import parked, refund_payouts, unmatched_returns
-from chalicelib.service.messages import SweepMessage
+from chalicelib.service.escrow import parked
+from chalicelib.service.jobs.messages import SweepMessage
+from chalicelib.service.jobs.schedules import JOBS
 from chalicelib.service.ports import SweepTask
-from chalicelib.service.schedules import JOBS
+from chalicelib.service.refunds import refund_payouts, unmatched_returns
 from tests.simulation import accounts
 from tests.simulation.bank import REFUND, RELEASE, MisbehavingLink
 from tests.simulation.faults import Crash, Fault, Kind

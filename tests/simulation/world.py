@@ -193,9 +193,9 @@ class World:
 
 def instruction_cause(instruction_id: str) -> str:
     """What an instruction pays for: bki_<id>_<attempt> -> con_<id> (a release,
-    chalicelib/domain/consumption.py's naming); bkr_<id>_<attempt> -> rfd_<id> (a refund,
-    chalicelib/domain/refund.py's); bku_<id>_<attempt> -> ump_<id> (a return of money that
-    matched no order, chalicelib/domain/bank.py's)."""
+    chalicelib/domain/escrow/consumption.py's naming); bkr_<id>_<attempt> -> rfd_<id> (a refund,
+    chalicelib/domain/refunds/refund.py's); bku_<id>_<attempt> -> ump_<id> (a return of money that
+    matched no order, chalicelib/domain/escrow/bank.py's)."""
     body = instruction_id[4:].rsplit("_", 1)[0]
     return {"bkr_": "rfd_", "bku_": "ump_"}.get(instruction_id[:4], "con_") + body
 

@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 from chalicelib import bootstrap
 from chalicelib.adapters import ids
 from chalicelib.adapters.dynamo import keys
-from chalicelib.domain import lesson_money
-from chalicelib.domain.consumption import ConfirmedBy, Consumption, ConsumptionStatus
-from chalicelib.domain.order import Movement, OrderStatus
+from chalicelib.domain.escrow import lesson_money
+from chalicelib.domain.escrow.consumption import ConfirmedBy, Consumption, ConsumptionStatus
+from chalicelib.domain.escrow.order import Movement, OrderStatus
 from tests.support import flows
 from tests.support.harness import Platform
 

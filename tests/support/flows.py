@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.calendar import SHANGHAI
-from chalicelib.domain.catalog import Discipline, competent_department
-from chalicelib.domain.staff import ID_CHECK, ID_WEIGHTS
-from chalicelib.domain.uscc import CHARSET, check_character
+from chalicelib.domain.institutions.catalog import Discipline, competent_department
+from chalicelib.domain.institutions.staff import ID_CHECK, ID_WEIGHTS
+from chalicelib.domain.institutions.uscc import CHARSET, check_character
 from tests.support.harness import Platform
 
 _serial = itertools.count(1)

@@ -10,13 +10,13 @@ from chalicelib.adapters.bank.sandbox import SandboxBank
 from chalicelib.adapters.dynamo.codec import decode, from_attribute_values
 from chalicelib.adapters.dynamo.keys import PROGRESS_PREFIX
 from chalicelib.domain import invariants
-from chalicelib.domain.bank import BankInstruction, InstructionStatus, UnmatchedPayment
-from chalicelib.domain.catalog import Institution
-from chalicelib.domain.consumption import Consumption
+from chalicelib.domain.escrow.bank import BankInstruction, InstructionStatus, UnmatchedPayment
+from chalicelib.domain.escrow.consumption import Consumption
+from chalicelib.domain.escrow.order import Order
+from chalicelib.domain.institutions.catalog import Institution
+from chalicelib.domain.institutions.liquidation import OrderLiquidated, Progress
 from chalicelib.domain.ledger import JournalEntry
-from chalicelib.domain.liquidation import OrderLiquidated, Progress
-from chalicelib.domain.order import Order
-from chalicelib.domain.refund import RefundRequest
+from chalicelib.domain.refunds.refund import RefundRequest
 from infra.resources import DataPlane
 
 

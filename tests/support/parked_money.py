@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import bootstrap
-from chalicelib.domain.consumption import ConsumptionStatus
+from chalicelib.domain.escrow.consumption import ConsumptionStatus
 from tests.support import flows
 from tests.support.harness import Platform
 from tests.support.invariants import scan

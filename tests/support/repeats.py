@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.calendar import SHANGHAI
-from chalicelib.domain.liquidation import LIST_AFTER
+from chalicelib.domain.institutions.liquidation import LIST_AFTER
 from tests.support import flows
 from tests.support.harness import Platform, Reply
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.bank_signature import InvalidSignature, sign, verify
+from chalicelib.domain.escrow.bank_signature import InvalidSignature, sign, verify
 
 SECRET = "whsec_test_secret"
 T = 1_700_000_000

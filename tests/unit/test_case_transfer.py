@@ -1,4 +1,4 @@
-"""The pure rules of transfers and escalation levels (chalicelib/domain/case_transfer.py)
+"""The pure rules of transfers and escalation levels (chalicelib/domain/complaints/case_transfer.py)
 and the regions a case may be sent to (chalicelib/domain/regions.py)."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from chalicelib.domain import case_transfer
-from chalicelib.domain.catalog import Department
-from chalicelib.domain.complaint import Category, Clock, Complaint, Source, Stage
+from chalicelib.domain.complaints import case_transfer
+from chalicelib.domain.complaints.complaint import Category, Clock, Complaint, Source, Stage
 from chalicelib.domain.errors import RuleViolation
+from chalicelib.domain.institutions.catalog import Department
 from chalicelib.domain.regions import known_region
 
 GUANGZHOU_AND_SHENZHEN = ("440104", "440106", "440305")

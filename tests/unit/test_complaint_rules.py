@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.domain.complaint import Clock, higher_region, mask_name, mask_phone
+from chalicelib.domain.complaints.complaint import Clock, higher_region, mask_name, mask_phone
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

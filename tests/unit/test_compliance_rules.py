@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.domain import charges, course_rules, schedule, uscc
 from chalicelib.domain.calendar import SHANGHAI, WorkingDayCalendar
-from chalicelib.domain.catalog import Mode, TimetableSlot
-from chalicelib.domain.charges import Holding
 from chalicelib.domain.errors import RuleViolation
-from chalicelib.domain.institution_rules import check_credit_code, check_region
+from chalicelib.domain.escrow import charges, schedule
+from chalicelib.domain.escrow.charges import Holding
+from chalicelib.domain.institutions import course_rules, uscc
+from chalicelib.domain.institutions.catalog import Mode, TimetableSlot
+from chalicelib.domain.institutions.institution_rules import check_credit_code, check_region
 from chalicelib.domain.policy import Policy
 
 BOOK = bootstrap.policies()

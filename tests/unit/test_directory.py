@@ -1,4 +1,4 @@
-"""The directory parents search (chalicelib/domain/directory.py): what a name is indexed
+"""The directory parents search (chalicelib/domain/shop/directory.py): what a name is indexed
 under, and what a search keeps."""
 
 from __future__ import annotations
@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.domain import directory
-from chalicelib.domain.catalog import (
+from chalicelib.domain.institutions.catalog import (
     Custodian,
     Discipline,
     Institution,
@@ -17,6 +16,7 @@ from chalicelib.domain.catalog import (
     Mode,
     TrainingType,
 )
+from chalicelib.domain.shop import directory
 
 NOW = datetime(2026, 3, 2, 1, tzinfo=UTC)
 LISTED = Institution(

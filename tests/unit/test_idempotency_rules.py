@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.api import idempotency
-from chalicelib.domain.catalog import Department
+from chalicelib.domain.institutions.catalog import Department
 from chalicelib.service.caller import Caller, Role
 
 CHALICE_CONFIG = Path(__file__).parents[2] / ".chalice" / "config.json"

@@ -10,10 +10,10 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.adapters.dynamo.transaction import MAX_ITEMS
-from chalicelib.domain.lesson import MAX_LESSON
+from chalicelib.domain.escrow.lesson import MAX_LESSON
+from chalicelib.domain.escrow.timeslots import SLOT, footprints, most_footprints
 from chalicelib.domain.policy import MAX_REST_MINUTES, Policy
-from chalicelib.domain.timeslots import SLOT, footprints, most_footprints
-from chalicelib.service.lesson_consumption import ITEMS_BESIDE_SLOTS
+from chalicelib.service.escrow.lesson_consumption import ITEMS_BESIDE_SLOTS
 
 BASE = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 

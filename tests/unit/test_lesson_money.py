@@ -2,7 +2,7 @@
 refund asked and approved and the institution liquidated along the way, prices an order's
 lessons to exactly what was paid: released + refunded = paid to the fen at the end, the
 remainder charged exactly once, every counter >= 0 after every step
-(chalicelib/domain/lesson_money.py, dispute.py, refund.py, liquidation.py)."""
+(chalicelib/domain/escrow/lesson_money.py, dispute.py, refund.py, liquidation.py)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain import dispute, invariants, lesson_money
-from chalicelib.domain import order as rules
-from chalicelib.domain import refund as refund_rules
-from chalicelib.domain.consumption import WITHDRAWABLE, Consumption, ConsumptionStatus
+from chalicelib.domain import invariants
 from chalicelib.domain.errors import StateConflict
-from chalicelib.domain.order import Order
-from chalicelib.domain.refund import RefundRequest, RefundStatus
+from chalicelib.domain.escrow import lesson_money
+from chalicelib.domain.escrow import order as rules
+from chalicelib.domain.escrow.consumption import WITHDRAWABLE, Consumption, ConsumptionStatus
+from chalicelib.domain.escrow.order import Order
+from chalicelib.domain.refunds import dispute
+from chalicelib.domain.refunds import refund as refund_rules
+from chalicelib.domain.refunds.refund import RefundRequest, RefundStatus
 from tests.unit.test_order import NOW, new_order, paid
 
 STEPS = ("record", "confirm", "release", "dispute", "withdraw", "ask_refund", "approve",
@@ -87,7 +89,7 @@ class Book:
             self.liquidate()
 
     def liquidate(self) -> None:
-        """As chalicelib/service/liquidation_orders.py does: every lesson not confirmed
+        """As chalicelib/service/institutions/liquidation_orders.py does: every lesson not confirmed
         returned to the order, the request awaiting a decision approved, or else what
         remains refunded by the liquidation's own refund."""
         self.liquidated = True

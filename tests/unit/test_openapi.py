@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 import app as chalice_app
 from chalicelib.api import openapi
-from chalicelib.api.bank import SIGNATURE_HEADER
+from chalicelib.api.escrow.bank import SIGNATURE_HEADER
 from chalicelib.api.idempotency import KEY_PATTERN
 from chalicelib.api.routing import ROUTES
 

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain import invariants, lesson_money
-from chalicelib.domain import order as rules
+from chalicelib.domain import invariants
 from chalicelib.domain.errors import StateConflict
-from chalicelib.domain.order import Order, OrderStatus
+from chalicelib.domain.escrow import lesson_money
+from chalicelib.domain.escrow import order as rules
+from chalicelib.domain.escrow.order import Order, OrderStatus
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 

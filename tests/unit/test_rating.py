@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.review import Rating
+from chalicelib.domain.shop.review import Rating
 
 
 @pytest.mark.parametrize(("stars_total", "count", "shown"), [

@@ -29,7 +29,7 @@ from chalicelib.adapters.bank.errors import (
     BankUnavailable,
     InstructionConflict,
 )
-from chalicelib.domain.bank_signature import sign
+from chalicelib.domain.escrow.bank_signature import sign
 from chalicelib.service.ports import BankRecord, TransferInstruction
 
 logger = logging.getLogger(__name__)

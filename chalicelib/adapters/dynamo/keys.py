@@ -6,7 +6,7 @@ import hashlib
 import zlib
 from datetime import UTC, datetime
 
-from chalicelib.domain.bank import account_number
+from chalicelib.domain.escrow.bank import account_number
 
 ENTITY_SK = {
     "institution": "#institution",

@@ -7,8 +7,12 @@ from typing import Any
 
 from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.codec import encode
-from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
-from chalicelib.domain.catalog import (
+from chalicelib.domain.complaints.complaint import Complaint, Stage, Step
+from chalicelib.domain.escrow.bank import BankInstruction, UnmatchedPayment
+from chalicelib.domain.escrow.consumption import Consumption, ConsumptionStatus
+from chalicelib.domain.escrow.lesson import Lesson
+from chalicelib.domain.escrow.order import Order, OrderStatus
+from chalicelib.domain.institutions.catalog import (
     FROZEN_LISTING,
     Course,
     CourseStatus,
@@ -17,17 +21,13 @@ from chalicelib.domain.catalog import (
     StatusChange,
     Student,
 )
-from chalicelib.domain.complaint import Complaint, Stage, Step
-from chalicelib.domain.consumption import Consumption, ConsumptionStatus
+from chalicelib.domain.institutions.liquidation import Liquidation, OrderLiquidated
+from chalicelib.domain.institutions.staff import StaffMember
 from chalicelib.domain.ledger import JournalEntry
-from chalicelib.domain.lesson import Lesson
-from chalicelib.domain.liquidation import Liquidation, OrderLiquidated
-from chalicelib.domain.notice import Notice
-from chalicelib.domain.order import Order, OrderStatus
-from chalicelib.domain.refund import IN_FLIGHT, RefundRequest, RefundStatus
-from chalicelib.domain.review import Review
-from chalicelib.domain.shop import Announcement, Consultation
-from chalicelib.domain.staff import StaffMember
+from chalicelib.domain.messages.notice import Notice
+from chalicelib.domain.refunds.refund import IN_FLIGHT, RefundRequest, RefundStatus
+from chalicelib.domain.shop.review import Review
+from chalicelib.domain.shop.shop import Announcement, Consultation
 
 
 def institution(ins: Institution) -> dict[str, Any]:

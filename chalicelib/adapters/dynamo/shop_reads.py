@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.reads import ItemReads
-from chalicelib.domain.bank import AccountHolder
-from chalicelib.domain.catalog import Institution
-from chalicelib.domain.directory import Listed
-from chalicelib.domain.shop import Announcement, Consultation
+from chalicelib.domain.escrow.bank import AccountHolder
+from chalicelib.domain.institutions.catalog import Institution
+from chalicelib.domain.shop.directory import Listed
+from chalicelib.domain.shop.shop import Announcement, Consultation
 from chalicelib.service.ports import Page
 
 

@@ -1,4 +1,4 @@
-"""A student's or a teacher's time-slot items (chalicelib/domain/timeslots.py states the
+"""A student's or a teacher's time-slot items (chalicelib/domain/escrow/timeslots.py states the
 rule): one conditional update per slot a lesson touches, inside the consuming transaction.
 Student (`stu_…`) and staff (`stf_…`) ids never collide, so both share one key shape."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.adapters.dynamo.expressions import UpdateExpression
-from chalicelib.domain import timeslots
-from chalicelib.domain.timeslots import Footprint
+from chalicelib.domain.escrow import timeslots
+from chalicelib.domain.escrow.timeslots import Footprint
 
 
 def slot_key(person_id: str, footprint: Footprint) -> dict[str, str]:

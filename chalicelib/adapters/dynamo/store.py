@@ -20,18 +20,18 @@ from chalicelib.adapters.dynamo.codec import (
 from chalicelib.adapters.dynamo.expressions import UpdateExpression
 from chalicelib.adapters.dynamo.shop_reads import ShopReads
 from chalicelib.adapters.dynamo.unit import AtomicWrite
-from chalicelib.domain.bank import BankInstruction, UnmatchedPayment
-from chalicelib.domain.catalog import Course, Institution, StatusChange, Student
-from chalicelib.domain.complaint import Complaint, Sla, Step
-from chalicelib.domain.consumption import Consumption, ConsumptionStatus
+from chalicelib.domain.complaints.complaint import Complaint, Sla, Step
+from chalicelib.domain.escrow.bank import BankInstruction, UnmatchedPayment
+from chalicelib.domain.escrow.consumption import Consumption, ConsumptionStatus
+from chalicelib.domain.escrow.lesson import Lesson
+from chalicelib.domain.escrow.order import Order
+from chalicelib.domain.institutions.catalog import Course, Institution, StatusChange, Student
+from chalicelib.domain.institutions.liquidation import Liquidation, OrderLiquidated, Progress
+from chalicelib.domain.institutions.staff import StaffMember
 from chalicelib.domain.ledger import JournalEntry
-from chalicelib.domain.lesson import Lesson
-from chalicelib.domain.liquidation import Liquidation, OrderLiquidated, Progress
-from chalicelib.domain.notice import Notice
-from chalicelib.domain.order import Order
-from chalicelib.domain.refund import RefundRequest
-from chalicelib.domain.review import Rating, Review
-from chalicelib.domain.staff import StaffMember
+from chalicelib.domain.messages.notice import Notice
+from chalicelib.domain.refunds.refund import RefundRequest
+from chalicelib.domain.shop.review import Rating, Review
 from chalicelib.service.ports import Page
 from chalicelib.service.store import CaseFilter, Place
 

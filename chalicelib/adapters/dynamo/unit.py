@@ -17,20 +17,26 @@ from chalicelib.adapters.dynamo.codec import encode
 from chalicelib.adapters.dynamo.expressions import UpdateExpression
 from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.dynamo.transaction import Transaction
-from chalicelib.domain.bank import BankInstruction, UnmatchedPayment, account_number
-from chalicelib.domain.catalog import Course, Institution, InstitutionStatus, StatusChange, Student
-from chalicelib.domain.complaint import Complaint, Step
-from chalicelib.domain.consumption import Consumption
+from chalicelib.domain.complaints.complaint import Complaint, Step
+from chalicelib.domain.escrow.bank import BankInstruction, UnmatchedPayment, account_number
+from chalicelib.domain.escrow.consumption import Consumption
+from chalicelib.domain.escrow.lesson import Lesson
+from chalicelib.domain.escrow.order import Movement, Order, OrderStatus
+from chalicelib.domain.escrow.timeslots import Footprint
+from chalicelib.domain.institutions.catalog import (
+    Course,
+    Institution,
+    InstitutionStatus,
+    StatusChange,
+    Student,
+)
+from chalicelib.domain.institutions.liquidation import Liquidation, OrderLiquidated
+from chalicelib.domain.institutions.staff import StaffMember
 from chalicelib.domain.ledger import JournalEntry
-from chalicelib.domain.lesson import Lesson
-from chalicelib.domain.liquidation import Liquidation, OrderLiquidated
-from chalicelib.domain.notice import Notice
-from chalicelib.domain.order import Movement, Order, OrderStatus
-from chalicelib.domain.refund import RefundRequest
-from chalicelib.domain.review import Review
-from chalicelib.domain.shop import Announcement, Consultation
-from chalicelib.domain.staff import StaffMember
-from chalicelib.domain.timeslots import Footprint
+from chalicelib.domain.messages.notice import Notice
+from chalicelib.domain.refunds.refund import RefundRequest
+from chalicelib.domain.shop.review import Review
+from chalicelib.domain.shop.shop import Announcement, Consultation
 from chalicelib.service.store import Place
 
 _RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {

@@ -19,8 +19,8 @@ from chalicelib.api.schemas.common import (
     Time,
 )
 from chalicelib.api.schemas.reviews import RatingView
-from chalicelib.domain import uscc
-from chalicelib.domain.catalog import Discipline, Mode, TrainingType
+from chalicelib.domain.institutions import uscc
+from chalicelib.domain.institutions.catalog import Discipline, Mode, TrainingType
 
 
 class CustodianBody(Strict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from chalicelib.api.schemas.common import Time
-from chalicelib.domain.liquidation import LiquidationStatus, PendingLessons
+from chalicelib.domain.institutions.liquidation import LiquidationStatus, PendingLessons
 
 
 class HeldView(BaseModel):

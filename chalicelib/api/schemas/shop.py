@@ -10,7 +10,7 @@ from chalicelib.api.schemas.common import LINE, LINES, Page, PageQuery, Strict, 
 from chalicelib.api.schemas.courses import CourseView
 from chalicelib.api.schemas.institutions import InstitutionView
 from chalicelib.api.schemas.reviews import RatingView
-from chalicelib.domain.shop import TEXT_LIMIT, TITLE_LIMIT
+from chalicelib.domain.shop.shop import TEXT_LIMIT, TITLE_LIMIT
 
 ShopText = Annotated[str, Field(min_length=1, max_length=TEXT_LIMIT), LINES]
 

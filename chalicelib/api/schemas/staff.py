@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from chalicelib.api.schemas.common import Page, Strict, Text, Time
-from chalicelib.domain.staff import CheckResult, StaffRole
+from chalicelib.domain.institutions.staff import CheckResult, StaffRole
 
 
 class StaffRegistration(Strict):

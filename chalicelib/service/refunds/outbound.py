@@ -1,0 +1,63 @@
+"""Sending a payout instruction (a refund, a return of unmatched money) to the bank.
+
+The instruction id makes a resend safe. A refusal says the bank would not take this request,
+not that it never executed an earlier send of the same id (one that timed out after the bank
+had executed it): the bank's own record decides whether the payout may be voided. A release
+does the same with its own bookkeeping (chalicelib/service/escrow/settlement.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from chalicelib.domain.errors import StateConflict
+from chalicelib.domain.escrow.bank import BankInstruction
+from chalicelib.service.context import Context
+from chalicelib.service.ports import BankRefused, BankUnavailable, TransferInstruction
+
+log = logging.getLogger(__name__)
+
+
+class Resolve(Protocol):
+    def __call__(self, ctx: Context, instruction: BankInstruction, event_id: str, *,
+                 succeeded: bool, reason: str = "", for_good: bool = False) -> None:
+        """Apply the bank's outcome of `instruction` (`for_good`: refused, never executed)."""
+
+
+def send(ctx: Context, instruction: BankInstruction, resolve: Resolve, what: str) -> str:
+    """Send (or resend) `instruction`; what happened, for the log."""
+    try:
+        ctx.bank.instruct_transfer(TransferInstruction(
+            instruction_id=instruction.instruction_id,
+            from_account=instruction.bank_from_account,
+            to_account=instruction.bank_to_account, amount_fen=instruction.amount_fen,
+        ))
+    except BankRefused as refusal:
+        log.warning("bank refused %s %s: %s", what, instruction.instruction_id, refusal.reason)
+        return refuse(ctx, instruction, resolve, refusal.reason, what)
+    except BankUnavailable:
+        log.warning("bank unavailable for %s %s: the schedule resends it", what,
+                    instruction.instruction_id)
+        return "deferred"
+    return "instructed"
+
+
+def refuse(ctx: Context, instruction: BankInstruction, resolve: Resolve, reason: str,
+           what: str) -> str:
+    """The instruction is refused for good (by the bank, or by the platform before it
+    sends it): voided and parked, unless the bank's record says it executed it."""
+    try:
+        record = ctx.bank.executed(instruction.instruction_id)
+    except BankUnavailable:
+        return f"deferred: the bank could not say what it did with the {what}"
+    if record is None:
+        resolve(ctx, instruction, f"refused:{instruction.instruction_id}", succeeded=False,
+                reason=reason, for_good=True)
+        return "needs_review"
+    try:
+        resolve(ctx, instruction, f"record:{instruction.instruction_id}",
+                succeeded=record.succeeded, reason=record.reason)
+    except StateConflict:
+        log.info("%s %s was resolved meanwhile", what, instruction.instruction_id)
+    return f"resolved from the bank's record ({'succeeded' if record.succeeded else 'failed'})"
