@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/python -m infra.local $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/ruff check chalicelib app.py infra tests benchmarks
+	$(BIN)/ruff check chalicelib sandbox app.py infra tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m infra.dynamodb_local
 	$(BIN)/python -m pytest -n auto --maxschedchunk 2 --durations=25  # a worker per core (pytest-xdist)
@@ -31,7 +31,7 @@ simulate: $(STAMP)
 	PYTHONHASHSEED=0 $(BIN)/python -m tests.simulation --seed $(SEED) --seeds $(SEEDS) --steps $(STEPS) $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check chalicelib app.py infra tests benchmarks
+	$(BIN)/ruff check chalicelib sandbox app.py infra tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -5,7 +5,7 @@ with stock http.server replies (before) and with PromptReplies (after).
 
 Before: a reply leaves in two send() calls (headers, then body), so from the second request
 on its body waits, behind Nagle's algorithm, for the client's delayed ACK (40 ms on Linux).
-After: one buffered send and TCP_NODELAY (chalicelib/adapters/loopback_http.py). "Before"
+After: one buffered send and TCP_NODELAY (sandbox/loopback_http.py). "Before"
 swaps the stock handler (chalice.local's, or the bank's without the mixin's settings) into the
 same server, so only the way replies are written differs. Prints figures; asserts nothing.
 """
@@ -28,10 +28,10 @@ from chalice.local import ChaliceRequestHandler
 from moto import mock_aws
 
 from chalicelib import bootstrap
-from chalicelib.adapters.bank import http_server as bank_http
-from chalicelib.adapters.bank.sandbox import SandboxBank
 from infra.local.api import ApiServer
 from infra.resources import create_data_plane
+from sandbox import bank_server as bank_http
+from sandbox.bank import SandboxBank
 from tests.support.harness import BANK_SECRET, settings_for
 
 

@@ -48,8 +48,9 @@ from chalicelib.adapters.clock import ManualClock
 from chalicelib.adapters.dynamo import records
 from chalicelib.adapters.dynamo.codec import decode, to_attribute_values
 from chalicelib.adapters.dynamo.keys import due_attributes
-from chalicelib.domain import invariants, ledger
+from chalicelib.domain import ledger
 from chalicelib.domain.calendar import business_date
+from chalicelib.domain.escrow import invariants
 from chalicelib.domain.escrow.bank_signature import sign
 from chalicelib.domain.escrow.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.escrow.order import Order, OrderStatus

@@ -25,7 +25,7 @@ from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.metrics import EmbeddedMetrics
 from chalicelib.adapters.push import LoggedPush, SnsPush
 from chalicelib.adapters.sqs_publisher import SqsPublisher
-from chalicelib.api.auth import TokenVerifier
+from chalicelib.adapters.tokens import TokenVerifier
 from chalicelib.domain.calendar import CalendarOverrides, WorkingDayCalendar
 from chalicelib.domain.policy_book import PolicyBook
 from chalicelib.service.context import Context

@@ -24,16 +24,16 @@ from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.adapters.dynamo.idempotency import (
-    DynamoIdempotencyStore,
+from chalicelib.domain.errors import InvalidRequest, PlatformError, RuleViolation, StateConflict
+from chalicelib.service.caller import Caller
+from chalicelib.service.context import Context
+from chalicelib.service.request_keys import (
     IdempotencyRecord,
+    IdempotencyStore,
     KeyAlreadyReserved,
     RecordChanged,
     Reservation,
 )
-from chalicelib.domain.errors import InvalidRequest, PlatformError, RuleViolation, StateConflict
-from chalicelib.service.caller import Caller
-from chalicelib.service.context import Context
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def fingerprint(method: str, path: str, caller: Caller, body: Any, query: Any = 
 
 def run_once(
     ctx: Context,
-    store: DynamoIdempotencyStore,
+    store: IdempotencyStore,
     caller: Caller,
     key: str | None,
     request_fingerprint: str,
@@ -88,7 +88,7 @@ def run_once(
 
 
 def _begin(
-    ctx: Context, store: DynamoIdempotencyStore, sub: str, key: str, request_fingerprint: str,
+    ctx: Context, store: IdempotencyStore, sub: str, key: str, request_fingerprint: str,
     id_prefix: str,
 ) -> Reservation | IdempotencyRecord:
     """Reserve the key, or take over an abandoned record, or return the completed one."""
@@ -108,7 +108,7 @@ def _begin(
 
 
 def _resume(
-    store: DynamoIdempotencyStore, found: IdempotencyRecord, fresh: Reservation,
+    store: IdempotencyStore, found: IdempotencyRecord, fresh: Reservation,
     request_fingerprint: str, now: datetime,
 ) -> Reservation | IdempotencyRecord | None:
     """What an earlier request left under the key; None when it changed meanwhile."""

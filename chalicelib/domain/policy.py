@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib.domain.institutions.catalog import Mode
+from chalicelib.domain.modes import Mode
 
 MAX_RECORD_WINDOW_HOURS = 14 * 24
 """A student's time slots are kept 30 days (chalicelib/domain/escrow/timeslots.py): a lesson may

@@ -2,7 +2,7 @@
 
 Two things differ from `chalice local`: requests go through PlatformGateway (API Gateway as the
 province template configures it: infra/local/gateway.py), and the server takes a burst of
-connections and answers keep-alive requests promptly (chalicelib/adapters/loopback_http.py).
+connections and answers keep-alive requests promptly (sandbox/loopback_http.py).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from chalice.config import Config
 from chalice.deploy.validate import validate_routes
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
 
-from chalicelib.adapters.loopback_http import LoopbackHTTPServer, PromptReplies
 from infra.local.config import HOST, STAGE
 from infra.local.gateway import PlatformGateway
+from sandbox.loopback_http import LoopbackHTTPServer, PromptReplies
 
 log = logging.getLogger(__name__)
 

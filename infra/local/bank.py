@@ -6,7 +6,7 @@ notification is signed with the webhook secret and POSTed to the API's
 /v1/bank/notifications, as a real custodian bank would call it.
 
 With a `state_file` the bank's balances, executed instructions and undelivered callbacks are
-kept there (chalicelib/adapters/bank/sandbox_store.py): a callback pending when the stack
+kept there (sandbox/bank_store.py): a callback pending when the stack
 stopped is delivered after the next start.
 """
 
@@ -18,15 +18,15 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from chalicelib.adapters.bank.http_server import (
+from sandbox.bank import SandboxBank
+from sandbox.bank_server import (
     BankHTTPServer,
     DeliveryLoop,
     http_deliverer,
     serve,
     stop,
 )
-from chalicelib.adapters.bank.sandbox import SandboxBank
-from chalicelib.adapters.bank.sandbox_store import JsonFileStore
+from sandbox.bank_store import JsonFileStore
 
 log = logging.getLogger(__name__)
 

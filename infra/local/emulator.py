@@ -26,8 +26,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from chalicelib.adapters.loopback_http import LISTEN_BACKLOG
 from infra.local.config import AWS_REGION, FAKE_CREDENTIAL, HOST
+from sandbox.loopback_http import LISTEN_BACKLOG
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

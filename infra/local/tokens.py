@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from chalicelib.api.auth import mint_hs256
+from chalicelib.adapters.tokens import mint_hs256
 from infra.local.clock import existing
 from infra.local.config import AuthConfig, data_dir
 

@@ -23,7 +23,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from chalicelib.api.auth import mint_hs256
+from chalicelib.adapters.tokens import mint_hs256
 from chalicelib.domain.escrow.bank_signature import sign
 from tests.support import flows
 from tests.support.harness import AUDIENCE, AUTH_SECRET, BANK_SECRET, ISSUER, Platform, Reply

@@ -25,11 +25,11 @@ import pytest
 from moto import mock_aws
 
 from chalicelib import bootstrap
-from chalicelib.adapters.bank.http_server import BankHTTPServer
-from chalicelib.adapters.bank.sandbox import SandboxBank
 from infra.local.api import ApiServer
 from infra.local.emulator import Emulator
 from infra.resources import create_data_plane
+from sandbox.bank import SandboxBank
+from sandbox.bank_server import BankHTTPServer
 from tests.support.concurrency import race
 from tests.support.harness import BANK_SECRET, settings_for
 

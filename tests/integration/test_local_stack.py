@@ -28,7 +28,7 @@ import pytest
 import requests
 from moto import mock_aws
 
-from chalicelib.api.auth import mint_hs256
+from chalicelib.adapters.tokens import mint_hs256
 from chalicelib.domain.escrow.consumption import instruction_id
 from infra import dynamodb_local
 from infra.local.consumers import QueueConsumer

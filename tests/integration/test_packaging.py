@@ -6,10 +6,12 @@ here talks to AWS: the deploy command is exercised with --dry-run only.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,29 @@ def _resolve(value: Any, stage: str, region: str) -> str:
         text = text.replace("${" + name + "}", replacement)
     assert "${" not in text, f"unresolved variable in {value}"
     return text
+
+
+NOT_SHIPPED = {"sandbox", "tests", "infra", "benchmarks", "docs", "moto"}
+"""Top-level packages of the repository (and the test engine) that never ship."""
+
+
+def test_the_bundle_holds_production_code_only(packaged: dict[str, Path]) -> None:
+    """Only app.py and chalicelib/ of ours ship (the sandbox bank and every other double
+    live outside chalicelib/), and nothing shipped imports what does not ship."""
+    for code, template in packaged.items():
+        with zipfile.ZipFile(template.parent / "deployment.zip") as bundle:
+            names = bundle.namelist()
+            ours = [n for n in names if n == "app.py" or n.startswith("chalicelib/")]
+            assert {"app.py", "chalicelib/bootstrap.py"} <= set(ours), code
+            assert not {n.split("/")[0] for n in names} & NOT_SHIPPED, code
+            assert [n for n in ours if "sandbox" in n] == [], code
+            for name in (n for n in ours if n.endswith(".py")):
+                roots = {node.module.split(".")[0] if isinstance(node, ast.ImportFrom)
+                         and node.module else alias.name.split(".")[0]
+                         for node in ast.walk(ast.parse(bundle.read(name)))
+                         if isinstance(node, ast.Import | ast.ImportFrom)
+                         for alias in node.names}
+                assert not roots & NOT_SHIPPED, f"{code}: {name} imports {roots & NOT_SHIPPED}"
 
 
 def test_cfn_lint_is_clean_for_each_province_in_its_region(packaged: dict[str, Path]) -> None:

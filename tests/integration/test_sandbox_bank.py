@@ -20,16 +20,16 @@ from chalicelib.adapters.bank.errors import (
     InstructionConflict,
 )
 from chalicelib.adapters.bank.http_gateway import HttpBankGateway
-from chalicelib.adapters.bank.http_server import (
+from chalicelib.domain.escrow.bank_signature import InvalidSignature, verify
+from chalicelib.service.ports import TransferInstruction
+from sandbox.bank import SandboxBank
+from sandbox.bank_server import (
     BankHTTPServer,
     DeliveryLoop,
     http_deliverer,
     serve,
     stop,
 )
-from chalicelib.adapters.bank.sandbox import SandboxBank
-from chalicelib.domain.escrow.bank_signature import InvalidSignature, verify
-from chalicelib.service.ports import TransferInstruction
 
 SECRET = "whsec_sandbox"
 PAYER = "payer-001"

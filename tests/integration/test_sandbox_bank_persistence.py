@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from chalicelib.adapters.bank.errors import InstructionConflict
-from chalicelib.adapters.bank.sandbox import SandboxBank
-from chalicelib.adapters.bank.sandbox_store import JsonFileStore, SandboxStateError
 from chalicelib.domain.escrow.bank_signature import verify
 from chalicelib.service.ports import TransferInstruction
+from sandbox.bank import SandboxBank
+from sandbox.bank_store import JsonFileStore, SandboxStateError
 
 SECRET = "whsec_sandbox_persistence"
 PAYER, SUPERVISED, GENERAL = "payer-001", "sup-inst-1", "gen-inst-1"

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chalicelib.adapters.bank.sandbox import SandboxBank
 from chalicelib.service.ports import (
     BankRecord,
     BankRefused,
     BankUnavailable,
     TransferInstruction,
 )
+from sandbox.bank import SandboxBank
 
 RELEASE, REFUND = "bki_", "bkr_"
 """The payouts the bank may take and execute late, by their instruction ids' prefix."""

@@ -1,6 +1,6 @@
 """What must hold after every step, and at the end of a run once faults are healed and the
 work drained. Read from the tables (test-only Scans) and the sandbox bank, held against the
-money model's invariants (chalicelib/domain/invariants.py) and the reference model."""
+money model's invariants (chalicelib/domain/escrow/invariants.py) and the reference model."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.domain import invariants
+from chalicelib.domain.escrow import invariants
 from chalicelib.domain.escrow.bank import BankInstruction, InstructionStatus, UnmatchedPayment
 from chalicelib.domain.escrow.consumption import ConfirmedBy, Consumption
 from chalicelib.domain.escrow.order import Order

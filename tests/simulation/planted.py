@@ -15,7 +15,7 @@ from unittest import mock
 from chalicelib import bootstrap
 from chalicelib.adapters.dynamo.codec import to_attribute_values
 from chalicelib.adapters.dynamo.expressions import UpdateExpression
-from chalicelib.adapters.dynamo.idempotency import DynamoIdempotencyStore, Reservation
+from chalicelib.adapters.dynamo.idempotency import DynamoIdempotencyStore
 from chalicelib.adapters.dynamo.transaction import Transaction
 from chalicelib.adapters.dynamo.unit import AtomicWrite
 from chalicelib.domain.complaints import case_transfer
@@ -26,6 +26,7 @@ from chalicelib.service.complaints import case_log, complaint_clock
 from chalicelib.service.escrow import consumptions, payments_received, settlement, silence
 from chalicelib.service.institutions import bank_accounts
 from chalicelib.service.jobs import sweeps
+from chalicelib.service.request_keys import Reservation
 
 
 @contextmanager

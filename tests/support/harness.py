@@ -17,13 +17,13 @@ from chalice.test import Client
 
 import app as chalice_app
 from chalicelib import bootstrap
-from chalicelib.adapters.bank.sandbox import SandboxBank
 from chalicelib.adapters.clock import ManualClock
 from chalicelib.adapters.push import LoggedPush
-from chalicelib.api.auth import mint_hs256
+from chalicelib.adapters.tokens import mint_hs256
 from chalicelib.settings import Settings
 from infra.local.gateway import PlatformTestClient
 from infra.resources import DataPlane
+from sandbox.bank import SandboxBank
 from tests.support import invariants
 
 AUTH_SECRET = "test-auth-secret-0123456789abcdef"

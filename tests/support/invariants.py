@@ -1,15 +1,14 @@
 """Global invariant checks for tests: read whole tables (test-only Scans) and assert the money
-model's invariants (chalicelib/domain/invariants.py) plus agreement with the sandbox bank."""
+model's invariants (chalicelib/domain/escrow/invariants.py) plus agreement with the sandbox bank."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from typing import Any
 
-from chalicelib.adapters.bank.sandbox import SandboxBank
 from chalicelib.adapters.dynamo.codec import decode, from_attribute_values
 from chalicelib.adapters.dynamo.keys import PROGRESS_PREFIX
-from chalicelib.domain import invariants
+from chalicelib.domain.escrow import invariants
 from chalicelib.domain.escrow.bank import BankInstruction, InstructionStatus, UnmatchedPayment
 from chalicelib.domain.escrow.consumption import Consumption
 from chalicelib.domain.escrow.order import Order
@@ -18,6 +17,7 @@ from chalicelib.domain.institutions.liquidation import OrderLiquidated, Progress
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.refunds.refund import RefundRequest
 from infra.resources import DataPlane
+from sandbox.bank import SandboxBank
 
 
 def scan(dynamodb: Any, table: str) -> list[dict[str, Any]]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from chalicelib.adapters.bank.http_server import serve, stop
-from chalicelib.adapters.bank.sandbox import SandboxBank
+from sandbox.bank import SandboxBank
+from sandbox.bank_server import serve, stop
 
 
 @contextmanager

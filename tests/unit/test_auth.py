@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from chalicelib.adapters.clock import ManualClock
-from chalicelib.api.auth import TokenVerifier
+from chalicelib.adapters.tokens import TokenVerifier
 from chalicelib.domain.errors import Forbidden, Unauthenticated
 from chalicelib.service.caller import Caller, Role
 from chalicelib.settings import Settings

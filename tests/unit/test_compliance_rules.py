@@ -14,8 +14,9 @@ from chalicelib.domain.errors import RuleViolation
 from chalicelib.domain.escrow import charges, schedule
 from chalicelib.domain.escrow.charges import Holding
 from chalicelib.domain.institutions import course_rules, uscc
-from chalicelib.domain.institutions.catalog import Mode, TimetableSlot
+from chalicelib.domain.institutions.catalog import TimetableSlot
 from chalicelib.domain.institutions.institution_rules import check_credit_code, check_region
+from chalicelib.domain.modes import Mode
 from chalicelib.domain.policy import Policy
 
 BOOK = bootstrap.policies()

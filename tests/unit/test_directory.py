@@ -13,9 +13,9 @@ from chalicelib.domain.institutions.catalog import (
     Discipline,
     Institution,
     InstitutionStatus,
-    Mode,
     TrainingType,
 )
+from chalicelib.domain.modes import Mode
 from chalicelib.domain.shop import directory
 
 NOW = datetime(2026, 3, 2, 1, tzinfo=UTC)

@@ -13,9 +13,8 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain import invariants
 from chalicelib.domain.errors import StateConflict
-from chalicelib.domain.escrow import lesson_money
+from chalicelib.domain.escrow import invariants, lesson_money
 from chalicelib.domain.escrow import order as rules
 from chalicelib.domain.escrow.consumption import WITHDRAWABLE, Consumption, ConsumptionStatus
 from chalicelib.domain.escrow.order import Order

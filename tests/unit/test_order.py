@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain import invariants
 from chalicelib.domain.errors import StateConflict
-from chalicelib.domain.escrow import lesson_money
+from chalicelib.domain.escrow import invariants, lesson_money
 from chalicelib.domain.escrow import order as rules
 from chalicelib.domain.escrow.order import Order, OrderStatus
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.domain.institutions.catalog import Mode
+from chalicelib.domain.modes import Mode
 from chalicelib.domain.policy_book import PolicyBook
 
 NATIONAL = {"versions": [{"effective_from": "2021-07-24", "source": "national"}]}

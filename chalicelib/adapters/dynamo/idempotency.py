@@ -16,7 +16,6 @@ is inside the money transaction.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,6 +24,13 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.codec import from_attribute_values, to_attribute_values
 from chalicelib.adapters.dynamo.tables import Tables
+from chalicelib.service.request_keys import (
+    IdempotencyRecord,
+    IdempotencyStoreError,
+    KeyAlreadyReserved,
+    RecordChanged,
+    Reservation,
+)
 
 RETENTION = timedelta(hours=48)  # the TTL (`expires_at_epoch`) after a record's last write
 
@@ -35,43 +41,6 @@ FREE = (
     " OR attribute_not_exists(resource_id) OR attribute_not_exists(expires_at_epoch)"
 )
 OWNED = "#token = :token AND attribute_not_exists(response_status)"
-
-
-class IdempotencyStoreError(Exception):
-    """A conditional write to an idempotency record did not apply."""
-
-
-class KeyAlreadyReserved(IdempotencyStoreError):
-    """`reserve`: a live record already holds the key."""
-
-
-class RecordChanged(IdempotencyStoreError):
-    """The record is no longer the one the write was conditioned on: taken over, completed,
-    released, or expired and reused."""
-
-
-@dataclass(frozen=True)
-class Reservation:
-    """What a request holds while it runs under a key."""
-
-    caller_sub: str
-    key: str
-    token: str
-    resource_id: str
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    request_hash: str
-    resource_id: str
-    token: str  # "" on records written before tokens existed
-    in_progress_until: datetime
-    response_status: int = 0
-    response_body: Any = None
-
-    @property
-    def completed(self) -> bool:
-        return self.response_status > 0
 
 
 class DynamoIdempotencyStore:

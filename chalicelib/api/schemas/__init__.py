@@ -2,9 +2,8 @@
 document is generated from them). Money is `*_fen` integers; times are ISO 8601 with the
 Asia/Shanghai offset."""
 
-from chalicelib.api.schemas.bank import BankAck, BankNotification, PaymentReceived, TransferOutcome
 from chalicelib.api.schemas.common import Page, PageQuery
-from chalicelib.api.schemas.complaints import (
+from chalicelib.api.schemas.complaints.complaints import (
     AnswerBody,
     CaseQuery,
     ComplaintFiling,
@@ -19,20 +18,13 @@ from chalicelib.api.schemas.complaints import (
     StepView,
     TransferBody,
 )
-from chalicelib.api.schemas.courses import CoursePage, CourseQuery, CourseSubmission, CourseView
-from chalicelib.api.schemas.institutions import (
-    CustodianBody,
-    Decision,
-    InstitutionApplication,
-    InstitutionPage,
-    InstitutionQuery,
-    InstitutionView,
-    ProfileEdit,
-    ReasonRequired,
-    StatusChangePage,
-    StatusChangeView,
+from chalicelib.api.schemas.escrow.bank import (
+    BankAck,
+    BankNotification,
+    PaymentReceived,
+    TransferOutcome,
 )
-from chalicelib.api.schemas.lessons import (
+from chalicelib.api.schemas.escrow.lessons import (
     Answer,
     ConsumptionPage,
     ConsumptionQuery,
@@ -44,9 +36,7 @@ from chalicelib.api.schemas.lessons import (
     RefusedOrder,
     Withdrawal,
 )
-from chalicelib.api.schemas.liquidations import LiquidationView
-from chalicelib.api.schemas.notifications import NoticePage, NoticeView, ReadReceipt
-from chalicelib.api.schemas.orders import (
+from chalicelib.api.schemas.escrow.orders import (
     CreatedOrder,
     OrderPage,
     OrderQuery,
@@ -54,9 +44,38 @@ from chalicelib.api.schemas.orders import (
     OrderView,
     PaymentInstructions,
 )
+from chalicelib.api.schemas.escrow.students import StudentLink, StudentPage, StudentView
+from chalicelib.api.schemas.institutions.courses import (
+    CoursePage,
+    CourseQuery,
+    CourseSubmission,
+    CourseView,
+)
+from chalicelib.api.schemas.institutions.institutions import (
+    CustodianBody,
+    Decision,
+    InstitutionApplication,
+    InstitutionPage,
+    InstitutionQuery,
+    InstitutionView,
+    ProfileEdit,
+    ReasonRequired,
+    StatusChangePage,
+    StatusChangeView,
+)
+from chalicelib.api.schemas.institutions.liquidations import LiquidationView
+from chalicelib.api.schemas.institutions.staff import (
+    CertificateBody,
+    CheckBody,
+    ConsentBody,
+    StaffPage,
+    StaffRegistration,
+    StaffView,
+)
+from chalicelib.api.schemas.messages.notifications import NoticePage, NoticeView, ReadReceipt
 from chalicelib.api.schemas.policy import PolicyQuery, PolicyVersionView, PolicyView
 from chalicelib.api.schemas.public import Health
-from chalicelib.api.schemas.refunds import (
+from chalicelib.api.schemas.refunds.refunds import (
     PayoutAccount,
     RefundAsk,
     RefundDecision,
@@ -67,8 +86,14 @@ from chalicelib.api.schemas.refunds import (
     RegulatorRefundDecision,
     RegulatorRefundQuery,
 )
-from chalicelib.api.schemas.reviews import RatingView, ReplyBody, ReviewBody, ReviewPage, ReviewView
-from chalicelib.api.schemas.shop import (
+from chalicelib.api.schemas.shop.reviews import (
+    RatingView,
+    ReplyBody,
+    ReviewBody,
+    ReviewPage,
+    ReviewView,
+)
+from chalicelib.api.schemas.shop.shop import (
     AnnouncementBody,
     AnnouncementPage,
     AnnouncementView,
@@ -79,15 +104,6 @@ from chalicelib.api.schemas.shop import (
     ConsultationView,
     ShopView,
 )
-from chalicelib.api.schemas.staff import (
-    CertificateBody,
-    CheckBody,
-    ConsentBody,
-    StaffPage,
-    StaffRegistration,
-    StaffView,
-)
-from chalicelib.api.schemas.students import StudentLink, StudentPage, StudentView
 
 __all__ = [
     "AnnouncementBody",

@@ -28,7 +28,8 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from chalicelib.domain.calendar import SHANGHAI
-from chalicelib.domain.institutions.catalog import Department, Institution, Mode, TrainingType
+from chalicelib.domain.institutions.catalog import Department, Institution, TrainingType
+from chalicelib.domain.modes import Mode
 from chalicelib.domain.regions import MUNICIPALITIES
 
 

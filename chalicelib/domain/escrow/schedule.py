@@ -20,7 +20,8 @@ from itertools import pairwise
 
 from chalicelib.domain.calendar import SHANGHAI, WorkingDayCalendar
 from chalicelib.domain.errors import RuleViolation
-from chalicelib.domain.institutions.catalog import Mode, TimetableSlot
+from chalicelib.domain.institutions.catalog import TimetableSlot
+from chalicelib.domain.modes import Mode
 from chalicelib.domain.policy import Policy
 
 MAX_SLOTS = 21

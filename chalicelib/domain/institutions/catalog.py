@@ -9,6 +9,7 @@ from enum import StrEnum
 from chalicelib.domain.escrow.bank import account_number
 from chalicelib.domain.institutions import measures
 from chalicelib.domain.institutions.measures import Office
+from chalicelib.domain.modes import Mode
 
 
 class TrainingType(StrEnum):
@@ -36,11 +37,6 @@ class Subject(StrEnum):
     PHYSICS = "physics"  # 物理
     CHEMISTRY = "chemistry"  # 化学
     BIOLOGY = "biology"  # 生物
-
-
-class Mode(StrEnum):
-    OFFLINE = "offline"
-    ONLINE = "online"
 
 
 class Department(StrEnum):

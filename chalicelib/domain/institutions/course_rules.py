@@ -4,7 +4,8 @@ its institution's licence, and for subject training at most the government-guide
 from __future__ import annotations
 
 from chalicelib.domain.errors import RuleViolation
-from chalicelib.domain.institutions.catalog import Discipline, Institution, Mode, TrainingType
+from chalicelib.domain.institutions.catalog import Discipline, Institution, TrainingType
+from chalicelib.domain.modes import Mode
 from chalicelib.domain.policy import Policy
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from chalicelib.domain.institutions.catalog import Discipline, Institution, InstitutionStatus, Mode
+from chalicelib.domain.institutions.catalog import Discipline, Institution, InstitutionStatus
+from chalicelib.domain.modes import Mode
 
 KEYWORD_PAIRS = 48
 """The pairs of a name indexed (its first 49 characters, once spaces and punctuation are

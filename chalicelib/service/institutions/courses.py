@@ -15,10 +15,10 @@ from chalicelib.domain.institutions.catalog import (
     Discipline,
     Institution,
     InstitutionStatus,
-    Mode,
     Subject,
     TimetableSlot,
 )
+from chalicelib.domain.modes import Mode
 from chalicelib.service import retry, review
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context

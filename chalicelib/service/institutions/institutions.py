@@ -11,9 +11,9 @@ from chalicelib.domain.institutions.catalog import (
     Discipline,
     Institution,
     InstitutionStatus,
-    Mode,
     TrainingType,
 )
+from chalicelib.domain.modes import Mode
 from chalicelib.service import retry
 from chalicelib.service.caller import Caller, Role, region_prefix
 from chalicelib.service.context import Context

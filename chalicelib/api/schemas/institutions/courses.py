@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 from chalicelib.api.schemas.common import Page, PageQuery, PositiveFen, Strict, Text
 from chalicelib.domain.escrow.lesson import MAX_LESSON_MINUTES
 from chalicelib.domain.escrow.schedule import MAX_SLOTS
-from chalicelib.domain.institutions.catalog import Discipline, Mode, Subject
+from chalicelib.domain.institutions.catalog import Discipline, Subject
+from chalicelib.domain.modes import Mode
 from chalicelib.domain.money import MAX_LESSONS
 from chalicelib.domain.policy import TimeOfDay
 

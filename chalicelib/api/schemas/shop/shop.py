@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from chalicelib.api.schemas.common import LINE, LINES, Page, PageQuery, Strict, Time
-from chalicelib.api.schemas.courses import CourseView
-from chalicelib.api.schemas.institutions import InstitutionView
-from chalicelib.api.schemas.reviews import RatingView
+from chalicelib.api.schemas.institutions.courses import CourseView
+from chalicelib.api.schemas.institutions.institutions import InstitutionView
+from chalicelib.api.schemas.shop.reviews import RatingView
 from chalicelib.domain.shop.shop import TEXT_LIMIT, TITLE_LIMIT
 
 ShopText = Annotated[str, Field(min_length=1, max_length=TEXT_LIMIT), LINES]

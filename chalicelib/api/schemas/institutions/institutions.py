@@ -18,9 +18,10 @@ from chalicelib.api.schemas.common import (
     Text,
     Time,
 )
-from chalicelib.api.schemas.reviews import RatingView
+from chalicelib.api.schemas.shop.reviews import RatingView
 from chalicelib.domain.institutions import uscc
-from chalicelib.domain.institutions.catalog import Discipline, Mode, TrainingType
+from chalicelib.domain.institutions.catalog import Discipline, TrainingType
+from chalicelib.domain.modes import Mode
 
 
 class CustodianBody(Strict):

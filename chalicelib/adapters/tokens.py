@@ -3,7 +3,7 @@
 
 Local and dev stages may verify HS256 with a shared secret; other stages verify RS256/ES256
 against configured public keys (a JWKS document), each key only under its own algorithm
-(chalicelib/api/signing_keys.py). Times are judged by the platform's clock, not the machine's:
+(chalicelib/adapters/signing_keys.py). Times are judged by the platform's clock, not the machine's:
 the library's own time checks are off. Whatever is wrong with a token, the answer is 401
 `invalid_token` (`missing_token` when there is none), never a 500.
 """
@@ -15,7 +15,7 @@ import re
 import jwt
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
-from chalicelib.api.signing_keys import SigningKeys
+from chalicelib.adapters.signing_keys import SigningKeys
 from chalicelib.domain.errors import Unauthenticated
 from chalicelib.domain.institutions.catalog import Department
 from chalicelib.service.caller import Caller, Role

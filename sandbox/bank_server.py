@@ -9,7 +9,7 @@ Routes (JSON in and out):
                  unavailable?, close_account?, reopen_account?}  -> 200 {applied: [...]}
   POST /deliver                     -> 200 {acknowledged}
 Errors: 400 invalid request, 409 instruction conflict, 503 bank unavailable.
-HTTP/1.1 with keep-alive, a thread per connection (chalicelib/adapters/loopback_http.py).
+HTTP/1.1 with keep-alive, a thread per connection (sandbox/loopback_http.py).
 
 Also here: `http_deliverer` (notifications -> the platform's endpoint) and `DeliveryLoop`, a
 thread that calls `deliver_pending()` every few milliseconds.
@@ -31,9 +31,9 @@ from chalicelib.adapters.bank.errors import (
     BankUnavailable,
     InstructionConflict,
 )
-from chalicelib.adapters.bank.sandbox import Deliver, SandboxBank
-from chalicelib.adapters.loopback_http import LoopbackHTTPServer, PromptReplies
 from chalicelib.service.ports import TransferInstruction
+from sandbox.bank import Deliver, SandboxBank
+from sandbox.loopback_http import LoopbackHTTPServer, PromptReplies
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from chalicelib.adapters.bank.sandbox import BankState, TransferOutcome
 from chalicelib.service.ports import TransferInstruction
+from sandbox.bank import BankState, TransferOutcome
 
 FORMAT_VERSION = 1
 

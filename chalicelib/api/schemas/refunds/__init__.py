@@ -1,0 +1,1 @@
+"""Request and response bodies of refund requests (docs/architecture.md is the map)."""
