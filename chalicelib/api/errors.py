@@ -9,7 +9,7 @@ Two kinds of answer never come from a view, and are put in the same envelope her
   declared JSON, its 500s): body {"Code", "Message"}. `framework_answers` is Chalice
   middleware (registered in app.py) that rewrites them; it sees every REST response.
 - The gateway's (unknown routes, throttling, oversized bodies): they never reach the app.
-  The refusals below are what API Gateway answers instead (infra/package/gateway_responses.py)
+  The refusals below are what API Gateway answers instead (infra/package/gateway.py)
   and what the local gateways answer (infra/local/gateway.py).
 """
 

@@ -2,7 +2,7 @@
 
 chalice.local's LocalGateway stands in for API Gateway in `chalice local` and in
 chalice.test.Client. It answers two things the way a stock REST API would, which is not how
-ours is packaged (infra/package/gateway_responses.py):
+ours is packaged (infra/package/gateway.py):
 
 - a path no route matches: chalice answers 403 {"message": "Missing Authentication Token"};
   ours answers 404 `route_not_found` in the platform's envelope;
