@@ -9,17 +9,11 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.api.schemas import (
-    complaints,
-    courses,
-    institutions,
-    lessons,
-    refunds,
-    reviews,
-    shop,
-    staff,
-    students,
-)
+from chalicelib.api.schemas.complaints import complaints
+from chalicelib.api.schemas.escrow import lessons, students
+from chalicelib.api.schemas.institutions import courses, institutions, staff
+from chalicelib.api.schemas.refunds import refunds
+from chalicelib.api.schemas.shop import reviews, shop
 from chalicelib.domain import text
 
 NAMES: list[tuple[type[BaseModel], str]] = [
