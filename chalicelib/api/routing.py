@@ -34,6 +34,7 @@ class RouteSpec:
     status: int
     security: str  # "bearer" (a token), "bank_signature" (the bank's callback) or "" (public)
     idempotency: str  # "required" (creating POSTs), "optional" (other POSTs) or ""
+    module: str = ""  # the view's module (chalicelib.api.<capability>.<name>)
 
     @property
     def body_required(self) -> bool:
@@ -103,12 +104,13 @@ def route(
     keyed = method == "POST" and not public
     key_use = "required" if creates else ("optional" if keyed else "")
     security = "bank_signature" if signed else ("" if public else "bearer")
-    ROUTES.append(
-        RouteSpec(method, path, summary, tag, request, response, query, status, security,
-                  key_use)
-    )
 
     def decorate(view: Callable[[Call], Result]) -> Callable[..., Response]:
+        ROUTES.append(
+            RouteSpec(method, path, summary, tag, request, response, query, status, security,
+                      key_use, view.__module__)
+        )
+
         @functools.wraps(view)
         def handler(**params: str) -> Response:
             try:
