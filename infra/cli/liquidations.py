@@ -16,12 +16,18 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.institutions.liquidation import Held, Liquidation, Outstanding, Progress
 from chalicelib.service.institutions import liquidations as use_cases
 from infra.cli.app import cli
-from infra.cli.options import EndpointUrl, Region, Stage, every, target_of
+from infra.cli.options import (
+    EndpointUrl,
+    Region,
+    Stage,
+    aws_errors_end_the_command,
+    every,
+    target_of,
+)
 from infra.cli.targets import Target
 
 liquidations = typer.Typer(no_args_is_help=True, help=__doc__.splitlines()[0])
@@ -42,7 +48,7 @@ def list_open(stage: Stage = "local", endpoint_url: EndpointUrl = "",
     typer.echo(f"{'institution':<32} {'status':<12} {'orders':>9} {'refunded_fen':>21}  "
                "still held")
     shown = 0
-    try:
+    with aws_errors_end_the_command():
         for institution_id in _not_completed(target):
             found = target.store().liquidation(institution_id)
             if found is None:
@@ -53,9 +59,6 @@ def list_open(stage: Stage = "local", endpoint_url: EndpointUrl = "",
                        f"{seen.fen_refunded:>10}/{seen.fen_to_refund:<10}  "
                        f"{_summary(found.outstanding)}")
             shown += 1
-    except (ClientError, BotoCoreError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
     typer.echo(f"\n{shown} liquidation(s) not completed")
 
 

@@ -20,7 +20,7 @@ import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.cli.app import cli
-from infra.cli.options import EndpointUrl, Region, Stage, target_of
+from infra.cli.options import EndpointUrl, Region, Stage, aws_errors_end_the_command, target_of
 from infra.cli.targets import Queue, Target
 from infra.local import runfile
 from infra.local.clock import LocalClock
@@ -80,11 +80,8 @@ def status(
     overdue on the `due` index, per scheduled job."""
     target = target_of(stage, endpoint_url, region)
     typer.echo(f"{target.description}\n")
-    try:
+    with aws_errors_end_the_command():
         problems = _report(target)
-    except (ClientError, BotoCoreError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
     if check and problems:
         raise typer.Exit(1)
 
@@ -142,13 +139,10 @@ def replay_dlq(
     deduplication id; each is deleted from the dead-letter queue only once it was sent.
     Safe to repeat: every settlement step is idempotent."""
     target = target_of(stage, endpoint_url, region)
-    try:
+    with aws_errors_end_the_command():
         source = target.queue_url(queue, dead_letter=True)
         destination = target.queue_url(queue)
         waiting = sum(_depth(target.sqs, source))
-    except (ClientError, BotoCoreError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
     typer.echo(f"{target.description}: {waiting} message(s) in "
                f"{target.queue_name(queue, dead_letter=True)}", err=True)
     moved = 0

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, TypeVar
 
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.errors import PlatformError
 from chalicelib.service.ports import Page
@@ -28,6 +30,17 @@ def target_of(stage: str, endpoint_url: str, region: str, bank_url: str = "") ->
         return connect(stage, endpoint_url=endpoint_url or None, region=region or None,
                        bank_url=bank_url or None)
     except NoLocalStack as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+@contextmanager
+def aws_errors_end_the_command() -> Iterator[None]:
+    """An AWS error inside (the tables or the endpoint unreachable, a throttle, no
+    credentials) ends the command: said on stderr, exit 1, never a traceback."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
 

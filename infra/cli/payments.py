@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.escrow.bank import UnmatchedStatus
 from chalicelib.service.refunds import unmatched_returns
@@ -25,6 +24,7 @@ from infra.cli.options import (
     EndpointUrl,
     Region,
     Stage,
+    aws_errors_end_the_command,
     each_or_exit,
     every,
     require_known,
@@ -52,7 +52,7 @@ def list_unmatched(
     typer.echo(f"{'payment':<32} {'reason':<20} {'status':<12} {'amount_fen':>10} "
                f"{'attempt':>7}  payer -> received  note")
     shown = 0
-    try:
+    with aws_errors_end_the_command():
         for wanted in status:
             for p in every(lambda cursor, wanted=wanted: store.unmatched_by_status(
                     wanted, "", PAGE, cursor)):
@@ -61,9 +61,6 @@ def list_unmatched(
                            f"{p.payer_account or '-'} -> {p.received_account or '-'}  "
                            f"{p.review_reason}".rstrip())
                 shown += 1
-    except (ClientError, BotoCoreError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
     typer.echo(f"\n{shown} unmatched payment(s)")
 
 

@@ -8,10 +8,10 @@ refused them for good and the payer's account is fixed.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.adapters.dynamo.records import REGULATED_REFUNDS
 from chalicelib.domain.calendar import business_date
@@ -23,7 +23,9 @@ from infra.cli.options import (
     EndpointUrl,
     Region,
     Stage,
+    aws_errors_end_the_command,
     each_or_exit,
+    every,
     require_known,
     target_of,
 )
@@ -48,24 +50,15 @@ def list_refunds(
     typer.echo(f"{target.description}\n")
     typer.echo(f"{'refund':<32} {'order':<32} {'status':<12} {'amount_fen':>10}  payout_due")
     shown = late = 0
-    try:
+    with aws_errors_end_the_command():
         for wanted in status:
-            cursor: str | None = None
-            while True:
-                page = store.refunds_by_status(RefundStatus(wanted), "", PAGE, cursor)
-                for r in page.items:
-                    is_late = r.payout_overdue(today)
-                    if overdue and not is_late:
-                        continue
-                    typer.echo(f"{r.refund_id:<32} {r.order_id:<32} {r.status:<12} "
-                               f"{r.amount_fen:>10}  {r.payout_due}{'  OVERDUE' * is_late}")
-                    shown, late = shown + 1, late + is_late
-                cursor = page.next_cursor
-                if cursor is None:
-                    break
-    except (ClientError, BotoCoreError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+            for r in every(partial(store.refunds_by_status, RefundStatus(wanted), "", PAGE)):
+                is_late = r.payout_overdue(today)
+                if overdue and not is_late:
+                    continue
+                typer.echo(f"{r.refund_id:<32} {r.order_id:<32} {r.status:<12} "
+                           f"{r.amount_fen:>10}  {r.payout_due}{'  OVERDUE' * is_late}")
+                shown, late = shown + 1, late + is_late
     typer.echo(f"\n{shown} refund(s), {late} past their payout deadline")
 
 

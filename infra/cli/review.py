@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.escrow.consumption import ConsumptionStatus
 from chalicelib.service.escrow import parked
@@ -21,7 +20,9 @@ from infra.cli.options import (
     EndpointUrl,
     Region,
     Stage,
+    aws_errors_end_the_command,
     each_or_exit,
+    every,
     target_of,
 )
 
@@ -39,21 +40,12 @@ def list_parked(stage: Stage = "local", endpoint_url: EndpointUrl = "",
     store = target.store()
     typer.echo(f"{target.description}\n")
     typer.echo(f"{'consumption':<32} {'order':<32} {'amount_fen':>10} {'attempt':>7}  reason")
-    cursor: str | None = None
     shown = 0
-    try:
-        while True:
-            page = store.consumptions_needing_review(PAGE, cursor)
-            for c in page.items:
-                typer.echo(f"{c.consumption_id:<32} {c.order_id:<32} {c.amount_fen:>10} "
-                           f"{c.attempt:>7}  {c.review_reason}")
-            shown += len(page.items)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
-    except (ClientError, BotoCoreError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+    with aws_errors_end_the_command():
+        for c in every(lambda cursor: store.consumptions_needing_review(PAGE, cursor)):
+            typer.echo(f"{c.consumption_id:<32} {c.order_id:<32} {c.amount_fen:>10} "
+                       f"{c.attempt:>7}  {c.review_reason}")
+            shown += 1
     typer.echo(f"\n{shown} release(s) need review")
 
 
