@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol, TypeVar
+
+from chalicelib.domain.errors import NotFound, StateConflict
 
 
 class NoticeOutcome(StrEnum):
@@ -147,3 +150,31 @@ class UnmatchedPayment:
     def awaiting_return(self) -> bool:
         """Still in the supervised account as far as the platform knows."""
         return self.status is not UnmatchedStatus.RETURNED
+
+
+class Payout(Protocol):
+    """A release, a refund or a return: paid out by the bank under one instruction per
+    attempt."""
+
+    @property
+    def status(self) -> object: ...
+
+    @property
+    def instruction_id(self) -> str: ...
+
+
+P = TypeVar("P", bound=Payout)
+
+
+def awaiting(found: P | None, paying: object, instruction: BankInstruction, *,
+             missing: NotFound, what: str) -> P:
+    """`found`, the payout the bank's outcome of `instruction` is about, if it still awaits
+    that very instruction (in its `paying` status, under that attempt): an outcome of an
+    earlier attempt, or of one settled otherwise meanwhile, is refused
+    (`instruction_not_current`); none found, `missing`."""
+    if found is None:
+        raise missing
+    if found.status is not paying or found.instruction_id != instruction.instruction_id:
+        raise StateConflict(f"银行回执与当前{what}不符", code="instruction_not_current",
+                            instruction_id=instruction.instruction_id)
+    return found

@@ -24,9 +24,7 @@ def retry(ctx: Context, consumption_id: str) -> Consumption:
         raise NotFound("消课记录不存在", code="consumption_not_found")
     if before.status is not ConsumptionStatus.NEEDS_REVIEW:
         raise _not_parked(before)
-    paid = late_payouts.executed_already(ctx, before.instruction_id)
-    if paid is not None:
-        late_payouts.book(ctx, paid)
+    if late_payouts.paid_late(ctx, before.instruction_id):
         return ctx.store.consumption(consumption_id) or before
     after = replace(before, status=ConsumptionStatus.CONFIRMED, attempt=before.attempt + 1,
                     review_reason="", deferrals=0)

@@ -20,7 +20,7 @@ from datetime import datetime
 from chalicelib.domain import backoff, ledger
 from chalicelib.domain.errors import NotFound, StateConflict
 from chalicelib.domain.escrow import order as order_rules
-from chalicelib.domain.escrow.bank import BankInstruction, InstructionStatus
+from chalicelib.domain.escrow.bank import BankInstruction, InstructionStatus, awaiting
 from chalicelib.domain.escrow.consumption import (
     MAX_RELEASE_ATTEMPTS,
     Consumption,
@@ -178,15 +178,6 @@ def resolution(
 
 
 def _releasing(ctx: Context, instruction: BankInstruction) -> Consumption:
-    consumption = ctx.store.consumption(instruction.consumption_id)
-    if consumption is None:
-        raise NotFound("消课记录不存在", code="consumption_not_found")
-    if (
-        consumption.status is not ConsumptionStatus.RELEASING
-        or consumption.instruction_id != instruction.instruction_id
-    ):
-        raise StateConflict(
-            "银行回执与当前划拨不符", code="instruction_not_current",
-            instruction_id=instruction.instruction_id,
-        )
-    return consumption
+    return awaiting(ctx.store.consumption(instruction.consumption_id),
+                    ConsumptionStatus.RELEASING, instruction, what="划拨",
+                    missing=NotFound("消课记录不存在", code="consumption_not_found"))

@@ -37,6 +37,17 @@ from chalicelib.service.store import AtomicWrite
 log = logging.getLogger(__name__)
 
 
+def paid_late(ctx: Context, instruction_id: str) -> bool:
+    """Before a new attempt: True if the bank paid the last one after all, which is then
+    booked (once, whoever books it first) and never sent again; False if a new attempt is
+    safe. Refused (409 `bank_record_unavailable`) while the bank cannot be asked."""
+    paid = executed_already(ctx, instruction_id)
+    if paid is None:
+        return False
+    book(ctx, paid)
+    return True
+
+
 def executed_already(ctx: Context, instruction_id: str) -> BankInstruction | None:
     """The last attempt's instruction if the bank says it paid it (to be booked); None if
     it failed it or never executed it (a new attempt is safe). Refused (409

@@ -22,7 +22,7 @@ from typing import TypeVar
 from chalicelib.domain import backoff, ledger
 from chalicelib.domain.errors import NotFound, StateConflict
 from chalicelib.domain.escrow import lesson_money
-from chalicelib.domain.escrow.bank import BankInstruction, InstructionStatus
+from chalicelib.domain.escrow.bank import BankInstruction, InstructionStatus, awaiting
 from chalicelib.domain.escrow.order import Movement, Order
 from chalicelib.domain.messages.notice import Event, Notice, parent_inbox
 from chalicelib.domain.money import yuan
@@ -218,9 +218,7 @@ def retry_parked(ctx: Context, refund_id: str) -> RefundRequest:
         raise NotFound("退款申请不存在", code="refund_not_found", refund_id=refund_id)
     if before.status is not RefundStatus.NEEDS_REVIEW:
         raise _not_parked(before)
-    paid = late_payouts.executed_already(ctx, before.instruction_id)
-    if paid is not None:
-        late_payouts.book(ctx, paid)
+    if late_payouts.paid_late(ctx, before.instruction_id):
         return ctx.store.refund(refund_id) or before
     after = replace(before, status=RefundStatus.APPROVED, attempt=before.attempt + 1,
                     first_attempt=before.attempt + 1, review_reason="", deferrals=0)
@@ -247,11 +245,6 @@ def _reserve_again(ctx: Context, before: RefundRequest) -> bool:
 
 
 def _refunding(ctx: Context, instruction: BankInstruction) -> RefundRequest:
-    request = ctx.store.refund(instruction.refund_id)
-    if request is None:
-        raise NotFound("退款申请不存在", code="refund_not_found")
-    if (request.status is not RefundStatus.REFUNDING
-            or request.instruction_id != instruction.instruction_id):
-        raise StateConflict("银行回执与当前退款不符", code="instruction_not_current",
-                            instruction_id=instruction.instruction_id)
-    return request
+    return awaiting(ctx.store.refund(instruction.refund_id), RefundStatus.REFUNDING,
+                    instruction, what="退款",
+                    missing=NotFound("退款申请不存在", code="refund_not_found"))

@@ -62,12 +62,10 @@ def name_payout_account(ctx: Context, caller: Caller, refund_id: str, account: s
 
 def _unless_paid_already(ctx: Context, before: RefundRequest) -> None:
     """A new attempt is a new instruction, which the bank would pay again: first the bank is
-    asked about the last one (`late_payouts.executed_already`). One it paid late is booked
+    asked about the last one (`late_payouts.paid_late`). One it paid late is booked
     (refunded, by the original route) and the parent's account refused, as the request no
     longer waits; a bank that cannot be asked refuses it, nothing changed."""
-    paid = late_payouts.executed_already(ctx, before.instruction_id)
-    if paid is not None:
-        late_payouts.book(ctx, paid)
+    if late_payouts.paid_late(ctx, before.instruction_id):
         raise StateConflict("银行已将该退款退回原账户，无需更换收款账户",
                             code="refund_not_needing_review", status=str(RefundStatus.REFUNDED))
 

@@ -23,6 +23,7 @@ from chalicelib.domain.escrow.bank import (
     InstructionStatus,
     UnmatchedPayment,
     UnmatchedStatus,
+    awaiting,
 )
 from chalicelib.service.context import Context
 from chalicelib.service.refunds import late_payouts, outbound
@@ -118,11 +119,9 @@ def retry_parked(ctx: Context, unmatched_id: str, *, payer_account: str = "",
     if before.review_reason != NO_ROUTE and route_given:
         raise StateConflict("银行已注明该款项的账户，不能改变退回路径",
                             code="unmatched_payment_route_known")
-    if before.review_reason != NO_ROUTE:  # a return was sent: did the bank pay it after all?
-        paid = late_payouts.executed_already(ctx, before.instruction_id)
-        if paid is not None:  # returned, never sent again
-            late_payouts.book(ctx, paid)
-            return ctx.store.unmatched(unmatched_id) or before
+    # a return was sent: one the bank paid after all is returned, never sent again
+    if before.review_reason != NO_ROUTE and late_payouts.paid_late(ctx, before.instruction_id):
+        return ctx.store.unmatched(unmatched_id) or before
     after = replace(before, status=UnmatchedStatus.RETURNING, attempt=before.attempt + 1,
                     deferrals=0, review_reason="",
                     payer_account=payer_account or before.payer_account,
@@ -144,11 +143,6 @@ def _instruction(ctx: Context, payment: UnmatchedPayment) -> BankInstruction:
 
 
 def _returning(ctx: Context, instruction: BankInstruction) -> UnmatchedPayment:
-    payment = ctx.store.unmatched(instruction.unmatched_id)
-    if payment is None:
-        raise NotFound("未匹配款项不存在", code="unmatched_payment_not_found")
-    if (payment.status is not UnmatchedStatus.RETURNING
-            or payment.instruction_id != instruction.instruction_id):
-        raise StateConflict("银行回执与当前退回不符", code="instruction_not_current",
-                            instruction_id=instruction.instruction_id)
-    return payment
+    return awaiting(ctx.store.unmatched(instruction.unmatched_id), UnmatchedStatus.RETURNING,
+                    instruction, what="退回",
+                    missing=NotFound("未匹配款项不存在", code="unmatched_payment_not_found"))
