@@ -4,8 +4,9 @@ sent again.
 A payout is parked (a release, a refund, a return of money that matched no order) when the
 bank refused a send and said it had no record of the instruction; yet an earlier send that
 timed out may have been taken, and the bank executes it later. So before ops send a parked
-payout again under a new attempt (a new instruction id, which the bank would pay again),
-the platform asks the bank for its record of the last attempt (`executed_already`): one it
+payout again under a new attempt (a new instruction id, which the bank would pay again), or
+a parent names another account for a parked refund (a new attempt too),
+the platform asks the bank for its record of the last attempt (`paid_late`): one it
 executed is booked here, in one transaction, as its callback would book it (the bank's late
 callback takes the same path, and whichever comes second is a duplicate); one it failed or
 never executed is safe to try again; a bank that cannot be asked refuses the retry, and
@@ -38,20 +39,10 @@ log = logging.getLogger(__name__)
 
 
 def paid_late(ctx: Context, instruction_id: str) -> bool:
-    """Before a new attempt: True if the bank paid the last one after all, which is then
-    booked (once, whoever books it first) and never sent again; False if a new attempt is
-    safe. Refused (409 `bank_record_unavailable`) while the bank cannot be asked."""
-    paid = executed_already(ctx, instruction_id)
-    if paid is None:
-        return False
-    book(ctx, paid)
-    return True
-
-
-def executed_already(ctx: Context, instruction_id: str) -> BankInstruction | None:
-    """The last attempt's instruction if the bank says it paid it (to be booked); None if
-    it failed it or never executed it (a new attempt is safe). Refused (409
-    `bank_record_unavailable`) while the bank cannot be asked."""
+    """Before a new attempt: True if the bank says it paid the last one after all, which is
+    then booked (once, whoever books it first) and never sent again; False if it failed it
+    or never executed it (a new attempt is safe). Refused (409 `bank_record_unavailable`)
+    while the bank cannot be asked."""
     try:
         record = ctx.bank.executed(instruction_id)
     except BankUnavailable as down:
@@ -59,12 +50,13 @@ def executed_already(ctx: Context, instruction_id: str) -> BankInstruction | Non
                             code="bank_record_unavailable",
                             instruction_id=instruction_id) from down
     if record is None or not record.succeeded:
-        return None
+        return False
     instruction = ctx.store.instruction(instruction_id)
     if instruction is None:
         raise NotFound("银行指令不存在", code="instruction_not_found",
                        instruction_id=instruction_id)
-    return instruction
+    book(ctx, instruction)
+    return True
 
 
 def book(ctx: Context, instruction: BankInstruction) -> None:
