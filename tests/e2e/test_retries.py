@@ -35,7 +35,7 @@ from chalicelib.adapters.dynamo import idempotency as records
 from chalicelib.adapters.dynamo.transaction import Transaction
 from chalicelib.api import idempotency
 from chalicelib.domain.errors import ConcurrentUpdate
-from chalicelib.service.refunds import refund_payouts
+from chalicelib.service.refunds import refund_outcomes
 from tests.support import flows, repeats
 from tests.support.harness import Platform, Reply
 from tests.support.repeats import CREATIONS, CULTURE_COUNTY, SCENARIOS, Repeat, ok
@@ -279,7 +279,7 @@ def refund_whose_payout_step_fails(p: Platform, monkeypatch: pytest.MonkeyPatch
     fam = flows.family(p)
     order = flows.buy_and_pay(p, shop, fam, lessons=2)
     p.bank.close_account(fam.payer_account)
-    monkeypatch.setattr(refund_payouts, "resolve", lost_its_race)
+    monkeypatch.setattr(refund_outcomes, "resolve", lost_its_race)
     return fam, order
 
 
@@ -313,7 +313,7 @@ def test_an_approval_committed_before_its_bank_step_failed_answers_the_approval(
     p = platform
     shop, fam, refund_id = repeats.refund_asked(p)
     p.bank.close_account(fam.payer_account)
-    monkeypatch.setattr(refund_payouts, "resolve", lost_its_race)
+    monkeypatch.setattr(refund_outcomes, "resolve", lost_its_race)
     key = new_key()
     approved = p.post(f"/v1/refund-requests/{refund_id}/approve", shop.staff, {}, key=key)
     assert (approved.status, approved.body["status"]) == (200, "refunding"), approved.body

@@ -9,6 +9,7 @@ from chalicelib.api import schemas, views
 from chalicelib.api.routing import Call, Result, route
 from chalicelib.domain.refunds.dispute import Outcome
 from chalicelib.service.complaints import case_decisions
+from chalicelib.service.refunds import disputed_lessons
 from chalicelib.service.refunds import disputes as service
 
 disputes = Blueprint(__name__)
@@ -34,16 +35,16 @@ def uphold(call: Call) -> Result:
        summary="One lesson, as a regulator supervising it (or holding its case) reads it",
        tag="disputes", response=schemas.ConsumptionView)
 def regulated_lesson(call: Call) -> Result:
-    return 200, views.consumption(service.regulated(call.ctx, call.who,
-                                                    call.params["consumption_id"]))
+    return 200, views.consumption(disputed_lessons.regulated(call.ctx, call.who,
+                                                             call.params["consumption_id"]))
 
 
 @route(disputes, "GET", "/v1/regulator/disputes",
        summary="Disputes escalated to the caller's jurisdiction", tag="disputes",
        query=schemas.PageQuery, response=schemas.ConsumptionPage)
 def escalated(call: Call) -> Result:
-    page = service.escalated(call.ctx, call.who, limit=call.query.limit,
-                             cursor=call.query.cursor)
+    page = disputed_lessons.escalated(call.ctx, call.who, limit=call.query.limit,
+                                      cursor=call.query.cursor)
     return 200, schemas.ConsumptionPage(items=[views.consumption(c) for c in page.items],
                                         next_cursor=page.next_cursor)
 

@@ -28,7 +28,7 @@ from chalicelib.service.caller import Caller, Role
 from chalicelib.service.complaints import case_log, complaints, linked_cases
 from chalicelib.service.complaints.case_log import Tell
 from chalicelib.service.context import Context
-from chalicelib.service.refunds import disputes, refund_escalations
+from chalicelib.service.refunds import disputed_lessons, disputes, refund_escalations
 from chalicelib.service.store import Guard
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ def dismiss(ctx: Context, caller: Caller, refund_id: str, reason: str) -> Refund
 
 def decide_dispute(ctx: Context, caller: Caller, consumption_id: str, outcome: Outcome,
                    reason: str) -> Consumption:
-    case_id = _decider(ctx, caller, consumption_id, disputes.supervised)
+    case_id = _decider(ctx, caller, consumption_id, disputed_lessons.supervised)
     lesson = ctx.store.consumption(consumption_id)
     assert lesson is not None, consumption_id  # _decider found it
     decided = disputes.decided(ctx, lesson, outcome, reason,

@@ -18,7 +18,7 @@ from chalicelib.service.context import Context
 from chalicelib.service.escrow import transfers
 from chalicelib.service.escrow.payments_received import payment_received
 from chalicelib.service.ports import WriteRejected
-from chalicelib.service.refunds import late_payouts, refund_payouts, unmatched_returns
+from chalicelib.service.refunds import late_payouts, refund_outcomes, unmatched_returns
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def transfer_outcome(
 def _resolver(instruction: BankInstruction) -> Callable[..., None]:
     """What applies the bank's outcome of `instruction`: a refund's, a return's, a release's."""
     if instruction.refund_id:
-        return refund_payouts.resolve
+        return refund_outcomes.resolve
     if instruction.unmatched_id:
         return unmatched_returns.resolve
     return transfers.resolve

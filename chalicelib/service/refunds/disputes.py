@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from chalicelib.domain.calendar import business_date
-from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
+from chalicelib.domain.errors import RuleViolation, StateConflict
 from chalicelib.domain.escrow.bank import BankInstruction
 from chalicelib.domain.escrow.consumption import (
     WITHDRAWABLE,
@@ -23,14 +23,13 @@ from chalicelib.domain.refunds import dispute as rules
 from chalicelib.domain.refunds.dispute import Outcome, WithdrawnBy
 from chalicelib.domain.refunds.refund import ApprovedBy, RefundRequest, RefundStatus
 from chalicelib.service import retry
-from chalicelib.service.caller import Caller, Role, region_prefix
+from chalicelib.service.caller import Caller
 from chalicelib.service.complaints import complaints, linked_cases
 from chalicelib.service.context import Context
 from chalicelib.service.escrow import consumptions, orders
-from chalicelib.service.institutions import institutions
 from chalicelib.service.messages import notices
-from chalicelib.service.ports import Page, WriteRejected
-from chalicelib.service.refunds import refund_payouts, refunds
+from chalicelib.service.ports import WriteRejected
+from chalicelib.service.refunds import disputed_lessons, refund_payouts, refunds
 from chalicelib.service.store import AtomicWrite, Guard
 
 NOTE_LIMIT = 500
@@ -38,7 +37,7 @@ NOTE_LIMIT = 500
 
 def withdraw(ctx: Context, caller: Caller, consumption_id: str, reason: str) -> Consumption:
     """The institution takes back a lesson not yet confirmed, with a reason."""
-    found = _of_institution(ctx, caller, consumption_id)
+    found = disputed_lessons.of_institution(ctx, caller, consumption_id)
     return return_lesson(ctx, found.consumption_id, WithdrawnBy.INSTITUTION,
                          _required(reason, "withdrawal_reason_required", "撤回课时须说明理由"))
 
@@ -46,11 +45,11 @@ def withdraw(ctx: Context, caller: Caller, consumption_id: str, reason: str) -> 
 def uphold(ctx: Context, caller: Caller, consumption_id: str, note: str) -> Consumption:
     """The institution answers a dispute by standing by the lesson: it stays disputed, the
     parent sees the note and confirms or keeps the dispute (then the regulator decides)."""
-    found = _of_institution(ctx, caller, consumption_id)
+    found = disputed_lessons.of_institution(ctx, caller, consumption_id)
     note = _required(note, "uphold_note_required", "坚持课时须附说明")
 
     def attempt() -> Consumption:
-        before = _get(ctx, found.consumption_id)
+        before = disputed_lessons.get(ctx, found.consumption_id)
         if before.institution_note == note:
             return before  # upheld so already (and maybe settled since: a retry)
         if before.status is not ConsumptionStatus.DISPUTED:
@@ -104,22 +103,13 @@ def decided(ctx: Context, found: Consumption, outcome: Outcome, reason: str,
     return return_lesson(ctx, found.consumption_id, WithdrawnBy.REGULATOR, reason, guard)
 
 
-def escalated(ctx: Context, caller: Caller, *, limit: int, cursor: str | None
-              ) -> Page[Consumption]:
-    """The escalated disputes of the caller's jurisdiction and department, by region, then
-    by the time each lesson was recorded."""
-    caller.require(Role.REGULATOR)
-    page = ctx.store.escalated_disputes(region_prefix(caller.region), limit, cursor)
-    return institutions.supervised_only(ctx, caller, page)
-
-
 def return_lesson(ctx: Context, consumption_id: str, by: WithdrawnBy, reason: str,
                   guard: Guard | None = None) -> Consumption:
     """Withdraw a lesson not yet confirmed, once however many callers race: it consumed
     nothing; its lesson goes back to the order, or its money to the payer (dispute.py)."""
 
     def attempt() -> tuple[Consumption, BankInstruction | None]:
-        before = _get(ctx, consumption_id)
+        before = disputed_lessons.get(ctx, consumption_id)
         if before.status is ConsumptionStatus.WITHDRAWN:
             return before, None
         if before.status not in WITHDRAWABLE:
@@ -192,47 +182,3 @@ def _required(text: str, code: str, message: str) -> str:
     if not text.strip():
         raise RuleViolation(message, code=code)
     return text[:NOTE_LIMIT]
-
-
-def _of_institution(ctx: Context, caller: Caller, consumption_id: str) -> Consumption:
-    own = caller.own_institution()
-    found = ctx.store.consumption(consumption_id)
-    if found is None or found.institution_id != own:
-        raise _not_found(consumption_id)
-    return found
-
-
-def supervised(ctx: Context, caller: Caller, consumption_id: str) -> Consumption:
-    caller.require(Role.REGULATOR)
-    found = ctx.store.consumption(consumption_id)
-    if found is None or not _supervises(ctx, caller, found):
-        raise _not_found(consumption_id)
-    return found
-
-
-def regulated(ctx: Context, caller: Caller, consumption_id: str) -> Consumption:
-    """A lesson as a regulator reads it: of an institution it supervises, or one whose
-    escalation's case its department holds (after a transfer: it must read what it
-    decides). Anyone else: 404."""
-    caller.require(Role.REGULATOR)
-    found = ctx.store.consumption(consumption_id)
-    if found is None or not (_supervises(ctx, caller, found)
-                             or linked_cases.held_by(ctx, caller, consumption_id)):
-        raise _not_found(consumption_id)
-    return found
-
-
-def _supervises(ctx: Context, caller: Caller, consumption: Consumption) -> bool:
-    institution = ctx.store.institution(consumption.institution_id)
-    return institution is not None and caller.supervises(institution)
-
-
-def _get(ctx: Context, consumption_id: str) -> Consumption:
-    found = ctx.store.consumption(consumption_id)
-    if found is None:
-        raise _not_found(consumption_id)
-    return found
-
-
-def _not_found(consumption_id: str) -> NotFound:
-    return NotFound("消课记录不存在", code="consumption_not_found", consumption_id=consumption_id)

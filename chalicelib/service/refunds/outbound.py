@@ -9,10 +9,12 @@ does the same with its own bookkeeping (chalicelib/service/escrow/settlement.py)
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
+from chalicelib.domain import backoff
 from chalicelib.domain.errors import StateConflict
-from chalicelib.domain.escrow.bank import BankInstruction
+from chalicelib.domain.escrow.bank import BankInstruction, InstructionStatus
 from chalicelib.service.context import Context
 from chalicelib.service.ports import BankRefused, BankUnavailable, TransferInstruction
 
@@ -41,6 +43,21 @@ def send(ctx: Context, instruction: BankInstruction, resolve: Resolve, what: str
                     instruction.instruction_id)
         return "deferred"
     return "instructed"
+
+
+def resend_due(ctx: Context, instruct: Callable[[Context, BankInstruction], str], *,
+               kind: str, item_id: str, job: str, deferrals: int, instruction_id: str) -> bool:
+    """The schedule found a payout due whose instruction is out: put its next run off with
+    backoff first (so a bank that keeps silent is not asked every run), then send its
+    instruction again while the bank has not answered it. False if another run of the
+    schedule took it first."""
+    if not ctx.schedule.reschedule(kind, item_id, job, ctx.now() + backoff.delay(deferrals),
+                                   deferrals=deferrals):
+        return False
+    instruction = ctx.store.instruction(instruction_id)
+    if instruction is not None and instruction.status is InstructionStatus.SENT:
+        instruct(ctx, instruction)
+    return True
 
 
 def refuse(ctx: Context, instruction: BankInstruction, resolve: Resolve, reason: str,

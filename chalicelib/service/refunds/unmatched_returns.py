@@ -90,14 +90,9 @@ def redrive(ctx: Context, unmatched_id: str) -> bool:
     payment = ctx.store.unmatched(unmatched_id)
     if payment is None or payment.status is not UnmatchedStatus.RETURNING:
         return False
-    if not ctx.schedule.reschedule("unmatched_payment", unmatched_id, JOB,
-                                   ctx.now() + backoff.delay(payment.deferrals),
-                                   deferrals=payment.deferrals):
-        return False
-    instruction = ctx.store.instruction(payment.instruction_id)
-    if instruction is not None and instruction.status is InstructionStatus.SENT:
-        instruct(ctx, instruction)
-    return True
+    return outbound.resend_due(ctx, instruct, kind="unmatched_payment", item_id=unmatched_id,
+                               job=JOB, deferrals=payment.deferrals,
+                               instruction_id=payment.instruction_id)
 
 
 def retry_parked(ctx: Context, unmatched_id: str, *, payer_account: str = "",
