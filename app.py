@@ -19,6 +19,7 @@ from chalicelib.api.refunds.refunds import refunds
 from chalicelib.api.shared import shared
 from chalicelib.api.shop.catalog import catalog
 from chalicelib.api.shop.shop import shop
+from chalicelib.api.supervision.reconciliations import reconciliations
 from chalicelib.workers.complaints import complaint_worker
 from chalicelib.workers.liquidation import liquidation_worker
 from chalicelib.workers.schedules import scheduled_jobs
@@ -30,7 +31,8 @@ app.log.setLevel(logging.INFO)
 app.register_middleware(framework_answers, "http")
 
 for blueprint in (public, policy, catalog, shop, parents, institution_staff, staff, shared,
-                  disputes, refunds, complaints, notifications, regulators, bank):
+                  disputes, refunds, complaints, notifications, regulators, reconciliations,
+                  bank):
     app.register_blueprint(blueprint)
 app.register_blueprint(settlement_worker)
 app.register_blueprint(sweep_worker)

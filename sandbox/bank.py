@@ -1,13 +1,15 @@
 """SandboxBank: an in-process custodian bank simulator implementing BankGateway.
 
-It keeps real balances, executes each instruction id at most once, and sends signed
-notifications through a `deliver` callback, with knobs to inject the faults a real bank shows
-(rejections, late, duplicated and undeliverable callbacks, outages).
+It keeps real books (every movement, both sides: sandbox/bank_books.py), executes each
+instruction id at most once, sends signed notifications through a `deliver` callback, and
+writes each account's statement of a closed business day in MT940 (sandbox/statements.py),
+with knobs to inject the faults a real bank shows (rejections, late, duplicated and
+undeliverable callbacks, outages, movements the platform never instructed).
 
 Notifications are signed at each delivery attempt, so held callbacks are not stale on release.
 The callback runs outside the lock: the platform may call back into the bank while handling it.
 
-With a `store` (sandbox_store.JsonFileStore) its state survives restarts: balances, executed
+With a `store` (sandbox_store.JsonFileStore) its state survives restarts: its books, executed
 instructions and their outcomes, and undelivered notifications are saved after every change and
 loaded at construction. Fault knobs are not kept: a restarted bank is healthy.
 """
@@ -18,19 +20,23 @@ import json
 import logging
 import threading
 import uuid
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 
+from chalicelib.adapters.bank import mt940_statements
 from chalicelib.adapters.bank.errors import (
     BankRequestRejected,
     BankUnavailable,
     InstructionConflict,
 )
+from chalicelib.domain.calendar import business_date
 from chalicelib.domain.escrow.bank_signature import sign
+from chalicelib.domain.supervision.statement import Statement
 from chalicelib.service.ports import BankRecord, TransferInstruction
+from sandbox.bank_books import BankBooks, Movement
+from sandbox.statements import mt940
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +78,9 @@ class _Queued:
 class BankState:
     """What the bank keeps across restarts."""
 
-    balances: dict[str, int]
+    movements: tuple[Movement, ...]
+    """Every booking, both sides, in order (the balances are their sums)."""
+    serial: int
     outcomes: dict[str, TransferOutcome]
     """instruction id -> its outcome."""
     outcome_bodies: dict[str, bytes]
@@ -122,7 +130,7 @@ class SandboxBank:
         self._new_token = new_token
         self._auto_deliver = auto_deliver
         self._lock = threading.Lock()
-        self._balances: defaultdict[str, int] = defaultdict(int)
+        self._books = BankBooks()
         self._outcomes: dict[str, TransferOutcome] = {}
         self._outcome_bodies: dict[str, bytes] = {}
         self._queue: list[_Queued] = []
@@ -161,8 +169,8 @@ class SandboxBank:
         event_id = f"evt_{self._new_token()}"
         with self._lock:
             occurred_at = self._timestamp()
-            self._balances[payer_account] -= amount_fen
-            self._balances[to_account] += amount_fen
+            self._books.book(payer_account, to_account, amount_fen, bank_txn_id, occurred_at,
+                             payment_reference)
             self._payments.append(Payment(bank_txn_id, payer_account, to_account, amount_fen))
             payload: dict[str, object] = {
                 "event_id": event_id,
@@ -222,7 +230,7 @@ class SandboxBank:
         if self._fail_next > 0:
             self._fail_next -= 1
             reason = self._fail_reason
-        elif self._balances[instruction.from_account] < instruction.amount_fen:
+        elif self._books.balance(instruction.from_account) < instruction.amount_fen:
             reason = INSUFFICIENT_FUNDS
         succeeded = reason is None
         event_id = f"evt_{instruction.instruction_id}_{'ok' if succeeded else 'fail'}"
@@ -235,8 +243,8 @@ class SandboxBank:
             "occurred_at": outcome.occurred_at.isoformat(),
         }
         if succeeded:
-            self._balances[instruction.from_account] -= instruction.amount_fen
-            self._balances[instruction.to_account] += instruction.amount_fen
+            self._books.book(instruction.from_account, instruction.to_account,
+                             instruction.amount_fen, instruction.instruction_id, occurred_at)
             self._unacked[event_id] = (
                 (instruction.from_account, -instruction.amount_fen),
                 (instruction.to_account, instruction.amount_fen),
@@ -379,7 +387,8 @@ class SandboxBank:
         if self._store is not None:
             self._store.save(
                 BankState(
-                    balances=dict(self._balances),
+                    movements=self._books.movements,
+                    serial=self._books.serial,
                     outcomes=dict(self._outcomes),
                     outcome_bodies=dict(self._outcome_bodies),
                     queue=tuple((q.seq, q.event_id, q.body) for q in self._queue),
@@ -389,7 +398,7 @@ class SandboxBank:
             )
 
     def _restore(self, state: BankState) -> None:
-        self._balances.update(state.balances)
+        self._books = BankBooks(state.movements, state.serial)
         self._outcomes.update(state.outcomes)
         self._outcome_bodies.update(state.outcome_bodies)
         self._queue = [_Queued(seq, event_id, body) for seq, event_id, body in state.queue]
@@ -432,13 +441,23 @@ class SandboxBank:
         with self._lock:
             self._copies = times
 
-    def open_account(self, account: str, balance_fen: int) -> None:
-        """An account that already holds money (an opening balance: benchmarks and
-        simulations that load a province's orders without paying each one)."""
-        _check_amount(balance_fen)
+    def book_foreign(self, from_account: str, to_account: str, amount_fen: int,
+                     reference: str = "") -> str:
+        """Book a movement the platform never instructed nor was told of (a fee, a debit
+        by another party, money moved from a supervised account to the general account at
+        the counter): no notification is sent. Returns the bank's id of it, the key its
+        statement line carries."""
+        _check_amount(amount_fen)
+        if from_account == to_account:
+            raise BankRequestRejected("from_account and to_account must differ")
+        key = f"btx_{self._new_token()}"
         with self._lock:
-            self._balances[account] += balance_fen
+            self._books.book(from_account, to_account, amount_fen, key, self._timestamp(),
+                             reference)
             self._save()
+        logger.info("sandbox bank: %d fen booked from %s to %s unannounced (%s)", amount_fen,
+                    from_account, to_account, key)
+        return key
 
     def close_account(self, account: str) -> None:
         """Refuse (a 4xx, executing nothing) every instruction to or from `account` until
@@ -459,7 +478,28 @@ class SandboxBank:
 
     def balance(self, account: str) -> int:
         with self._lock:
-            return self._balances.get(account, 0)
+            return self._books.balance(account)
+
+    def balances(self) -> dict[str, int]:
+        """Every account's balance that is not zero."""
+        with self._lock:
+            return self._books.balances()
+
+    def statement_text(self, account: str, day: date) -> str:
+        """The day's statement of `account`, MT940, once the day is over by the bank's clock
+        (BankUnavailable before: a statement of a day still open would change)."""
+        with self._lock:
+            if self._unavailable:
+                raise BankUnavailable("sandbox bank is unavailable")
+            if day >= business_date(self._timestamp()):
+                raise BankUnavailable(f"the statement of {day} is not ready: the day is open")
+            opening, movements = self._books.of(account, day)
+        return mt940(account, day, opening, movements)
+
+    def statement(self, account: str, day: date) -> Statement:
+        """The BankGateway's statement: the MT940 the bank writes, read as the platform
+        reads a real bank's."""
+        return mt940_statements.parse(self.statement_text(account, day), account, day)
 
     def in_flight(self, account: str) -> int:
         """Net money moved at the bank for `account` by notifications not yet acknowledged.
@@ -482,7 +522,7 @@ class SandboxBank:
             outcome = self._outcomes.get(instruction_id)
         if outcome is None:
             return None
-        return BankRecord(outcome.succeeded, outcome.reason or "")
+        return BankRecord(outcome.succeeded, outcome.reason or "", outcome.occurred_at)
 
     def executed_instruction(self, instruction_id: str) -> TransferOutcome | None:
         with self._lock:

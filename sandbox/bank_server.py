@@ -1,10 +1,14 @@
 """Expose a SandboxBank over HTTP on 127.0.0.1 for the local stack.
 
-Routes (JSON in and out):
+Routes (JSON in and out, but the statement):
   POST /payments  {payer_account, to_account, payment_reference, amount_fen} -> {bank_txn_id}
   POST /instructions  {instruction_id, from_account, to_account, amount_fen}     -> 202 {}
+  POST /movements  {from_account, to_account, amount_fen, reference?} -> {key}: booked with
+                   no notification, as a fee or a transfer the platform never instructed
   GET  /accounts/{account}          -> 200 {account, balance_fen, in_flight_fen}
   GET  /instructions/{id}           -> 200 {instruction_id, succeeded, reason, event_id} | 404
+  GET  /statements/{account}/{YYYY-MM-DD} -> 200 the day's statement, MT940 (text/plain);
+                   503 while the day is open
   POST /faults  {fail_next_transfers?, reason?, hold_callbacks?, duplicate_callbacks?,
                  unavailable?, close_account?, reopen_account?}  -> 200 {applied: [...]}
   POST /deliver                     -> 200 {acknowledged}
@@ -23,6 +27,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 from urllib.parse import unquote
 
@@ -75,7 +80,7 @@ class _Handler(PromptReplies):
     def do_POST(self) -> None:
         self._dispatch(self._post)
 
-    def _dispatch(self, route: Callable[[], tuple[int, dict[str, Any]]]) -> None:
+    def _dispatch(self, route: Callable[[], tuple[int, dict[str, Any] | str]]) -> None:
         try:
             status, payload = route()
         except _BadRequest as exc:
@@ -89,9 +94,11 @@ class _Handler(PromptReplies):
         except Exception:
             logger.exception("sandbox bank http: %s %s failed", self.command, self.path)
             status, payload = 500, {"error": "internal error"}
-        body = json.dumps(payload).encode("utf-8")
+        text = isinstance(payload, str)
+        body = (payload if isinstance(payload, str) else json.dumps(payload)).encode("utf-8")
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", "text/plain; charset=utf-8" if text
+                         else "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -111,7 +118,7 @@ class _Handler(PromptReplies):
             raise _BadRequest("body must be a JSON object")
         return data
 
-    def _get(self) -> tuple[int, dict[str, Any]]:
+    def _get(self) -> tuple[int, dict[str, Any] | str]:
         bank = self.server.bank
         parts = self.path.split("?", 1)[0].strip("/").split("/")
         if len(parts) == 2 and parts[0] == "accounts":
@@ -131,10 +138,17 @@ class _Handler(PromptReplies):
                 "succeeded": outcome.succeeded,
                 "reason": outcome.reason,
                 "event_id": outcome.event_id,
+                "occurred_at": outcome.occurred_at.isoformat(),
             }
+        if len(parts) == 3 and parts[0] == "statements":
+            try:
+                day = date.fromisoformat(parts[2])
+            except ValueError:
+                raise _BadRequest("the day is YYYY-MM-DD") from None
+            return 200, bank.statement_text(unquote(parts[1]), day)
         return 404, {"error": "not found"}
 
-    def _post(self) -> tuple[int, dict[str, Any]]:
+    def _post(self) -> tuple[int, dict[str, Any] | str]:
         bank = self.server.bank
         path = self.path.split("?", 1)[0].rstrip("/")
         if path == "/payments":
@@ -157,6 +171,13 @@ class _Handler(PromptReplies):
                 )
             )
             return 202, {}
+        if path == "/movements":
+            data = self._json()
+            key = bank.book_foreign(
+                _field(data, "from_account", str), _field(data, "to_account", str),
+                _field(data, "amount_fen", int),
+                _field(data, "reference", str) if "reference" in data else "")
+            return 200, {"key": key}
         if path == "/faults":
             return 200, {"applied": _apply_faults(bank, self._json())}
         if path == "/deliver":

@@ -12,14 +12,19 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from chalicelib.service.ports import TransferInstruction
 from sandbox.bank import BankState, TransferOutcome
+from sandbox.bank_books import Movement
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2 keeps every booking (statements are read off them); 1 kept balances only and is read
+as one opening booking per account, dated before any statement."""
+
+OPENED = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class SandboxStateError(RuntimeError):
@@ -61,7 +66,13 @@ class JsonFileStore:
 def encode(state: BankState) -> dict[str, Any]:
     return {
         "version": FORMAT_VERSION,
-        "balances": state.balances,
+        "serial": state.serial,
+        "movements": [
+            {"serial": m.serial, "account": m.account, "counterparty": m.counterparty,
+             "amount_fen": m.amount_fen, "key": m.key, "booked_at": m.booked_at.isoformat(),
+             "reference": m.reference}
+            for m in state.movements
+        ],
         "seq": state.seq,
         "outcomes": [
             {
@@ -91,8 +102,12 @@ def encode(state: BankState) -> dict[str, Any]:
 
 
 def decode(data: Any) -> BankState:
-    if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
+    if not isinstance(data, dict) or data.get("version") not in (1, FORMAT_VERSION):
         raise ValueError(f"expected a version {FORMAT_VERSION} object")
+    if data["version"] == 1:
+        movements, serial = _opening_bookings(data["balances"]), 0
+    else:
+        movements, serial = tuple(_movement(m) for m in data["movements"]), data["serial"]
     outcomes = {
         o["instruction"]["instruction_id"]: TransferOutcome(
             instruction=TransferInstruction(
@@ -109,7 +124,8 @@ def decode(data: Any) -> BankState:
         for o in data["outcomes"]
     }
     return BankState(
-        balances={str(account): _integer(fen) for account, fen in data["balances"].items()},
+        movements=movements,
+        serial=_integer(serial),
         outcomes=outcomes,
         outcome_bodies={str(o["event_id"]): str(o["body"]).encode() for o in data["outcomes"]},
         queue=tuple(
@@ -121,6 +137,23 @@ def decode(data: Any) -> BankState:
             str(event_id): tuple((str(account), _integer(delta)) for account, delta in moves)
             for event_id, moves in data["unacked"].items()
         },
+    )
+
+
+def _movement(data: Any) -> Movement:
+    return Movement(serial=str(data["serial"]), account=str(data["account"]),
+                    counterparty=str(data["counterparty"]),
+                    amount_fen=_integer(data["amount_fen"]), key=str(data["key"]),
+                    booked_at=datetime.fromisoformat(data["booked_at"]),
+                    reference=str(data["reference"]))
+
+
+def _opening_bookings(balances: dict[str, Any]) -> tuple[Movement, ...]:
+    """A version 1 file's balances, each as an opening booking from outside the bank."""
+    return tuple(
+        Movement(serial="S0000000000", account=str(account), counterparty="OPENING",
+                 amount_fen=_integer(fen), key="opening", booked_at=OPENED)
+        for account, fen in balances.items() if _integer(fen)
     )
 
 

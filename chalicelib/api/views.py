@@ -18,6 +18,7 @@ from chalicelib.domain.messages.notice import Notice
 from chalicelib.domain.refunds.refund import RefundRequest
 from chalicelib.domain.shop.review import Rating, Review
 from chalicelib.domain.shop.shop import Announcement, Consultation
+from chalicelib.domain.supervision.reconciliation import Reconciliation
 
 
 def _fields(obj: Any) -> dict[str, Any]:
@@ -154,3 +155,12 @@ def announcement(ann: Announcement) -> schemas.AnnouncementView:
 
 def consultation(csl: Consultation) -> schemas.ConsultationView:
     return schemas.ConsultationView.model_validate(_fields(csl))
+
+
+def reconciliation(rec: Reconciliation) -> schemas.ReconciliationView:
+    """Accounts masked: the regulator's duty is the difference, not whose account it is."""
+    differences = [{**_fields(d), "counterparty_masked": mask_account(d.counterparty)}
+                   for d in rec.differences]
+    return schemas.ReconciliationView.model_validate(
+        {**_fields(rec), "account_masked": mask_account(rec.account),
+         "differences": differences})

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, Protocol, TypeVar
 
 from chalicelib.domain.messages.notice import Notice
+from chalicelib.domain.supervision.statement import Statement
 
 T = TypeVar("T")
 
@@ -35,6 +36,8 @@ class BankRecord:
 
     succeeded: bool
     reason: str = ""
+    executed_at: datetime | None = None
+    """When the bank executed it, by its clock (None if its record does not say)."""
 
 
 class BankGateway(Protocol):
@@ -49,6 +52,11 @@ class BankGateway(Protocol):
     def executed(self, instruction_id: str) -> BankRecord | None:
         """The bank's own record of an instruction id: None if it never executed it.
         Raises BankUnavailable if the bank cannot be asked."""
+
+    def statement(self, account: str, day: date) -> Statement:
+        """The bank's statement of `account` for a business day it has closed. Raises
+        BankUnavailable if the bank cannot be asked, has not closed the day, or sent a
+        statement that cannot be read (asked again later)."""
 
 
 class Clock(Protocol):

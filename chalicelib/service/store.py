@@ -28,6 +28,7 @@ from chalicelib.domain.shop.directory import Listed
 from chalicelib.domain.shop.review import Rating, Review
 from chalicelib.domain.shop.shop import Announcement, Consultation
 from chalicelib.service.ports import Page
+from chalicelib.service.supervision_store import SupervisionStore
 
 Due = tuple[str, datetime]
 """(job, instant): schedules an item for a job on the `due` index."""
@@ -154,7 +155,7 @@ Guard = Callable[[AtomicWrite], None]
 department's decision on a linked case's money holds only while it holds the case."""
 
 
-class Store(Protocol):
+class Store(SupervisionStore, Protocol):
     def write(self) -> AtomicWrite: ...
     def institution(self, institution_id: str) -> Institution | None: ...
     def status_history(self, institution_id: str, limit: int, cursor: str | None

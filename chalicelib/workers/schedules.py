@@ -13,6 +13,7 @@ from chalice.app import Blueprint, CloudWatchEvent, Rate
 from chalicelib import bootstrap
 from chalicelib.service.escrow import parked
 from chalicelib.service.jobs import sweeps
+from chalicelib.service.supervision import reconciliations
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +41,10 @@ def settlement_sweeper(event: CloudWatchEvent) -> int:
     return sum(sweeps.fan_out(ctx, job)
                for job in ("settle", "refund", "returnpayment", "freezefanout", "liquidate",
                            "liquidationpaid", "complaintroute", "push"))
+
+
+@scheduled_jobs.schedule(Rate(1, unit=Rate.HOURS), name="reconcile")
+def reconcile(event: CloudWatchEvent) -> int:
+    """Yesterday's statements against the bank book, once the day closed (a run that could
+    not read every statement is run again the next hour)."""
+    return reconciliations.run_scheduled(bootstrap.context())

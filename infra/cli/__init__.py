@@ -9,6 +9,7 @@ from infra.cli import (
     payments,  # noqa: F401
     refunds,  # noqa: F401
     review,  # noqa: F401
+    supervision,  # noqa: F401
 )
 from infra.cli.app import cli
 

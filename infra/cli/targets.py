@@ -13,6 +13,7 @@ and complaint queues are standard ones: `<stage>-liquidation`, `<stage>-liquidat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.metrics import EmbeddedMetrics
 from chalicelib.adapters.sqs_publisher import SqsPublisher
 from chalicelib.domain.messages.notice import Notice
+from chalicelib.domain.supervision.statement import Statement
 from chalicelib.service.context import Context
 from chalicelib.service.ports import BankRecord, BankUnavailable, Clock, TransferInstruction
 from infra.local import runfile
@@ -118,7 +120,8 @@ class _NoPush:
 
 class _AskingBank:
     """The bank as ops commands see it: asked what it did with an instruction (before a
-    parked payout is retried), never instructed (ops commands queue work)."""
+    parked payout is retried) and for its statements (a reconciliation), never instructed
+    (ops commands queue work)."""
 
     def __init__(self, url: str) -> None:
         self._gateway = HttpBankGateway(url) if url else None
@@ -127,9 +130,15 @@ class _AskingBank:
         raise RuntimeError("ops commands queue settlement work; they never instruct the bank")
 
     def executed(self, instruction_id: str) -> BankRecord | None:
+        return self._asked().executed(instruction_id)
+
+    def statement(self, account: str, day: date) -> Statement:
+        return self._asked().statement(account, day)
+
+    def _asked(self) -> HttpBankGateway:
         if self._gateway is None:
             raise BankUnavailable("no bank to ask: pass --bank-url")
-        return self._gateway.executed(instruction_id)
+        return self._gateway
 
 
 def connect(stage: str, *, endpoint_url: str | None = None, region: str | None = None,

@@ -122,7 +122,8 @@ Local stack up in {seconds:.1f}s (stage local, province {config.province_code});
                 {at.plane.sweep_queue_url}
                 {at.plane.liquidation_queue_url}
                 {at.plane.complaint_queue_url}
-  schedules     expire_orders, auto_confirm, settlement_sweeper every {config.schedule_seconds:g}s
+  schedules     expire_orders, auto_confirm, settlement_sweeper every {config.schedule_seconds:g}s;
+                reconcile (yesterday, from 02:00) likewise
   clock         {_clock(at)}
   ops           {CLI} status | review list | replay-dlq --queue settlement | seed
 

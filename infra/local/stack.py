@@ -23,7 +23,12 @@ from chalicelib.workers import complaints as complaint_worker
 from chalicelib.workers import liquidation as liquidation_worker
 from chalicelib.workers import settlement as settlement_worker
 from chalicelib.workers import sweeps as sweep_worker
-from chalicelib.workers.schedules import auto_confirm, expire_orders, settlement_sweeper
+from chalicelib.workers.schedules import (
+    auto_confirm,
+    expire_orders,
+    reconcile,
+    settlement_sweeper,
+)
 from infra.dynamodb_local import DynamoDBLocal
 from infra.local import runfile
 from infra.local.api import ApiServer, load_app
@@ -84,7 +89,8 @@ def scheduled_jobs() -> list[Job]:
     return [
         Job(name, partial(handler, scheduled_event(name), None))
         for name, handler in (("expire_orders", expire_orders), ("auto_confirm", auto_confirm),
-                              ("settlement_sweeper", settlement_sweeper))
+                              ("settlement_sweeper", settlement_sweeper),
+                              ("reconcile", reconcile))
     ]
 
 

@@ -223,7 +223,7 @@ def test_iam_policies_name_only_the_stage_s_resources(packaged: dict[str, Path],
     assert all(stage in name for name in allowed)
 
     functions = _of_type(template, "AWS::Serverless::Function")
-    assert len(functions) == 8
+    assert len(functions) == 9  # the API, four queue workers, four schedules
     for function_id, function in functions.items():
         props = function["Properties"]
         assert "Policies" not in props  # SAM would add a role of its own
@@ -357,7 +357,7 @@ def test_deploy_dry_run_packages_lints_and_summarises_offline(tmp_path: Path) ->
     assert "Stack ots-platform-province-44: stage province-44, province 44" in result.output
     assert "region cn-northwest-1" in result.output
     assert "(cfn-lint clean)" in result.output
-    assert re.search(r"AWS::Serverless::Function\s+8", result.output)
+    assert re.search(r"AWS::Serverless::Function\s+9", result.output)
     assert re.search(r"AuthIssuer\s+REQUIRED", result.output)
     assert "ots-platform/province-44/bank-webhook-secret" in result.output
     assert "Dry run: nothing was sent to AWS." in result.output

@@ -141,7 +141,9 @@ def test_query_parameters_are_the_query_model_s_fields_as_strings_on_the_wire() 
         assert set(parameters) == set(query.model_fields if query else ()), f"{method} {path}"
         for name, parameter in parameters.items():
             assert "null" not in json.dumps(parameter["schema"]), f"{path}?{name}: never null"
-            assert parameter["required"] is False, f"{path}?{name} has a default"
+            assert query is not None
+            required = query.model_fields[name].is_required()
+            assert parameter["required"] is required, f"{path}?{name}: required iff no default"
         if "limit" in parameters:
             limit = parameters["limit"]["schema"]
             assert (limit["type"], limit["minimum"], limit["maximum"]) == ("integer", 1, 100)

@@ -8,12 +8,15 @@ import logging
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import date, datetime
 
+from chalicelib.adapters.bank import mt940_statements
 from chalicelib.adapters.bank.errors import (
     BankRequestRejected,
     BankUnavailable,
     InstructionConflict,
 )
+from chalicelib.domain.supervision.statement import Statement
 from chalicelib.service.ports import BankRecord, TransferInstruction
 
 logger = logging.getLogger(__name__)
@@ -34,8 +37,31 @@ class HttpBankGateway:
     def __init__(self, base_url: str, timeout: float = 5.0) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError("base_url must be http(s)")
-        self._url = base_url.rstrip("/") + "/instructions"
+        self._base = base_url.rstrip("/")
+        self._url = self._base + "/instructions"
         self._timeout = timeout
+
+    def statement(self, account: str, day: date) -> Statement:
+        """GETs `{base_url}/statements/{account}/{YYYY-MM-DD}`: the day's MT940. Unreachable,
+        5xx (a day not yet closed), or unreadable: BankUnavailable (asked again later)."""
+        path = f"{self._base}/statements/{urllib.parse.quote(account, safe='')}/{day.isoformat()}"
+        try:
+            with urllib.request.urlopen(urllib.request.Request(path, method="GET"),
+                                        timeout=self._timeout) as response:
+                text = response.read().decode("utf-8")
+        except urllib.error.HTTPError as exc:
+            with exc:
+                raise BankUnavailable(f"no statement of {account} for {day}: "
+                                      f"HTTP {exc.code}") from exc
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            raise BankUnavailable(f"bank unreachable: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise BankUnavailable(f"the statement of {account} for {day} is not text") from exc
+        try:
+            return mt940_statements.parse(text, account, day)
+        except mt940_statements.StatementUnreadable as exc:
+            raise BankUnavailable(f"the statement of {account} for {day} is unreadable: "
+                                  f"{exc}") from exc
 
     def executed(self, instruction_id: str) -> BankRecord | None:
         request = urllib.request.Request(
@@ -44,7 +70,9 @@ class HttpBankGateway:
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:
                 record = json.loads(response.read().decode("utf-8"))
-                return BankRecord(bool(record["succeeded"]), str(record.get("reason") or ""))
+                executed = record.get("occurred_at")
+                return BankRecord(bool(record["succeeded"]), str(record.get("reason") or ""),
+                                  datetime.fromisoformat(executed) if executed else None)
         except urllib.error.HTTPError as exc:
             with exc:
                 if exc.code == 404:

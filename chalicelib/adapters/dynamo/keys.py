@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from chalicelib.domain.escrow.bank import account_number
 
@@ -26,6 +26,7 @@ ENTITY_SK = {
     "review": "#review",
     "staff": "#staff",
     "consultation": "#consultation",
+    "bank_entry": "#bank_entry",
 }
 """A review lives beside its order (pk `ord_…`): one per order."""
 """A liquidation lives beside its institution (pk `ins_…`), an order's record of its
@@ -53,6 +54,28 @@ def institution_partition(institution_id: str) -> str:
 def account_partition(bank_account: str) -> str:
     """What is booked against one bank account number (unmatched payments it received)."""
     return f"acct#{bank_account}"
+
+
+def reconciliation_key(account: str, day: date) -> dict[str, str]:
+    return {"pk": f"recon#{account}", "sk": day.isoformat()}
+
+
+def reconciliation_run_key(day: date) -> dict[str, str]:
+    return {"pk": f"reconrun#{day.isoformat()}", "sk": "#run"}
+
+
+def reconciliation_partition(account: str) -> str:
+    return f"recon#{account}"
+
+
+def reconciliations_on(day: date) -> str:
+    """A day's reconciliations, one partition a day (gsi3): written once an account a day."""
+    return f"reconciliation#{day.isoformat()}"
+
+
+def bank_day_prefix(day: date) -> str:
+    """A bank account's bank-book entries of one day, under its account partition (gsi2)."""
+    return f"bankday#{day.isoformat()}#"
 
 
 def review_partition(kind: str, status: str) -> str:

@@ -9,6 +9,7 @@ from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.codec import encode
 from chalicelib.domain.complaints.complaint import Complaint, Stage, Step
 from chalicelib.domain.escrow.bank import BankInstruction, UnmatchedPayment
+from chalicelib.domain.escrow.bank_book import BankEntry
 from chalicelib.domain.escrow.consumption import Consumption, ConsumptionStatus
 from chalicelib.domain.escrow.lesson import Lesson
 from chalicelib.domain.escrow.order import Order, OrderStatus
@@ -28,6 +29,7 @@ from chalicelib.domain.messages.notice import Notice
 from chalicelib.domain.refunds.refund import IN_FLIGHT, RefundRequest, RefundStatus
 from chalicelib.domain.shop.review import Review
 from chalicelib.domain.shop.shop import Announcement, Consultation
+from chalicelib.domain.supervision.reconciliation import Reconciliation
 
 
 def institution(ins: Institution) -> dict[str, Any]:
@@ -143,6 +145,23 @@ def unmatched_payment(ump: UnmatchedPayment) -> dict[str, Any]:
         item["gsi2pk"] = keys.account_partition(ump.received_account)
         item["gsi2sk"] = f"unmatched_payment#{ump.status}#{ump.unmatched_id}"
     return item
+
+
+def bank_entry(entry: BankEntry) -> dict[str, Any]:
+    """Beside its instruction (or under its bank transaction id), once; listed under the
+    account it is on by day (gsi2), for the day's reconciliation."""
+    item = {**keys.key("bank_entry", entry.key), **encode(entry)}
+    if entry.account:
+        item["gsi2pk"] = keys.account_partition(entry.account)
+        item["gsi2sk"] = f"{keys.bank_day_prefix(entry.day)}{entry.key}"
+    return item
+
+
+def reconciliation(rec: Reconciliation) -> dict[str, Any]:
+    """Under its account by day; listed by day for the regulators of its region (gsi3)."""
+    return {**keys.reconciliation_key(rec.account, rec.day), **encode(rec),
+            "gsi3pk": keys.reconciliations_on(rec.day),
+            "gsi3sk": f"{rec.region_code}#{rec.account}"}
 
 
 def journal_entry(entry: JournalEntry) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from chalicelib.adapters.dynamo.codec import (
 )
 from chalicelib.adapters.dynamo.expressions import UpdateExpression
 from chalicelib.adapters.dynamo.shop_reads import ShopReads
+from chalicelib.adapters.dynamo.supervision_reads import SupervisionReads
 from chalicelib.adapters.dynamo.unit import AtomicWrite
 from chalicelib.domain.complaints.complaint import Complaint, Sla, Step
 from chalicelib.domain.escrow.bank import BankInstruction, UnmatchedPayment
@@ -36,7 +37,7 @@ from chalicelib.service.ports import Page
 from chalicelib.service.store import CaseFilter, Place
 
 
-class DynamoStore(ShopReads):
+class DynamoStore(ShopReads, SupervisionReads):
     def write(self) -> AtomicWrite:
         return AtomicWrite(self.tables)
 

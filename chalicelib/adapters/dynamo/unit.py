@@ -19,6 +19,7 @@ from chalicelib.adapters.dynamo.tables import Tables
 from chalicelib.adapters.dynamo.transaction import Transaction
 from chalicelib.domain.complaints.complaint import Complaint, Step
 from chalicelib.domain.escrow.bank import BankInstruction, UnmatchedPayment, account_number
+from chalicelib.domain.escrow.bank_book import BankEntry
 from chalicelib.domain.escrow.consumption import Consumption
 from chalicelib.domain.escrow.lesson import Lesson
 from chalicelib.domain.escrow.order import Movement, Order, OrderStatus
@@ -47,6 +48,7 @@ _RECORD: dict[type, Callable[[Any], dict[str, Any]]] = {
     Lesson: records.lesson,
     Consumption: records.consumption,
     BankInstruction: records.instruction,
+    BankEntry: records.bank_entry,
     UnmatchedPayment: records.unmatched_payment,
     RefundRequest: records.refund_request,
     Liquidation: records.liquidation,

@@ -33,7 +33,7 @@ def notification(call: Call) -> Result:
         outcome = bank_events.transfer_outcome(
             call.ctx, event_id=event.event_id, instruction_id=event.instruction_id,
             amount_fen=event.amount_fen, succeeded=event.type == "transfer_succeeded",
-            reason=event.reason or "",
+            reason=event.reason or "", occurred_at=event.occurred_at,
         )
     return 200, schemas.BankAck(event_id=event.event_id, result=outcome)
 

@@ -104,6 +104,12 @@ from chalicelib.api.schemas.shop.shop import (
     ConsultationView,
     ShopView,
 )
+from chalicelib.api.schemas.supervision.reconciliations import (
+    DifferenceView,
+    ReconciliationDayQuery,
+    ReconciliationPage,
+    ReconciliationView,
+)
 
 __all__ = [
     "AnnouncementBody",
@@ -136,6 +142,7 @@ __all__ = [
     "CreatedOrder",
     "CustodianBody",
     "Decision",
+    "DifferenceView",
     "Dispute",
     "DisputeDecision",
     "Health",
@@ -166,6 +173,9 @@ __all__ = [
     "RatingView",
     "ReadReceipt",
     "ReasonRequired",
+    "ReconciliationDayQuery",
+    "ReconciliationPage",
+    "ReconciliationView",
     "RecordedLesson",
     "RefundAsk",
     "RefundDecision",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from chalicelib.domain.errors import NotFound, RuleViolation, StateConflict
 from chalicelib.domain.escrow.bank import BankInstruction, InstructionStatus, NoticeOutcome
@@ -27,8 +28,9 @@ __all__ = ["payment_received", "transfer_outcome"]
 
 def transfer_outcome(
     ctx: Context, *, event_id: str, instruction_id: str, amount_fen: int, succeeded: bool,
-    reason: str = "",
+    reason: str = "", occurred_at: datetime | None = None,
 ) -> NoticeOutcome:
+    """`occurred_at`: the bank's time of it, the day its statement books an execution on."""
     instruction = ctx.store.instruction(instruction_id)
     if instruction is None:
         raise NotFound("银行指令不存在", code="instruction_not_found",
@@ -45,7 +47,7 @@ def transfer_outcome(
         if not succeeded:  # the bank moved nothing: as the platform booked it
             return NoticeOutcome.DUPLICATE
         try:
-            late_payouts.booker(instruction)(ctx, instruction, event_id)
+            late_payouts.booker(instruction)(ctx, instruction, event_id, occurred_at)
         except WriteRejected as rejected:
             if rejected.failed & {"bank_event", "journal"}:
                 return NoticeOutcome.DUPLICATE
@@ -55,7 +57,8 @@ def transfer_outcome(
         raise _opposite(instruction.status)
     resolve = _resolver(instruction)
     try:
-        resolve(ctx, instruction, event_id, succeeded=succeeded, reason=reason)
+        resolve(ctx, instruction, event_id, succeeded=succeeded, reason=reason,
+                executed_at=occurred_at)
     except WriteRejected as rejected:
         if "bank_event" in rejected.failed:
             return NoticeOutcome.DUPLICATE

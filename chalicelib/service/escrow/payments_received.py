@@ -27,11 +27,13 @@ from chalicelib.domain.escrow.bank import (
     UnmatchedReason,
     account_number,
 )
+from chalicelib.domain.escrow.bank_book import BankEntry, EntryKind, credited
 from chalicelib.domain.escrow.order import Order, OrderStatus
 from chalicelib.domain.messages.notice import Event, Notice, regulator_inbox
 from chalicelib.domain.money import yuan
 from chalicelib.service import retry
 from chalicelib.service.context import Context
+from chalicelib.service.escrow import bank_book
 from chalicelib.service.institutions import bank_accounts
 from chalicelib.service.messages import notices
 from chalicelib.service.ports import WriteRejected
@@ -51,6 +53,14 @@ class _Arrival:
     bank_txn_id: str
     payer_account: str
     payee_account: str
+    occurred_at: datetime
+
+    def entry(self, kind: EntryKind, subject_id: str, institution_id: str) -> BankEntry:
+        """The payment in the bank book: on the account the bank says it reached."""
+        return credited(key=self.bank_txn_id, account=self.payee_account,
+                        payer=self.payer_account, amount_fen=self.amount_fen,
+                        at=self.occurred_at, kind=kind, subject_id=subject_id,
+                        institution_id=institution_id)
 
 
 def payment_received(
@@ -69,7 +79,7 @@ def payment_received(
     not an institution's account, of the order's amount, while the order is payable.
     Anything else is recorded against the account the money really reached."""
     arrived = _Arrival(event_id, payment_reference, amount_fen, bank_txn_id, payer_account,
-                       payee_account)
+                       payee_account, occurred_at)
 
     def attempt() -> NoticeOutcome:
         order_id = order_rules.order_id_for_reference(payment_reference)
@@ -78,13 +88,13 @@ def payment_received(
         if reason is not None:
             return _record_unmatched(ctx, order, reason, arrived)
         assert order is not None
-        _apply_payment(ctx, order, event_id, bank_txn_id, occurred_at, payer_account)
+        _apply_payment(ctx, order, arrived)
         return NoticeOutcome.APPLIED
 
     try:
         return retry.on_conflict(attempt, retry_when=retry.order_changed)
     except WriteRejected as rejected:
-        if "bank_event" in rejected.failed:
+        if rejected.failed & {"bank_event", bank_book.LABEL}:  # this notice, or this money
             return NoticeOutcome.DUPLICATE
         if "journal" in rejected.failed:  # another event paid this order first
             order = ctx.store.order(order_rules.order_id_for_reference(payment_reference) or "")
@@ -114,11 +124,9 @@ def _unpayable(ctx: Context, order: Order | None, arrived: _Arrival
     return None
 
 
-def _apply_payment(
-    ctx: Context, order: Order, event_id: str, bank_txn_id: str, occurred_at: datetime,
-    payer_account: str,
-) -> None:
-    """The journal entry carries the bank's time of the payment; the order when it was told."""
+def _apply_payment(ctx: Context, order: Order, arrived: _Arrival) -> None:
+    """The journal entry and the bank book carry the bank's time of the payment; the order
+    when it was told."""
     now = ctx.now()
     entry = ledger.next_entry(
         order_id=order.order_id,
@@ -129,13 +137,16 @@ def _apply_payment(
         debit_account=ledger.PAYER,
         credit_account=ledger.supervised_account(order.institution_id),
         amount_fen=order.amount_fen,
-        occurred_at=occurred_at.isoformat(),
-        cause=bank_txn_id,
+        occurred_at=arrived.occurred_at.isoformat(),
+        cause=arrived.bank_txn_id,
     )
-    ctx.store.write().move_order(
+    write = ctx.store.write().move_order(
         order, order_rules.payment(order), entry=entry, expect={"frozen": 0},
-        set_fields={"paid_at": now, "payer_bank_account": payer_account},
-    ).mark_bank_event(event_id, "payment_received", now).commit()
+        set_fields={"paid_at": now, "payer_bank_account": arrived.payer_account},
+    )
+    bank_book.received(write, arrived.entry(EntryKind.PAYMENT, order.order_id,
+                                            order.institution_id))
+    write.mark_bank_event(arrived.event_id, "payment_received", now).commit()
 
 
 def _record_unmatched(
@@ -163,10 +174,12 @@ def _record_unmatched(
     write = ctx.store.write()
     instruction = unmatched_returns.start(ctx, write, unmatched)
     told = _raise(ctx, write, order, unmatched)
+    bank_book.received(write, arrived.entry(EntryKind.UNMATCHED_PAYMENT, unmatched.unmatched_id,
+                                            order.institution_id if order else ""))
     try:
         write.mark_bank_event(arrived.event_id, "payment_received", now).commit()
     except WriteRejected as rejected:
-        if rejected.failed & {"bank_event", "unmatched"}:
+        if rejected.failed & {"bank_event", "unmatched", bank_book.LABEL}:
             return NoticeOutcome.DUPLICATE
         raise
     notices.push_now(ctx, told)

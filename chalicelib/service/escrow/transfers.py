@@ -29,7 +29,7 @@ from chalicelib.domain.escrow.consumption import (
 from chalicelib.domain.escrow.order import Order
 from chalicelib.service import retry
 from chalicelib.service.context import Context
-from chalicelib.service.escrow import orders
+from chalicelib.service.escrow import bank_book, orders
 from chalicelib.service.jobs import work
 from chalicelib.service.ports import BankRecord
 
@@ -40,9 +40,10 @@ IMMEDIATE_RETRIES = 3
 
 def resolve(
     ctx: Context, instruction: BankInstruction, event_id: str, *, succeeded: bool,
-    reason: str = "",
+    reason: str = "", executed_at: datetime | None = None,
 ) -> None:
-    """Apply the bank's `transfer_succeeded` or `transfer_failed` for a release."""
+    """Apply the bank's `transfer_succeeded` or `transfer_failed` for a release
+    (`executed_at`: the bank's time of an execution, else now)."""
 
     def attempt() -> Consumption:
         order = orders.get(ctx, instruction.order_id)
@@ -65,8 +66,8 @@ def resolve(
             write.replace(before, after, "consumption", due=("settle", retry_at))
         phase = ledger.Phase.POST if succeeded else ledger.Phase.VOID
         outcome = InstructionStatus.SUCCEEDED if succeeded else InstructionStatus.FAILED
-        write.move_order(order, movement, entry=resolution(order, instruction, phase, now)) \
-            .replace(instruction, replace(instruction, status=outcome), "instruction") \
+        write.move_order(order, movement, entry=resolution(order, instruction, phase, now))
+        bank_book.answered(write, instruction, outcome, executed_at or now) \
             .mark_bank_event(event_id, f"transfer_{outcome}", now).commit()
         return after
 
@@ -80,12 +81,14 @@ def apply_bank_record(ctx: Context, instruction: BankInstruction, record: BankRe
     would have (once: the journal's transfer ids; a callback arriving later is a duplicate)."""
     try:
         resolve(ctx, instruction, f"record:{instruction.instruction_id}",
-                succeeded=record.succeeded, reason=record.reason)
+                succeeded=record.succeeded, reason=record.reason,
+                executed_at=record.executed_at)
     except StateConflict:
         log.info("%s was resolved meanwhile", instruction.instruction_id)
 
 
-def book_late_success(ctx: Context, instruction: BankInstruction, event_id: str) -> None:
+def book_late_success(ctx: Context, instruction: BankInstruction, event_id: str,
+                      executed_at: datetime | None = None) -> None:
     """The bank executed an instruction whose reservation was voided on its word (it had
     refused it and had no record of it): the money left the supervised account, so the
     ledger follows the bank, posting the release from held money, while the consumption is
@@ -106,12 +109,12 @@ def book_late_success(ctx: Context, instruction: BankInstruction, event_id: str)
         now = ctx.now()
         released = replace(parked, status=ConsumptionStatus.RELEASED, released_at=now,
                            review_reason="")
-        ctx.store.write().move_order(
+        write = ctx.store.write().move_order(
             order, order_rules.release_booked_late(order, instruction.amount_fen),
             entry=late_entry(order, instruction, now),
-        ).replace(parked, released, "consumption").replace(
-            instruction, replace(instruction, status=InstructionStatus.SUCCEEDED), "instruction"
-        ).mark_bank_event(event_id, "transfer_succeeded", now).commit()
+        ).replace(parked, released, "consumption")
+        bank_book.answered(write, instruction, InstructionStatus.SUCCEEDED, executed_at or now) \
+            .mark_bank_event(event_id, "transfer_succeeded", now).commit()
 
     retry.on_conflict(attempt, retry_when=retry.order_changed)
 

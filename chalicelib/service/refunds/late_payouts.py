@@ -29,7 +29,7 @@ from chalicelib.domain.refunds import refund as rules
 from chalicelib.domain.refunds.refund import RefundStatus
 from chalicelib.service import retry
 from chalicelib.service.context import Context
-from chalicelib.service.escrow import orders, transfers
+from chalicelib.service.escrow import bank_book, orders, transfers
 from chalicelib.service.institutions import liquidation_progress
 from chalicelib.service.messages import notices
 from chalicelib.service.ports import BankUnavailable
@@ -55,20 +55,25 @@ def paid_late(ctx: Context, instruction_id: str) -> bool:
     if instruction is None:
         raise NotFound("银行指令不存在", code="instruction_not_found",
                        instruction_id=instruction_id)
-    book(ctx, instruction)
+    book(ctx, instruction, record.executed_at)
     return True
 
 
-def book(ctx: Context, instruction: BankInstruction) -> None:
+def book(ctx: Context, instruction: BankInstruction, executed_at: datetime | None) -> None:
     """Book what the bank's record says it paid (the path of a retry by ops), unless its
     late callback booked it a moment before: either way it is booked once."""
     try:
-        booker(instruction)(ctx, instruction, f"late:{instruction.instruction_id}")
+        booker(instruction)(ctx, instruction, f"late:{instruction.instruction_id}",
+                            executed_at)
     except StateConflict:
         log.info("%s was booked meanwhile", instruction.instruction_id)
 
 
-def booker(instruction: BankInstruction) -> Callable[[Context, BankInstruction, str], None]:
+Booker = Callable[[Context, BankInstruction, str, datetime | None], None]
+"""Books an instruction executed late: (ctx, instruction, event id, the bank's time of it)."""
+
+
+def booker(instruction: BankInstruction) -> Booker:
     """What books `instruction` executed late: a refund's, a return's, a release's."""
     if instruction.refund_id:
         return book_refund
@@ -77,7 +82,8 @@ def booker(instruction: BankInstruction) -> Callable[[Context, BankInstruction, 
     return transfers.book_late_success
 
 
-def book_refund(ctx: Context, instruction: BankInstruction, event: str) -> None:
+def book_refund(ctx: Context, instruction: BankInstruction, event: str,
+                executed_at: datetime | None = None) -> None:
     """A parked payout the bank paid back: posted from held money in one transaction (the
     request refunded, its parent told, a liquidation's counted as paid); refused if the
     request moved on (then only a reconciliation with the bank can say what to do)."""
@@ -98,7 +104,7 @@ def book_refund(ctx: Context, instruction: BankInstruction, event: str) -> None:
         told = notices.tell(ctx, write, parent_inbox(parked.parent_sub), Event.REFUND_PAID,
                             parked.refund_id,
                             f"退款 {yuan(parked.amount_fen)} 元已退回原支付账户")
-        _succeeded(write, instruction, event, now).commit()
+        _succeeded(write, instruction, event, now, executed_at).commit()
         notices.push_now(ctx, [told])
         return parked
 
@@ -107,7 +113,8 @@ def book_refund(ctx: Context, instruction: BankInstruction, event: str) -> None:
         liquidation_progress.count_paid(ctx, booked.refund_id)
 
 
-def book_return(ctx: Context, instruction: BankInstruction, event: str) -> None:
+def book_return(ctx: Context, instruction: BankInstruction, event: str,
+                executed_at: datetime | None = None) -> None:
     """A parked return of money that matched no order, which the bank paid back: returned."""
     parked = ctx.store.unmatched(instruction.unmatched_id)
     if (parked is None or parked.status is not UnmatchedStatus.NEEDS_REVIEW
@@ -117,13 +124,14 @@ def book_return(ctx: Context, instruction: BankInstruction, event: str) -> None:
     write = ctx.store.write().replace(parked, replace(
         parked, status=UnmatchedStatus.RETURNED, returned_at=now, review_reason=""),
         "unmatched")
-    _succeeded(write, instruction, event, now).commit()
+    _succeeded(write, instruction, event, now, executed_at).commit()
 
 
-def _succeeded(write: AtomicWrite, instruction: BankInstruction, event: str, now: datetime
-               ) -> AtomicWrite:
-    return write.replace(instruction, replace(instruction, status=InstructionStatus.SUCCEEDED),
-                         "instruction").mark_bank_event(event, "transfer_succeeded", now)
+def _succeeded(write: AtomicWrite, instruction: BankInstruction, event: str, now: datetime,
+               executed_at: datetime | None) -> AtomicWrite:
+    return bank_book.answered(write, instruction, InstructionStatus.SUCCEEDED,
+                              executed_at or now).mark_bank_event(event, "transfer_succeeded",
+                                                                  now)
 
 
 def _moved_on(instruction: BankInstruction) -> StateConflict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 from chalicelib.domain import backoff
@@ -23,8 +24,10 @@ log = logging.getLogger(__name__)
 
 class Resolve(Protocol):
     def __call__(self, ctx: Context, instruction: BankInstruction, event_id: str, *,
-                 succeeded: bool, reason: str = "", for_good: bool = False) -> None:
-        """Apply the bank's outcome of `instruction` (`for_good`: refused, never executed)."""
+                 succeeded: bool, reason: str = "", for_good: bool = False,
+                 executed_at: datetime | None = None) -> None:
+        """Apply the bank's outcome of `instruction` (`for_good`: refused, never executed;
+        `executed_at`: the bank's time of an execution, else now)."""
 
 
 def send(ctx: Context, instruction: BankInstruction, resolve: Resolve, what: str) -> str:
@@ -74,7 +77,8 @@ def refuse(ctx: Context, instruction: BankInstruction, resolve: Resolve, reason:
         return "needs_review"
     try:
         resolve(ctx, instruction, f"record:{instruction.instruction_id}",
-                succeeded=record.succeeded, reason=record.reason)
+                succeeded=record.succeeded, reason=record.reason,
+                executed_at=record.executed_at)
     except StateConflict:
         log.info("%s %s was resolved meanwhile", what, instruction.instruction_id)
     return f"resolved from the bank's record ({'succeeded' if record.succeeded else 'failed'})"

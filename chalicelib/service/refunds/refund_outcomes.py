@@ -18,13 +18,14 @@ from chalicelib.domain.refunds import refund as rules
 from chalicelib.domain.refunds.refund import RefundRequest, RefundStatus
 from chalicelib.service import retry
 from chalicelib.service.context import Context
-from chalicelib.service.escrow import orders, transfers
+from chalicelib.service.escrow import bank_book, orders, transfers
 from chalicelib.service.institutions import liquidation_progress
 from chalicelib.service.messages import notices
 
 
 def resolve(ctx: Context, instruction: BankInstruction, event_id: str, *, succeeded: bool,
-            reason: str = "", for_good: bool = False) -> None:
+            reason: str = "", for_good: bool = False, executed_at: datetime | None = None
+            ) -> None:
     """Apply the bank's outcome of a payout: posted, or voided (retried, or parked when the
     bank refused it for good or failed it MAX_REFUND_ATTEMPTS times)."""
 
@@ -56,8 +57,8 @@ def resolve(ctx: Context, instruction: BankInstruction, event_id: str, *, succee
                                          "退款未能退回原支付账户，请在退款详情中提供新的收款账户"))
         phase = ledger.Phase.POST if succeeded else ledger.Phase.VOID
         entry = transfers.resolution(order, instruction, phase, now)
-        write.move_order(order, movement, entry=entry) \
-            .replace(instruction, replace(instruction, status=outcome), "instruction")
+        write.move_order(order, movement, entry=entry)
+        bank_book.answered(write, instruction, outcome, executed_at or now)
         if not for_good:
             write.mark_bank_event(event_id, f"transfer_{outcome}", now)
         write.commit()

@@ -13,7 +13,7 @@ said the previous one failed: the payer is paid back once.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chalicelib.domain import backoff, ledger
 from chalicelib.domain.errors import NotFound, StateConflict
@@ -26,6 +26,7 @@ from chalicelib.domain.escrow.bank import (
     awaiting,
 )
 from chalicelib.service.context import Context
+from chalicelib.service.escrow import bank_book
 from chalicelib.service.refunds import late_payouts, outbound
 from chalicelib.service.store import AtomicWrite
 
@@ -57,7 +58,8 @@ def instruct(ctx: Context, instruction: BankInstruction) -> str:
 
 
 def resolve(ctx: Context, instruction: BankInstruction, event_id: str, *, succeeded: bool,
-            reason: str = "", for_good: bool = False) -> None:
+            reason: str = "", for_good: bool = False, executed_at: datetime | None = None
+            ) -> None:
     """Apply the bank's outcome of a return: returned, or failed (the next attempt
     scheduled, or parked when refused for good or out of attempts)."""
     before = _returning(ctx, instruction)
@@ -78,7 +80,7 @@ def resolve(ctx: Context, instruction: BankInstruction, event_id: str, *, succee
                       due=(JOB, now + backoff.delay(before.attempt - 1)))
         write.create(_instruction(ctx, after), "instruction")
         outcome = InstructionStatus.FAILED
-    write.replace(instruction, replace(instruction, status=outcome), "instruction")
+    bank_book.answered(write, instruction, outcome, executed_at or now)
     if not for_good:
         write.mark_bank_event(event_id, f"transfer_{outcome}", now)
     write.commit()

@@ -1,0 +1,1 @@
+"""The regulators' watch over the money: reconciliations, coverage, figures, alerts, audit."""
