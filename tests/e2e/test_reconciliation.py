@@ -14,14 +14,17 @@ from typer.testing import CliRunner
 
 from chalicelib import bootstrap
 from chalicelib.domain.calendar import SHANGHAI, business_date
+from chalicelib.domain.escrow.bank import UnmatchedPayment
 from chalicelib.domain.escrow.bank_signature import sign
 from chalicelib.domain.supervision.reconciliation import Reconciliation
 from chalicelib.service.ports import BankUnavailable
+from chalicelib.service.refunds import unmatched_returns
 from chalicelib.service.supervision import reconciliations
 from infra.cli import cli
 from infra.cli import supervision as supervision_cli
 from tests.support import flows
 from tests.support.harness import BANK_SECRET, Platform
+from tests.support.invariants import scan
 from tests.support.served_bank import served
 
 
@@ -314,3 +317,33 @@ def test_a_nightly_run_the_bank_could_not_serve_is_run_again_the_next_hour(
     p.advance(hours=1)
     assert p.run_schedule("reconcile") == 1
     assert p.run_schedule("reconcile") == 0
+
+
+def test_a_payment_whose_notice_named_no_account_is_placed_where_the_statement_shows_it(
+        platform: Platform) -> None:
+    """The platform recorded the money without knowing where it was; the statement says:
+    matched there, and counted in that account's balance until it is returned from it."""
+    p = platform
+    shop = flows.open_shop(p)
+    fam = flows.family(p)
+    p.bank.omit_accounts_next_payments(1)
+    p.bank.pay(fam.payer_account, shop.supervised_account, "P" + "8" * 26, 700)
+    assert p.bank.deliver_pending() == 1
+    first = reconciled(p, shop, next_morning(p))
+    assert (first.status, first.matched, first.ledger_closing_fen) == ("reconciled", 1, 700)
+    [kept] = unmatched_payments(p)
+    ctx = bootstrap.context()
+    unmatched_returns.retry_parked(ctx, kept.unmatched_id, payer_account=fam.payer_account,
+                                   received_account=shop.supervised_account)
+    p.run_schedule("settlement_sweeper")
+    p.bank.deliver_pending()
+    second = reconciled(p, shop, next_morning(p))
+    assert (second.status, second.matched, second.ledger_closing_fen) == ("reconciled", 1, 0)
+    assert second.bank_closing_fen == 0
+
+
+def unmatched_payments(p: Platform) -> list[UnmatchedPayment]:
+    store = bootstrap.context().store
+    found = [store.unmatched(i["pk"]) for i in scan(p.dynamodb, p.plane.platform_table)
+             if i["sk"] == "#unmatched_payment"]
+    return [u for u in found if u is not None]

@@ -66,14 +66,23 @@ def uphold(w: World, n: int, faults: tuple[Fault, ...] = ()) -> str:
         return "no dispute to answer"
     staff = w.shop_of(w.order(c.order_id)).staff
     reply = w.http("POST", f"/v1/consumptions/{c.consumption_id}/uphold", staff,
-                   {"note": "有签到记录"}, key=w.new_key(), faults=faults)
+                   {"note": UPHELD}, key=w.new_key(), faults=faults)
+    if c.upheld_note == UPHELD:  # its own uphold again: the lesson as it is now
+        expect(reply, {200})
+        if reply.body["status"] != c.status:
+            raise Violation(f"upholding {c.consumption_id} again answered {reply.body}")
+        return f"{c.consumption_id} upheld so already ({c.status})"
     if c.status != "disputed":
         expect(reply, {409}, {"consumption_not_disputed"})
         return f"{c.consumption_id} is {c.status}: nothing to answer"
     expect(reply, {200})
-    if reply.body["status"] != "disputed" or reply.body["institution_note"] != "有签到记录":
+    if reply.body["status"] != "disputed" or reply.body["institution_note"] != UPHELD:
         raise Violation(f"upholding {c.consumption_id} answered {reply.body}")
+    c.upheld_note = UPHELD
     return f"upheld {c.consumption_id}"
+
+
+UPHELD = "有签到记录"
 
 
 def decide(w: World, n: int, verdict: int, faults: tuple[Fault, ...] = ()) -> str:

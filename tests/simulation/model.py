@@ -348,6 +348,9 @@ class Consumption:
     again from that day (docs/decisions.md, issue 22)."""
     region: str = "440106"
     """Its institution's: whose clocks it runs on."""
+    upheld_note: str = ""
+    """The note its institution upheld it with: the same uphold again is its own action
+    again, answered with the lesson as it is now, whatever happened since."""
 
     @property
     def silent_until(self) -> datetime:

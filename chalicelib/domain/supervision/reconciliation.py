@@ -8,7 +8,9 @@ bank transaction id):
   must agree (else `amount_differs`, bank minus ledger), and so must the counterparty
   (else `counterparty_differs`: the bank paid somewhere the platform did not send it);
 - a line whose entry the platform booked on another day is matched all the same (its day
-  was reported there, if anywhere);
+  was reported there, if anywhere); an entry of a payment whose notice named no account is
+  matched on the account the statement shows it on, and counted in that account's balance
+  from that day (the bank says where the money is);
 - a debit whose instruction the platform sent and the bank has not yet answered is a
   transfer in flight across the day's end: matched, and counted in the day's ledger
   balance; its answer, when it comes, is booked on this day and not counted again;
@@ -109,12 +111,14 @@ class Outcome:
 def reconcile(statement: Statement, books: Books) -> Outcome:
     differences: list[Difference] = []
     unshown = {entry.key: entry for entry in books.booked}
-    matched = in_flight = in_flight_fen = 0
+    matched = in_flight = in_flight_fen = placed_fen = 0
     for line in statement.lines:
         entry = unshown.pop(line.key, None) or books.known.get(line.key)
         if entry is not None:
             matched += 1
             differences += _compare(line, entry.amount_fen, entry.counterparty)
+            if not entry.account:
+                placed_fen += entry.amount_fen
             continue
         instruction = books.instructions.get(line.key)
         if instruction is not None and _in_flight(instruction, statement.account):
@@ -128,7 +132,7 @@ def reconcile(statement: Statement, books: Books) -> Outcome:
                                counterparty=entry.counterparty)
                     for entry in unshown.values()]
     ledger_closing = (books.carried_fen + sum(entry.amount_fen for entry in books.booked)
-                      + in_flight_fen)
+                      + in_flight_fen + placed_fen)
     if statement.closing_fen != ledger_closing:
         differences.append(Difference(DifferenceKind.CLOSING_BALANCE_DIFFERS,
                                       statement.closing_fen - ledger_closing))
