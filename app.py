@@ -19,6 +19,7 @@ from chalicelib.api.refunds.refunds import refunds
 from chalicelib.api.shared import shared
 from chalicelib.api.shop.catalog import catalog
 from chalicelib.api.shop.shop import shop
+from chalicelib.api.supervision.journals import journals
 from chalicelib.api.supervision.reconciliations import reconciliations
 from chalicelib.workers.complaints import complaint_worker
 from chalicelib.workers.liquidation import liquidation_worker
@@ -32,7 +33,7 @@ app.register_middleware(framework_answers, "http")
 
 for blueprint in (public, policy, catalog, shop, parents, institution_staff, staff, shared,
                   disputes, refunds, complaints, notifications, regulators, reconciliations,
-                  bank):
+                  journals, bank):
     app.register_blueprint(blueprint)
 app.register_blueprint(settlement_worker)
 app.register_blueprint(sweep_worker)

@@ -44,6 +44,8 @@ Deliver = Callable[[bytes, dict[str, str]], int]
 """Send one notification (body, headers); return the HTTP status the platform answered."""
 
 INSUFFICIENT_FUNDS = "insufficient_funds"
+UNANNOUNCED = "bfx_"
+"""The prefix of the bank's ids of the movements it booked without telling the platform."""
 
 
 @dataclass(frozen=True)
@@ -445,12 +447,12 @@ class SandboxBank:
                      reference: str = "") -> str:
         """Book a movement the platform never instructed nor was told of (a fee, a debit
         by another party, money moved from a supervised account to the general account at
-        the counter): no notification is sent. Returns the bank's id of it, the key its
-        statement line carries."""
+        the counter): no notification is sent. Returns the bank's id of it (`bfx_…`), the
+        key its statement line carries."""
         _check_amount(amount_fen)
         if from_account == to_account:
             raise BankRequestRejected("from_account and to_account must differ")
-        key = f"btx_{self._new_token()}"
+        key = f"{UNANNOUNCED}{self._new_token()}"
         with self._lock:
             self._books.book(from_account, to_account, amount_fen, key, self._timestamp(),
                              reference)
@@ -500,6 +502,13 @@ class SandboxBank:
         """The BankGateway's statement: the MT940 the bank writes, read as the platform
         reads a real bank's."""
         return mt940_statements.parse(self.statement_text(account, day), account, day)
+
+    def unannounced(self, account: str) -> int:
+        """Net money booked on `account` that the bank never told the platform of
+        (book_foreign): what the platform's ledger can never show, and a reconciliation
+        must."""
+        with self._lock:
+            return self._books.net(account, UNANNOUNCED)
 
     def in_flight(self, account: str) -> int:
         """Net money moved at the bank for `account` by notifications not yet acknowledged.

@@ -79,6 +79,11 @@ class BankBooks:
                 lines.append(movement)
         return opening, lines
 
+    def net(self, account: str, key_prefix: str) -> int:
+        """The sum of `account`'s movements whose key starts with `key_prefix`."""
+        return sum(m.amount_fen for m in self._by_account.get(account, [])
+                   if m.key.startswith(key_prefix))
+
     @property
     def movements(self) -> tuple[Movement, ...]:
         return tuple(self._movements)

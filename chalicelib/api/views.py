@@ -21,30 +21,31 @@ from chalicelib.domain.shop.shop import Announcement, Consultation
 from chalicelib.domain.supervision.reconciliation import Reconciliation
 
 
-def _fields(obj: Any) -> dict[str, Any]:
+def fields(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields by name, what a view is validated from."""
     return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
 
 
 def institution(ins: Institution) -> schemas.InstitutionView:
     return schemas.InstitutionView.model_validate({
-        **_fields(ins), "custodian_bank": ins.custodian.bank, "frozen": ins.frozen,
+        **fields(ins), "custodian_bank": ins.custodian.bank, "frozen": ins.frozen,
         "freeze_office": _office(ins.freeze_office),
         "blacklist_office": _office(ins.blacklist_office),
     })
 
 
 def _office(office: Office | None) -> dict[str, str] | None:
-    return _fields(office) if office is not None else None
+    return fields(office) if office is not None else None
 
 
 def status_change(change: StatusChange) -> schemas.StatusChangeView:
-    return schemas.StatusChangeView.model_validate(_fields(change))
+    return schemas.StatusChangeView.model_validate(fields(change))
 
 
 def liquidation(liq: Liquidation, progress: Progress) -> schemas.LiquidationView:
     listing = liq.status is LiquidationStatus.LISTING
     return schemas.LiquidationView.model_validate({
-        **_fields(liq), **_fields(progress), "orders_listed": not listing,
+        **fields(liq), **fields(progress), "orders_listed": not listing,
         "orders_total": liq.listed if listing else liq.orders_total,
         "outstanding": dataclasses.asdict(liq.outstanding) if liq.outstanding else None,
     })
@@ -52,19 +53,19 @@ def liquidation(liq: Liquidation, progress: Progress) -> schemas.LiquidationView
 
 def course(crs: Course) -> schemas.CourseView:
     return schemas.CourseView.model_validate(
-        {**_fields(crs), "timetable": [_fields(slot) for slot in crs.timetable]})
+        {**fields(crs), "timetable": [fields(slot) for slot in crs.timetable]})
 
 
 def staff_member(member: StaffMember) -> schemas.StaffView:
-    return schemas.StaffView.model_validate(_fields(member))
+    return schemas.StaffView.model_validate(fields(member))
 
 
 def student(stu: Student) -> schemas.StudentView:
-    return schemas.StudentView.model_validate(_fields(stu))
+    return schemas.StudentView.model_validate(fields(stu))
 
 
 def order(ord_: Order) -> schemas.OrderView:
-    return schemas.OrderView.model_validate(_fields(ord_))
+    return schemas.OrderView.model_validate(fields(ord_))
 
 
 def created_order(ord_: Order, ins: Institution) -> schemas.CreatedOrder:
@@ -76,20 +77,20 @@ def created_order(ord_: Order, ins: Institution) -> schemas.CreatedOrder:
         account=ord_.supervised_bank_account,
         expires_at=ord_.expires_at,
     )
-    return schemas.CreatedOrder.model_validate({**_fields(ord_), "payment": payment})
+    return schemas.CreatedOrder.model_validate({**fields(ord_), "payment": payment})
 
 
 def consumption(con: Consumption) -> schemas.ConsumptionView:
-    return schemas.ConsumptionView.model_validate(_fields(con))
+    return schemas.ConsumptionView.model_validate(fields(con))
 
 
 def refund(rfd: RefundRequest, today: date) -> schemas.RefundView:
     """`today`: the business date, against which the payout deadline is judged. Accounts
     the parent named are shown masked: the institution reads its refunds too."""
-    changes = [{**_fields(change), "account_masked": mask_account(change.account)}
+    changes = [{**fields(change), "account_masked": mask_account(change.account)}
                for change in rfd.payout_account_changes]
     return schemas.RefundView.model_validate(
-        {**_fields(rfd), "payout_overdue": rfd.payout_overdue(today),
+        {**fields(rfd), "payout_overdue": rfd.payout_overdue(today),
          "payout_account_changes": changes})
 
 
@@ -107,26 +108,26 @@ def complaint(case: Complaint, now: datetime, *, unmasked: bool = False,
     name, phone = case.caller_name, case.caller_phone
     if not unmasked:
         name, phone = mask_name(name), mask_phone(phone)
-    fields = {
-        **_fields(case), "caller_name": name, "caller_phone": phone, "holder": case.holder,
+    shown = {
+        **fields(case), "caller_name": name, "caller_phone": phone, "holder": case.holder,
         "sla": case.sla(now),
-        "timeline": None if timeline is None else [_fields(step) for step in timeline],
+        "timeline": None if timeline is None else [fields(step) for step in timeline],
     }
     return schemas.ComplaintView.model_validate(
-        institution_view(case, fields) if for_institution else fields)
+        institution_view(case, shown) if for_institution else shown)
 
 
-def institution_view(case: Complaint, fields: dict[str, Any]) -> dict[str, Any]:
+def institution_view(case: Complaint, view: dict[str, Any]) -> dict[str, Any]:
     """An institution never learns who is behind a complaint: the holder and the timeline's
     actors are roles (`party_role`), never a parent's (or a regulator's) account, and a
     12345 hotline case names neither the caller nor an order (it would name the family)."""
-    shown = {**fields, "holder": party_role(case.holder)}
+    shown = {**view, "holder": party_role(case.holder)}
     if case.source is Source.HOTLINE:
         shown.update(order_id="", caller_name="", caller_phone="")
-    if fields["timeline"] is not None:
+    if view["timeline"] is not None:
         shown["timeline"] = [{**step, "actor": party_role(step["actor"]),
                               "holder": party_role(step["holder"])}
-                             for step in fields["timeline"]]
+                             for step in view["timeline"]]
     return shown
 
 
@@ -138,11 +139,11 @@ def party_role(party: str) -> str:
 
 
 def notice(ntc: Notice) -> schemas.NoticeView:
-    return schemas.NoticeView.model_validate({**_fields(ntc), "read": ntc.read_at is not None})
+    return schemas.NoticeView.model_validate({**fields(ntc), "read": ntc.read_at is not None})
 
 
 def review(rev: Review) -> schemas.ReviewView:
-    return schemas.ReviewView.model_validate({**_fields(rev), "review_id": rev.review_id})
+    return schemas.ReviewView.model_validate({**fields(rev), "review_id": rev.review_id})
 
 
 def rating(total: Rating) -> schemas.RatingView:
@@ -150,17 +151,18 @@ def rating(total: Rating) -> schemas.RatingView:
 
 
 def announcement(ann: Announcement) -> schemas.AnnouncementView:
-    return schemas.AnnouncementView.model_validate(_fields(ann))
+    return schemas.AnnouncementView.model_validate(fields(ann))
 
 
 def consultation(csl: Consultation) -> schemas.ConsultationView:
-    return schemas.ConsultationView.model_validate(_fields(csl))
+    return schemas.ConsultationView.model_validate(fields(csl))
 
 
 def reconciliation(rec: Reconciliation) -> schemas.ReconciliationView:
     """Accounts masked: the regulator's duty is the difference, not whose account it is."""
-    differences = [{**_fields(d), "counterparty_masked": mask_account(d.counterparty)}
+    differences = [{**fields(d), "counterparty_masked": mask_account(d.counterparty)}
                    for d in rec.differences]
     return schemas.ReconciliationView.model_validate(
-        {**_fields(rec), "account_masked": mask_account(rec.account),
+        {**fields(rec), "account_masked": mask_account(rec.account),
          "differences": differences})
+

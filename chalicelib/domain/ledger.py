@@ -133,16 +133,42 @@ class ChainBroken(Exception):
     """The journal of an order was altered: an entry is missing, reordered or changed."""
 
 
-def verify_chain(entries: Iterable[JournalEntry]) -> str:
-    """Check an order's chain in `seq` order and return its head hash."""
-    head = GENESIS_HASH
+@dataclass(frozen=True)
+class Break:
+    """Where an order's chain first fails: the entry at `seq` is missing, or altered (its
+    hash is not of its body, or it does not follow the entry before it)."""
+
+    seq: int
+    reason: str
+
+
+def first_break(entries: Iterable[JournalEntry], *, head_seq: int | None = None,
+                head_hash: str | None = None) -> Break | None:
+    """The first place an order's chain fails, in `seq` order, or None. With the order's
+    own head (`head_seq`, `head_hash`), entries cut off its end are found too."""
+    head, last = GENESIS_HASH, 0
     for expected_seq, entry in enumerate(sorted(entries, key=lambda e: e.seq), start=1):
         if entry.seq != expected_seq:
-            raise ChainBroken(f"{entry.order_id}: entry {expected_seq} is missing")
+            return Break(expected_seq, "missing")
         if entry.prev_hash != head or chain_hash(entry.body()) != entry.hash:
-            raise ChainBroken(f"{entry.order_id}: entry {entry.seq} does not match its chain")
-        head = entry.hash
-    return head
+            return Break(entry.seq, "altered")
+        head, last = entry.hash, entry.seq
+    if head_seq is not None and head_seq > last:
+        return Break(last + 1, "missing")
+    if head_hash is not None and head_seq == last and head_hash != head and last:
+        return Break(last, "altered")
+    return None
+
+
+def verify_chain(entries: Iterable[JournalEntry]) -> str:
+    """Check an order's chain in `seq` order and return its head hash."""
+    entries = sorted(entries, key=lambda e: e.seq)
+    broken = first_break(entries)
+    if broken is not None:
+        order_id = entries[0].order_id if entries else ""
+        what = "is missing" if broken.reason == "missing" else "does not match its chain"
+        raise ChainBroken(f"{order_id}: entry {broken.seq} {what}")
+    return entries[-1].hash if entries else GENESIS_HASH
 
 
 def posted_balances(entries: Iterable[JournalEntry]) -> dict[str, int]:

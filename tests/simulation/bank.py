@@ -9,7 +9,9 @@ parks it. Ops retrying such a payout must find it executed, and book it, not pay
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
+from chalicelib.domain.supervision.statement import Statement
 from chalicelib.service.ports import (
     BankRecord,
     BankRefused,
@@ -51,6 +53,9 @@ class MisbehavingLink:
 
     def executed(self, instruction_id: str) -> BankRecord | None:
         return self.bank.executed(instruction_id)
+
+    def statement(self, account: str, day: date) -> Statement:
+        return self.bank.statement(account, day)
 
     def execute_taken(self, still_awaited: Callable[[str], bool],
                       now: Callable[[str], bool]) -> list[str]:

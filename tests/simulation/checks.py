@@ -21,7 +21,15 @@ from chalicelib.domain.institutions.liquidation import (
 )
 from chalicelib.domain.ledger import JournalEntry
 from chalicelib.domain.refunds.refund import ApprovedBy, RefundRequest
-from tests.simulation import accounts, complaints, liquidations, model, payments, refunds
+from tests.simulation import (
+    accounts,
+    complaints,
+    liquidations,
+    model,
+    payments,
+    reconciling,
+    refunds,
+)
 from tests.simulation.model import Violation
 from tests.simulation.world import World, instruction_cause
 from tests.support.invariants import ledger_balances
@@ -332,7 +340,8 @@ def _accounts(w: World, seen: Seen) -> None:
             flight[paid.payer_account] -= paid.amount_fen
             flight[paid.to_account] += paid.amount_fen
     for account in sorted(seen.accounts):
-        at_bank = w.p.bank.balance(account) - flight[account]
+        at_bank = (w.p.bank.balance(account) - flight[account]
+                   - w.p.bank.unannounced(account))
         if at_bank != ledger[account]:
             raise Violation(f"{account}: the bank holds {at_bank} (less {flight[account]} "
                             f"in flight), the ledger {ledger[account]}")
@@ -395,9 +404,11 @@ def at_the_end(w: World) -> None:
         raise Violation(f"releases posted {sum(o.released_fen for o in seen.orders.values())}"
                         f" fen, their instructions paid {sum(released.values())}")
     for general in accounts.general_accounts(w) | set(released):
-        if w.p.bank.balance(general) != released[general]:
-            raise Violation(f"{general}: bank {w.p.bank.balance(general)}, "
+        at_bank = w.p.bank.balance(general) - w.p.bank.unannounced(general)
+        if at_bank != released[general]:
+            raise Violation(f"{general}: bank {at_bank} (less unannounced), "
                             f"ledger released {released[general]}")
     if w.p.bank.notifications():
         raise Violation(f"{len(w.p.bank.notifications())} bank callbacks never acknowledged")
     liquidations.at_the_end(w)
+    reconciling.at_the_end(w)

@@ -24,6 +24,7 @@ from tests.simulation import (
     payments,
     people,
     races,
+    reconciling,
     refund_cycles,
     refunds,
     shops,
@@ -95,6 +96,8 @@ ACTIONS: dict[str, Callable[..., str]] = {
     "institution_reads": case_privacy.institution_reads,
     "browse": shops.browse,
     "consult": shops.consult,
+    "deposit_unannounced": reconciling.deposit,
+    "reconcile": reconciling.reconcile,
 }
 """Each kind's action: (world, *args[, faults]) -> what happened, for the log."""
 
@@ -114,6 +117,7 @@ WEIGHTS = {
     "race": 12,
     "file_complaint": 4, "complaint_queue": 4, "answer_complaint": 2, "complaint_verdict": 2,
     "department": 8, "browse": 1, "consult": 2, "institution_reads": 1,
+    "deposit_unannounced": 1, "reconcile": 2,
 }
 FAULTABLE = frozenset({"apply", "decide_institution", "submit_course", "decide_course",
                        "buy_off_sale", "freeze", "blacklist", "unblacklist", "liquidate",

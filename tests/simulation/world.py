@@ -57,6 +57,8 @@ class World:
         self.kept_messages: list[tuple[str, str, str]] = []  # (queue, group, body) to replay
         self.misrouted: list[Any] = []
         """payments.Misrouted: money sent under a reference where it cannot pay."""
+        self.deposits: list[Any] = []
+        """reconciling.Deposit: money the bank booked without telling the platform."""
         self.log: list[str] = []
         self.link = MisbehavingLink(p.bank)
         self.link.on_callback = self.deliver_callbacks

@@ -96,9 +96,10 @@ def _check_bank(
     accounts |= {o.general_bank_account for o in orders}
     accounts |= {i.bank_to_account for i in instructions if i.consumption_id}
     for account in sorted(accounts):
-        known = bank.balance(account) - bank.in_flight(account)
+        known = bank.balance(account) - bank.in_flight(account) - bank.unannounced(account)
         assert known == booked[account], (
-            f"{account}: bank {known} (less in flight) != ledger {booked[account]}")
+            f"{account}: bank {known} (less in flight and unannounced) != ledger "
+            f"{booked[account]}")
     for supervised in {o.supervised_bank_account for o in orders}:
         mine = [o for o in orders if o.supervised_bank_account == supervised]
         awaiting_return = sum(u.amount_fen for u in unmatched

@@ -104,6 +104,11 @@ from chalicelib.api.schemas.shop.shop import (
     ConsultationView,
     ShopView,
 )
+from chalicelib.api.schemas.supervision.journals import (
+    ChainBreakView,
+    JournalEntryView,
+    JournalView,
+)
 from chalicelib.api.schemas.supervision.reconciliations import (
     DifferenceView,
     ReconciliationDayQuery,
@@ -121,6 +126,7 @@ __all__ = [
     "BankNotification",
     "CaseQuery",
     "CertificateBody",
+    "ChainBreakView",
     "CheckBody",
     "ComplaintFiling",
     "ComplaintPage",
@@ -151,6 +157,8 @@ __all__ = [
     "InstitutionPage",
     "InstitutionQuery",
     "InstitutionView",
+    "JournalEntryView",
+    "JournalView",
     "LessonRecord",
     "LiquidationView",
     "NoteBody",
