@@ -476,6 +476,11 @@ class SandboxBank:
         with self._lock:
             self._unavailable = unavailable
 
+    @property
+    def unavailable(self) -> bool:
+        with self._lock:
+            return self._unavailable
+
     # ----------------------------------------------------------------- inspection
 
     def balance(self, account: str) -> int:
