@@ -443,6 +443,16 @@ class SandboxBank:
         with self._lock:
             self._copies = times
 
+    def open_account(self, account: str, balance_fen: int) -> None:
+        """An account that already holds money (an opening balance, booked from outside the
+        bank: benchmarks that load a province's paid orders without paying each one). Not
+        unannounced: it stands for payments the loaded ledger already books."""
+        _check_amount(balance_fen)
+        with self._lock:
+            self._books.book("OPENING", account, balance_fen, f"opening_{self._new_token()}",
+                             self._timestamp())
+            self._save()
+
     def book_foreign(self, from_account: str, to_account: str, amount_fen: int,
                      reference: str = "") -> str:
         """Book a movement the platform never instructed nor was told of (a fee, a debit
