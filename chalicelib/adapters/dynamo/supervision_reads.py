@@ -13,7 +13,8 @@ from chalicelib.domain.escrow.bank_book import BankEntry
 from chalicelib.domain.supervision.reconciliation import Reconciliation
 from chalicelib.service.ports import Page
 
-ENTRIES_PAGE = 500
+ENTRIES_PAGE = 1000
+"""Bank-book entries a page (DynamoDB may end a page sooner, at 1 MB)."""
 
 
 class SupervisionReads(ItemReads):

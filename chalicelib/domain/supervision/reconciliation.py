@@ -88,7 +88,8 @@ class Books:
     booked: tuple[BankEntry, ...]
     """Its entries booked on the day (by the bank's time)."""
     known: Mapping[str, BankEntry]
-    """Its entries of the statement's keys, whatever day they were booked on."""
+    """Its entries of the statement's other keys (those not booked on the day), whatever
+    day they were booked on."""
     instructions: Mapping[str, BankInstruction]
     """Its instructions of the statement's keys it has no entry for."""
     carried_fen: int

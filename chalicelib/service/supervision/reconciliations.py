@@ -86,10 +86,12 @@ def _reconcile_day(ctx: Context, institution: Institution, bank_account: str, da
                    carried: int) -> Reconciliation:
     account = account_number(bank_account)
     statement = ctx.bank.statement(bank_account, day)
-    line_keys = [line.key for line in statement.lines]
-    known = ctx.store.bank_entries(line_keys) if line_keys else {}
-    unknown = [key for key in line_keys if key not in known]
-    books = Books(booked=tuple(ctx.store.bank_entries_on(account, day)), known=known,
+    booked = tuple(ctx.store.bank_entries_on(account, day))
+    on_the_day = {entry.key for entry in booked}
+    elsewhere = [line.key for line in statement.lines if line.key not in on_the_day]
+    known = ctx.store.bank_entries(elsewhere) if elsewhere else {}  # the usual day: none
+    unknown = [key for key in elsewhere if key not in known]
+    books = Books(booked=booked, known=known,
                   instructions=ctx.store.instructions(unknown) if unknown else {},
                   carried_fen=carried)
     outcome = reconcile(statement, books)
