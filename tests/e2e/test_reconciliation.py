@@ -51,6 +51,13 @@ def kinds(result: Reconciliation) -> list[tuple[str, int]]:
     return sorted((str(d.kind), d.amount_fen) for d in result.differences)
 
 
+def unpaid_order(p: Platform) -> tuple[flows.Shop, flows.Family, dict[str, Any]]:
+    """An order of two lessons awaiting payment into its institution's supervised account."""
+    shop = flows.open_shop(p)
+    fam = flows.family(p)
+    return shop, fam, flows.buy(p, shop, fam, lessons=2)
+
+
 def paid_order(p: Platform, lessons: int
                ) -> tuple[flows.Shop, flows.Family, dict[str, Any]]:
     """An arts institution of county 440106 with one order paid into its supervised account."""
@@ -123,9 +130,7 @@ def test_money_moved_to_the_general_account_at_the_counter_is_missing_in_the_led
 def test_a_payment_notice_the_banks_books_do_not_bear_out_is_missing_in_the_bank(
         platform: Platform) -> None:
     p = platform
-    shop = flows.open_shop(p)
-    fam = flows.family(p)
-    order = flows.buy(p, shop, fam, lessons=2)
+    shop, fam, order = unpaid_order(p)
     assert forged_payment(p, order, fam.payer_account, order["amount_fen"], "btx_forged1") == 200
     assert flows.order_of(p, fam.parent, order["order_id"])["status"] == "paid"
     result = reconciled(p, shop, next_morning(p))
@@ -137,9 +142,7 @@ def test_a_payment_notice_the_banks_books_do_not_bear_out_is_missing_in_the_bank
 def test_a_payment_the_bank_booked_one_fen_short_of_its_notice_differs_by_one_fen(
         platform: Platform) -> None:
     p = platform
-    shop = flows.open_shop(p)
-    fam = flows.family(p)
-    order = flows.buy(p, shop, fam, lessons=2)
+    shop, fam, order = unpaid_order(p)
     p.bank.hold_callbacks()  # the bank's own notice never comes: a forged one does
     txn = p.bank.pay(fam.payer_account, shop.supervised_account,
                      order["payment"]["reference"], order["amount_fen"] - 1)
