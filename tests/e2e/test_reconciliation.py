@@ -350,3 +350,30 @@ def unmatched_payments(p: Platform) -> list[UnmatchedPayment]:
     found = [store.unmatched(i["pk"]) for i in scan(p.dynamodb, p.plane.platform_table)
              if i["sk"] == "#unmatched_payment"]
     return [u for u in found if u is not None]
+
+
+def test_one_bank_payment_told_twice_under_two_event_ids_is_booked_once(
+        platform: Platform) -> None:
+    """A bank that re-sends a payment under a new event id: the second notice is the same
+    money (its bank transaction id), a duplicate; nothing is returned from the supervised
+    account for it, which would pay other parents' money out."""
+    p = platform
+    shop, fam, order = unpaid_order(p)
+    p.bank.hold_callbacks()
+    txn = p.bank.pay(fam.payer_account, shop.supervised_account,
+                     order["payment"]["reference"], order["amount_fen"])
+    [(_, _, body)] = p.bank.notifications()
+    p.bank.release_callbacks()
+    assert p.bank.deliver_pending() == 1
+    again = json.loads(body)
+    again["event_id"] = "evt_resent_" + txn
+    body2 = json.dumps(again).encode()
+    headers = {"Content-Type": "application/json",
+               "X-Bank-Signature": sign(BANK_SECRET, int(p.clock.now().timestamp()), body2)}
+    assert p.deliver_to_platform(body2, headers) == 200
+    assert unmatched_payments(p) == []
+    assert flows.order_of(p, fam.parent, order["order_id"])["held_fen"] == order["amount_fen"]
+    assert p.bank.balance(shop.supervised_account) == order["amount_fen"]
+    result = reconciled(p, shop, next_morning(p))
+    assert (result.status, result.matched) == ("reconciled", 1)
+    p.check()
