@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from chalicelib import bootstrap
-from chalicelib.domain.complaints.complaint import Complaint, Stage
+from chalicelib.domain.complaints.complaint import Action, Complaint, Stage
 from chalicelib.service import local_policy
 from chalicelib.service.complaints import complaint_steps
 from tests.simulation import model, regulators
@@ -91,15 +91,35 @@ def made_up(w: World, stored: Complaint, pick: int, faults: tuple[Fault, ...]) -
 
 
 def note(w: World, stored: Complaint, faults: tuple[Fault, ...]) -> str:
+    holder = regulators.holder_of(w, stored)
+    again = _latest_step_is_this_note(stored)
     noted = w.http("POST", f"/v1/regulator/complaints/{stored.complaint_id}/notes",
-                   regulators.holder_of(w, stored), {"text": "已电话联系"}, faults=faults)
-    if stored.stage is Stage.RESOLVED:
+                   holder, {"text": NOTE}, faults=faults)
+    if again:  # its own note again: the case as it is now (case_repeats.py)
+        expect(noted, {200})
+        if noted.body["stage"] != str(stored.stage):
+            raise Violation(f"the same note on {stored.complaint_id} again answered "
+                            f"{noted.body}")
+    elif stored.stage is Stage.RESOLVED:
         expect(noted, {409}, {"complaint_resolved"})
     elif stored.version >= complaint_steps.MAX_STEPS:
         expect(noted, {409}, {"complaint_timeline_full"})
     else:
         expect(noted, {200})
     return f"note on {stored.complaint_id} ({stored.stage}): {noted.status}"
+
+
+NOTE = "已电话联系"
+
+
+def _latest_step_is_this_note(stored: Complaint) -> bool:
+    """Whether the holder's latest step on the case is this very note (a step the platform
+    answers as a retry, whatever happened to the case since: docs/decisions.md, issue 22,
+    point 7)."""
+    actor = f"regulator:{regulators.holder_sub(stored)}"
+    mine = [step for step in bootstrap.context().store.timeline(stored.complaint_id)
+            if step.actor == actor]
+    return bool(mine) and mine[-1].action is Action.NOTE and mine[-1].reason == NOTE
 
 
 def _send(w: World, stored: Complaint, target: dict[str, str],

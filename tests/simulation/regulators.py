@@ -19,5 +19,10 @@ def deciding_regulator(w: World, linked_id: str) -> dict[str, str]:
 
 
 def holder_of(w: World, case: Complaint) -> dict[str, str]:
-    return flows.regulator(w.p, sub=f"reg-{case.department}-{case.region}", region=case.region,
+    return flows.regulator(w.p, sub=holder_sub(case), region=case.region,
                            department=str(case.department))
+
+
+def holder_sub(case: Complaint) -> str:
+    """The run's regulator of the office holding the case (or that held it last)."""
+    return f"reg-{case.department}-{case.region}"
