@@ -49,9 +49,8 @@ def reconcile_account(ctx: Context, institution: Institution, day: date) -> Reco
     yet reconciled). Raises BankUnavailable while the bank cannot give a statement."""
     bank_account = supervised_account(institution)
     account = account_number(bank_account)
-    first = business_date(institution.created_at)
-    days = [*_unreconciled_days(ctx, account, day, first), day]
-    carried = _carried(ctx, account, days[0], first)
+    days, carried = _from_last_reconciled(ctx, account, day,
+                                          business_date(institution.created_at))
     for each in days:
         result = _reconcile_day(ctx, institution, bank_account, each, carried)
         carried = result.ledger_closing_fen
@@ -64,22 +63,20 @@ def supervised_account(institution: Institution) -> str:
     return (institution.approved_custodian or institution.custodian).supervised_account
 
 
-def _unreconciled_days(ctx: Context, account: str, day: date, first: date) -> list[date]:
-    """The days before `day`, back to the last one reconciled (or the account's first), in
-    order."""
-    days: list[date] = []
+def _from_last_reconciled(ctx: Context, account: str, day: date, first: date
+                          ) -> tuple[list[date], int]:
+    """The days to reconcile, in order, up to `day` from the first after the last one
+    reconciled, and the ledger balance that one left; back to the account's `first` day,
+    before which it held nothing (a supervised account opens empty)."""
+    days = [day]
     earlier = day - timedelta(days=1)
-    while earlier >= first and ctx.store.reconciliation(account, earlier) is None:
+    while earlier >= first:
+        found = ctx.store.reconciliation(account, earlier)
+        if found is not None:
+            return days[::-1], found.ledger_closing_fen
         days.append(earlier)
         earlier -= timedelta(days=1)
-    return days[::-1]
-
-
-def _carried(ctx: Context, account: str, day: date, first: date) -> int:
-    if day <= first:
-        return 0  # the day it applied: its supervised account opened empty
-    before = ctx.store.reconciliation(account, day - timedelta(days=1))
-    return before.ledger_closing_fen if before is not None else 0
+    return days[::-1], 0
 
 
 def _reconcile_day(ctx: Context, institution: Institution, bank_account: str, day: date,
