@@ -15,7 +15,7 @@ bank transaction id):
   transfer in flight across the day's end: matched, and counted in the day's ledger
   balance; its answer, when it comes, is booked on this day and not counted again;
 - any other line is `missing_in_ledger` (a fee, a debit the platform never instructed, a
-  payment it was never told of);
+  payment it was never told of, a movement the bank booked a second time under one key);
 - an entry the platform booked on the day that the statement does not show is
   `missing_in_bank` (a notice the bank's books do not bear out).
 
@@ -113,15 +113,18 @@ def reconcile(statement: Statement, books: Books) -> Outcome:
     differences: list[Difference] = []
     unshown = {entry.key: entry for entry in books.booked}
     matched = in_flight = in_flight_fen = placed_fen = 0
+    seen: set[str] = set()
     for line in statement.lines:
-        entry = unshown.pop(line.key, None) or books.known.get(line.key)
+        again = line.key in seen  # the bank booked one movement twice: the second is extra
+        seen.add(line.key)
+        entry = None if again else unshown.pop(line.key, None) or books.known.get(line.key)
         if entry is not None:
             matched += 1
             differences += _compare(line, entry.amount_fen, entry.counterparty)
             if not entry.account:
                 placed_fen += entry.amount_fen
             continue
-        instruction = books.instructions.get(line.key)
+        instruction = None if again else books.instructions.get(line.key)
         if instruction is not None and _in_flight(instruction, statement.account):
             in_flight += 1
             in_flight_fen -= instruction.amount_fen
